@@ -1,0 +1,102 @@
+"""End states and classified failures, each carrying its exit code.
+
+Raised where they happen, caught once in the loop, mapped to an exit code once
+at the CLI edge. The model's own mistakes are never exceptions: the tool router
+turns them into error results.
+"""
+
+from __future__ import annotations
+
+
+class AgentStop(Exception):
+    """Base for everything that ends a turn or a run before the model is done."""
+
+    exit_code = 1
+    code = "runtime_error"
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message or self.__doc__ or self.code)
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0])
+
+
+class ConfigError(AgentStop):
+    """The configuration is malformed or invalid."""
+
+    exit_code = 3
+    code = "config_error"
+
+
+class AuthError(AgentStop):
+    """A key is missing or was refused by the provider."""
+
+    exit_code = 3
+    code = "auth_error"
+
+
+class IterationLimit(AgentStop):
+    """The turn used every iteration it was allowed."""
+
+    exit_code = 4
+    code = "max_iterations"
+
+
+class BudgetExceeded(AgentStop):
+    """The next call would exceed the spend budget."""
+
+    exit_code = 5
+    code = "budget_exceeded"
+
+
+class DoomLoopStop(AgentStop):
+    """The model kept repeating itself after being told to change approach."""
+
+    exit_code = 1
+    code = "doom_loop"
+
+
+class Interrupted(AgentStop):
+    """The person interrupted the turn."""
+
+    exit_code = 130
+    code = "interrupted"
+
+
+class LLMError(AgentStop):
+    """The model provider failed in a way retrying did not fix."""
+
+    exit_code = 1
+    code = "llm_error"
+    retryable = False
+
+
+class RateLimited(LLMError):
+    """The provider asked us to slow down."""
+
+    code = "rate_limited"
+    retryable = True
+
+    def __init__(self, message: str = "", retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class TransientLLMError(LLMError):
+    """A 5xx, a timeout or a dropped connection: worth another try."""
+
+    code = "llm_unavailable"
+    retryable = True
+
+
+class ContextOverflow(LLMError):
+    """The request did not fit in the model's context window."""
+
+    code = "context_overflow"
+
+
+class BadRequest(LLMError):
+    """The provider refused the request as malformed."""
+
+    code = "bad_request"

@@ -1,0 +1,193 @@
+"""Events: everything the engine tells the front ends, one pydantic model per type.
+
+The renderer, the headless writers and the session log all consume this one
+stream. `Event` is the discriminated union; `parse_event` reads one back from JSON.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, TypeAdapter
+
+
+class _Event(BaseModel):
+    session_id: str = ""
+    ts: float = Field(default_factory=time.time)
+
+
+class Ready(_Event):
+    type: Literal["ready"] = "ready"
+    model: str
+    tools: list[str]
+    cwd: str = ""
+
+
+class Processing(_Event):
+    type: Literal["processing"] = "processing"
+    iteration: int = 0
+
+
+class AssistantChunk(_Event):
+    type: Literal["assistant_chunk"] = "assistant_chunk"
+    content: str
+
+
+class ThinkingChunk(_Event):
+    type: Literal["thinking_chunk"] = "thinking_chunk"
+    content: str
+
+
+class AssistantStreamEnd(_Event):
+    type: Literal["assistant_stream_end"] = "assistant_stream_end"
+
+
+class AssistantMessage(_Event):
+    type: Literal["assistant_message"] = "assistant_message"
+    content: str
+    tool_calls: list[dict[str, Any]] = []
+
+
+class ToolCall(_Event):
+    type: Literal["tool_call"] = "tool_call"
+    tool_call_id: str
+    name: str
+    arguments: dict[str, Any] | str
+
+
+class ToolOutput(_Event):
+    type: Literal["tool_output"] = "tool_output"
+    tool_call_id: str
+    name: str
+    content: str
+    is_error: bool = False
+    data: dict[str, Any] | None = None
+
+
+class ToolLog(_Event):
+    type: Literal["tool_log"] = "tool_log"
+    tool_call_id: str
+    name: str
+    line: str
+
+
+class ToolStateChange(_Event):
+    type: Literal["tool_state_change"] = "tool_state_change"
+    tool_call_id: str
+    name: str
+    state: Literal["running", "waiting_approval", "approved", "denied", "done", "cancelled"]
+    detail: str = ""
+
+
+class ApprovalRequired(_Event):
+    type: Literal["approval_required"] = "approval_required"
+    tool_call_id: str
+    name: str
+    arguments: dict[str, Any]
+    reason: str = ""
+
+
+class Usage(_Event):
+    type: Literal["usage"] = "usage"
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_tokens: int = 0
+    cost_usd: float | None = None
+    total_cost_usd: float | None = None
+    total_input_tokens: int = 0
+    total_output_tokens: int = 0
+
+
+class Retrying(_Event):
+    type: Literal["retrying"] = "retrying"
+    attempt: int
+    max_attempts: int
+    delay_s: float
+    reason: str
+
+
+class Compacted(_Event):
+    type: Literal["compacted"] = "compacted"
+    tokens_before: int
+    tokens_after: int
+
+
+class DoomLoop(_Event):
+    type: Literal["doom_loop"] = "doom_loop"
+    message: str
+    stopped: bool = False
+
+
+class PlanUpdate(_Event):
+    type: Literal["plan_update"] = "plan_update"
+    todos: list[dict[str, Any]]
+
+
+class TurnComplete(_Event):
+    type: Literal["turn_complete"] = "turn_complete"
+    final_text: str = ""
+    iterations: int = 0
+
+
+class Interrupted(_Event):
+    type: Literal["interrupted"] = "interrupted"
+
+
+class UndoComplete(_Event):
+    type: Literal["undo_complete"] = "undo_complete"
+    removed_messages: int = 0
+
+
+class Notice(_Event):
+    """Something the person should know that is neither an error nor model output."""
+
+    type: Literal["notice"] = "notice"
+    message: str
+
+
+class Error(_Event):
+    type: Literal["error"] = "error"
+    code: str
+    message: str
+    exit_code: int = 1
+
+
+class Shutdown(_Event):
+    type: Literal["shutdown"] = "shutdown"
+
+
+Event = Annotated[
+    Ready
+    | Processing
+    | AssistantChunk
+    | ThinkingChunk
+    | AssistantStreamEnd
+    | AssistantMessage
+    | ToolCall
+    | ToolOutput
+    | ToolLog
+    | ToolStateChange
+    | ApprovalRequired
+    | Usage
+    | Retrying
+    | Compacted
+    | DoomLoop
+    | PlanUpdate
+    | TurnComplete
+    | Interrupted
+    | UndoComplete
+    | Notice
+    | Error
+    | Shutdown,
+    Field(discriminator="type"),
+]
+
+_adapter: TypeAdapter[Event] = TypeAdapter(Event)
+
+
+def parse_event(data: str | bytes | dict[str, Any]) -> Event:
+    """Read one event back from its JSON form (a line of stream-json or the session log)."""
+    if isinstance(data, dict):
+        return _adapter.validate_python(data)
+    return _adapter.validate_json(data)

@@ -1,0 +1,51 @@
+"""Operations: the only way a front end drives the loop, through one asyncio queue."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field
+
+
+class UserInput(BaseModel):
+    type: Literal["user_input"] = "user_input"
+    text: str
+
+
+class Approval(BaseModel):
+    type: Literal["approval"] = "approval"
+    tool_call_id: str
+    decision: Literal["approve", "deny", "always"]
+    feedback: str = ""
+
+
+class Interrupt(BaseModel):
+    type: Literal["interrupt"] = "interrupt"
+
+
+class Compact(BaseModel):
+    type: Literal["compact"] = "compact"
+    instructions: str = ""
+
+
+class Undo(BaseModel):
+    type: Literal["undo"] = "undo"
+
+
+class NewSession(BaseModel):
+    type: Literal["new_session"] = "new_session"
+
+
+class SetModel(BaseModel):
+    type: Literal["set_model"] = "set_model"
+    model: str
+
+
+class Shutdown(BaseModel):
+    type: Literal["shutdown"] = "shutdown"
+
+
+Operation = Annotated[
+    UserInput | Approval | Interrupt | Compact | Undo | NewSession | SetModel | Shutdown,
+    Field(discriminator="type"),
+]

@@ -1,0 +1,123 @@
+"""ToolRouter: the one door every tool goes through, built-in or MCP.
+
+It offers schemas to the model and dispatches calls. The model's mistakes
+(unknown tool, broken JSON, wrong arguments) and a tool's failures (exceptions,
+timeouts) come back as error results the model can read and recover from.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+from pydantic import ValidationError
+
+from agent.tools.spec import ToolContext, ToolError, ToolResult, ToolSpec
+
+log = logging.getLogger(__name__)
+
+
+class ArgumentError(ValueError):
+    """The model's arguments could not be read."""
+
+
+def parse_arguments(raw: str | dict[str, Any] | None) -> dict[str, Any]:
+    """Tool-call arguments as a dict; raises ArgumentError with a message for the model."""
+    if isinstance(raw, dict):
+        return raw
+    if raw is None or not raw.strip():
+        return {}
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ArgumentError(
+            f"arguments are not valid JSON ({exc.msg} at position {exc.pos}); "
+            "send a single JSON object"
+        ) from None
+    if not isinstance(value, dict):
+        raise ArgumentError("arguments must be a JSON object")
+    return value
+
+
+def cap_output(text: str, limit: int) -> str:
+    """Keep the head and the tail of an over-long text and mark the cut."""
+    if len(text) <= limit:
+        return text
+    head = limit * 2 // 3
+    tail = limit - head
+    cut = len(text) - head - tail
+    return f"{text[:head]}\n\n[... {cut} characters cut ...]\n\n{text[-tail:]}"
+
+
+class ToolRouter:
+    """Registry and dispatcher of ToolSpecs."""
+
+    def __init__(self, specs: list[ToolSpec] | None = None) -> None:
+        self._tools: dict[str, ToolSpec] = {}
+        for spec in specs or []:
+            self.register(spec)
+
+    def register(self, spec: ToolSpec) -> None:
+        self._tools[spec.name] = spec
+
+    def unregister(self, name: str) -> None:
+        self._tools.pop(name, None)
+
+    def get(self, name: str) -> ToolSpec | None:
+        return self._tools.get(name)
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._tools)
+
+    @property
+    def specs(self) -> list[ToolSpec]:
+        return list(self._tools.values())
+
+    def schemas(self) -> list[dict[str, Any]]:
+        return [spec.schema() for spec in self._tools.values()]
+
+    async def call(self, name: str, raw_args: str | dict[str, Any], ctx: ToolContext) -> ToolResult:
+        """Run one tool call; never raises except for cancellation."""
+        spec = self._tools.get(name)
+        if spec is None:
+            available = ", ".join(sorted(self._tools)) or "none"
+            return ToolResult(f"Unknown tool '{name}'. Available tools: {available}", True)
+        try:
+            args = self._validate(spec, parse_arguments(raw_args))
+        except (ArgumentError, ValidationError) as exc:
+            return ToolResult(f"Invalid arguments for {name}: {_describe(exc)}", True)
+        try:
+            result = await asyncio.wait_for(spec.handler(args, ctx), spec.timeout_s)
+        except TimeoutError:
+            return ToolResult(f"{name} timed out after {spec.timeout_s:g} s", True)
+        except ToolError as exc:
+            return ToolResult(str(exc), True)
+        except Exception as exc:
+            log.exception("tool %s failed", name)
+            return ToolResult(f"{name} failed: {type(exc).__name__}: {exc}", True)
+        if isinstance(result, str):
+            result = ToolResult(result)
+        result.content = cap_output(result.content, spec.max_output_chars)
+        return result
+
+    @staticmethod
+    def _validate(spec: ToolSpec, args: dict[str, Any]) -> Any:
+        if spec.args_model is not None:
+            return spec.args_model.model_validate(args)
+        missing = [k for k in spec.parameters.get("required", []) if k not in args]
+        if missing:
+            raise ArgumentError(f"missing required argument(s): {', '.join(missing)}")
+        return args
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        parts = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err["loc"]) or "arguments"
+            parts.append(f"{where}: {err['msg']}")
+        return "; ".join(parts)
+    return str(exc)

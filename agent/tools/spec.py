@@ -1,0 +1,101 @@
+"""The tool contract: what a tool is, what it gets, and what it gives back.
+
+Every tool, built-in or from an MCP server, is a `ToolSpec`. Handlers share one
+signature, `async (args, ctx) -> ToolResult`, and never reach into the agent loop:
+everything they need arrives through `ToolContext`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from agent.config import Settings
+
+
+class ToolError(Exception):
+    """A problem the model caused or can fix; the router turns it into an error result."""
+
+
+@dataclass
+class ToolResult:
+    """What a tool call produced: text for the model, plus optional data for the renderer."""
+
+    content: str
+    is_error: bool = False
+    data: dict[str, Any] | None = None
+
+
+@dataclass
+class ToolContext:
+    """Everything a handler may use. Nothing global: tests build one by hand.
+
+    `state` is a per-session scratch dict shared by all tools (e.g. which files the
+    model has read), keyed by the tool family that owns the entry.
+    `log` streams a line of progress to the front ends as a `tool_log` event.
+    """
+
+    settings: Settings
+    cwd: Path
+    session_id: str = ""
+    tool_call_id: str = ""
+    state: dict[str, Any] = field(default_factory=dict)
+    log: Callable[[str], None] = lambda line: None
+
+
+Handler = Callable[[Any, ToolContext], Awaitable["ToolResult | str"]]
+ApprovalHook = Callable[[dict[str, Any], "Settings"], bool]
+
+
+@dataclass
+class ToolSpec:
+    """A tool offered to the model.
+
+    `parameters` is the JSON schema the model sees. When `args_model` is set, the
+    schema is derived from it and the handler receives a validated instance of it;
+    otherwise the handler receives the argument dict.
+    """
+
+    name: str
+    description: str
+    handler: Handler
+    parameters: dict[str, Any] = field(default_factory=lambda: {"type": "object", "properties": {}})
+    args_model: type[BaseModel] | None = None
+    read_only: bool = False
+    needs_approval: ApprovalHook | None = None
+    timeout_s: float = 120.0
+    max_output_chars: int = 30_000
+
+    def __post_init__(self) -> None:
+        if self.args_model is not None:
+            self.parameters = schema_from_model(self.args_model)
+
+    def schema(self) -> dict[str, Any]:
+        """The OpenAI function-calling entry for this tool."""
+        return {
+            "type": "function",
+            "function": {
+                "name": self.name,
+                "description": self.description,
+                "parameters": self.parameters,
+            },
+        }
+
+
+def schema_from_model(model: type[BaseModel]) -> dict[str, Any]:
+    """A compact JSON schema for a pydantic model, without titles the model does not need."""
+    schema = model.model_json_schema()
+    schema.pop("title", None)
+    for prop in schema.get("properties", {}).values():
+        prop.pop("title", None)
+        # `X | None = None` renders as anyOf[X, null]; providers prefer the plain type.
+        any_of = prop.get("anyOf")
+        if any_of and len(any_of) == 2 and {"type": "null"} in any_of:
+            prop.update(next(s for s in any_of if s != {"type": "null"}))
+            del prop["anyOf"]
+    return schema

@@ -1,0 +1,45 @@
+"""Every test runs with isolated state: its own config/data dirs and no keys."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+_SECRET_VARS = (
+    "OPENAI_API_KEY",
+    "ANTHROPIC_API_KEY",
+    "HF_TOKEN",
+    "HUGGING_FACE_HUB_TOKEN",
+    "GITHUB_TOKEN",
+    "GEMINI_API_KEY",
+    "OPENROUTER_API_KEY",
+    "SLACK_BOT_TOKEN",
+    "OPENAI_BASE_URL",
+    "OPENAI_API_BASE",
+    "HF_ENDPOINT",
+    "GITHUB_API_URL",
+    "ML_INTERN_CLI_CONFIG",
+)
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path, monkeypatch):
+    """Point XDG paths at tmp_path, drop keys and ML_INTERN_* settings, work in a temp cwd."""
+    for var in list(os.environ):
+        if var in _SECRET_VARS or var.startswith("ML_INTERN_"):
+            monkeypatch.delenv(var, raising=False)
+    home = tmp_path / "home"
+    for sub in ("config", "data", "cache"):
+        (home / sub).mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
+    monkeypatch.setenv("HF_HOME", str(home / "cache" / "huggingface"))
+    monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
+    monkeypatch.setenv("NO_COLOR", "1")
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    return work
