@@ -43,3 +43,24 @@ def isolated_env(tmp_path, monkeypatch):
     work.mkdir()
     monkeypatch.chdir(work)
     return work
+
+
+@pytest.fixture
+def fake_llm(monkeypatch):
+    """A strict fake model server; ml-intern is pointed at it through the environment."""
+    from tests.cli import llm_env
+    from tests.fakes.llm_server import FakeLLM
+
+    server = FakeLLM().start()
+    for key, value in llm_env(server.url).items():
+        monkeypatch.setenv(key, value)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def cli(capsys):
+    """Run ml-intern in-process: cli("--max-iterations", "2", "do it")."""
+    from tests.cli import run_in_process
+
+    return lambda *args: run_in_process(capsys, *args)

@@ -1,0 +1,181 @@
+"""`ml-intern`: parse flags, build Settings, pick a front end, map errors to exit codes.
+
+Only this edge turns known errors into one readable line; with ML_INTERN_DEBUG=1
+they re-raise. Heavy libraries are imported by the front ends, not here.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from agent.core.errors import AgentStop
+
+ADVANCED = "Advanced"
+
+
+class OutputFormat(StrEnum):
+    text = "text"
+    json = "json"
+    stream_json = "stream-json"
+
+
+class ApprovalMode(StrEnum):
+    ask = "ask"
+    auto = "auto"
+    deny = "deny"
+
+
+class Effort(StrEnum):
+    low = "low"
+    medium = "medium"
+    high = "high"
+
+
+app = typer.Typer(
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"ml-intern {version('ml-intern')}")
+        raise typer.Exit()
+
+
+@app.command()
+def run(
+    prompt: Annotated[
+        str | None,
+        typer.Argument(help="Run this request headless and exit. Without it: interactive chat."),
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model",
+            "-m",
+            help="Model id, e.g. anthropic/claude-sonnet-4-5, "
+            "openai/gpt-5, ollama/llama3.1. Env: ML_INTERN_MODEL.",
+        ),
+    ] = None,
+    max_iterations: Annotated[
+        int | None,
+        typer.Option("--max-iterations", "-n", help="Model calls allowed per turn (-1: no limit)."),
+    ] = None,
+    output_format: Annotated[
+        OutputFormat,
+        typer.Option("--output-format", "-o", help="Headless output: text, json or stream-json."),
+    ] = OutputFormat.text,
+    yolo: Annotated[
+        bool, typer.Option("--yolo", help="Approve every tool call without asking.")
+    ] = False,
+    max_budget_usd: Annotated[
+        float | None,
+        typer.Option("--max-budget-usd", help="Stop before spending more than this (USD)."),
+    ] = None,
+    no_stream: Annotated[
+        bool,
+        typer.Option(
+            "--no-stream", help="Ask the model for whole answers.", rich_help_panel=ADVANCED
+        ),
+    ] = False,
+    approval_mode: Annotated[
+        ApprovalMode | None,
+        typer.Option(
+            "--approval-mode",
+            help="For calls that need approval: ask, auto (headless default) or deny.",
+            rich_help_panel=ADVANCED,
+        ),
+    ] = None,
+    effort: Annotated[
+        Effort | None,
+        typer.Option(
+            "--effort",
+            help="Reasoning effort for models that support it.",
+            rich_help_panel=ADVANCED,
+        ),
+    ] = None,
+    version: Annotated[
+        bool | None,
+        typer.Option(
+            "--version", "-V", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = None,
+) -> None:
+    """ml-intern: an ML engineer in your terminal.
+
+    Run `ml-intern` to chat, or `ml-intern "fine-tune a small model on my dataset"` to run
+    one request headless. Piped input is added to the prompt.
+    """
+    prompt = _with_stdin(prompt)
+    headless = prompt is not None
+    flags = {
+        "model_name": model,
+        "max_iterations": max_iterations,
+        "stream": False if no_stream else None,
+        "yolo": True if yolo else None,
+        "max_budget_usd": max_budget_usd,
+        "approval_mode": approval_mode.value if approval_mode else ("auto" if headless else None),
+        "effort": effort.value if effort else None,
+    }
+    from agent.config import load_settings
+
+    settings = load_settings(Path.cwd(), flags)
+    if headless:
+        import asyncio
+
+        from agent.cli.headless import run_headless
+
+        raise typer.Exit(asyncio.run(run_headless(settings, prompt, output_format.value)))
+    typer.echo(
+        "Interactive chat is not available yet: pass a request, e.g. "
+        'ml-intern "summarise this repository".',
+        err=True,
+    )
+    raise typer.Exit(2)
+
+
+def _with_stdin(prompt: str | None) -> str | None:
+    """Piped input joins the prompt (or is the prompt), as `llm` and `claude -p` do."""
+    import select
+    import stat
+
+    stdin = sys.stdin
+    try:
+        if stdin is None or stdin.closed or stdin.isatty():
+            return prompt
+        mode = os.fstat(stdin.fileno()).st_mode
+    except (OSError, ValueError):  # no real stdin (embedded, or under a test runner)
+        return prompt
+    if stat.S_ISFIFO(mode) and not select.select([stdin], [], [], 0.2)[0]:
+        return prompt
+    if not (stat.S_ISFIFO(mode) or stat.S_ISREG(mode)):
+        return prompt
+    piped = stdin.read().strip()
+    if not piped:
+        return prompt
+    return f"{prompt}\n\n{piped}" if prompt else piped
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point; `argv` lets tests drive it in-process."""
+    debug = bool(os.environ.get("ML_INTERN_DEBUG"))
+    try:
+        app(args=argv, prog_name="ml-intern")
+    except AgentStop as stop:
+        if debug:
+            raise
+        typer.echo(f"ml-intern: {stop.message}", err=True)
+        sys.exit(stop.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)

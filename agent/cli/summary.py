@@ -1,0 +1,31 @@
+"""One-line summaries of tool calls, shared by every front end."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+# The argument that says the most about a call, per tool.
+_KEY_ARGUMENT = {
+    "bash": "command",
+    "read": "path",
+    "write": "path",
+    "edit": "path",
+}
+
+
+def first_line(text: str, width: int = 120) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def summarize_call(name: str, arguments: dict[str, Any] | str, width: int = 100) -> str:
+    """`bash: ls -la`, `read: src/train.py`, or the arguments as compact JSON."""
+    if isinstance(arguments, str):
+        return f"{name}: {first_line(arguments, width)}"
+    key = _KEY_ARGUMENT.get(name)
+    if key and isinstance(arguments.get(key), str):
+        detail = arguments[key]
+    else:
+        detail = json.dumps(arguments, ensure_ascii=False, separators=(",", ":"))
+    return f"{name}: {first_line(detail, width)}"

@@ -1,0 +1,93 @@
+"""ContextManager: the message list and what it costs in tokens.
+
+Each message is estimated once, when it is added, so accounting grows with the
+new messages and not with the whole history. The provider's reported prompt
+tokens recalibrate the estimate after every call.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+Message = dict[str, Any]
+INTERRUPTED_RESULT = "[interrupted: the user stopped this call before it finished]"
+
+
+def estimate_tokens(message: Message) -> int:
+    """A cheap, stable estimate: about four characters per token, plus framing."""
+    size = len(message.get("content") or "") if isinstance(message.get("content"), str) else 0
+    if not isinstance(message.get("content"), str | None):
+        size += len(json.dumps(message["content"]))
+    for call in message.get("tool_calls") or []:
+        size += len(call["function"]["name"]) + len(call["function"]["arguments"] or "")
+    return size // 4 + 4
+
+
+class ContextManager:
+    """Owns the history sent to the model; every change goes through here."""
+
+    def __init__(self, system_prompt: str) -> None:
+        self.messages: list[Message] = []
+        self._estimates: list[int] = []
+        self._scale = 1.0
+        self.listeners: list[Callable[[str, Any], None]] = []
+        self.add({"role": "system", "content": system_prompt})
+
+    def add(self, message: Message) -> None:
+        self.messages.append(message)
+        self._estimates.append(estimate_tokens(message))
+        self._notify("message", message)
+
+    def replace(self, messages: list[Message]) -> None:
+        """Swap in a rewritten history (undo, compaction, resume)."""
+        self.messages = list(messages)
+        self._estimates = [estimate_tokens(m) for m in self.messages]
+        self._notify("replace", self.messages)
+
+    @property
+    def tokens(self) -> int:
+        return int(sum(self._estimates) * self._scale)
+
+    def calibrate(self, reported_prompt_tokens: int) -> None:
+        """Trust the provider's count of the prompt it just read."""
+        estimated = sum(self._estimates[:-1]) if len(self._estimates) > 1 else 0
+        if reported_prompt_tokens > 0 and estimated > 0:
+            self._scale = reported_prompt_tokens / estimated
+
+    def unanswered_calls(self) -> list[dict[str, Any]]:
+        """Tool calls of the last assistant message that have no result yet."""
+        for i in range(len(self.messages) - 1, -1, -1):
+            msg = self.messages[i]
+            if msg["role"] == "assistant":
+                answered = {m.get("tool_call_id") for m in self.messages[i + 1 :]}
+                return [c for c in msg.get("tool_calls") or [] if c["id"] not in answered]
+            if msg["role"] == "user":
+                return []
+        return []
+
+    def answer_dangling(self, content: str = INTERRUPTED_RESULT) -> None:
+        """Give every unanswered tool call a result, so the next request is valid."""
+        for call in self.unanswered_calls():
+            self.add(
+                {
+                    "role": "tool",
+                    "tool_call_id": call["id"],
+                    "name": call["function"]["name"],
+                    "content": content,
+                }
+            )
+
+    def undo_last_turn(self) -> int:
+        """Drop the last user message and everything after it; returns how many went."""
+        for i in range(len(self.messages) - 1, 0, -1):
+            if self.messages[i]["role"] == "user":
+                removed = len(self.messages) - i
+                self.replace(self.messages[:i])
+                return removed
+        return 0
+
+    def _notify(self, kind: str, payload: Any) -> None:
+        for listener in self.listeners:
+            listener(kind, payload)

@@ -1,0 +1,177 @@
+"""The submission loop and the agentic turn.
+
+Front ends put operations on `Agent.ops`; the loop answers with events. A turn
+asks the model, runs the tool calls it asked for, and repeats until the model
+answers without tool calls. End states are exceptions from `agent.core.errors`,
+caught once here and turned into events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from itertools import count
+
+from agent.core import events as ev
+from agent.core import llm
+from agent.core import ops as op
+from agent.core.budget import check_budget
+from agent.core.errors import AgentStop, IterationLimit
+from agent.core.session import Session
+from agent.core.tool_calls import run_tool_calls
+
+log = logging.getLogger(__name__)
+
+
+async def run_turn(session: Session, text: str) -> str:
+    """One user request, to the end. Returns the model's final answer."""
+    session.context.add({"role": "user", "content": text})
+    session.turns += 1
+    limit = session.settings.max_iterations
+    for iteration in count(1):
+        if 0 <= limit < iteration:
+            raise IterationLimit(
+                f"Stopped after {limit} iterations (the --max-iterations limit). "
+                "Run again with a higher --max-iterations (or -1 for no limit) to let it go on."
+            )
+        check_budget(session)
+        session.emit(ev.Processing(iteration=iteration))
+        reply = await ask_model(session)
+        if not reply.tool_calls:
+            return reply.content
+        await run_tool_calls(session, reply.tool_calls)
+    raise AssertionError("unreachable")
+
+
+async def ask_model(session: Session) -> llm.LLMReply:
+    """One model call, streamed into events; a partial answer survives an interrupt."""
+    partial: list[str] = []
+
+    def on_text(piece: str) -> None:
+        partial.append(piece)
+        session.emit(ev.AssistantChunk(content=piece))
+
+    def on_discard() -> None:
+        partial.clear()
+        session.emit(ev.Notice(message="The answer broke off; asking the model again."))
+
+    callbacks = llm.StreamCallbacks(
+        on_text=on_text,
+        on_thinking=lambda piece: session.emit(ev.ThinkingChunk(content=piece)),
+        on_retry=lambda attempt, total, delay, why: session.emit(
+            ev.Retrying(attempt=attempt, max_attempts=total, delay_s=delay, reason=why)
+        ),
+        on_discard=on_discard,
+    )
+    try:
+        reply = await llm.complete(
+            session.context.messages, session.router.schemas(), session.settings, callbacks
+        )
+    except asyncio.CancelledError:
+        if partial:
+            session.context.add({"role": "assistant", "content": "".join(partial)})
+            session.emit(ev.AssistantStreamEnd())
+        raise
+    session.usage.add(reply)
+    session.context.calibrate(reply.usage.input_tokens)
+    session.context.add(reply.message())
+    if partial:
+        session.emit(ev.AssistantStreamEnd())
+    session.emit(ev.AssistantMessage(content=reply.content, tool_calls=reply.tool_calls))
+    session.emit(session.usage_event(reply))
+    return reply
+
+
+class Agent:
+    """Reads operations one at a time; a running turn can be interrupted or approved into."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.ops: asyncio.Queue[op.Operation] = asyncio.Queue()
+        self._turn: asyncio.Task[None] | None = None
+        self._waiting_inputs: list[str] = []
+
+    def submit(self, operation: op.Operation) -> None:
+        self.ops.put_nowait(operation)
+
+    @property
+    def busy(self) -> bool:
+        return self._turn is not None and not self._turn.done()
+
+    async def run(self) -> None:
+        """Serve operations until `shutdown`."""
+        session = self.session
+        session.emit(
+            ev.Ready(
+                model=session.settings.model_name, tools=session.router.names, cwd=str(session.cwd)
+            )
+        )
+        try:
+            while True:
+                operation = await self.ops.get()
+                if isinstance(operation, op.Shutdown):
+                    break
+                await self._handle(operation)
+        finally:
+            await self._cancel_turn()
+            session.emit(ev.Shutdown())
+
+    async def _handle(self, operation: op.Operation) -> None:
+        session = self.session
+        match operation:
+            case op.UserInput(text=text):
+                self._waiting_inputs.append(text)
+                self._start_next_turn()
+            case op.Interrupt():
+                self._waiting_inputs.clear()
+                await self._cancel_turn()
+            case op.Approval(tool_call_id=call_id, decision=decision, feedback=feedback):
+                future = session.pending_approvals.get(call_id)
+                if future and not future.done():
+                    future.set_result((decision, feedback))
+            case op.SetModel(model=model):
+                session.settings.model_name = model
+                session.context.messages[0]["content"] = session.system_prompt()
+                session.emit(ev.Notice(message=f"Model set to {model}"))
+            case op.Undo() if not self.busy:
+                removed = session.context.undo_last_turn()
+                session.emit(ev.UndoComplete(removed_messages=removed))
+            case op.NewSession() if not self.busy:
+                session.context.replace(session.context.messages[:1])
+                session.emit(ev.Notice(message="Started a fresh conversation."))
+            case _:
+                session.emit(ev.Notice(message=f"Cannot {operation.type} while a turn is running."))
+
+    def _start_next_turn(self) -> None:
+        if self.busy or not self._waiting_inputs:
+            return
+        text = self._waiting_inputs.pop(0)
+        self._turn = asyncio.create_task(self._run_turn(text), name="turn")
+
+    async def _cancel_turn(self) -> None:
+        if self._turn is not None and not self._turn.done():
+            self._turn.cancel()
+            await asyncio.gather(self._turn, return_exceptions=True)
+
+    async def _run_turn(self, text: str) -> None:
+        session = self.session
+        try:
+            final = await run_turn(session, text)
+            session.emit(ev.TurnComplete(final_text=final))
+        except asyncio.CancelledError:
+            session.context.answer_dangling()
+            session.emit(ev.Interrupted())
+        except AgentStop as stop:
+            session.context.answer_dangling(f"[not run: {stop.message}]")
+            session.emit(ev.Error(code=stop.code, message=stop.message, exit_code=stop.exit_code))
+        except Exception as exc:
+            if os.environ.get("ML_INTERN_DEBUG"):
+                raise
+            log.exception("turn failed")
+            session.context.answer_dangling("[not run: internal error]")
+            session.emit(
+                ev.Error(code="internal_error", message=f"{type(exc).__name__}: {exc}", exit_code=1)
+            )
+        finally:
+            asyncio.get_running_loop().call_soon(self._start_next_turn)

@@ -1,0 +1,130 @@
+"""A Session: settings, history, tools, the event stream and the usage ledger."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from agent.context.manager import ContextManager
+from agent.context.system_prompt import render_system_prompt
+from agent.core import events as ev
+from agent.tools.spec import ToolContext
+
+if TYPE_CHECKING:
+    from agent.config import Settings
+    from agent.core.llm import LLMReply
+    from agent.tools.router import ToolRouter
+
+Subscriber = Callable[[ev.Event], None]
+
+
+def new_session_id() -> str:
+    """Sortable by time, unique enough to pick by prefix."""
+    return time.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
+
+
+@dataclass
+class UsageLedger:
+    """Tokens and spend of the whole session."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_tokens: int = 0
+    calls: int = 0
+    cost_usd: float = 0.0
+    unpriced_calls: int = 0
+    extra_cost_usd: float = 0.0  # approved spend outside the model (cloud jobs)
+
+    def add(self, reply: LLMReply) -> None:
+        self.calls += 1
+        self.input_tokens += reply.usage.input_tokens
+        self.output_tokens += reply.usage.output_tokens
+        self.cached_tokens += reply.usage.cached_tokens
+        if reply.cost_usd is None:
+            self.unpriced_calls += 1
+        else:
+            self.cost_usd += reply.cost_usd
+
+    @property
+    def total_cost_usd(self) -> float | None:
+        """None when no call had a known price: unknown is not zero."""
+        if self.unpriced_calls and not self.cost_usd:
+            return None if not self.extra_cost_usd else self.extra_cost_usd
+        return self.cost_usd + self.extra_cost_usd
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "cached_tokens": self.cached_tokens,
+            "calls": self.calls,
+        }
+
+
+class Session:
+    """The state one conversation lives in. Front ends see it only through events."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        router: ToolRouter,
+        cwd: Path | None = None,
+        session_id: str | None = None,
+    ) -> None:
+        self.id = session_id or new_session_id()
+        self.settings = settings
+        self.router = router
+        self.cwd = (cwd or Path.cwd()).resolve()
+        self.context = ContextManager(self.system_prompt())
+        self.usage = UsageLedger()
+        self.tool_state: dict[str, Any] = {}
+        self.always_allowed: set[str] = set()
+        self.pending_approvals: dict[str, asyncio.Future[Any]] = {}
+        self.turns = 0
+        self._subscribers: list[Subscriber] = []
+        self.resources = contextlib.AsyncExitStack()
+
+    async def aclose(self) -> None:
+        """Close what the session owns (MCP connections, logs, background tasks)."""
+        await self.resources.aclose()
+
+    def system_prompt(self) -> str:
+        return render_system_prompt(self.settings.model_name, self.cwd, self.router.names)
+
+    def subscribe(self, subscriber: Subscriber) -> None:
+        self._subscribers.append(subscriber)
+
+    def emit(self, event: ev.Event) -> None:
+        event.session_id = self.id
+        for subscriber in self._subscribers:
+            subscriber(event)
+
+    def tool_context(self, tool_call_id: str, name: str) -> ToolContext:
+        def log(line: str) -> None:
+            self.emit(ev.ToolLog(tool_call_id=tool_call_id, name=name, line=line))
+
+        return ToolContext(
+            settings=self.settings,
+            cwd=self.cwd,
+            session_id=self.id,
+            tool_call_id=tool_call_id,
+            state=self.tool_state,
+            log=log,
+        )
+
+    def usage_event(self, reply: LLMReply) -> ev.Usage:
+        return ev.Usage(
+            input_tokens=reply.usage.input_tokens,
+            output_tokens=reply.usage.output_tokens,
+            cached_tokens=reply.usage.cached_tokens,
+            cost_usd=reply.cost_usd,
+            total_cost_usd=self.usage.total_cost_usd,
+            total_input_tokens=self.usage.input_tokens,
+            total_output_tokens=self.usage.output_tokens,
+        )

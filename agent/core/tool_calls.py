@@ -1,0 +1,117 @@
+"""Running the tool calls of one assistant message: approval, dispatch, results.
+
+Every call ends as exactly one `tool` message in the history, whatever happens:
+broken arguments, a refusal, an error or a timeout all become results the model
+can read. Consecutive read-only calls run concurrently; the rest run in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from agent.core import events as ev
+from agent.core.approval import approval_reason
+from agent.core.session import Session
+from agent.tools.router import ArgumentError, parse_arguments
+from agent.tools.spec import ToolResult
+
+
+async def run_tool_calls(session: Session, calls: list[dict[str, Any]]) -> None:
+    """Run every call of one assistant message and record its result."""
+    for batch in _batches(session, calls):
+        results = await asyncio.gather(*(_run_one(session, call) for call in batch))
+        for call, result in zip(batch, results, strict=True):
+            _record(session, call, result)
+
+
+def _batches(session: Session, calls: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    batches: list[list[dict[str, Any]]] = []
+    previous_read_only = False
+    for call in calls:
+        spec = session.router.get(call["function"]["name"])
+        read_only = spec is not None and spec.read_only
+        if read_only and previous_read_only:
+            batches[-1].append(call)
+        else:
+            batches.append([call])
+        previous_read_only = read_only
+    return batches
+
+
+async def _run_one(session: Session, call: dict[str, Any]) -> ToolResult:
+    call_id = call["id"]
+    name = call["function"]["name"]
+    raw = call["function"]["arguments"]
+    try:
+        args = parse_arguments(raw)
+    except ArgumentError as exc:
+        session.emit(ev.ToolCall(tool_call_id=call_id, name=name, arguments=raw or ""))
+        return ToolResult(f"Invalid arguments for {name}: {exc}", is_error=True)
+    session.emit(ev.ToolCall(tool_call_id=call_id, name=name, arguments=args))
+    refusal = await _approve(session, call_id, name, args)
+    if refusal is not None:
+        return refusal
+    session.emit(ev.ToolStateChange(tool_call_id=call_id, name=name, state="running"))
+    try:
+        result = await session.router.call(name, args, session.tool_context(call_id, name))
+    except asyncio.CancelledError:
+        session.emit(ev.ToolStateChange(tool_call_id=call_id, name=name, state="cancelled"))
+        raise
+    return result
+
+
+async def _approve(
+    session: Session, call_id: str, name: str, args: dict[str, Any]
+) -> ToolResult | None:
+    """None when the call may run; otherwise the refusal to hand the model."""
+    spec = session.router.get(name)
+    settings = session.settings
+    reason = approval_reason(name, args, settings, session.cwd, spec)
+    if reason is None or settings.yolo or name in session.always_allowed:
+        return None
+    if settings.approval_mode == "auto":
+        return None
+    if settings.approval_mode == "deny":
+        session.emit(ev.ToolStateChange(tool_call_id=call_id, name=name, state="denied"))
+        return ToolResult(
+            f"Not run: this call needs approval ({reason}) and approvals are set to deny. "
+            "Find another way that does not need it, or tell the user what you wanted to run.",
+            is_error=True,
+        )
+    future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+    session.pending_approvals[call_id] = future
+    session.emit(ev.ToolStateChange(tool_call_id=call_id, name=name, state="waiting_approval"))
+    session.emit(
+        ev.ApprovalRequired(tool_call_id=call_id, name=name, arguments=args, reason=reason)
+    )
+    try:
+        decision, feedback = await future
+    finally:
+        session.pending_approvals.pop(call_id, None)
+    if decision == "always":
+        session.always_allowed.add(name)
+    if decision in ("approve", "always"):
+        session.emit(ev.ToolStateChange(tool_call_id=call_id, name=name, state="approved"))
+        return None
+    session.emit(ev.ToolStateChange(tool_call_id=call_id, name=name, state="denied"))
+    text = "The user refused this tool call."
+    if feedback:
+        text += f" Their feedback: {feedback}"
+    return ToolResult(text, is_error=True)
+
+
+def _record(session: Session, call: dict[str, Any], result: ToolResult) -> None:
+    name = call["function"]["name"]
+    session.emit(
+        ev.ToolOutput(
+            tool_call_id=call["id"],
+            name=name,
+            content=result.content,
+            is_error=result.is_error,
+            data=result.data,
+        )
+    )
+    session.context.add(
+        {"role": "tool", "tool_call_id": call["id"], "name": name, "content": result.content}
+    )

@@ -1,0 +1,18 @@
+"""The built-in tools: the one list the router registers.
+
+To add a tool, write a `ToolSpec` (name, description, JSON-schema parameters and an
+async handler `(args, ctx) -> ToolResult | str`) and append it in
+`create_builtin_tools`. Nothing else needs editing.
+"""
+
+from __future__ import annotations
+
+from agent.tools.local import local_tools
+from agent.tools.spec import ToolSpec
+
+
+def create_builtin_tools() -> list[ToolSpec]:
+    """Every built-in tool, in the order the model sees them."""
+    return [
+        *local_tools(),
+    ]

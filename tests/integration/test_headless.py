@@ -1,0 +1,172 @@
+"""Headless one-shot runs through the real CLI against the fake model server."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.fakes import llm_server as llm
+
+
+def tool_messages(request: dict) -> list[dict]:
+    return [m for m in request["messages"] if m["role"] == "tool"]
+
+
+@pytest.mark.parametrize("stream", [True, False], ids=["streamed", "whole"])
+def test_writes_and_runs_a_file(cli, fake_llm, stream):
+    fake_llm.script(
+        llm.tool_call("write", {"path": "hello.py", "content": "print('hi')\n"}),
+        llm.tool_call("bash", {"command": "python3 hello.py"}),
+        llm.text("Created hello.py; running it printed hi."),
+    )
+    flags = [] if stream else ["--no-stream"]
+    result = cli(*flags, "create hello.py that prints hi, then run it")
+
+    assert result.exit_code == 0, result.stderr
+    assert Path("hello.py").read_text() == "print('hi')\n"
+    assert "running it printed hi" in result.stdout
+    assert "bash: python3 hello.py" in result.stderr
+    run_result = tool_messages(fake_llm.requests[2])[-1]
+    assert run_result["content"].strip() == "hi"
+    assert all(r["stream"] is stream for r in fake_llm.requests)
+    fake_llm.assert_done()
+
+
+def test_every_tool_call_is_answered_before_the_next_request(cli, fake_llm):
+    fake_llm.script(
+        llm.tool_calls([("bash", {"command": "echo one"}), ("bash", {"command": "echo two"})]),
+        llm.text("done"),
+    )
+    assert cli("run two commands").exit_code == 0
+    second = fake_llm.requests[1]["messages"]
+    calls = second[-3]["tool_calls"]
+    answers = tool_messages(fake_llm.requests[1])
+    assert [a["tool_call_id"] for a in answers] == [c["id"] for c in calls]
+    assert [a["content"].strip() for a in answers] == ["one", "two"]
+
+
+def test_retries_rate_limits_and_server_errors(cli, fake_llm):
+    fake_llm.script(llm.rate_limit(retry_after=0.01), llm.server_error(500), llm.text("recovered"))
+    result = cli("-o", "stream-json", "hello")
+    assert result.exit_code == 0, result.stderr
+    events = result.lines()
+    retries = [e for e in events if e["type"] == "retrying"]
+    assert [r["attempt"] for r in retries] == [1, 2]
+    assert "rate limited" in retries[0]["reason"]
+    assert result.result()["final_text"] == "recovered"
+    fake_llm.assert_done()
+
+
+def test_broken_tool_json_becomes_an_error_the_model_fixes(cli, fake_llm):
+    fake_llm.script(
+        llm.tool_call("write", '{"path": "a.txt", "content": '),
+        llm.tool_call("write", {"path": "a.txt", "content": "ok"}),
+        llm.text("fixed"),
+    )
+    result = cli("write a.txt")
+    assert result.exit_code == 0, result.stderr
+    error = tool_messages(fake_llm.requests[1])[-1]
+    assert "not valid JSON" in error["content"]
+    assert Path("a.txt").read_text() == "ok"
+
+
+def test_arguments_that_do_not_match_the_schema_are_reported(cli, fake_llm):
+    fake_llm.script(llm.tool_call("read", {"offset": 3}), llm.text("sorry"))
+    assert cli("read something").exit_code == 0
+    error = tool_messages(fake_llm.requests[1])[-1]["content"]
+    assert "Invalid arguments for read" in error
+    assert "path" in error
+
+
+def test_unknown_tool_is_reported_to_the_model(cli, fake_llm):
+    fake_llm.script(llm.tool_call("teleport", {}), llm.text("ok"))
+    assert cli("go").exit_code == 0
+    assert "Unknown tool 'teleport'" in tool_messages(fake_llm.requests[1])[-1]["content"]
+
+
+def test_stream_json_events_in_order(cli, fake_llm):
+    fake_llm.script(llm.tool_call("bash", {"command": "echo hi"}), llm.text("All done."))
+    result = cli("--output-format", "stream-json", "say hi")
+    assert result.exit_code == 0, result.stderr
+    events = result.lines()
+    types = [e["type"] for e in events]
+    assert types[0] == "ready"
+    assert "bash" in events[0]["tools"] and events[0]["model"] == "openai/test-model"
+    assert types[-1] == "result"
+    order = ["processing", "assistant_message", "tool_call", "tool_output", "turn_complete"]
+    positions = [types.index(t) for t in order]
+    assert positions == sorted(positions)
+    output = next(e for e in events if e["type"] == "tool_output")
+    assert output["name"] == "bash" and output["content"].strip() == "hi"
+    assert output["tool_call_id"] and output["is_error"] is False
+    assert "".join(e["content"] for e in events if e["type"] == "assistant_chunk") == "All done."
+    assert all(e["session_id"] == events[0]["session_id"] for e in events[:-1])
+    final = events[-1]
+    assert final["is_error"] is False and final["exit_reason"] == "completed"
+    assert final["num_turns"] == 1 and final["final_text"] == "All done."
+    assert final["usage"]["input_tokens"] > 0 and final["duration_ms"] >= 0
+
+
+def test_json_output_is_one_result_object(cli, fake_llm):
+    fake_llm.script(llm.text("forty-two"))
+    result = cli("-o", "json", "answer")
+    (line,) = result.stdout.strip().splitlines()
+    assert json.loads(line)["final_text"] == "forty-two"
+
+
+def test_iteration_limit_exits_4(fake_llm):
+    from tests.cli import spawn
+
+    fake_llm.script(
+        llm.tool_call("bash", {"command": "echo 1"}),
+        llm.tool_call("bash", {"command": "echo 2"}),
+    )
+    result = spawn("--max-iterations", "2", "loop forever")
+    assert result.exit_code == 4, result.stderr
+    assert "--max-iterations" in result.stderr
+    fake_llm.assert_done()
+
+
+def test_missing_key_exits_3_and_names_the_variable(fake_llm, monkeypatch):
+    from tests.cli import spawn
+
+    monkeypatch.delenv("OPENAI_API_KEY")
+    result = spawn("hello")
+    assert result.exit_code == 3
+    assert "OPENAI_API_KEY" in result.stderr and ".env" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert fake_llm.requests == []
+
+
+def test_refused_key_exits_3(cli, fake_llm):
+    fake_llm.script(llm.auth_error())
+    result = cli("hello")
+    assert result.exit_code == 3
+    assert "refused the API key" in result.stderr
+
+
+def test_ctrl_c_exits_130(fake_llm, tmp_path):
+    import os
+    import signal
+    import sys
+
+    from tests.cli import llm_env
+
+    fake_llm.script(llm.hang(30))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "agent", "-o", "stream-json", "wait"],
+        env={**os.environ, **llm_env(fake_llm.url)},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    fake_llm.wait_for_requests(1, timeout=30)
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["exit_reason"] == "interrupted"
