@@ -64,6 +64,7 @@ class Settings(BaseModel):
     llm_timeout_s: float = 600.0
     llm_max_attempts: int = 5
     retry_base_delay_s: float = 1.0
+    doom_loop_extra_detections: int = 2
     yolo: bool = False
     approval_mode: Literal["ask", "auto", "deny"] = "ask"
     approval: ApprovalPolicy = Field(default_factory=ApprovalPolicy)

@@ -11,13 +11,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import Coroutine
 from itertools import count
+from typing import Any
 
 from agent.core import events as ev
 from agent.core import llm
 from agent.core import ops as op
 from agent.core.budget import check_budget
-from agent.core.errors import AgentStop, IterationLimit
+from agent.core.compact import compact
+from agent.core.doom_loop import RepetitionGuard, corrective_message
+from agent.core.errors import AgentStop, ContextOverflow, DoomLoopStop, IterationLimit
+from agent.core.nudges import CONTINUE_NUDGE, FollowUps
 from agent.core.session import Session
 from agent.core.tool_calls import run_tool_calls
 
@@ -28,20 +33,63 @@ async def run_turn(session: Session, text: str) -> str:
     """One user request, to the end. Returns the model's final answer."""
     session.context.add({"role": "user", "content": text})
     session.turns += 1
-    limit = session.settings.max_iterations
+    guard = RepetitionGuard(session.settings.doom_loop_extra_detections)
+    follow_ups = FollowUps()
     for iteration in count(1):
-        if 0 <= limit < iteration:
-            raise IterationLimit(
-                f"Stopped after {limit} iterations (the --max-iterations limit). "
-                "Run again with a higher --max-iterations (or -1 for no limit) to let it go on."
-            )
+        check_iteration_limit(session, iteration)
         check_budget(session)
+        await compact(session)
         session.emit(ev.Processing(iteration=iteration))
-        reply = await ask_model(session)
-        if not reply.tool_calls:
-            return reply.content
-        await run_tool_calls(session, reply.tool_calls)
+        reply = await ask_model_within_context(session)
+        if reply.tool_calls:
+            await run_tool_calls(session, reply.tool_calls)
+            check_repetition(session, guard)
+            continue
+        match follow_ups.after_answer(reply):
+            case "nudge":
+                session.context.add({"role": "user", "content": CONTINUE_NUDGE})
+            case "done":
+                return reply.content
     raise AssertionError("unreachable")
+
+
+def check_iteration_limit(session: Session, iteration: int) -> None:
+    limit = session.settings.max_iterations
+    if 0 <= limit < iteration:
+        raise IterationLimit(
+            f"Stopped after {limit} iterations (the --max-iterations limit). "
+            "Run again with a higher --max-iterations (or -1 for no limit) to let it go on."
+        )
+
+
+def check_repetition(session: Session, guard: RepetitionGuard) -> None:
+    """Warn the model the first time it repeats itself; end the turn if it keeps on."""
+    verdict = guard.check(session.context.messages)
+    if verdict is None:
+        return
+    action, description = verdict
+    if action == "stop":
+        message = f"{description} even after being asked to change approach: stopped the turn."
+        session.emit(ev.DoomLoop(message=message, stopped=True))
+        raise DoomLoopStop(message)
+    session.emit(ev.DoomLoop(message=f"{description}: asked the model to change approach."))
+    session.context.add({"role": "user", "content": corrective_message(description)})
+
+
+async def ask_model_within_context(session: Session) -> llm.LLMReply:
+    """Ask the model; on a context overflow, compact once and ask again."""
+    try:
+        return await ask_model(session)
+    except ContextOverflow:
+        session.emit(ev.Notice(message="The conversation outgrew the model's context: compacting."))
+        await compact(session, force=True)
+    try:
+        return await ask_model(session)
+    except ContextOverflow as exc:
+        raise ContextOverflow(
+            f"{exc.message}. It still does not fit after compaction: start a fresh "
+            "conversation (/new) or choose a model with a larger context window."
+        ) from None
 
 
 async def ask_model(session: Session) -> llm.LLMReply:
@@ -75,7 +123,8 @@ async def ask_model(session: Session) -> llm.LLMReply:
         raise
     session.usage.add(reply)
     session.context.calibrate(reply.usage.input_tokens)
-    session.context.add(reply.message())
+    if reply.content or reply.tool_calls:
+        session.context.add(reply.message())
     if partial:
         session.emit(ev.AssistantStreamEnd())
     session.emit(ev.AssistantMessage(content=reply.content, tool_calls=reply.tool_calls))
@@ -123,6 +172,9 @@ class Agent:
             case op.UserInput(text=text):
                 self._waiting_inputs.append(text)
                 self._start_next_turn()
+            case op.Compact(instructions=instructions) if not self.busy:
+                work = compact(session, force=True, instructions=instructions)
+                self._turn = asyncio.create_task(self._run(work), name="compact")
             case op.Interrupt():
                 self._waiting_inputs.clear()
                 await self._cancel_turn()
@@ -147,18 +199,20 @@ class Agent:
         if self.busy or not self._waiting_inputs:
             return
         text = self._waiting_inputs.pop(0)
-        self._turn = asyncio.create_task(self._run_turn(text), name="turn")
+        self._turn = asyncio.create_task(self._run(run_turn(self.session, text)), name="turn")
 
     async def _cancel_turn(self) -> None:
         if self._turn is not None and not self._turn.done():
             self._turn.cancel()
             await asyncio.gather(self._turn, return_exceptions=True)
 
-    async def _run_turn(self, text: str) -> None:
+    async def _run(self, work: Coroutine[Any, Any, Any]) -> None:
+        """Run a turn (or a compaction) and turn how it ended into events."""
         session = self.session
         try:
-            final = await run_turn(session, text)
-            session.emit(ev.TurnComplete(final_text=final))
+            final = await work
+            if isinstance(final, str):
+                session.emit(ev.TurnComplete(final_text=final))
         except asyncio.CancelledError:
             session.context.answer_dangling()
             session.emit(ev.Interrupted())

@@ -1,0 +1,118 @@
+"""Compaction: summarise the middle of a long conversation so it never overflows.
+
+The system prompt, the first user message and the most recent messages stay as
+they are; an assistant's tool calls are never separated from their results. The
+middle is summarised by the active model with a dedicated prompt, in chunks when
+it is too big for one call. Over-long single messages are cut (head and tail
+kept) first.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from agent.context.manager import Message, estimate_tokens
+from agent.tools.router import cap_output
+
+if TYPE_CHECKING:
+    from agent.config import Settings
+
+SUMMARY_PROMPT = """You are compacting the history of a coding and ML-engineering session \
+so the work can continue with a shorter context. Write a faithful, dense summary for the \
+agent that will continue the work. Use these headings:
+## Goal - what the user wants, in their words where it matters
+## Decisions - choices made and why
+## Files - files created, read or changed, with what changed
+## Commands and outcomes - commands run, jobs launched, their results (numbers, errors)
+## Open problems - what failed or is unresolved
+## Next steps - what was about to happen
+Keep exact names, paths, ids, URLs, hyperparameters and metrics. Omit pleasantries."""
+
+SUMMARY_HEADER = "[Summary of the earlier conversation, written when it was compacted]"
+TAIL_SHARE = 0.3  # of the threshold, kept verbatim at the end
+CHUNK_SHARE = 0.5  # of the threshold, the most one summary call reads
+MESSAGE_SHARE = 0.1  # of the threshold, the most one message may keep
+
+
+def split_for_compaction(
+    messages: list[Message], threshold: int
+) -> tuple[list[Message], list[Message], list[Message]]:
+    """(head, middle, tail). The tail never starts with a tool result."""
+    first_user = next((i for i, m in enumerate(messages) if m["role"] == "user"), 0)
+    head_end = first_user + 1
+    budget = int(threshold * TAIL_SHARE)
+    start, used = len(messages), 0
+    while start > head_end and used + estimate_tokens(messages[start - 1]) <= budget:
+        start -= 1
+        used += estimate_tokens(messages[start])
+    while start > head_end and start < len(messages) and messages[start]["role"] == "tool":
+        start -= 1  # keep an assistant's calls with their results
+    return messages[:head_end], messages[head_end:start], messages[start:]
+
+
+def shrink_message(message: Message, max_tokens: int) -> Message:
+    """A copy with over-long text content cut in the middle."""
+    content = message.get("content")
+    if isinstance(content, str) and estimate_tokens(message) > max_tokens:
+        return {**message, "content": cap_output(content, max_tokens * 4)}
+    return message
+
+
+def transcript(messages: list[Message]) -> str:
+    """The messages as plain text for the summariser."""
+    lines = []
+    for m in messages:
+        content = m.get("content")
+        text = content if isinstance(content, str) else json.dumps(content or "")
+        if m["role"] == "tool":
+            lines.append(f"TOOL RESULT ({m.get('name', 'tool')}):\n{text}")
+            continue
+        if text:
+            lines.append(f"{m['role'].upper()}:\n{text}")
+        for call in m.get("tool_calls") or []:
+            fn = call["function"]
+            lines.append(f"ASSISTANT CALLED {fn['name']}({fn['arguments']})")
+    return "\n\n".join(lines)
+
+
+def chunks(messages: list[Message], max_tokens: int) -> list[list[Message]]:
+    """Consecutive groups of messages, each small enough for one summary call."""
+    groups: list[list[Message]] = [[]]
+    used = 0
+    for m in messages:
+        cost = estimate_tokens(m)
+        if groups[-1] and used + cost > max_tokens:
+            groups.append([])
+            used = 0
+        groups[-1].append(m)
+        used += cost
+    return groups
+
+
+async def summarise(
+    middle: list[Message], settings: Settings, threshold: int, instructions: str = ""
+) -> tuple[str, list[Any]]:
+    """The summary text, and the replies (for usage accounting)."""
+    from agent.core import llm
+
+    quiet = settings.model_copy(update={"stream": False})
+    shrunk = [shrink_message(m, int(threshold * MESSAGE_SHARE)) for m in middle]
+    summary, replies = "", []
+    for group in chunks(shrunk, int(threshold * CHUNK_SHARE)):
+        request = transcript(group)
+        if summary:
+            request = f"Summary so far:\n{summary}\n\nContinuation of the conversation:\n{request}"
+        system = SUMMARY_PROMPT + (f"\n\nAlso: {instructions}" if instructions else "")
+        reply = await llm.complete(
+            [{"role": "system", "content": system}, {"role": "user", "content": request}],
+            [],
+            quiet,
+        )
+        replies.append(reply)
+        summary = reply.content.strip()
+    return summary, replies
+
+
+def rebuilt(head: list[Message], summary: str, tail: list[Message]) -> list[Message]:
+    return [*head, {"role": "user", "content": f"{SUMMARY_HEADER}\n\n{summary}"}, *tail]

@@ -1,0 +1,392 @@
+"""Which tool calls need a person's yes, and the short reason shown when they do.
+
+Pure policy: no I/O, no prompts. Whether to actually ask (yolo, headless
+auto-approval, approval mode) is decided by the caller.
+
+The rules, in order:
+
+1. a tool in `approval.deny_tools` always asks; one in `approval.allow_tools` never does;
+2. read-only tools never ask;
+3. `write` and `edit` ask outside the working directory, and inside it only when
+   `approval.edits_in_cwd_ask` is on;
+4. `bash` asks when a part of the command starts with an `approval.deny_commands`
+   prefix; parts that start with an `approval.allow_commands` prefix are trusted; the
+   rest ask when `approval.bash_always_ask` is on, or when they are destructive:
+
+   - deleting recursively (`rm -r`, `find -delete`) or anything in a system directory
+   - throwing work away or publishing it: `git push`, `git reset --hard`, `git clean`,
+     `git checkout -- <paths>`, `git restore`, `git branch -D`, `git stash drop|clear`
+   - recursive `chmod` / `chown` / `chgrp`
+   - running as root: `sudo`, `doas`, `su`, `pkexec`
+   - disks and machines: `mkfs`, `fdisk`, `parted`, `wipefs`, `shred`, `dd of=`,
+     `shutdown`, `reboot`
+   - writing into /etc, /usr, /bin, /sbin, /lib*, /boot, /sys, /proc, /dev, /root, /var,
+     /opt (by redirection, `tee`, `cp`, `mv`, ...; /dev/null and /var/tmp are fine)
+   - running a downloaded script: `curl ... | sh`, `bash <(wget ...)`
+   - removing packages: `pip uninstall`, `uv remove`, `apt remove`, `npm uninstall`, ...
+   - killing by force or by name: `kill -9`, `pkill`, `killall`
+   - deleting on the Hub: `hf repo delete`, `huggingface-cli delete`
+   `bash -c`, `sh -c`, `eval`, `xargs`, `find -exec` and `$(...)` are looked into;
+5. any other tool asks when its own `needs_approval(args, settings)` hook says so.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from agent.tools.local_files import resolve_path
+
+if TYPE_CHECKING:
+    from agent.config import ApprovalPolicy, Settings
+    from agent.tools.spec import ToolSpec
+
+READ_ONLY_TOOLS = frozenset({"read", "bash_output"})
+FILE_TOOLS = frozenset({"write", "edit"})
+SYSTEM_DIRS = ("/etc", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/boot", "/sys",
+               "/proc", "/dev", "/root", "/var", "/opt")  # fmt: skip
+HARMLESS_PATHS = ("/dev/null", "/dev/stdout", "/dev/stderr", "/dev/tty", "/dev/fd", "/var/tmp")
+SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "fish", "python", "python3", "perl"})
+WRAPPERS = frozenset({"env", "nohup", "nice", "ionice", "time", "timeout", "stdbuf", "xargs",
+                      "exec", "command", "builtin", "then", "else", "do", "if", "elif", "while",
+                      "until", "{", "}", "!", "$"})  # fmt: skip
+ROOT = {"sudo", "doas", "su", "pkexec"}
+DISKS = {"mkfs", "fdisk", "sfdisk", "parted", "wipefs", "shred", "shutdown", "reboot", "halt",
+         "poweroff"}  # fmt: skip
+PACKAGE_REMOVAL = {
+    "pip": {"uninstall"},
+    "pip3": {"uninstall"},
+    "uv": {"remove"},
+    "conda": {"remove", "uninstall"},
+    "mamba": {"remove", "uninstall"},
+    "apt": {"remove", "purge", "autoremove"},
+    "apt-get": {"remove", "purge", "autoremove"},
+    "dnf": {"remove", "erase"},
+    "yum": {"remove", "erase"},
+    "npm": {"uninstall", "remove", "rm", "un", "r"},
+    "pnpm": {"uninstall", "remove", "rm", "un"},
+    "yarn": {"remove"},
+    "brew": {"uninstall", "remove", "rm"},
+    "gem": {"uninstall"},
+    "cargo": {"uninstall"},
+}
+DEST_WRITERS = {"cp", "ln", "install", "rsync", "scp"}
+ALL_WRITERS = {"mv", "tee", "touch", "mkdir", "rm", "rmdir", "unlink", "truncate", "chmod",
+               "chown", "chgrp"}  # fmt: skip
+_ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+_INLINE_FETCH = re.compile(r"\b(?:ba|z|da|k)?sh\b[^|;&]*(?:<\(|\$\()\s*(?:curl|wget)\b")
+_FALLBACK = (
+    (r"\brm\s+(?:-\w*[rR]|--recursive)", "`rm -r` deletes whole directories"),
+    (r"\bgit\s+(?:push|reset\s+--hard|clean)\b", "changes git history or deletes work"),
+    (r"\b(?:chmod|chown|chgrp)\s+(?:-\w*R|--recursive)", "changes ownership or permissions recursively"),
+    (r"\b(?:sudo|doas|pkexec)\b", "runs commands as root"),
+    (r"\b(?:mkfs|fdisk|parted|wipefs|shred)\b|\bdd\b.*\bof=", "writes to disks"),
+    (r"\b(?:curl|wget)\b[^|]*\|\s*(?:sudo\s+)?\w*sh\b", "pipes a downloaded script into a shell"),
+    (r"\b(?:pip3?|uv|conda|apt(?:-get)?|npm|yarn|pnpm|brew)\s+(?:uninstall|remove|purge)\b",
+     "removes packages"),
+    (r"\bkill\s+-(?:9|KILL|SIGKILL)\b|\b(?:pkill|killall)\b", "kills processes"),
+    (r">\s*/(?:etc|usr|bin|sbin|boot|sys|lib)\b", "writes to a system path"),
+)  # fmt: skip
+
+
+@dataclass
+class Segment:
+    """One simple command: its words, where output is redirected, and if stdin is a pipe."""
+
+    words: list[str] = field(default_factory=list)
+    targets: list[str] = field(default_factory=list)
+    piped: bool = False
+    pipeline: list[str] = field(default_factory=list)
+
+
+def approval_reason(
+    name: str, args: dict[str, Any], settings: Settings, cwd: Path, spec: ToolSpec | None = None
+) -> str | None:
+    """None when the call may run without asking, else a short reason for the person."""
+    policy = settings.approval
+    if name in policy.deny_tools:
+        return f"`{name}` is listed in approval.deny_tools"
+    if name in policy.allow_tools:
+        return None
+    if spec.read_only if spec is not None else name in READ_ONLY_TOOLS:
+        return None
+    if name == "bash":
+        return _bash_reason(str(args.get("command") or ""), policy)
+    if name in FILE_TOOLS:
+        return _file_reason(args.get("path"), cwd, policy)
+    if spec is not None and spec.needs_approval is not None and spec.needs_approval(args, settings):
+        return f"`{name}` asks for approval for this call"
+    return None
+
+
+def _file_reason(path: Any, cwd: Path, policy: ApprovalPolicy) -> str | None:
+    if not isinstance(path, str) or not path:
+        return None
+    target = resolve_path(path, cwd)
+    if not target.is_relative_to(cwd.resolve()):
+        return f"writes outside the working directory: {target}"
+    if policy.edits_in_cwd_ask:
+        return f"changes {target} (approval.edits_in_cwd_ask is on)"
+    return None
+
+
+def _bash_reason(command: str, policy: ApprovalPolicy) -> str | None:
+    segments = split_segments(command)
+    if segments is None:
+        if deny := next((p for p in policy.deny_commands if p.strip() in command), None):
+            return f"matches approval.deny_commands: `{deny}`"
+        return "approval.bash_always_ask is on" if policy.bash_always_ask else _fallback(command)
+    for segment in segments:
+        if deny := _matching_prefix(segment.words, policy.deny_commands):
+            return f"matches approval.deny_commands: `{deny}`"
+    untrusted = [s for s in segments if not _matching_prefix(s.words, policy.allow_commands)]
+    if not untrusted:
+        return None
+    if policy.bash_always_ask:
+        return "approval.bash_always_ask is on"
+    return _segments_reason(untrusted) or _inline_fetch(command)
+
+
+def _matching_prefix(words: list[str], prefixes: list[str]) -> str | None:
+    words = _strip_assignments(words)
+    for prefix in prefixes:
+        try:
+            wanted = shlex.split(prefix)
+        except ValueError:
+            wanted = prefix.split()
+        if wanted and words[: len(wanted)] == wanted:
+            return prefix
+    return None
+
+
+def is_destructive_command(command: str) -> str | None:
+    """Why a shell command is destructive, or None when it looks safe to run unasked."""
+    segments = split_segments(command)
+    if segments is None:
+        return _fallback(command)
+    return _segments_reason(segments) or _inline_fetch(command)
+
+
+def _fallback(command: str) -> str | None:
+    """For commands shlex cannot parse: coarse patterns, better a question too many."""
+    for pattern, reason in _FALLBACK:
+        if re.search(pattern, command):
+            return reason
+    return None
+
+
+def _inline_fetch(command: str) -> str | None:
+    return "runs a downloaded script" if _INLINE_FETCH.search(command) else None
+
+
+def split_segments(command: str) -> list[Segment] | None:
+    """The simple commands of a shell line, split on ; && || | & ( ) ` and newlines."""
+    lexer = shlex.shlex(command, posix=True, punctuation_chars="();<>|&\n`")
+    lexer.whitespace_split = True
+    lexer.whitespace = " \t\r"
+    try:
+        tokens = list(lexer)
+    except ValueError:
+        return None
+    segments, current = [], Segment()
+    heredoc: str | None = None
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        if not _is_operator(token):
+            current.words.append(token)
+        elif "(" in token or not ("<" in token or ">" in token):
+            segments.append(current)
+            piped = "|" in token and "||" not in token
+            pipeline = [*current.pipeline, *_command(current.words)[:1]] if piped else []
+            current = Segment(piped=piped, pipeline=pipeline)
+            if "\n" in token and heredoc is not None:
+                i = _skip_heredoc(tokens, i, heredoc)
+                heredoc = None
+        elif ">" in token:
+            current.targets.extend(tokens[i + 1 : i + 2])
+            i += 1
+        else:
+            if token == "<<" and i + 1 < len(tokens):
+                heredoc = tokens[i + 1].lstrip("-")
+            i += 1
+        i += 1
+    segments.append(current)
+    return [s for s in segments if s.words or s.targets]
+
+
+def _is_operator(token: str) -> bool:
+    return bool(token) and all(c in "();<>|&\n`" for c in token)
+
+
+def _skip_heredoc(tokens: list[str], i: int, delimiter: str) -> int:
+    """The index of the line break that ends the heredoc body starting after token i."""
+    for j in range(i + 1, len(tokens)):
+        if tokens[j] == delimiter and "\n" in tokens[j - 1]:
+            return j
+    return len(tokens)
+
+
+def _strip_assignments(words: list[str]) -> list[str]:
+    i = 0
+    while i < len(words) and _ASSIGN.match(words[i]):
+        i += 1
+    return words[i:]
+
+
+def _command(words: list[str]) -> list[str]:
+    """The words of the command that actually runs, past assignments and wrappers."""
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if _ASSIGN.match(word):
+            i += 1
+        elif word in WRAPPERS:
+            i += 1
+            while i < len(words) and (words[i][:1] in ("-", "{") or words[i][:1].isdigit()):
+                i += 1
+        else:
+            break
+    rest = words[i:]
+    return [rest[0].rsplit("/", 1)[-1], *rest[1:]] if rest else []
+
+
+def _segments_reason(segments: list[Segment]) -> str | None:
+    for segment in segments:
+        words = _command(segment.words)
+        if reason := _redirect_reason(segment.targets) or _words_reason(words):
+            return reason
+        if words and words[0] in SHELLS and segment.piped and _fetches(segment.pipeline):
+            return f"pipes a downloaded script into `{words[0]}`"
+    return None
+
+
+def _fetches(pipeline: list[str]) -> bool:
+    return any(w in ("curl", "wget") for w in pipeline)
+
+
+def _redirect_reason(targets: list[str]) -> str | None:
+    for target in targets:
+        if _is_system_path(target):
+            return f"writes to a system path: {target}"
+    return None
+
+
+def _is_system_path(word: str) -> bool:
+    if not word.startswith("/"):
+        return False
+    path = os.path.normpath(word)
+    if any(path == p or path.startswith(p + "/") for p in HARMLESS_PATHS):
+        return False
+    return path == "/" or any(path == d or path.startswith(d + "/") for d in SYSTEM_DIRS)
+
+
+def _options(words: list[str]) -> list[str]:
+    return [w for w in words if w.startswith("-")]
+
+
+def _operands(words: list[str]) -> list[str]:
+    return [w for w in words if not w.startswith("-")]
+
+
+def _recursive(words: list[str]) -> str | None:
+    """The option that makes rm recursive, if any."""
+    for word in _options(words):
+        if word == "--recursive" or (not word.startswith("--") and ("r" in word or "R" in word)):
+            return word
+    return None
+
+
+def _words_reason(words: list[str]) -> str | None:
+    """The rules that look at one command's words (see the module docstring)."""
+    if not words:
+        return None
+    cmd, args = words[0], words[1:]
+    if cmd in ROOT:
+        return f"`{cmd}` runs commands as root"
+    if cmd in DISKS or cmd.startswith("mkfs"):
+        return f"`{cmd}` can destroy disks, files or the running machine"
+    if cmd == "dd" and any(a.startswith("of=") for a in args):
+        return "`dd of=` overwrites files or devices"
+    if cmd in ("bash", "sh", "zsh", "dash") and "-c" in args[:-1]:
+        return is_destructive_command(args[args.index("-c") + 1])
+    if cmd == "eval":
+        return is_destructive_command(" ".join(args))
+    return _files_reason(cmd, args) or _tools_reason(cmd, args)
+
+
+def _files_reason(cmd: str, args: list[str]) -> str | None:
+    if cmd == "rm" and (flag := _recursive(args)):
+        return f"`rm {flag}` deletes whole directories"
+    if cmd in ("chmod", "chown", "chgrp") and ("-R" in args or "--recursive" in args):
+        return f"`{cmd} -R` changes a whole tree"
+    if cmd == "find":
+        return _find_reason(args)
+    operands = _operands(args)
+    targets = operands[-1:] if cmd in DEST_WRITERS and len(operands) > 1 else []
+    if cmd in ALL_WRITERS or (cmd == "sed" and any(a.startswith("-i") for a in args)):
+        targets = operands
+    if system := next((t for t in targets if _is_system_path(t)), None):
+        return f"`{cmd}` changes a system path: {system}"
+    return None
+
+
+def _find_reason(args: list[str]) -> str | None:
+    if "-delete" in args:
+        return "`find -delete` deletes files"
+    for flag in ("-exec", "-execdir", "-ok", "-okdir"):
+        if flag in args:
+            sub = args[args.index(flag) + 1 :]
+            end = next((k for k, w in enumerate(sub) if w in (";", "+")), len(sub))
+            if reason := _words_reason(_command(sub[:end])):
+                return reason
+    return None
+
+
+def _subcommand(args: list[str], skip_values: tuple[str, ...] = ()) -> tuple[str, list[str]]:
+    """The first word that is not an option (nor an option's value), and what follows it."""
+    i = 0
+    while i < len(args) and args[i].startswith("-"):
+        i += 2 if args[i] in skip_values else 1
+    return (args[i], args[i + 1 :]) if i < len(args) else ("", [])
+
+
+def _tools_reason(cmd: str, args: list[str]) -> str | None:
+    if cmd == "git":
+        return _git_reason(*_subcommand(args, ("-C", "-c")))
+    if cmd in ("python", "python3") and args[:2] == ["-m", "pip"]:
+        cmd, args = "pip", args[2:]
+    sub, rest = _subcommand(args)
+    if cmd == "uv" and sub == "pip":
+        cmd, (sub, rest) = "pip", _subcommand(rest)
+    if sub in PACKAGE_REMOVAL.get(cmd, ()):
+        return f"`{cmd} {sub}` removes packages"
+    if cmd == "kill" and any(a in ("-9", "-KILL", "-SIGKILL") for a in args):
+        return "`kill -9` force-kills processes"
+    if cmd in ("pkill", "killall"):
+        return f"`{cmd}` kills processes by name"
+    if cmd in ("hf", "huggingface-cli") and "delete" in _operands(args)[:3]:
+        return f"`{cmd} ... delete` deletes from the Hugging Face Hub"
+    return None
+
+
+def _git_reason(sub: str, rest: list[str]) -> str | None:
+    if sub == "push":
+        return "`git push` publishes to a remote"
+    if sub == "reset" and "--hard" in rest:
+        return "`git reset --hard` discards uncommitted changes"
+    if sub == "clean" and not {"-n", "--dry-run"} & set(rest):
+        return "`git clean` deletes untracked files"
+    if sub == "checkout" and ("--" in rest or "." in rest):
+        return "`git checkout -- <paths>` discards uncommitted changes"
+    if sub == "restore" and rest and _options(rest) != ["--staged"]:
+        return "`git restore` discards uncommitted changes"
+    if sub == "branch" and "-D" in rest:
+        return "`git branch -D` deletes a branch"
+    if sub == "stash" and rest[:1] in (["drop"], ["clear"]):
+        return f"`git stash {rest[0]}` deletes stashed changes"
+    return None

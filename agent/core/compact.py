@@ -1,0 +1,50 @@
+"""When and how a session's history is compacted (the summarising is in context/compaction)."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from agent.context import compaction
+from agent.core import events as ev
+from agent.core.session import Session
+
+WINDOW_SHARE = 0.85
+
+
+@cache
+def context_window(model: str) -> int | None:
+    """The model's input window from litellm's bundled map, when known."""
+    from agent.core.llm import litellm
+
+    try:
+        info = litellm().get_model_info(model)
+    except Exception:
+        return None
+    return info.get("max_input_tokens") or info.get("max_tokens")
+
+
+def threshold(session: Session) -> int:
+    """The configured threshold, lowered to 85% of a smaller context window."""
+    configured = session.settings.compaction_threshold_tokens
+    window = context_window(session.settings.model_name)
+    return min(configured, int(window * WINDOW_SHARE)) if window else configured
+
+
+async def compact(session: Session, *, force: bool = False, instructions: str = "") -> bool:
+    """Compact when over the threshold (or when forced). True if the history changed."""
+    limit = threshold(session)
+    before = session.context.tokens
+    if not force and before <= limit:
+        return False
+    head, middle, tail = compaction.split_for_compaction(session.context.messages, limit)
+    if not middle:
+        tail = [compaction.shrink_message(m, int(limit * compaction.MESSAGE_SHARE)) for m in tail]
+        session.context.replace(head + tail)
+    else:
+        summary, replies = await compaction.summarise(middle, session.settings, limit, instructions)
+        for reply in replies:
+            session.usage.add(reply)
+        session.context.replace(compaction.rebuilt(head, summary, tail))
+    after = session.context.tokens
+    session.emit(ev.Compacted(tokens_before=before, tokens_after=after))
+    return True

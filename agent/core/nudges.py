@@ -1,0 +1,48 @@
+"""Second chances for answers that end a turn too early.
+
+A model that says what it will do ("I'll now run the training script") but makes
+no tool call gets one nudge to carry on; an empty answer is asked for again once.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from agent.core.llm import LLMReply
+
+CONTINUE_NUDGE = (
+    "[ml-intern] You described a next action but made no tool call. If work remains, do it "
+    "now with a tool call; if you are finished, give your final answer."
+)
+_ANNOUNCES_ACTION = re.compile(
+    r"(?:\b(?:I'll|I will|I'm going to|I am going to|let me|let's|now I'll|next,? I'll)\b"
+    r"[^.!?\n]*[.:]?\s*$)|:\s*$",
+    re.IGNORECASE,
+)
+
+
+def announces_action(text: str) -> bool:
+    """True when the answer ends by announcing something it has not done."""
+    paragraphs = [p for p in text.strip().split("\n\n") if p.strip()]
+    return bool(paragraphs) and bool(_ANNOUNCES_ACTION.search(paragraphs[-1]))
+
+
+@dataclass
+class FollowUps:
+    """Per turn: at most one retry of an empty answer and one continuation nudge."""
+
+    retried_empty: bool = False
+    nudged: bool = False
+
+    def after_answer(self, reply: LLMReply) -> Literal["retry", "nudge", "done"]:
+        if not reply.content.strip():
+            if self.retried_empty:
+                return "done"
+            self.retried_empty = True
+            return "retry"
+        if not self.nudged and announces_action(reply.content):
+            self.nudged = True
+            return "nudge"
+        return "done"

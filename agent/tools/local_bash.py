@@ -1,0 +1,410 @@
+"""bash on the user's machine, in the foreground or as background jobs.
+
+Every command runs in its own process group so that a timeout, Ctrl-C or
+`kill_background` stops the whole tree it started, not just the shell.
+Output reaches the front ends line by line while the command runs, and the
+model gets the head and the tail of it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import contextlib
+import os
+import re
+import signal
+import subprocess
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from agent.tools.router import cap_output
+from agent.tools.spec import ToolContext, ToolError, ToolResult
+
+DEFAULT_TIMEOUT_S = 120
+MAX_TIMEOUT_S = 600
+OUTPUT_LIMIT = 30_000
+TERM_GRACE_S = 3.0
+EXIT_DRAIN_S = 0.5
+PROGRESS_EVERY_S = 1.0
+MAX_PARTIAL = 65_536
+BG_STATE = "local.bg"
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)")
+
+
+class BashArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    command: str = Field(
+        description="The shell command to run with bash. Chain dependent steps with &&."
+    )
+    description: str | None = Field(
+        None, description="What the command does, in 5-10 words, shown to the user."
+    )
+    work_dir: str | None = Field(
+        None,
+        description="Directory to run in; a relative path starts at the working directory. "
+        "Default: the working directory.",
+    )
+    timeout: int = Field(
+        DEFAULT_TIMEOUT_S,
+        description=f"Seconds before the command is stopped (default {DEFAULT_TIMEOUT_S}, "
+        f"max {MAX_TIMEOUT_S}). For anything longer use run_in_background.",
+    )
+    run_in_background: bool = Field(
+        False,
+        description="Start the command detached and return at once with a job id, for "
+        "training runs, servers and anything slow. Follow it with bash_output and stop it "
+        "with kill_background.",
+    )
+
+    @field_validator("timeout")
+    @classmethod
+    def _clamp(cls, value: int) -> int:
+        return max(1, min(value, MAX_TIMEOUT_S))
+
+
+class BashOutputArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    job_id: str = Field(description="The id returned when the background job was started.")
+    tail_lines: int = Field(
+        50, ge=1, description="Show at most this many of the newest lines (default 50)."
+    )
+
+
+class KillBackgroundArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    job_id: str = Field(description="The id returned when the background job was started.")
+
+
+def clean_line(line: str) -> str:
+    """A line as a terminal would finally show it: no colour codes, `\\r` redraws applied."""
+    line = _ANSI.sub("", line).rstrip("\r")
+    return line.rsplit("\r", 1)[-1]
+
+
+class _Output:
+    """Collects a command's output: every line to the log, head and tail for the model."""
+
+    def __init__(self, log: Any, limit: int) -> None:
+        self._log = log
+        self._head_budget = limit * 2 // 3
+        self._tail_budget = limit - self._head_budget - 100
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._partial = ""
+        self._head: list[str] = []
+        self._head_chars = 0
+        self._tail: deque[str] = deque()
+        self._tail_chars = 0
+        self._cut = 0
+        self._last_progress = 0.0
+
+    def feed(self, data: bytes, final: bool = False) -> None:
+        text = self._partial + self._decoder.decode(data, final)
+        *lines, self._partial = text.split("\n")
+        if len(self._partial) > MAX_PARTIAL or (final and self._partial):
+            lines.append(self._partial)
+            self._partial = ""
+        for line in lines:
+            self._add(clean_line(line))
+        self._show_progress()
+
+    def _show_progress(self) -> None:
+        """Progress bars redraw with `\\r` and never end a line; show the latest now and then."""
+        if "\r" not in self._partial or time.monotonic() - self._last_progress < PROGRESS_EVERY_S:
+            return
+        self._last_progress = time.monotonic()
+        current = clean_line(self._partial.rstrip("\r"))
+        if current:
+            self._log(current)
+
+    def _add(self, line: str) -> None:
+        self._log(line)
+        if self._head_chars < self._head_budget:
+            self._head.append(line)
+            self._head_chars += len(line) + 1
+            return
+        self._tail.append(line)
+        self._tail_chars += len(line) + 1
+        while self._tail_chars > self._tail_budget and len(self._tail) > 1:
+            self._cut += 1
+            self._tail_chars -= len(self._tail.popleft()) + 1
+
+    def text(self, limit: int) -> str:
+        head = "\n".join(self._head)
+        tail = "\n".join(self._tail)
+        if self._cut:
+            head += f"\n[... {self._cut} lines cut ...]"
+        return cap_output("\n".join(p for p in (head, tail) if p), limit)
+
+
+def _run_env() -> dict[str, str]:
+    """The user's environment, made friendly to a non-interactive caller."""
+    env = dict(os.environ)
+    env["PYTHONUNBUFFERED"] = "1"
+    env.setdefault("PAGER", "cat")
+    env.setdefault("GIT_PAGER", "cat")
+    env.setdefault("GIT_TERMINAL_PROMPT", "0")
+    return env
+
+
+def _work_dir(args: BashArgs, ctx: ToolContext) -> Path:
+    path = ctx.cwd / Path(args.work_dir).expanduser() if args.work_dir else ctx.cwd
+    if not path.is_dir():
+        raise ToolError(f"work_dir is not an existing directory: {path}")
+    return path
+
+
+def group_alive(pgid: int) -> bool:
+    """Whether any process of the group still runs (zombies excluded, unlike kill(0))."""
+    proc = Path("/proc")
+    if not (proc / "self").exists():
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[-1].split()
+        if len(fields) > 2 and fields[2] == str(pgid) and fields[0] != "Z":
+            return True
+    return False
+
+
+def kill_group(pgid: int, sig: int = signal.SIGKILL) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
+
+
+async def terminate_group(pgid: int, grace: float = TERM_GRACE_S) -> None:
+    """SIGTERM the group, give it `grace` seconds to clean up, then SIGKILL what is left."""
+    kill_group(pgid, signal.SIGTERM)
+    for _ in range(int(grace / 0.05)):
+        if not group_alive(pgid):
+            break
+        await asyncio.sleep(0.05)
+    kill_group(pgid, signal.SIGKILL)
+
+
+async def _spawn(command: str, cwd: Path) -> tuple[asyncio.subprocess.Process, int]:
+    """Start bash with stdout+stderr on a pipe we own, so waiting for exit never waits
+    on grandchildren that keep the pipe open."""
+    read_fd, write_fd = os.pipe()
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            "bash",
+            "-c",
+            command,
+            cwd=cwd,
+            env=_run_env(),
+            stdin=subprocess.DEVNULL,
+            stdout=write_fd,
+            stderr=write_fd,
+            start_new_session=True,
+        )
+    except BaseException:
+        os.close(read_fd)
+        raise
+    finally:
+        os.close(write_fd)
+    return proc, read_fd
+
+
+async def _pump(read_fd: int, out: _Output) -> None:
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    transport, _ = await loop.connect_read_pipe(
+        lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(read_fd, "rb", 0)
+    )
+    try:
+        while data := await reader.read(65536):
+            out.feed(data)
+        out.feed(b"", final=True)
+    finally:
+        transport.close()
+
+
+def _exit_note(code: int) -> str:
+    if code < 0:
+        return f"killed by signal {signal.Signals(-code).name}"
+    return f"exit code {code}"
+
+
+async def _wait_exit(proc: asyncio.subprocess.Process, timeout: float) -> int | None:
+    """The exit code, or None after stopping the group at the timeout."""
+    try:
+        async with asyncio.timeout(timeout):
+            return await proc.wait()
+    except TimeoutError:
+        await terminate_group(proc.pid)
+        return None
+
+
+async def _drained(pump: asyncio.Task[None]) -> bool:
+    """Whether all output arrived; processes left running may hold the pipe forever."""
+    await asyncio.wait([pump], timeout=EXIT_DRAIN_S)
+    if pump.done():
+        pump.result()
+        return True
+    pump.cancel()
+    return False
+
+
+async def run_foreground(args: BashArgs, ctx: ToolContext, limit: int = OUTPUT_LIMIT) -> ToolResult:
+    """Run a command to its end, its timeout, or the caller's cancellation."""
+    out = _Output(ctx.log, limit)
+    proc, read_fd = await _spawn(args.command, _work_dir(args, ctx))
+    pump = asyncio.create_task(_pump(read_fd, out))
+    try:
+        code = await _wait_exit(proc, args.timeout)
+    except asyncio.CancelledError:
+        kill_group(proc.pid)
+        raise
+    finally:
+        complete = await _drained(pump)
+    notes = [out.text(limit) or "(no output)"]
+    if code is None:
+        notes.append(
+            f"Command timed out after {args.timeout} s and was stopped. "
+            "For long runs use run_in_background=true and poll with bash_output."
+        )
+        return ToolResult("\n\n".join(notes), is_error=True)
+    if not complete:
+        notes.append(
+            "(processes it left running in the background still hold its output, which is "
+            "not shown; start long-lived processes with run_in_background=true)"
+        )
+    if code != 0:
+        notes.append(_exit_note(code))
+    return ToolResult("\n\n".join(notes), is_error=code != 0, data={"exit_code": code})
+
+
+@dataclass
+class BackgroundJob:
+    job_id: str
+    command: str
+    log_path: Path
+    process: subprocess.Popen[bytes]
+    started: float = field(default_factory=time.monotonic)
+    shown_bytes: int = 0
+
+    def status(self) -> str:
+        code = self.process.poll()
+        if code is None:
+            return f"running (pid {self.process.pid}, {time.monotonic() - self.started:.0f} s)"
+        if code < 0:
+            return f"killed by signal {signal.Signals(-code).name}"
+        return f"exited {code}"
+
+
+@dataclass
+class BackgroundJobs:
+    """The background jobs of one session, kept in `ctx.state["local.bg"]`."""
+
+    directory: Path
+    jobs: dict[str, BackgroundJob] = field(default_factory=dict)
+
+    def get(self, job_id: str) -> BackgroundJob:
+        if job_id not in self.jobs:
+            known = ", ".join(self.jobs) or "none"
+            raise ToolError(f"No background job '{job_id}'. Known jobs: {known}")
+        return self.jobs[job_id]
+
+
+def _jobs(ctx: ToolContext) -> BackgroundJobs:
+    from agent.config import data_home
+
+    if BG_STATE not in ctx.state:
+        name = ctx.session_id or f"unsaved-{os.getpid()}-{time.time_ns():x}"
+        ctx.state[BG_STATE] = BackgroundJobs(data_home() / "bg" / name)
+    return ctx.state[BG_STATE]
+
+
+def _start_detached(command: str, cwd: Path, log_path: Path) -> subprocess.Popen[bytes]:
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("wb") as log_file:
+        return subprocess.Popen(
+            ["bash", "-c", command],
+            cwd=cwd,
+            env=_run_env(),
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def start_background(args: BashArgs, ctx: ToolContext) -> ToolResult:
+    registry = _jobs(ctx)
+    number = len(registry.jobs) + 1
+    while (registry.directory / f"bg{number}.log").exists():
+        number += 1
+    job_id = f"bg{number}"
+    log_path = registry.directory / f"{job_id}.log"
+    process = _start_detached(args.command, _work_dir(args, ctx), log_path)
+    registry.jobs[job_id] = BackgroundJob(job_id, args.command, log_path, process)
+    return ToolResult(
+        f"Started background job {job_id} (pid {process.pid}). Output goes to {log_path}.\n"
+        f'Check it with bash_output(job_id="{job_id}"); stop it with '
+        f'kill_background(job_id="{job_id}").',
+        data={"job_id": job_id, "pid": process.pid, "log_path": str(log_path)},
+    )
+
+
+def _new_output(job: BackgroundJob, tail_lines: int) -> str:
+    """What the job wrote since the last look, at most `tail_lines` of its newest lines."""
+    with job.log_path.open("rb") as log_file:
+        size = log_file.seek(0, os.SEEK_END)
+        start = max(job.shown_bytes, size - 1_000_000)
+        log_file.seek(start)
+        data = log_file.read(size - start)
+    skipped = start > job.shown_bytes
+    job.shown_bytes = size
+    lines = [clean_line(x) for x in data.decode("utf-8", errors="replace").splitlines()]
+    if not lines:
+        return "(no new output)"
+    shown = "\n".join(lines[-tail_lines:])
+    if skipped or len(lines) > tail_lines:
+        shown = f"[... earlier new output not shown; full log: {job.log_path} ...]\n{shown}"
+    return cap_output(shown, OUTPUT_LIMIT)
+
+
+async def bash(args: BashArgs, ctx: ToolContext) -> ToolResult:
+    if not args.command.strip():
+        raise ToolError("command is empty; give the shell command to run")
+    if args.run_in_background:
+        return start_background(args, ctx)
+    return await run_foreground(args, ctx)
+
+
+async def bash_output(args: BashOutputArgs, ctx: ToolContext) -> ToolResult:
+    job = _jobs(ctx).get(args.job_id)
+    status = job.status()
+    output = _new_output(job, args.tail_lines)
+    return ToolResult(
+        f"Job {job.job_id}: {status}\n{output}",
+        data={"job_id": job.job_id, "status": status, "log_path": str(job.log_path)},
+    )
+
+
+async def kill_background(args: KillBackgroundArgs, ctx: ToolContext) -> ToolResult:
+    job = _jobs(ctx).get(args.job_id)
+    if job.process.poll() is not None:
+        return ToolResult(f"Job {job.job_id} had already {job.status()}. Log: {job.log_path}")
+    await terminate_group(job.process.pid)
+    job.process.poll()
+    return ToolResult(f"Stopped job {job.job_id} ({job.status()}). Log: {job.log_path}")
