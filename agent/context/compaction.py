@@ -38,10 +38,15 @@ MESSAGE_SHARE = 0.1  # of the threshold, the most one message may keep
 def split_for_compaction(
     messages: list[Message], threshold: int
 ) -> tuple[list[Message], list[Message], list[Message]]:
-    """(head, middle, tail). The tail never starts with a tool result."""
+    """(head, middle, tail). The tail never starts with a tool result.
+
+    The tail keeps at most a share of the threshold and at most half of what follows
+    the head, so a compaction always has something to summarise.
+    """
     first_user = next((i for i, m in enumerate(messages) if m["role"] == "user"), 0)
     head_end = first_user + 1
-    budget = int(threshold * TAIL_SHARE)
+    movable = sum(estimate_tokens(m) for m in messages[head_end:])
+    budget = min(int(threshold * TAIL_SHARE), movable // 2)
     start, used = len(messages), 0
     while start > head_end and used + estimate_tokens(messages[start - 1]) <= budget:
         start -= 1

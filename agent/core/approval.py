@@ -224,7 +224,7 @@ def _is_operator(token: str) -> bool:
 
 
 def _skip_heredoc(tokens: list[str], i: int, delimiter: str) -> int:
-    """The index of the line break that ends the heredoc body starting after token i."""
+    """The index of the delimiter that closes a heredoc whose body starts after token i."""
     for j in range(i + 1, len(tokens)):
         if tokens[j] == delimiter and "\n" in tokens[j - 1]:
             return j
@@ -260,9 +260,17 @@ def _segments_reason(segments: list[Segment]) -> str | None:
         words = _command(segment.words)
         if reason := _redirect_reason(segment.targets) or _words_reason(words):
             return reason
-        if words and words[0] in SHELLS and segment.piped and _fetches(segment.pipeline):
+        if segment.piped and _runs_stdin(words) and _fetches(segment.pipeline):
             return f"pipes a downloaded script into `{words[0]}`"
     return None
+
+
+def _runs_stdin(words: list[str]) -> bool:
+    """Whether a shell or interpreter takes its script from stdin."""
+    if not words or words[0] not in SHELLS or {"-c", "-m"} & set(words):
+        return False
+    operands = _operands(words[1:])
+    return not operands or operands[0] == "-" or "-s" in words
 
 
 def _fetches(pipeline: list[str]) -> bool:

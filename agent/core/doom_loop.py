@@ -84,6 +84,6 @@ class RepetitionGuard:
         if description is None:
             return None
         self.detections += 1
-        if self.detections > 1 + self.extra_detections_allowed:
+        if self.detections > self.extra_detections_allowed:
             return "stop", description
         return "warn", description

@@ -127,6 +127,7 @@ class StreamCallbacks:
     on_thinking: Callable[[str], None] = lambda text: None
     on_retry: Callable[[int, int, float, str], None] = lambda attempt, total, delay, why: None
     on_discard: Callable[[], None] = lambda: None
+    on_notice: Callable[[str], None] = lambda message: None
 
 
 def check_credentials(target: ModelTarget) -> None:
@@ -198,8 +199,7 @@ async def _request(
         kwargs["api_key"] = target.api_key
     if settings.stream:
         kwargs["stream_options"] = {"include_usage": True}
-    if settings.effort:
-        kwargs["reasoning_effort"] = settings.effort
+    kwargs.update(_provider_features(lib, target, settings, callbacks))
     try:
         async with asyncio.timeout(settings.llm_timeout_s) as deadline:
             response = await lib.acompletion(**kwargs)
@@ -217,6 +217,37 @@ async def _request(
         raise classify(exc, target) from exc
     reply.cost_usd = _cost(target.model, reply.usage)
     return reply
+
+
+_effort_warned: set[str] = set()
+
+
+def _provider_features(
+    lib: Any, target: ModelTarget, settings: Settings, callbacks: StreamCallbacks
+) -> dict[str, Any]:
+    """Reasoning effort and prompt caching, where the model supports them."""
+    features: dict[str, Any] = {}
+    if settings.effort:
+        if _supports(lib.supports_reasoning, target.model):
+            features["reasoning_effort"] = settings.effort
+        elif target.model not in _effort_warned:
+            _effort_warned.add(target.model)
+            callbacks.on_notice(f"--effort is ignored: {target.model} has no reasoning setting.")
+    if target.model.startswith("anthropic/") and _supports(
+        lib.supports_prompt_caching, target.model
+    ):
+        features["cache_control_injection_points"] = [
+            {"location": "message", "role": "system"},
+            {"location": "message", "index": -1},
+        ]
+    return features
+
+
+def _supports(check: Callable[[str], bool], model: str) -> bool:
+    try:
+        return bool(check(model))
+    except Exception:
+        return False
 
 
 async def _assemble_stream(

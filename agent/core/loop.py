@@ -111,6 +111,7 @@ async def ask_model(session: Session) -> llm.LLMReply:
             ev.Retrying(attempt=attempt, max_attempts=total, delay_s=delay, reason=why)
         ),
         on_discard=on_discard,
+        on_notice=lambda message: session.emit(ev.Notice(message=message)),
     )
     try:
         reply = await llm.complete(

@@ -8,7 +8,8 @@ from __future__ import annotations
 from agent.tools import local_bash as sh
 from agent.tools import local_edit as ed
 from agent.tools import local_files as fs
-from agent.tools.spec import ToolSpec
+from agent.tools import local_jobs as jobs
+from agent.tools.spec import ToolContext, ToolError, ToolResult, ToolSpec
 
 BASH = """\
 Run a shell command with bash on the user's machine, in the working directory. Returns the \
@@ -66,6 +67,14 @@ old_str.
 """
 
 
+async def bash(args: sh.BashArgs, ctx: ToolContext) -> ToolResult:
+    if not args.command.strip():
+        raise ToolError("command is empty; give the shell command to run")
+    if args.run_in_background:
+        return jobs.start_background(args, ctx)
+    return await sh.run_foreground(args, ctx)
+
+
 def local_tools() -> list[ToolSpec]:
     """bash, bash_output, kill_background, read, write and edit, in that order."""
     page = fs.PAGE_CHARS + 10_000
@@ -74,7 +83,7 @@ def local_tools() -> list[ToolSpec]:
         ToolSpec(
             "bash",
             BASH,
-            sh.bash,
+            bash,
             args_model=sh.BashArgs,
             timeout_s=sh.MAX_TIMEOUT_S + 20,
             max_output_chars=output,
@@ -82,13 +91,16 @@ def local_tools() -> list[ToolSpec]:
         ToolSpec(
             "bash_output",
             BASH_OUTPUT,
-            sh.bash_output,
-            args_model=sh.BashOutputArgs,
+            jobs.bash_output,
+            args_model=jobs.BashOutputArgs,
             read_only=True,
             max_output_chars=output,
         ),
         ToolSpec(
-            "kill_background", KILL_BACKGROUND, sh.kill_background, args_model=sh.KillBackgroundArgs
+            "kill_background",
+            KILL_BACKGROUND,
+            jobs.kill_background,
+            args_model=jobs.KillBackgroundArgs,
         ),
         ToolSpec(
             "read", READ, fs.read, args_model=fs.ReadArgs, read_only=True, max_output_chars=page

@@ -1,4 +1,4 @@
-"""bash on the user's machine, in the foreground or as background jobs.
+"""bash on the user's machine, and the process-group handling background jobs share.
 
 Every command runs in its own process group so that a timeout, Ctrl-C or
 `kill_background` stops the whole tree it started, not just the shell.
@@ -17,9 +17,8 @@ import signal
 import subprocess
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -33,7 +32,6 @@ TERM_GRACE_S = 3.0
 EXIT_DRAIN_S = 0.5
 PROGRESS_EVERY_S = 1.0
 MAX_PARTIAL = 65_536
-BG_STATE = "local.bg"
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)")
 
@@ -70,21 +68,6 @@ class BashArgs(BaseModel):
         return max(1, min(value, MAX_TIMEOUT_S))
 
 
-class BashOutputArgs(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    job_id: str = Field(description="The id returned when the background job was started.")
-    tail_lines: int = Field(
-        50, ge=1, description="Show at most this many of the newest lines (default 50)."
-    )
-
-
-class KillBackgroundArgs(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    job_id: str = Field(description="The id returned when the background job was started.")
-
-
 def clean_line(line: str) -> str:
     """A line as a terminal would finally show it: no colour codes, `\\r` redraws applied."""
     line = _ANSI.sub("", line).rstrip("\r")
@@ -94,7 +77,7 @@ def clean_line(line: str) -> str:
 class _Output:
     """Collects a command's output: every line to the log, head and tail for the model."""
 
-    def __init__(self, log: Any, limit: int) -> None:
+    def __init__(self, log: Callable[[str], None], limit: int) -> None:
         self._log = log
         self._head_budget = limit * 2 // 3
         self._tail_budget = limit - self._head_budget - 100
@@ -146,7 +129,7 @@ class _Output:
         return cap_output("\n".join(p for p in (head, tail) if p), limit)
 
 
-def _run_env() -> dict[str, str]:
+def run_env() -> dict[str, str]:
     """The user's environment, made friendly to a non-interactive caller."""
     env = dict(os.environ)
     env["PYTHONUNBUFFERED"] = "1"
@@ -156,7 +139,7 @@ def _run_env() -> dict[str, str]:
     return env
 
 
-def _work_dir(args: BashArgs, ctx: ToolContext) -> Path:
+def work_dir(args: BashArgs, ctx: ToolContext) -> Path:
     path = ctx.cwd / Path(args.work_dir).expanduser() if args.work_dir else ctx.cwd
     if not path.is_dir():
         raise ToolError(f"work_dir is not an existing directory: {path}")
@@ -190,14 +173,21 @@ def kill_group(pgid: int, sig: int = signal.SIGKILL) -> None:
         os.killpg(pgid, sig)
 
 
+async def wait_gone(pgid: int, within: float) -> bool:
+    """Whether every process of the group has exited within `within` seconds."""
+    for _ in range(int(within / 0.02)):
+        if not group_alive(pgid):
+            return True
+        await asyncio.sleep(0.02)
+    return not group_alive(pgid)
+
+
 async def terminate_group(pgid: int, grace: float = TERM_GRACE_S) -> None:
     """SIGTERM the group, give it `grace` seconds to clean up, then SIGKILL what is left."""
     kill_group(pgid, signal.SIGTERM)
-    for _ in range(int(grace / 0.05)):
-        if not group_alive(pgid):
-            break
-        await asyncio.sleep(0.05)
-    kill_group(pgid, signal.SIGKILL)
+    if not await wait_gone(pgid, grace):
+        kill_group(pgid, signal.SIGKILL)
+        await wait_gone(pgid, 1.0)
 
 
 async def _spawn(command: str, cwd: Path) -> tuple[asyncio.subprocess.Process, int]:
@@ -210,7 +200,7 @@ async def _spawn(command: str, cwd: Path) -> tuple[asyncio.subprocess.Process, i
             "-c",
             command,
             cwd=cwd,
-            env=_run_env(),
+            env=run_env(),
             stdin=subprocess.DEVNULL,
             stdout=write_fd,
             stderr=write_fd,
@@ -238,7 +228,7 @@ async def _pump(read_fd: int, out: _Output) -> None:
         transport.close()
 
 
-def _exit_note(code: int) -> str:
+def exit_note(code: int) -> str:
     if code < 0:
         return f"killed by signal {signal.Signals(-code).name}"
     return f"exit code {code}"
@@ -267,12 +257,13 @@ async def _drained(pump: asyncio.Task[None]) -> bool:
 async def run_foreground(args: BashArgs, ctx: ToolContext, limit: int = OUTPUT_LIMIT) -> ToolResult:
     """Run a command to its end, its timeout, or the caller's cancellation."""
     out = _Output(ctx.log, limit)
-    proc, read_fd = await _spawn(args.command, _work_dir(args, ctx))
+    proc, read_fd = await _spawn(args.command, work_dir(args, ctx))
     pump = asyncio.create_task(_pump(read_fd, out))
     try:
         code = await _wait_exit(proc, args.timeout)
     except asyncio.CancelledError:
         kill_group(proc.pid)
+        await wait_gone(proc.pid, 1.0)
         raise
     finally:
         complete = await _drained(pump)
@@ -289,122 +280,5 @@ async def run_foreground(args: BashArgs, ctx: ToolContext, limit: int = OUTPUT_L
             "not shown; start long-lived processes with run_in_background=true)"
         )
     if code != 0:
-        notes.append(_exit_note(code))
+        notes.append(exit_note(code))
     return ToolResult("\n\n".join(notes), is_error=code != 0, data={"exit_code": code})
-
-
-@dataclass
-class BackgroundJob:
-    job_id: str
-    command: str
-    log_path: Path
-    process: subprocess.Popen[bytes]
-    started: float = field(default_factory=time.monotonic)
-    shown_bytes: int = 0
-
-    def status(self) -> str:
-        code = self.process.poll()
-        if code is None:
-            return f"running (pid {self.process.pid}, {time.monotonic() - self.started:.0f} s)"
-        if code < 0:
-            return f"killed by signal {signal.Signals(-code).name}"
-        return f"exited {code}"
-
-
-@dataclass
-class BackgroundJobs:
-    """The background jobs of one session, kept in `ctx.state["local.bg"]`."""
-
-    directory: Path
-    jobs: dict[str, BackgroundJob] = field(default_factory=dict)
-
-    def get(self, job_id: str) -> BackgroundJob:
-        if job_id not in self.jobs:
-            known = ", ".join(self.jobs) or "none"
-            raise ToolError(f"No background job '{job_id}'. Known jobs: {known}")
-        return self.jobs[job_id]
-
-
-def _jobs(ctx: ToolContext) -> BackgroundJobs:
-    from agent.config import data_home
-
-    if BG_STATE not in ctx.state:
-        name = ctx.session_id or f"unsaved-{os.getpid()}-{time.time_ns():x}"
-        ctx.state[BG_STATE] = BackgroundJobs(data_home() / "bg" / name)
-    return ctx.state[BG_STATE]
-
-
-def _start_detached(command: str, cwd: Path, log_path: Path) -> subprocess.Popen[bytes]:
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with log_path.open("wb") as log_file:
-        return subprocess.Popen(
-            ["bash", "-c", command],
-            cwd=cwd,
-            env=_run_env(),
-            stdin=subprocess.DEVNULL,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-
-def start_background(args: BashArgs, ctx: ToolContext) -> ToolResult:
-    registry = _jobs(ctx)
-    number = len(registry.jobs) + 1
-    while (registry.directory / f"bg{number}.log").exists():
-        number += 1
-    job_id = f"bg{number}"
-    log_path = registry.directory / f"{job_id}.log"
-    process = _start_detached(args.command, _work_dir(args, ctx), log_path)
-    registry.jobs[job_id] = BackgroundJob(job_id, args.command, log_path, process)
-    return ToolResult(
-        f"Started background job {job_id} (pid {process.pid}). Output goes to {log_path}.\n"
-        f'Check it with bash_output(job_id="{job_id}"); stop it with '
-        f'kill_background(job_id="{job_id}").',
-        data={"job_id": job_id, "pid": process.pid, "log_path": str(log_path)},
-    )
-
-
-def _new_output(job: BackgroundJob, tail_lines: int) -> str:
-    """What the job wrote since the last look, at most `tail_lines` of its newest lines."""
-    with job.log_path.open("rb") as log_file:
-        size = log_file.seek(0, os.SEEK_END)
-        start = max(job.shown_bytes, size - 1_000_000)
-        log_file.seek(start)
-        data = log_file.read(size - start)
-    skipped = start > job.shown_bytes
-    job.shown_bytes = size
-    lines = [clean_line(x) for x in data.decode("utf-8", errors="replace").splitlines()]
-    if not lines:
-        return "(no new output)"
-    shown = "\n".join(lines[-tail_lines:])
-    if skipped or len(lines) > tail_lines:
-        shown = f"[... earlier new output not shown; full log: {job.log_path} ...]\n{shown}"
-    return cap_output(shown, OUTPUT_LIMIT)
-
-
-async def bash(args: BashArgs, ctx: ToolContext) -> ToolResult:
-    if not args.command.strip():
-        raise ToolError("command is empty; give the shell command to run")
-    if args.run_in_background:
-        return start_background(args, ctx)
-    return await run_foreground(args, ctx)
-
-
-async def bash_output(args: BashOutputArgs, ctx: ToolContext) -> ToolResult:
-    job = _jobs(ctx).get(args.job_id)
-    status = job.status()
-    output = _new_output(job, args.tail_lines)
-    return ToolResult(
-        f"Job {job.job_id}: {status}\n{output}",
-        data={"job_id": job.job_id, "status": status, "log_path": str(job.log_path)},
-    )
-
-
-async def kill_background(args: KillBackgroundArgs, ctx: ToolContext) -> ToolResult:
-    job = _jobs(ctx).get(args.job_id)
-    if job.process.poll() is not None:
-        return ToolResult(f"Job {job.job_id} had already {job.status()}. Log: {job.log_path}")
-    await terminate_group(job.process.pid)
-    job.process.poll()
-    return ToolResult(f"Stopped job {job.job_id} ({job.status()}). Log: {job.log_path}")

@@ -238,11 +238,12 @@ def tool_call(
     id: str | None = None,
     content: str = "",
     usage: Usage | None = None,
+    reasoning: str | None = None,
     expect: Expect | None = None,
 ) -> Step:
     """One tool call; a str ``arguments`` is sent verbatim, so it may be broken JSON."""
     made = (_call(name, arguments, id),)
-    answer = _Answer(content or None, calls=made, finish="tool_calls", usage=usage)
+    answer = _Answer(content or None, reasoning, made, finish="tool_calls", usage=usage)
     return Step(f"tool_call({name})", answer.serve, expect)
 
 
@@ -477,12 +478,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--reply", default="hi", help="text answered to every request")
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free)")
     args = parser.parse_args(argv)
-    with FakeLLM(repeat=text(args.reply), port=args.port) as fake:
-        print(fake.url, flush=True)
-        try:
+    try:
+        with FakeLLM(repeat=text(args.reply), port=args.port) as fake:
+            print(fake.url, flush=True)
             threading.Event().wait()
-        except KeyboardInterrupt:
-            pass
+    except KeyboardInterrupt:
+        pass
 
 
 if __name__ == "__main__":

@@ -1,0 +1,91 @@
+"""Start-up and headless figures, each next to its floor measured in the same run.
+
+    uv run python benchmarks/headless.py
+
+Prints: `python -c pass`, `ml-intern --help`, `import litellm`, a headless one-shot
+with 3 tool calls against the loopback fake model (wall and peak memory), and the
+wall time per iteration over 30 `bash echo` iterations.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.cli import llm_env  # noqa: E402
+from tests.fakes import llm_server as llm  # noqa: E402
+
+ENV = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True", "NO_COLOR": "1"}
+
+
+def run(argv: list[str], env: dict[str, str] | None = None, cwd: str | None = None):
+    """Wall seconds and peak RSS (MiB) of one child process."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        argv,
+        env=env or ENV,
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{argv} failed: {proc.stderr.read().decode()[-2000:]}")
+    proc.stderr.close()
+    return wall, usage.ru_maxrss / 1024
+
+
+def median(argv: list[str], times: int, **kw) -> tuple[float, float]:
+    runs = [run(argv, **kw) for _ in range(times)]
+    return statistics.median(r[0] for r in runs), max(r[1] for r in runs)
+
+
+def headless(tool_calls: int) -> tuple[float, float]:
+    steps = [llm.tool_call("bash", {"command": f"echo {i}"}) for i in range(tool_calls)]
+    with llm.FakeLLM(*steps, llm.text("done")) as fake, tempfile.TemporaryDirectory() as cwd:
+        env = {**ENV, **llm_env(fake.url), "HOME": cwd, "XDG_DATA_HOME": cwd}
+        result = run([sys.executable, "-m", "agent", "-n", "-1", "do it"], env=env, cwd=cwd)
+        fake.assert_done()
+    return result
+
+
+def row(name: str, value: str, floor: str = "", budget: str = "") -> None:
+    print(f"{name:<44} {value:>12}  {floor:<28} {budget}")
+
+
+def main() -> None:
+    py = sys.executable
+    floor_pass, _ = median([py, "-c", "pass"], 5)
+    help_wall, _ = median([py, "-m", "agent", "--help"], 5)
+    litellm_wall, litellm_rss = median([py, "-c", "import litellm"], 3)
+    one_shot = [headless(3) for _ in range(3)]
+    one_wall = statistics.median(w for w, _ in one_shot)
+    one_rss = max(m for _, m in one_shot)
+    zero_wall = statistics.median(headless(0)[0] for _ in range(2))
+    thirty_wall = statistics.median(headless(30)[0] for _ in range(2))
+    per_iteration = (thirty_wall - zero_wall) / 30
+
+    row("figure", "measured", "floor (same run)", "budget")
+    row("python -c pass", f"{floor_pass * 1000:.0f} ms")
+    row("ml-intern --help", f"{help_wall * 1000:.0f} ms", f"pass: {floor_pass * 1000:.0f} ms",
+        "< 300 ms")
+    row("import litellm", f"{litellm_wall:.2f} s", f"rss {litellm_rss:.0f} MiB")
+    row("headless one-shot, 3 tool calls", f"{one_wall:.2f} s",
+        f"litellm + {one_wall - litellm_wall:.2f} s", "< litellm + 1.0 s")
+    row("headless one-shot, peak memory", f"{one_rss:.0f} MiB",
+        f"litellm + {one_rss - litellm_rss:.0f} MiB", "< litellm + 40 MiB")
+    row("wall per iteration (30 x bash echo)", f"{per_iteration * 1000:.1f} ms", "", "< 50 ms")
+
+
+if __name__ == "__main__":
+    main()
