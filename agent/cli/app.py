@@ -105,6 +105,19 @@ def run(
             rich_help_panel=ADVANCED,
         ),
     ] = None,
+    resume: Annotated[
+        str | None,
+        typer.Option(
+            "--resume",
+            "-r",
+            help="Resume a saved session by id (or unique prefix); "
+            "without an id: choose one (chat) or list them (headless).",
+        ),
+    ] = None,
+    continue_: Annotated[
+        bool,
+        typer.Option("--continue", "-c", help="Resume the latest session of this directory."),
+    ] = False,
     version: Annotated[
         bool | None,
         typer.Option(
@@ -128,21 +141,21 @@ def run(
         "approval_mode": approval_mode.value if approval_mode else ("auto" if headless else None),
         "effort": effort.value if effort else None,
     }
+    from agent.cli.sessions import resolve_resume
     from agent.config import load_settings
 
     settings = load_settings(Path.cwd(), flags)
+    resume = resolve_resume(resume, continue_, settings, model_flag=model, headless=headless)
     if headless:
         import asyncio
 
         from agent.cli.headless import run_headless
 
-        raise typer.Exit(asyncio.run(run_headless(settings, prompt, output_format.value)))
-    typer.echo(
-        "Interactive chat is not available yet: pass a request, e.g. "
-        'ml-intern "summarise this repository".',
-        err=True,
-    )
-    raise typer.Exit(2)
+        code = asyncio.run(run_headless(settings, prompt, output_format.value, resume=resume))
+        raise typer.Exit(code)
+    from agent.cli.interactive import run_interactive
+
+    raise typer.Exit(run_interactive(settings, resume=resume))
 
 
 def _with_stdin(prompt: str | None) -> str | None:
@@ -167,11 +180,36 @@ def _with_stdin(prompt: str | None) -> str | None:
     return f"{prompt}\n\n{piped}" if prompt else piped
 
 
+SUBCOMMANDS = {"sessions": "agent.cli.sessions", "mcp": "agent.cli.mcp_command"}
+
+
+def _bare_resume(argv: list[str]) -> list[str]:
+    """`--resume` without an id means "choose one": give the option its marker value."""
+    out = list(argv)
+    for i, arg in enumerate(out):
+        if arg == "--":
+            break
+        if arg in ("--resume", "-r"):
+            from agent.cli.sessions import PICK, is_session_id
+
+            following = out[i + 1] if i + 1 < len(out) else None
+            if following is None or following.startswith("-") or not is_session_id(following):
+                out[i] = f"--resume={PICK}"
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point; `argv` lets tests drive it in-process."""
+    import importlib
+
     debug = bool(os.environ.get("ML_INTERN_DEBUG"))
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        app(args=argv, prog_name="ml-intern")
+        if argv and argv[0] in SUBCOMMANDS:
+            sub = importlib.import_module(SUBCOMMANDS[argv[0]]).app
+            sub(args=argv[1:], prog_name=f"ml-intern {argv[0]}")
+        else:
+            app(args=_bare_resume(argv), prog_name="ml-intern")
     except AgentStop as stop:
         if debug:
             raise

@@ -115,10 +115,12 @@ def result_object(session: Session, outcome: Outcome, started: float) -> dict[st
     }
 
 
-async def run_headless(settings: Settings, prompt: str, output_format: str) -> int:
+async def run_headless(
+    settings: Settings, prompt: str, output_format: str, resume: str | None = None
+) -> int:
     """Run one prompt to the end and return the exit code."""
     started = time.monotonic()
-    session = await open_session(settings)
+    session = await open_session(settings, resume=resume)
     outcome = Outcome()
     if output_format == "text":
         session.subscribe(TextWriter(sys.stdout, sys.stderr))

@@ -100,3 +100,10 @@ class BadRequest(LLMError):
     """The provider refused the request as malformed."""
 
     code = "bad_request"
+
+
+class UsageError(AgentStop):
+    """The command line asks for something that cannot be done."""
+
+    exit_code = 2
+    code = "usage_error"

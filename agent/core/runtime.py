@@ -1,16 +1,111 @@
-"""Assembling a ready Session from Settings: tools, history, logs."""
+"""Assembling a ready Session from Settings: tools, history, the session log, uploads."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from pathlib import Path
+from typing import Any
 
 from agent.config import Settings
+from agent.context.resume import LoadedSession, load_session
+from agent.context.store import SessionLog
+from agent.core import events as ev
 from agent.core.session import Session
 from agent.core.tools import create_builtin_tools
 from agent.tools.router import ToolRouter
 
+log = logging.getLogger(__name__)
+UPLOAD_GRACE_S = 15.0
 
-async def open_session(settings: Settings, cwd: Path | None = None) -> Session:
-    """A Session with the built-in tools registered."""
+
+async def open_session(
+    settings: Settings, cwd: Path | None = None, resume: str | None = None
+) -> Session:
+    """A Session with the built-in tools, logged to disk; `resume` continues a saved one."""
     router = ToolRouter(create_builtin_tools())
-    return Session(settings, router, cwd=cwd)
+    loaded = load_session(resume) if resume else None
+    session = Session(settings, router, cwd=cwd, session_id=loaded and loaded.session_id)
+    if loaded:
+        restore(session, loaded)
+        session_log = SessionLog.open_existing(loaded.session_id)
+    else:
+        session_log = SessionLog.create(session.id, session.cwd, settings.model_name)
+        session_log.append_message(session.context.messages[0])
+    attach_log(session, session_log)
+    if settings.share_traces and settings.hf_token:
+        TraceUploads(session).attach()
+    return session
+
+
+def restore(session: Session, loaded: LoadedSession) -> None:
+    """Put a saved history back; warnings from a torn log are shown once."""
+    messages = loaded.messages
+    if not messages or messages[0]["role"] != "system":
+        messages = [session.context.messages[0], *messages]
+    session.context.replace(messages)
+    session.turns = loaded.turns
+    for warning in loaded.warnings:
+        session.emit(ev.Notice(message=warning))
+
+
+def attach_log(session: Session, session_log: SessionLog) -> None:
+    """Every history change and the metadata events go to disk as they happen."""
+
+    def on_change(kind: str, payload: Any) -> None:
+        if kind == "message":
+            session_log.append_message(payload)
+        else:
+            session_log.replace_messages(payload)
+
+    session.context.listeners.append(on_change)
+    session.subscribe(session_log.record_event)
+    session.resources.callback(session_log.close)
+
+
+class TraceUploads:
+    """After each turn, the session's trace goes to the user's private HF dataset.
+
+    Uploads run in a worker thread, one at a time; a failure is logged once and
+    never reaches the chat. At the end the last upload gets a short grace period.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._task: asyncio.Task[None] | None = None
+        self._again = False
+        self._warned = False
+
+    def attach(self) -> None:
+        self.session.subscribe(self._on_event)
+        self.session.resources.push_async_callback(self._finish)
+
+    def _on_event(self, event: ev.Event) -> None:
+        if not isinstance(event, ev.TurnComplete | ev.Error | ev.Interrupted):
+            return
+        if self._task and not self._task.done():
+            self._again = True
+            return
+        self._task = asyncio.get_running_loop().create_task(self._upload())
+
+    async def _upload(self) -> None:
+        from agent.context.traces import upload_session
+
+        settings = self.session.settings
+        while True:
+            self._again = False
+            try:
+                loaded = load_session(self.session.id)
+                await asyncio.to_thread(
+                    upload_session, loaded, token=settings.hf_token, endpoint=settings.hf_endpoint
+                )
+            except Exception as exc:
+                if not self._warned:
+                    self._warned = True
+                    log.warning("trace upload failed: %s", exc)
+            if not self._again:
+                return
+
+    async def _finish(self) -> None:
+        if self._task and not self._task.done():
+            await asyncio.wait({self._task}, timeout=UPLOAD_GRACE_S)

@@ -1,0 +1,322 @@
+"""Reading session logs back: resume, listing, and repair after a crash.
+
+A torn last line (kill -9 mid-write) or a corrupt line is skipped with a warning; a
+history cut by a crash is repaired so every tool call has a result.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agent.context.store import (
+    SYNTHETIC_RESULT,
+    Message,
+    find_session_file,
+    sessions_dir,
+)
+
+
+@dataclass(eq=False)
+class LogEntry:
+    """One message and what the log knows about it; `message=None` marks a compaction."""
+
+    message: Message | None
+    ts: float = 0.0
+    model: str | None = None
+    usage: dict[str, Any] | None = None
+    is_error: bool = False
+    synthetic: bool = False
+
+
+@dataclass
+class LoadedSession:
+    session_id: str
+    path: Path
+    cwd: str
+    model: str | None
+    created: float
+    updated: float
+    version: str
+    messages: list[Message]  # the history to resume with, repaired
+    entries: list[LogEntry]  # the same messages with their metadata
+    transcript: list[LogEntry]  # everything that happened, also before compactions
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def turns(self) -> int:
+        return sum(1 for m in self.messages if m.get("role") == "user")
+
+    @property
+    def first_prompt(self) -> str:
+        for entry in self.transcript:
+            if entry.message is not None and entry.message.get("role") == "user":
+                return message_text(entry.message)
+        return ""
+
+
+@dataclass
+class SessionSummary:
+    id: str
+    path: Path
+    created: float
+    updated: float
+    cwd: str
+    model: str | None
+    turns: int
+    first_prompt: str
+
+
+def message_text(message: Message) -> str:
+    """The text of a message, whether its content is a string or a list of parts."""
+    content = message.get("content")
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts = [p.get("text", "") for p in content if isinstance(p, dict)]
+        return "\n".join(p for p in parts if isinstance(p, str) and p)
+    return ""
+
+
+def repair_history(messages: list[Message]) -> list[Message]:
+    """Make the history valid to send: every tool call answered once, no orphan results."""
+    entries, _ = _repair([LogEntry(m) for m in messages])
+    return [e.message for e in entries if e.message is not None]
+
+
+def _repair(entries: list[LogEntry]) -> tuple[list[LogEntry], int]:
+    """Returns the repaired entries and how many results had to be invented."""
+    out: list[LogEntry] = []
+    invented = 0
+    i = 0
+    while i < len(entries):
+        entry = entries[i]
+        i += 1
+        if _role(entry) == "tool":
+            continue  # no call right before it: an orphan
+        out.append(entry)
+        calls = entry.message.get("tool_calls") if _role(entry) == "assistant" else None
+        if not calls:
+            continue
+        pending = {c["id"]: c for c in calls if isinstance(c, dict) and c.get("id")}
+        while i < len(entries) and _role(entries[i]) == "tool":
+            result = entries[i]
+            i += 1
+            if pending.pop(result.message.get("tool_call_id"), None) is not None:
+                out.append(result)
+        for call_id, call in pending.items():
+            name = (call.get("function") or {}).get("name") or ""
+            message = {"role": "tool", "tool_call_id": call_id, "name": name}
+            message["content"] = SYNTHETIC_RESULT
+            out.append(LogEntry(message, entry.ts, entry.model, is_error=True, synthetic=True))
+            invented += 1
+    return out, invented
+
+
+def _role(entry: LogEntry) -> str | None:
+    return entry.message.get("role") if entry.message is not None else None
+
+
+def load_session(session_id_or_prefix: str, root: Path | None = None) -> LoadedSession:
+    """Read a saved session back; a unique prefix of its id is enough."""
+    path = find_session_file(session_id_or_prefix, sessions_dir(root))
+    records, warnings = _read_records(path)
+    replay = _Replay(path.stem, warnings)
+    for lineno, record in records:
+        replay.feed(record, lineno)
+    return replay.result(path)
+
+
+def list_sessions(root: Path | None = None, cwd: Path | None = None) -> list[SessionSummary]:
+    """Saved sessions, newest first; only those started in `cwd` when it is given."""
+    directory = sessions_dir(root)
+    if not directory.is_dir():
+        return []
+    wanted = str(Path(cwd).resolve()) if cwd is not None else None
+    found = []
+    for path in directory.glob("*.jsonl"):
+        try:
+            summary = _summarize(path)
+        except OSError:
+            continue  # deleted or unreadable meanwhile
+        if wanted is None or summary.cwd == wanted:
+            found.append(summary)
+    return sorted(found, key=lambda s: s.updated, reverse=True)
+
+
+def latest_session(cwd: Path, root: Path | None = None) -> str | None:
+    sessions = list_sessions(root, cwd)
+    return sessions[0].id if sessions else None
+
+
+_MESSAGE_PREFIX = b'{"kind":"message","role":"'
+_SUMMARY_KINDS = tuple(b'{"kind":"%s"' % k for k in (b"meta", b"model", b"truncate", b"replace"))
+
+
+def _summarize(path: Path) -> SessionSummary:
+    """Just enough of a log for a listing: message lines are recognised, not parsed."""
+    meta: dict[str, Any] = {}
+    model, roles, first_prompt = None, [], ""
+    with path.open("rb") as lines:
+        for raw in lines:
+            if raw.startswith(_MESSAGE_PREFIX) and raw.rstrip().endswith(b"}"):
+                role = raw[len(_MESSAGE_PREFIX) : raw.find(b'"', len(_MESSAGE_PREFIX))]
+                roles.append(role.decode())
+                if role == b"user" and not first_prompt:
+                    first_prompt = message_text(_parse(raw).get("message") or {})[:500]
+            elif raw.startswith(_SUMMARY_KINDS):
+                record = _parse(raw)
+                kind = record.get("kind")
+                if kind == "meta":
+                    meta, model = record, model or record.get("model")
+                elif kind == "model":
+                    model = record.get("model")
+                elif kind == "truncate" and isinstance(record.get("keep"), int):
+                    roles = roles[: record["keep"]]
+                elif kind == "replace" and isinstance(record.get("messages"), list):
+                    roles = [m.get("role") for m in record["messages"] if isinstance(m, dict)]
+    created = float(meta.get("created") or 0.0)
+    return SessionSummary(
+        id=path.stem,
+        path=path,
+        created=created,
+        updated=max(path.stat().st_mtime, created),
+        cwd=str(meta.get("cwd") or ""),
+        model=model,
+        turns=roles.count("user"),
+        first_prompt=first_prompt,
+    )
+
+
+def _parse(raw: bytes) -> dict[str, Any]:
+    try:
+        record = json.loads(raw)
+    except ValueError:
+        return {}
+    return record if isinstance(record, dict) else {}
+
+
+def _read_records(path: Path) -> tuple[list[tuple[int, dict[str, Any]]], list[str]]:
+    lines = path.read_bytes().split(b"\n")
+    records, warnings = [], []
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        if record := _parse(raw):
+            records.append((number, record))
+        elif number == len(lines):  # no newline after it: the write never finished
+            warnings.append(f"line {number}: incomplete last record ignored (cut off mid-write)")
+        else:
+            warnings.append(f"line {number}: unreadable record skipped")
+    return records, warnings
+
+
+class _Replay:
+    """Rebuilds the history and the full transcript record by record."""
+
+    def __init__(self, session_id: str, warnings: list[str]) -> None:
+        self.meta: dict[str, Any] = {"session_id": session_id}
+        self.warnings = warnings
+        self.model: str | None = None
+        self.current: list[LogEntry] = []
+        self.transcript: list[LogEntry] = []
+        self.seen: set[str] | None = None  # message keys in the transcript, once needed
+        self.errors: set[str] = set()
+        self.pending_usage: dict[str, Any] | None = None
+
+    def feed(self, record: dict[str, Any], lineno: int) -> None:
+        handler = getattr(self, f"_on_{record.get('kind')}", None)
+        if handler is None:
+            return  # a kind this version does not use
+        try:
+            handler(record, float(record.get("ts") or 0.0))
+        except (TypeError, ValueError, AttributeError, KeyError):
+            self.warnings.append(f"line {lineno}: malformed {record.get('kind')} record skipped")
+
+    def _on_meta(self, record: dict[str, Any], ts: float) -> None:
+        self.meta.update(record)
+        self.model = self.model or record.get("model")
+
+    def _on_model(self, record: dict[str, Any], ts: float) -> None:
+        self.model = str(record["model"])
+
+    def _on_message(self, record: dict[str, Any], ts: float) -> None:
+        message = record["message"]
+        if not isinstance(message, dict):
+            raise TypeError("message is not an object")
+        entry = LogEntry(message, ts, self.model)
+        if message.get("role") == "assistant" and self.pending_usage is not None:
+            entry.usage, self.pending_usage = self.pending_usage, None
+        self.current.append(entry)
+        self.transcript.append(entry)
+        if self.seen is not None:
+            self.seen.add(_key(message))
+
+    def _on_truncate(self, record: dict[str, Any], ts: float) -> None:
+        self.current = self.current[: max(int(record["keep"]), 0)]
+
+    def _on_replace(self, record: dict[str, Any], ts: float) -> None:
+        if self.seen is None:
+            self.seen = {_key(e.message) for e in self.transcript if e.message is not None}
+        if not all(isinstance(m, dict) for m in record["messages"]):
+            raise TypeError("a message is not an object")
+        known = {_key(e.message): e for e in self.current}
+        keys = [_key(m) for m in record["messages"]]
+        new = [
+            known.get(k) or LogEntry(m, ts, self.model)
+            for k, m in zip(keys, record["messages"], strict=True)
+        ]
+        kept = {id(e) for e in new}
+        if any(id(e) not in kept and _role(e) != "tool" for e in self.current):
+            self.transcript.append(LogEntry(None, ts, self.model))  # turns were summarised
+        for key, entry in zip(keys, new, strict=True):
+            if key not in self.seen:
+                self.seen.add(key)
+                self.transcript.append(entry)
+        self.current = new
+
+    def _on_event(self, record: dict[str, Any], ts: float) -> None:
+        event = record["event"]
+        if event.get("type") == "usage":
+            self._on_usage(event, ts)
+        elif event.get("type") == "tool_output" and event.get("is_error"):
+            self.errors.add(event.get("tool_call_id"))
+
+    def _on_usage(self, record: dict[str, Any], ts: float) -> None:
+        usage = {k: v for k, v in record.items() if k not in ("kind", "type", "ts", "session_id")}
+        last = self.current[-1] if self.current else None
+        if last is not None and _role(last) == "assistant" and last.usage is None:
+            last.usage = usage
+        else:
+            self.pending_usage = usage
+
+    def result(self, path: Path) -> LoadedSession:
+        created = float(self.meta.get("created") or 0.0)
+        entries, invented = _repair(self.current)
+        transcript, _ = _repair(self.transcript)
+        for entry in transcript + entries:
+            if _role(entry) == "tool" and entry.message.get("tool_call_id") in self.errors:
+                entry.is_error = True
+        if invented:
+            self.warnings.append(
+                f"{invented} tool call(s) had no recorded result and are marked as interrupted"
+            )
+        return LoadedSession(
+            session_id=str(self.meta.get("session_id") or path.stem),
+            path=path,
+            cwd=str(self.meta.get("cwd") or ""),
+            model=self.model,
+            created=created,
+            updated=max(path.stat().st_mtime, created),
+            version=str(self.meta.get("version") or ""),
+            messages=[e.message for e in entries if e.message is not None],
+            entries=entries,
+            transcript=transcript,
+            warnings=self.warnings,
+        )
+
+
+def _key(message: Message | None) -> str:
+    return json.dumps(message, sort_keys=True, ensure_ascii=False)

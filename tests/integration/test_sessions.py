@@ -1,0 +1,127 @@
+"""Sessions are logged as they happen and come back with --resume / --continue."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+
+from tests.cli import llm_env
+from tests.fakes import llm_server as llm
+
+
+def session_id_of(result) -> str:
+    return result.result()["session_id"]
+
+
+def test_resume_continues_the_saved_history(cli, fake_llm):
+    fake_llm.script(llm.tool_call("bash", {"command": "echo 41"}), llm.text("It printed 41."))
+    first = cli("-o", "json", "print 41")
+    assert first.exit_code == 0, first.stderr
+    sid = session_id_of(first)
+
+    fake_llm.script(llm.text("Plus one is 42."))
+    second = cli("-o", "json", "--resume", sid, "add one")
+    assert second.exit_code == 0, second.stderr
+    assert session_id_of(second) == sid
+    history = fake_llm.requests[-1]["messages"]
+    assert [m["role"] for m in history] == [
+        "system",
+        "user",
+        "assistant",
+        "tool",
+        "assistant",
+        "user",
+    ]
+    assert history[1]["content"] == "print 41"
+    assert history[-1]["content"] == "add one"
+
+
+def test_continue_picks_the_latest_session_of_this_directory(cli, fake_llm):
+    fake_llm.script(llm.text("first answer"))
+    sid = session_id_of(cli("-o", "json", "first"))
+    fake_llm.script(llm.text("second answer"))
+    again = cli("-o", "json", "--continue", "follow-up")
+    assert session_id_of(again) == sid
+    assert fake_llm.requests[-1]["messages"][2]["content"] == "first answer"
+
+
+def test_resume_restores_the_model_unless_overridden(cli, fake_llm, monkeypatch):
+    fake_llm.script(llm.text("hi"))
+    sid = session_id_of(cli("-o", "json", "-m", "openai/first-model", "hi"))
+    fake_llm.script(llm.text("again"), llm.text("third"))
+    cli("-o", "json", "--resume", sid, "again")
+    assert fake_llm.requests[-1]["model"] == "first-model"
+    cli("-o", "json", "--resume", sid, "-m", "openai/other-model", "third")
+    assert fake_llm.requests[-1]["model"] == "other-model"
+
+
+def test_resume_without_id_lists_sessions_in_headless(cli, fake_llm):
+    fake_llm.script(llm.text("hi"))
+    sid = session_id_of(cli("-o", "json", "remember the milk"))
+    listing = cli("--resume", "next question")
+    assert listing.exit_code == 0
+    assert sid in listing.stdout
+    assert "remember the milk" in listing.stdout
+
+
+def test_unknown_session_is_a_clear_usage_error(cli, fake_llm):
+    result = cli("--resume=20250101-000000-abcdef", "x")
+    assert result.exit_code == 2
+    assert "20250101-000000-abcdef" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_sessions_list_and_export(cli, fake_llm, tmp_path):
+    fake_llm.script(llm.tool_call("bash", {"command": "echo 1"}), llm.text("done"))
+    sid = session_id_of(cli("-o", "json", "count to one"))
+    listing = cli("sessions", "list")
+    assert sid in listing.stdout
+    assert "count to one" in listing.stdout
+    out = tmp_path / "trace.jsonl"
+    assert cli("sessions", "export", sid, "-o", str(out)).exit_code == 0
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    types = [line["type"] for line in lines]
+    assert types[0] == "user"
+    assert "assistant" in types
+    tool_use = [
+        block
+        for line in lines
+        if line["type"] == "assistant"
+        for block in line["message"]["content"]
+        if block["type"] == "tool_use"
+    ]
+    assert tool_use[0]["name"] == "bash"
+
+
+def test_kill_9_mid_turn_then_resume_with_a_consistent_history(fake_llm, cli):
+    fake_llm.script(llm.tool_call("bash", {"command": "echo started; sleep 100"}))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "agent", "-o", "stream-json", "long job"],
+        env={**os.environ, **llm_env(fake_llm.url)},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    sid = None
+    for line in proc.stdout:
+        event = json.loads(line)
+        sid = sid or event["session_id"]
+        if event["type"] == "tool_log":
+            break
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    proc.stdout.close()
+
+    fake_llm.script(llm.text("Resumed."))
+    result = cli("-o", "json", "--resume", sid, "what happened?")
+    assert result.exit_code == 0, result.stderr
+    history = fake_llm.requests[-1]["messages"]
+    call = history[2]["tool_calls"][0]
+    answer = history[3]
+    assert answer["role"] == "tool"
+    assert answer["tool_call_id"] == call["id"]
+    assert "interrupted" in answer["content"]
+    assert history[-1] == {"role": "user", "content": "what happened?"}

@@ -1,0 +1,136 @@
+"""Secrets never survive redaction; ordinary text does."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.context.redact import redact, redact_obj
+
+HF = "hf_" + "aB3" * 12
+GITHUB = "ghp_" + "Zq9" * 12
+OPENAI = "sk-proj-" + "Ab1_x-" * 10
+OPENAI_OLD = "sk-" + "T3stKey" * 7
+ANTHROPIC = "sk-ant-api03-" + "k3Y-" * 20
+SLACK = "xoxb-1234567890-0987654321-" + "a1B2" * 6
+AWS = "AKIAIOSFODNN7EXAMPLE"
+GOOGLE = "AIza" + "Sy0-_" * 7
+
+
+@pytest.mark.parametrize(
+    ("text", "secret", "kind"),
+    [
+        (f"export HF_TOKEN={HF}", HF, "hf_token"),
+        (f"org token api_org_{'x1Y' * 11}", f"api_org_{'x1Y' * 11}", "hf_token"),
+        (f"remote https://{GITHUB}@github.com/a/b", GITHUB, "github_token"),
+        (f"gho_{'a1' * 18} in a header", f"gho_{'a1' * 18}", "github_token"),
+        (f"github_pat_11ABC_{'z9' * 20}", f"github_pat_11ABC_{'z9' * 20}", "github_token"),
+        (f"key={OPENAI};", OPENAI, "openai_key"),
+        (f"OPENAI_API_KEY={OPENAI_OLD}", OPENAI_OLD, "openai_key"),
+        (f"'{ANTHROPIC}'", ANTHROPIC, "anthropic_key"),
+        (f"slack {SLACK}", SLACK, "slack_token"),
+        (f"aws_access_key_id = {AWS}", AWS, "aws_access_key"),
+        (f"maps?key={GOOGLE}&q=1", GOOGLE, "google_api_key"),
+    ],
+)
+def test_each_token_shape_is_replaced_by_a_marker(text, secret, kind):
+    out = redact(text)
+    assert secret not in out
+    assert f"[REDACTED:{kind}]" in out
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        'curl -H "Authorization: Bearer abc.DEF-123_456" https://x',
+        "authorization: basic dXNlcjpwYXNzd29yZA==",
+        "{'Authorization': 'token abc.DEF-123_456'}",
+        "Proxy-Authorization: Bearer abc.DEF-123_456",
+        "got bearer abc.DEF-123_456.zzzzzzzz back",
+    ],
+)
+def test_authorization_credentials_are_scrubbed_and_the_scheme_kept(header):
+    out = redact(header)
+    assert "abc.DEF-123_456" not in out
+    assert "dXNlcjpwYXNzd29yZA==" not in out
+    assert "[REDACTED:authorization]" in out
+    assert any(word in out.lower() for word in ("bearer ", "basic ", "token "))
+
+
+def test_authorization_json_field_is_scrubbed_whole():
+    text = '{"url": "https://hub", "Authorization": "Bearer x\\"y z", "n": 1}'
+    assert (
+        redact(text)
+        == '{"url": "https://hub", "Authorization": "[REDACTED:authorization]", "n": 1}'
+    )
+
+
+def test_private_key_blocks_are_scrubbed_even_when_cut_off():
+    block = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXk\nAAAA\n-----END OPENSSH PRIVATE KEY-----"
+    assert redact(f"key:\n{block}\ndone") == "key:\n[REDACTED:private_key]\ndone"
+    cut = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA"
+    assert redact(f"head {cut}") == "head [REDACTED:private_key]"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "pip install scikit-learn  # sk-learn",
+        "the task-ant-colony-optimisation-2024 benchmark",
+        "from huggingface_hub import hf_hub_download, hf_api_token_helper",
+        "risk-assessment-2024-final-report-v2 and desk-12345678901234567890",
+        "the authorization step needs approval; a bearer of news",
+        "xoxo, see you; AKIA is short; AIzaShort",
+        "ghost_writer ghp_short gh_pages",
+        "hf_TOKEN_NAME is a variable name",
+    ],
+)
+def test_ordinary_text_survives(text):
+    assert redact(text) == text
+
+
+def test_secret_environment_values_are_read_at_call_time(monkeypatch):
+    monkeypatch.setenv("MY_SERVICE_TOKEN", "plain-looking-value-1")
+    assert redact("use plain-looking-value-1 now") == "use [REDACTED:env:MY_SERVICE_TOKEN] now"
+    monkeypatch.setenv("MY_SERVICE_TOKEN", "another-value-22")
+    assert redact("plain-looking-value-1 another-value-22") == (
+        "plain-looking-value-1 [REDACTED:env:MY_SERVICE_TOKEN]"
+    )
+
+
+def test_only_long_values_of_secret_looking_names_are_scrubbed(monkeypatch):
+    monkeypatch.setenv("TOKENIZERS_PARALLELISM", "false")
+    monkeypatch.setenv("DB_PASSWORD", "correct horse battery")
+    monkeypatch.setenv("SSH_KEY_PATH", "/home/me/.ssh/id_ed25519")
+    monkeypatch.setenv("EDITOR", "some-editor-binary")
+    text = "false /home/me/.ssh/id_ed25519 some-editor-binary correct horse battery"
+    assert redact(text) == (
+        "false /home/me/.ssh/id_ed25519 some-editor-binary [REDACTED:env:DB_PASSWORD]"
+    )
+
+
+def test_extra_secrets_are_scrubbed():
+    assert redact("pass=hunter2!", extra_secrets=["hunter2!"]) == "pass=[REDACTED:secret]"
+
+
+def test_redact_obj_walks_nested_values_without_touching_the_input():
+    message = {
+        "role": "assistant",
+        "content": f"token {HF}",
+        "tool_calls": [{"function": {"arguments": f'{{"key": "{OPENAI}"}}'}}],
+        "meta": ({"api_key": "short", "count": 3}, None, 1.5),
+    }
+    out = redact_obj(message)
+    assert out == {
+        "role": "assistant",
+        "content": "token [REDACTED:hf_token]",
+        "tool_calls": [{"function": {"arguments": '{"key": "[REDACTED:openai_key]"}'}}],
+        "meta": ({"api_key": "[REDACTED:api_key]", "count": 3}, None, 1.5),
+    }
+    assert message["content"] == f"token {HF}"
+
+
+def test_several_secrets_in_one_text_are_all_scrubbed():
+    text = f"{HF}\n{GITHUB} {AWS}\nAuthorization: Bearer {OPENAI}"
+    out = redact(text)
+    for secret in (HF, GITHUB, AWS, OPENAI):
+        assert secret not in out
