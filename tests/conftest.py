@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
@@ -39,6 +40,9 @@ def isolated_env(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HOME", str(home / "cache" / "huggingface"))
     monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
     monkeypatch.setenv("NO_COLOR", "1")
+    user_config = home / "config" / "ml-intern" / "cli_agent_config.json"
+    user_config.parent.mkdir(parents=True)
+    user_config.write_text(json.dumps({"mcpServers": {"hf-mcp-server": {"enabled": False}}}))
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)

@@ -141,9 +141,11 @@ def run(
         "approval_mode": approval_mode.value if approval_mode else ("auto" if headless else None),
         "effort": effort.value if effort else None,
     }
+    from agent.cli.logs import log_to_file
     from agent.cli.sessions import resolve_resume
     from agent.config import load_settings
 
+    log_to_file()
     settings = load_settings(Path.cwd(), flags)
     resume = resolve_resume(resume, continue_, settings, model_flag=model, headless=headless)
     if headless:

@@ -120,7 +120,7 @@ async def run_headless(
 ) -> int:
     """Run one prompt to the end and return the exit code."""
     started = time.monotonic()
-    session = await open_session(settings, resume=resume)
+    session = await open_session(settings, resume=resume, wait_for_mcp=True)
     outcome = Outcome()
     if output_format == "text":
         session.subscribe(TextWriter(sys.stdout, sys.stderr))

@@ -1,8 +1,9 @@
 """ContextManager: the message list and what it costs in tokens.
 
-Each message is estimated once, when it is added, so accounting grows with the
-new messages and not with the whole history. The provider's reported prompt
-tokens recalibrate the estimate after every call.
+Each message is estimated once, when it is added, and a running total is kept, so
+accounting grows with the new messages and not with the whole history. The
+estimate is deliberately cheap (about four characters a token); the provider's
+reported prompt tokens, its own tokenizer's count, recalibrate it after every call.
 """
 
 from __future__ import annotations
@@ -31,30 +32,36 @@ class ContextManager:
     def __init__(self, system_prompt: str) -> None:
         self.messages: list[Message] = []
         self._estimates: list[int] = []
+        self._total = 0
         self._scale = 1.0
         self.listeners: list[Callable[[str, Any], None]] = []
         self.add({"role": "system", "content": system_prompt})
 
     def add(self, message: Message) -> None:
         self.messages.append(message)
-        self._estimates.append(estimate_tokens(message))
+        estimate = estimate_tokens(message)
+        self._estimates.append(estimate)
+        self._total += estimate
         self._notify("message", message)
 
     def replace(self, messages: list[Message]) -> None:
         """Swap in a rewritten history (undo, compaction, resume)."""
         self.messages = list(messages)
         self._estimates = [estimate_tokens(m) for m in self.messages]
+        self._total = sum(self._estimates)
         self._notify("replace", self.messages)
 
     @property
     def tokens(self) -> int:
-        return int(sum(self._estimates) * self._scale)
+        return int(self._total * self._scale)
 
     def calibrate(self, reported_prompt_tokens: int) -> None:
-        """Trust the provider's count of the prompt it just read."""
-        estimated = sum(self._estimates[:-1]) if len(self._estimates) > 1 else 0
-        if reported_prompt_tokens > 0 and estimated > 0:
-            self._scale = reported_prompt_tokens / estimated
+        """Trust the provider's count of the prompt it just read (everything but its answer).
+
+        Call it before the answer is added to the history.
+        """
+        if reported_prompt_tokens > 0 and self._total > 0:
+            self._scale = reported_prompt_tokens / self._total
 
     def unanswered_calls(self) -> list[dict[str, Any]]:
         """Tool calls of the last assistant message that have no result yet."""

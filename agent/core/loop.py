@@ -152,11 +152,7 @@ class Agent:
     async def run(self) -> None:
         """Serve operations until `shutdown`."""
         session = self.session
-        session.emit(
-            ev.Ready(
-                model=session.settings.model_name, tools=session.router.names, cwd=str(session.cwd)
-            )
-        )
+        session.announce()
         try:
             while True:
                 operation = await self.ops.get()

@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from agent.config import Settings
+from agent.config import Settings, data_home
 from agent.context.resume import LoadedSession, load_session
 from agent.context.store import SessionLog
 from agent.core import events as ev
@@ -20,9 +20,16 @@ UPLOAD_GRACE_S = 15.0
 
 
 async def open_session(
-    settings: Settings, cwd: Path | None = None, resume: str | None = None
+    settings: Settings,
+    cwd: Path | None = None,
+    resume: str | None = None,
+    wait_for_mcp: bool = False,
 ) -> Session:
-    """A Session with the built-in tools, logged to disk; `resume` continues a saved one."""
+    """A Session with the built-in tools, logged to disk; `resume` continues a saved one.
+
+    MCP servers connect in the background; `wait_for_mcp` (headless) waits until
+    each has connected or failed, so the first request already offers their tools.
+    """
     router = ToolRouter(create_builtin_tools())
     loaded = load_session(resume) if resume else None
     session = Session(settings, router, cwd=cwd, session_id=loaded and loaded.session_id)
@@ -35,7 +42,31 @@ async def open_session(
     attach_log(session, session_log)
     if settings.share_traces and settings.hf_token:
         TraceUploads(session).attach()
+    if any(server.enabled for server in settings.mcp_servers.values()):
+        await start_mcp(session, wait_for_mcp)
     return session
+
+
+async def start_mcp(session: Session, wait: bool) -> None:
+    """Connect the configured MCP servers; each reports once how it went."""
+    from agent.tools.mcp import McpManager
+
+    def report(name: str, status: str) -> None:
+        if status.startswith("failed"):
+            session.notify(f"MCP server '{name}' {status}")
+
+    stderr_path = data_home() / "logs" / f"{session.id}.mcp.log"
+    manager = McpManager(session.settings.mcp_servers, stderr_path=stderr_path, on_status=report)
+    session.mcp = manager
+    starting = asyncio.create_task(manager.start(session.router), name="mcp-start")
+
+    async def stop() -> None:
+        await manager.aclose()
+        await asyncio.gather(starting, return_exceptions=True)
+
+    session.resources.push_async_callback(stop)
+    if wait:
+        await asyncio.gather(asyncio.shield(starting), return_exceptions=True)
 
 
 def restore(session: Session, loaded: LoadedSession) -> None:
@@ -46,7 +77,7 @@ def restore(session: Session, loaded: LoadedSession) -> None:
     session.context.replace(messages)
     session.turns = loaded.turns
     for warning in loaded.warnings:
-        session.emit(ev.Notice(message=warning))
+        session.notify(f"Session log: {warning}")
 
 
 def attach_log(session: Session, session_log: SessionLog) -> None:

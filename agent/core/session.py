@@ -89,6 +89,8 @@ class Session:
         self.turns = 0
         self._subscribers: list[Subscriber] = []
         self.resources = contextlib.AsyncExitStack()
+        self.mcp: Any = None  # the McpManager, when MCP servers are configured
+        self._early_notices: list[str] | None = []  # held until `ready` is out
 
     async def aclose(self) -> None:
         """Close what the session owns (MCP connections, logs, background tasks)."""
@@ -104,6 +106,22 @@ class Session:
         event.session_id = self.id
         for subscriber in self._subscribers:
             subscriber(event)
+
+    def notify(self, message: str) -> None:
+        """A notice for the person; before `ready` it waits so `ready` stays first."""
+        if self._early_notices is None:
+            self.emit(ev.Notice(message=message))
+        else:
+            self._early_notices.append(message)
+
+    def announce(self) -> None:
+        """Emit `ready`, then whatever was noticed while starting up."""
+        self.emit(
+            ev.Ready(model=self.settings.model_name, tools=self.router.names, cwd=str(self.cwd))
+        )
+        early, self._early_notices = self._early_notices or [], None
+        for message in early:
+            self.emit(ev.Notice(message=message))
 
     def tool_context(self, tool_call_id: str, name: str) -> ToolContext:
         def log(line: str) -> None:

@@ -1,0 +1,190 @@
+"""MCP servers as tools.
+
+Configured servers (stdio, streamable HTTP, SSE) connect concurrently in the
+background; each one that answers adds its tools to the ToolRouter as
+`mcp__<server>__<tool>`, the same door built-in tools use. A server that fails
+is reported once and the session goes on without it. Server stderr goes to the
+session's log file, never to the terminal.
+
+Nothing here imports the mcp SDK at module import: it loads when `start` runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from agent.tools.mcp_results import to_tool_result
+from agent.tools.spec import ToolContext, ToolResult, ToolSpec
+
+if TYPE_CHECKING:
+    from agent.config import McpServer
+    from agent.tools.mcp_client import McpConnection
+    from agent.tools.router import ToolRouter
+
+MAX_TOOL_NAME = 64
+_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+_HASH_LEN = 8
+
+
+def exposed_name(server: str, tool: str, taken: set[str] | frozenset[str] = frozenset()) -> str:
+    """The name the model sees: `mcp__<server>__<tool>` in what providers accept.
+
+    Providers take [a-zA-Z0-9_-] and at most 64 characters. A name that had to be
+    cut, or that collides with one already taken, ends in a short hash of the
+    original so it stays unique and stable across runs.
+    """
+    full = f"mcp__{server}__{tool}"
+    name = _UNSAFE.sub("_", full)
+    if len(name) <= MAX_TOOL_NAME and name not in taken:
+        return name
+    digest = hashlib.sha1(full.encode()).hexdigest()[:_HASH_LEN]
+    return f"{name[: MAX_TOOL_NAME - _HASH_LEN - 1]}_{digest}"
+
+
+@dataclass
+class ServerStatus:
+    """What `/mcp` shows for one server. `tools` are the names the model sees."""
+
+    name: str
+    state: str  # "connecting" | "connected" | "failed" | "disabled"
+    reason: str = ""
+    tools: list[str] = field(default_factory=list)
+
+
+class McpManager:
+    """Owns every MCP connection of a session, from start-up to shutdown."""
+
+    def __init__(
+        self,
+        servers: dict[str, McpServer],
+        *,
+        stderr_path: Path | None = None,
+        on_status: Callable[[str, str], None] | None = None,
+    ) -> None:
+        self._servers = dict(servers)
+        self._stderr_path = stderr_path
+        self._on_status = on_status or (lambda name, message: None)
+        self._connections: dict[str, McpConnection] = {}
+        self._exposed: dict[str, list[str]] = {}
+        self._errlog: TextIO | None = None
+        self._started = False
+        self._closed = False
+
+    async def start(self, router: ToolRouter) -> None:
+        """Connect every enabled server concurrently; returns when each is connected or failed.
+
+        Run it as a background task so the prompt does not wait. A server's failure
+        is reported through `on_status`, never raised.
+        """
+        if self._started or self._closed:
+            return
+        self._started = True
+        from agent.tools.mcp_client import McpConnection, import_sdk
+
+        if not any(server.enabled for server in self._servers.values()):
+            return
+        await asyncio.to_thread(import_sdk)  # keeps the prompt responsive meanwhile
+        if self._closed:
+            return
+        _keep_sdk_logs_off_the_terminal()
+        self._errlog = _open_errlog(self._stderr_path)
+        for name, server in self._servers.items():
+            if server.enabled:
+                self._connections[name] = McpConnection(name, server, self._errlog)
+        async with asyncio.TaskGroup() as group:
+            for connection in self._connections.values():
+                group.create_task(self._connect(connection, router))
+
+    async def _connect(self, connection: McpConnection, router: ToolRouter) -> None:
+        from agent.tools.mcp_client import McpConnectError
+
+        try:
+            tools = await connection.connect()
+        except McpConnectError as exc:
+            if not self._closed:
+                self._on_status(connection.name, f"failed: {exc}")
+            return
+        taken = set(router.names)
+        specs = []
+        for tool in tools:
+            spec = _tool_spec(connection, tool, exposed_name(connection.name, tool.name, taken))
+            taken.add(spec.name)
+            specs.append(spec)
+        for spec in specs:
+            router.register(spec)
+        self._exposed[connection.name] = [spec.name for spec in specs]
+        self._on_status(connection.name, f"connected: {len(specs)} tools")
+
+    def status(self) -> list[ServerStatus]:
+        """Every configured server, in configuration order."""
+        statuses = []
+        for name, server in self._servers.items():
+            connection = self._connections.get(name)
+            if not server.enabled:
+                statuses.append(ServerStatus(name, "disabled"))
+            elif connection is None:
+                statuses.append(ServerStatus(name, "connecting"))
+            else:
+                tools = list(self._exposed.get(name, []))
+                statuses.append(ServerStatus(name, connection.state, connection.reason, tools))
+        return statuses
+
+    async def aclose(self) -> None:
+        """Close every session and stop every server process; safe to call during `start`."""
+        self._closed = True
+        await asyncio.gather(*(c.aclose() for c in self._connections.values()))
+        if self._errlog is not None:
+            self._errlog.close()
+            self._errlog = None
+
+
+def _tool_spec(connection: McpConnection, tool: Any, name: str) -> ToolSpec:
+    async def handler(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
+        return to_tool_result(await connection.call(tool.name, args))
+
+    annotations = tool.annotations
+    timeout = connection.server.timeout_s
+    return ToolSpec(
+        name=name,
+        description=tool.description
+        or f"Tool '{tool.name}' of the MCP server '{connection.name}'.",
+        parameters=_parameters(tool.input_schema),
+        handler=handler,
+        read_only=bool(annotations and annotations.read_only_hint),
+        # One restart plus one call, each bounded by the server's own timeout.
+        timeout_s=2 * timeout + 10,
+    )
+
+
+def _parameters(schema: dict[str, Any] | None) -> dict[str, Any]:
+    """The tool's input schema, with the object shape every provider expects."""
+    parameters = {k: v for k, v in (schema or {}).items() if k not in ("title", "$schema")}
+    parameters["type"] = "object"
+    parameters.setdefault("properties", {})
+    return parameters
+
+
+def _open_errlog(path: Path | None) -> TextIO:
+    """Where server stderr goes: the session log file, else nowhere (never the terminal)."""
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            return open(path, "a", encoding="utf-8")
+        except OSError:
+            logging.getLogger(__name__).warning("cannot open %s for MCP server stderr", path)
+    return open(os.devnull, "w", encoding="utf-8")
+
+
+def _keep_sdk_logs_off_the_terminal() -> None:
+    """Without any handler, Python prints SDK warnings to stderr, i.e. over the chat."""
+    sdk = logging.getLogger("mcp")
+    if not any(isinstance(h, logging.NullHandler) for h in sdk.handlers):
+        sdk.addHandler(logging.NullHandler())

@@ -1,0 +1,61 @@
+"""MCP servers through the real CLI: tools offered, called, failures reported once."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from agent.config import user_config_path
+from tests.fakes import llm_server as llm
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def project_config(servers: dict) -> None:
+    Path("configs").mkdir(exist_ok=True)
+    Path("configs/cli_agent_config.json").write_text(json.dumps({"mcpServers": servers}))
+
+
+def fake_server() -> dict:
+    return {
+        "command": sys.executable,
+        "args": ["-m", "tests.fakes.mcp_server", "--transport", "stdio"],
+        "cwd": str(REPO),
+    }
+
+
+def test_model_calls_an_mcp_tool_and_sees_the_result(cli, fake_llm):
+    project_config({"fake": fake_server(), "broken": {"command": "no-such-mcp-server-binary"}})
+    fake_llm.script(llm.tool_call("mcp__fake__add", {"a": 20, "b": 22}), llm.text("It is 42."))
+    result = cli("-o", "stream-json", "add 20 and 22")
+    assert result.exit_code == 0, result.stderr
+    events = result.lines()
+    ready = events[0]
+    assert "mcp__fake__add" in ready["tools"]
+    assert not any(name.startswith("mcp__broken") for name in ready["tools"])
+    notices = [e["message"] for e in events if e["type"] == "notice"]
+    assert len([n for n in notices if "broken" in n]) == 1
+    offered = {t["function"]["name"] for t in fake_llm.requests[0]["tools"]}
+    assert "mcp__fake__add" in offered
+    tool_result = fake_llm.requests[1]["messages"][-1]
+    assert tool_result["role"] == "tool"
+    assert tool_result["content"].strip() == "42"
+
+
+def test_mcp_add_list_remove_edit_the_user_config(cli):
+    added = cli("mcp", "add", "local", "--", "python3", "-m", "my_server", "--flag")
+    assert added.exit_code == 0, added.stderr
+    http = cli("mcp", "add", "remote", "--url", "https://example.com/mcp", "-H", "X-Key=abc")
+    assert http.exit_code == 0, http.stderr
+    listing = cli("mcp", "list")
+    assert "local" in listing.stdout
+    assert "remote" in listing.stdout
+    assert "abc" not in listing.stdout
+    config = json.loads(user_config_path().read_text())
+    assert config["mcpServers"]["local"]["command"] == "python3"
+    assert config["mcpServers"]["local"]["args"] == ["-m", "my_server", "--flag"]
+    assert config["mcpServers"]["remote"]["headers"] == {"X-Key": "abc"}
+    assert cli("mcp", "remove", "local").exit_code == 0
+    assert cli("mcp", "remove", "local").exit_code == 2
+    assert "local" not in cli("mcp", "list").stdout
