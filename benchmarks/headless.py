@@ -77,13 +77,25 @@ def main() -> None:
 
     row("figure", "measured", "floor (same run)", "budget")
     row("python -c pass", f"{floor_pass * 1000:.0f} ms")
-    row("ml-intern --help", f"{help_wall * 1000:.0f} ms", f"pass: {floor_pass * 1000:.0f} ms",
-        "< 300 ms")
+    row(
+        "ml-intern --help",
+        f"{help_wall * 1000:.0f} ms",
+        f"pass: {floor_pass * 1000:.0f} ms",
+        "< 300 ms",
+    )
     row("import litellm", f"{litellm_wall:.2f} s", f"rss {litellm_rss:.0f} MiB")
-    row("headless one-shot, 3 tool calls", f"{one_wall:.2f} s",
-        f"litellm + {one_wall - litellm_wall:.2f} s", "< litellm + 1.0 s")
-    row("headless one-shot, peak memory", f"{one_rss:.0f} MiB",
-        f"litellm + {one_rss - litellm_rss:.0f} MiB", "< litellm + 40 MiB")
+    row(
+        "headless one-shot, 3 tool calls",
+        f"{one_wall:.2f} s",
+        f"litellm + {one_wall - litellm_wall:.2f} s",
+        "< litellm + 1.0 s",
+    )
+    row(
+        "headless one-shot, peak memory",
+        f"{one_rss:.0f} MiB",
+        f"litellm + {one_rss - litellm_rss:.0f} MiB",
+        "< litellm + 40 MiB",
+    )
     row("wall per iteration (30 x bash echo)", f"{per_iteration * 1000:.1f} ms", "", "< 50 ms")
 
 

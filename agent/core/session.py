@@ -134,6 +134,8 @@ class Session:
             tool_call_id=tool_call_id,
             state=self.tool_state,
             log=log,
+            emit=self.emit,
+            turn=self.turns,
         )
 
     def usage_event(self, reply: LLMReply) -> ev.Usage:

@@ -37,7 +37,9 @@ class ToolContext:
 
     `state` is a per-session scratch dict shared by all tools (e.g. which files the
     model has read), keyed by the tool family that owns the entry.
-    `log` streams a line of progress to the front ends as a `tool_log` event.
+    `log` streams a line of progress to the front ends as a `tool_log` event;
+    `emit` sends any other event (e.g. `plan_update`) into the session's stream.
+    `turn` is the number of the user turn the call belongs to (for checkpoints).
     """
 
     settings: Settings
@@ -46,6 +48,8 @@ class ToolContext:
     tool_call_id: str = ""
     state: dict[str, Any] = field(default_factory=dict)
     log: Callable[[str], None] = lambda line: None
+    emit: Callable[[Any], None] = lambda event: None
+    turn: int = 0
 
 
 Handler = Callable[[Any, ToolContext], Awaitable["ToolResult | str"]]
