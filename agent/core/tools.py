@@ -7,7 +7,9 @@ async handler `(args, ctx) -> ToolResult | str`) and append it in
 
 from __future__ import annotations
 
+from agent.tools.hub import hub_tools
 from agent.tools.local import local_tools
+from agent.tools.research import research_tools
 from agent.tools.spec import ToolSpec
 
 
@@ -15,4 +17,6 @@ def create_builtin_tools() -> list[ToolSpec]:
     """Every built-in tool, in the order the model sees them."""
     return [
         *local_tools(),
+        *hub_tools(),
+        *research_tools(),
     ]
