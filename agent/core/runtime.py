@@ -11,8 +11,8 @@ from agent.config import Settings, data_home
 from agent.context.resume import LoadedSession, load_session
 from agent.context.store import SessionLog
 from agent.core import events as ev
+from agent.core import tools as builtin
 from agent.core.session import Session
-from agent.core.tools import create_builtin_tools
 from agent.tools.router import ToolRouter
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,7 @@ async def open_session(
     MCP servers connect in the background; `wait_for_mcp` (headless) waits until
     each has connected or failed, so the first request already offers their tools.
     """
-    router = ToolRouter(create_builtin_tools())
+    router = ToolRouter(builtin.create_builtin_tools())
     loaded = load_session(resume) if resume else None
     session = Session(settings, router, cwd=cwd, session_id=loaded and loaded.session_id)
     if loaded:
