@@ -55,9 +55,31 @@ def litellm() -> Any:
         return lib
 
 
+def warm_up() -> None:
+    """Import litellm and run one offline mock call, so the first real call is quick.
+
+    litellm loads a tokenizer and a few dozen modules on its first completion; a
+    `mock_response` call does all of that without touching the network.
+    """
+    lib = litellm()
+    try:
+        stream = lib.completion(
+            model="openai/warm-up",
+            api_key="none",
+            messages=[{"role": "user", "content": "hi"}],
+            mock_response="ok",
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+        for _ in stream:
+            pass
+    except Exception:
+        logging.getLogger(__name__).debug("warm-up call failed", exc_info=True)
+
+
 def preload_in_background() -> threading.Thread:
-    """Start importing litellm while the person types."""
-    thread = threading.Thread(target=litellm, name="litellm-import", daemon=True)
+    """Start loading litellm while the person types (or while the session starts)."""
+    thread = threading.Thread(target=warm_up, name="litellm-warm-up", daemon=True)
     thread.start()
     return thread
 
