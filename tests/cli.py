@@ -63,3 +63,14 @@ def spawn(*args: str, env: dict[str, str] | None = None, timeout: float = 60) ->
         check=False,
     )
     return CliResult(proc.returncode, proc.stdout, proc.stderr)
+
+
+def start(*args: str) -> subprocess.Popen[str]:
+    """`ml-intern ARGS` running in the background (stdout and stderr piped, as text)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "agent", *args],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )

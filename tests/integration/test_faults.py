@@ -5,12 +5,10 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 
 import pytest
 
-from tests.cli import llm_env
+from tests.cli import start
 from tests.fakes import llm_server as llm
 
 
@@ -167,14 +165,7 @@ def test_unknown_price_is_reported_as_unknown(cli, fake_llm):
 
 def test_ctrl_c_during_a_long_bash_call_kills_it_at_once(fake_llm, tmp_path):
     fake_llm.script(llm.tool_call("bash", {"command": "echo started $$; sleep 100"}))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "agent", "-o", "stream-json", "sleep"],
-        env={**os.environ, **llm_env(fake_llm.url)},
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start("-o", "stream-json", "sleep")
     shell_pid = None
     for line in proc.stdout:
         event = json.loads(line)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
+import signal
 from pathlib import Path
 
 import pytest
 
+from tests.cli import start
 from tests.fakes import llm_server as llm
 
 
@@ -148,22 +149,9 @@ def test_refused_key_exits_3(cli, fake_llm):
     assert "refused the API key" in result.stderr
 
 
-def test_ctrl_c_exits_130(fake_llm, tmp_path):
-    import os
-    import signal
-    import sys
-
-    from tests.cli import llm_env
-
+def test_ctrl_c_exits_130(fake_llm):
     fake_llm.script(llm.hang(30))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "agent", "-o", "stream-json", "wait"],
-        env={**os.environ, **llm_env(fake_llm.url)},
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start("-o", "stream-json", "wait")
     fake_llm.wait_for_requests(1, timeout=30)
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=30)

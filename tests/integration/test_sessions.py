@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 
-from tests.cli import llm_env
+from tests.cli import start
 from tests.fakes import llm_server as llm
 
 
@@ -98,13 +95,7 @@ def test_sessions_list_and_export(cli, fake_llm, tmp_path):
 
 def test_kill_9_mid_turn_then_resume_with_a_consistent_history(fake_llm, cli):
     fake_llm.script(llm.tool_call("bash", {"command": "echo started; sleep 100"}))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "agent", "-o", "stream-json", "long job"],
-        env={**os.environ, **llm_env(fake_llm.url)},
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    proc = start("-o", "stream-json", "long job")
     sid = None
     for line in proc.stdout:
         event = json.loads(line)
