@@ -69,7 +69,7 @@ class Settings(BaseModel):
     approval_mode: Literal["ask", "auto", "deny"] = "ask"
     approval: ApprovalPolicy = Field(default_factory=ApprovalPolicy)
     sandbox: Literal["off", "workspace-write"] = "off"
-    allow_network: bool = True
+    allow_network: bool = False  # only read when the sandbox is on
     share_traces: bool = True
     effort: Literal["low", "medium", "high"] | None = None
     api_base: str | None = None

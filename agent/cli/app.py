@@ -31,6 +31,11 @@ class ApprovalMode(StrEnum):
     deny = "deny"
 
 
+class Sandbox(StrEnum):
+    off = "off"
+    workspace_write = "workspace-write"
+
+
 class Effort(StrEnum):
     low = "low"
     medium = "medium"
@@ -97,6 +102,23 @@ def run(
             rich_help_panel=ADVANCED,
         ),
     ] = None,
+    sandbox: Annotated[
+        Sandbox | None,
+        typer.Option(
+            "--sandbox",
+            help="Confine bash: off (default) or workspace-write "
+            "(bubblewrap: only the working and temp dirs writable, no network).",
+            rich_help_panel=ADVANCED,
+        ),
+    ] = None,
+    allow_network: Annotated[
+        bool,
+        typer.Option(
+            "--allow-network",
+            help="With --sandbox workspace-write: keep the network.",
+            rich_help_panel=ADVANCED,
+        ),
+    ] = False,
     effort: Annotated[
         Effort | None,
         typer.Option(
@@ -140,6 +162,8 @@ def run(
         "max_budget_usd": max_budget_usd,
         "approval_mode": approval_mode.value if approval_mode else ("auto" if headless else None),
         "effort": effort.value if effort else None,
+        "sandbox": sandbox.value if sandbox else None,
+        "allow_network": True if allow_network else None,
     }
     from agent.cli.logs import log_to_file
     from agent.cli.sessions import resolve_resume
@@ -201,21 +225,42 @@ def _bare_resume(argv: list[str]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console entry point; `argv` lets tests drive it in-process."""
+    """Console entry point; `argv` lets tests drive it in-process.
+
+    A real run ends with `os._exit` once output is flushed: everything the session
+    owns is closed by then, and letting the interpreter tear down litellm's module
+    graph costs about a second and can deadlock when litellm's background warm-up
+    is still importing.
+    """
+    code = run_cli(sys.argv[1:] if argv is None else argv)
+    if argv is None and "litellm" in sys.modules:
+        import logging
+
+        sys.stdout.flush()
+        sys.stderr.flush()
+        logging.shutdown()
+        os._exit(code)
+    sys.exit(code)
+
+
+def run_cli(argv: list[str]) -> int:
+    """Run the command line and return its exit code; known errors become one line."""
     import importlib
 
     debug = bool(os.environ.get("ML_INTERN_DEBUG"))
-    argv = list(sys.argv[1:] if argv is None else argv)
     try:
         if argv and argv[0] in SUBCOMMANDS:
             sub = importlib.import_module(SUBCOMMANDS[argv[0]]).app
             sub(args=argv[1:], prog_name=f"ml-intern {argv[0]}")
         else:
-            app(args=_bare_resume(argv), prog_name="ml-intern")
+            app(args=_bare_resume(list(argv)), prog_name="ml-intern")
+    except SystemExit as done:  # typer reports success, usage errors and Exit(n) this way
+        return done.code if isinstance(done.code, int) else int(done.code is not None)
     except AgentStop as stop:
         if debug:
             raise
         typer.echo(f"ml-intern: {stop.message}", err=True)
-        sys.exit(stop.exit_code)
+        return stop.exit_code
     except KeyboardInterrupt:
-        sys.exit(130)
+        return 130
+    return 0

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 Message = dict[str, Any]
+# User-role messages the agent writes itself (nudges, corrections); never a person's turn.
+AGENT_NOTE_PREFIX = "[ml-intern]"
 INTERRUPTED_RESULT = "[interrupted: the user stopped this call before it finished]"
 
 
@@ -24,6 +26,14 @@ def estimate_tokens(message: Message) -> int:
     for call in message.get("tool_calls") or []:
         size += len(call["function"]["name"]) + len(call["function"]["arguments"] or "")
     return size // 4 + 4
+
+
+def is_person_turn(message: Message) -> bool:
+    """A user message the person wrote (not a nudge, a correction or a summary)."""
+    content = message.get("content")
+    if message["role"] != "user":
+        return False
+    return not (isinstance(content, str) and content.startswith(AGENT_NOTE_PREFIX))
 
 
 class ContextManager:
@@ -89,7 +99,7 @@ class ContextManager:
     def undo_last_turn(self) -> int:
         """Drop the last user message and everything after it; returns how many went."""
         for i in range(len(self.messages) - 1, 0, -1):
-            if self.messages[i]["role"] == "user":
+            if is_person_turn(self.messages[i]):
                 removed = len(self.messages) - i
                 self.replace(self.messages[:i])
                 return removed

@@ -13,6 +13,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from agent.context.manager import AGENT_NOTE_PREFIX
+
 WINDOW_MESSAGES = 30
 MAX_CYCLE = 5
 
@@ -65,7 +67,7 @@ def detect_repetition(sigs: list[Signature]) -> str | None:
 
 def corrective_message(description: str) -> str:
     return (
-        f"[ml-intern] {description}. This approach is not making progress. Do not repeat "
+        f"{AGENT_NOTE_PREFIX} {description}. This approach is not making progress. Do not repeat "
         "it: try something different (another command, another source, a smaller step), "
         "or stop and ask the user how to proceed."
     )

@@ -137,6 +137,7 @@ class Interrupted(_Event):
 class UndoComplete(_Event):
     type: Literal["undo_complete"] = "undo_complete"
     removed_messages: int = 0
+    restored_files: list[str] = []
 
 
 class Notice(_Event):

@@ -25,6 +25,7 @@ from agent.core.errors import AgentStop, ContextOverflow, DoomLoopStop, Iteratio
 from agent.core.nudges import CONTINUE_NUDGE, FollowUps
 from agent.core.session import Session
 from agent.core.tool_calls import run_tool_calls
+from agent.tools.checkpoints import forget_turn, restore_turn
 
 log = logging.getLogger(__name__)
 
@@ -183,9 +184,16 @@ class Agent:
                 session.settings.model_name = model
                 session.context.messages[0]["content"] = session.system_prompt()
                 session.emit(ev.Notice(message=f"Model set to {model}"))
-            case op.Undo() if not self.busy:
+            case op.Undo(restore_files=restore_files) if not self.busy:
                 removed = session.context.undo_last_turn()
-                session.emit(ev.UndoComplete(removed_messages=removed))
+                restored: list[str] = []
+                if removed:
+                    turn, session.turns = session.turns, max(session.turns - 1, 0)
+                    if restore_files:
+                        restored = restore_turn(session.tool_state, turn, session.notify)
+                    else:
+                        forget_turn(session.tool_state, turn)
+                session.emit(ev.UndoComplete(removed_messages=removed, restored_files=restored))
             case op.NewSession() if not self.busy:
                 session.context.replace(session.context.messages[:1])
                 session.emit(ev.Notice(message="Started a fresh conversation."))

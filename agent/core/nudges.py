@@ -10,10 +10,11 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from agent.context.manager import AGENT_NOTE_PREFIX
 from agent.core.llm import LLMReply
 
 CONTINUE_NUDGE = (
-    "[ml-intern] You described a next action but made no tool call. If work remains, do it "
+    f"{AGENT_NOTE_PREFIX} You described a next action but made no tool call. If work remains, do it "
     "now with a tool call; if you are finished, give your final answer."
 )
 _ANNOUNCES_ACTION = re.compile(

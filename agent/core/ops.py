@@ -30,6 +30,7 @@ class Compact(BaseModel):
 
 class Undo(BaseModel):
     type: Literal["undo"] = "undo"
+    restore_files: bool = False  # also put back the files write/edit changed in that turn
 
 
 class NewSession(BaseModel):

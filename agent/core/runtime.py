@@ -30,6 +30,10 @@ async def open_session(
     MCP servers connect in the background; `wait_for_mcp` (headless) waits until
     each has connected or failed, so the first request already offers their tools.
     """
+    if settings.sandbox == "workspace-write":
+        from agent.tools.confine import check_available
+
+        check_available(settings.allow_network)
     router = ToolRouter(builtin.create_builtin_tools())
     loaded = load_session(resume) if resume else None
     session = Session(settings, router, cwd=cwd, session_id=loaded and loaded.session_id)

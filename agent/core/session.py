@@ -95,6 +95,7 @@ class Session:
     async def aclose(self) -> None:
         """Close what the session owns (MCP connections, logs, background tasks)."""
         await self.resources.aclose()
+        self.tool_state.clear()  # drops checkpoints and their on-disk copies now
 
     def system_prompt(self) -> str:
         return render_system_prompt(self.settings.model_name, self.cwd, self.router.names)

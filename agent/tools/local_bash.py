@@ -22,6 +22,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from agent.tools.confine import shell_argv
 from agent.tools.router import cap_output
 from agent.tools.spec import ToolContext, ToolError, ToolResult
 
@@ -190,15 +191,13 @@ async def terminate_group(pgid: int, grace: float = TERM_GRACE_S) -> None:
         await wait_gone(pgid, 1.0)
 
 
-async def _spawn(command: str, cwd: Path) -> tuple[asyncio.subprocess.Process, int]:
+async def _spawn(argv: list[str], cwd: Path) -> tuple[asyncio.subprocess.Process, int]:
     """Start bash with stdout+stderr on a pipe we own, so waiting for exit never waits
     on grandchildren that keep the pipe open."""
     read_fd, write_fd = os.pipe()
     try:
         proc = await asyncio.create_subprocess_exec(
-            "bash",
-            "-c",
-            command,
+            *argv,
             cwd=cwd,
             env=run_env(),
             stdin=subprocess.DEVNULL,
@@ -257,7 +256,7 @@ async def _drained(pump: asyncio.Task[None]) -> bool:
 async def run_foreground(args: BashArgs, ctx: ToolContext, limit: int = OUTPUT_LIMIT) -> ToolResult:
     """Run a command to its end, its timeout, or the caller's cancellation."""
     out = _Output(ctx.log, limit)
-    proc, read_fd = await _spawn(args.command, work_dir(args, ctx))
+    proc, read_fd = await _spawn(shell_argv(args.command, ctx), work_dir(args, ctx))
     pump = asyncio.create_task(_pump(read_fd, out))
     try:
         code = await _wait_exit(proc, args.timeout)

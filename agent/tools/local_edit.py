@@ -16,6 +16,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agent.tools.checkpoints import checkpoint
 from agent.tools.local_files import (
     atomic_write,
     check_text_file,
@@ -238,6 +239,7 @@ async def edit(args: EditArgs, ctx: ToolContext) -> ToolResult:
     before = path.read_bytes().decode("utf-8", errors="surrogateescape")
     hits = find_hits(path, before, args)
     after = apply(before, hits, args)
+    checkpoint(ctx, path)
     atomic_write(path, after)
     mark_read(ctx, path)
     diff = short_diff(before, after, _label(path, ctx.cwd))

@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agent.tools.checkpoints import checkpoint
 from agent.tools.router import cap_output
 from agent.tools.spec import ToolContext, ToolError, ToolResult
 
@@ -291,6 +292,7 @@ async def write(args: WriteArgs, ctx: ToolContext) -> ToolResult:
     existed = path.exists()
     if existed:
         check_writable(ctx, path, "overwrite")
+    checkpoint(ctx, path)
     atomic_write(path, args.content)
     mark_read(ctx, path)
     how = "overwritten" if existed else "created"

@@ -17,6 +17,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from agent.config import data_home
+from agent.tools.confine import shell_argv
 from agent.tools.local_bash import (
     OUTPUT_LIMIT,
     BashArgs,
@@ -85,11 +86,11 @@ def _jobs(ctx: ToolContext) -> BackgroundJobs:
     return ctx.state[BG_STATE]
 
 
-def _start_detached(command: str, cwd: Path, log_path: Path) -> subprocess.Popen[bytes]:
+def _start_detached(argv: list[str], cwd: Path, log_path: Path) -> subprocess.Popen[bytes]:
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("wb") as log_file:
         return subprocess.Popen(
-            ["bash", "-c", command],
+            argv,
             cwd=cwd,
             env=run_env(),
             stdin=subprocess.DEVNULL,
@@ -106,7 +107,7 @@ def start_background(args: BashArgs, ctx: ToolContext) -> ToolResult:
         number += 1
     job_id = f"bg{number}"
     log_path = registry.directory / f"{job_id}.log"
-    process = _start_detached(args.command, work_dir(args, ctx), log_path)
+    process = _start_detached(shell_argv(args.command, ctx), work_dir(args, ctx), log_path)
     registry.jobs[job_id] = BackgroundJob(job_id, args.command, log_path, process)
     return ToolResult(
         f"Started background job {job_id} (pid {process.pid}). Output goes to {log_path}.\n"

@@ -29,7 +29,7 @@ def test_history_over_the_threshold_is_summarised_before_the_next_call(cli, fake
     after = fake_llm.requests[4]["messages"]
     assert after[0]["role"] == "system"
     assert after[1] == {"role": "user", "content": "print lots of x"}
-    assert after[2]["content"].startswith("[Summary of the earlier conversation")
+    assert after[2]["content"].startswith("[ml-intern] Summary of the earlier conversation")
     assert "print many x" in after[2]["content"]
     assert len(after) < len(fake_llm.requests[2]["messages"]) + 2
     tool_ids = {m["tool_call_id"] for m in after if m["role"] == "tool"}

@@ -1,0 +1,28 @@
+"""The Hugging Face Hub tools, as one list for the built-in registry.
+
+Each family lives in its own module and imports huggingface_hub only when a tool
+runs, so building this list stays cheap.
+"""
+
+from __future__ import annotations
+
+from agent.tools.hf_datasets import hf_datasets_tools
+from agent.tools.hf_docs import hf_docs_tools
+from agent.tools.hf_openapi import hf_openapi_tools
+from agent.tools.hf_repo_git import hf_repo_git_tools
+from agent.tools.hf_repos import hf_repo_files_tools
+from agent.tools.hf_search import hf_search_tools
+from agent.tools.spec import ToolSpec
+
+
+def hub_tools() -> list[ToolSpec]:
+    """explore_hf_docs, fetch_hf_docs, find_hf_api, hf_search, hf_inspect_dataset,
+    hf_repo_files and hf_repo_git."""
+    return [
+        *hf_docs_tools(),
+        *hf_openapi_tools(),
+        *hf_search_tools(),
+        *hf_datasets_tools(),
+        *hf_repo_files_tools(),
+        *hf_repo_git_tools(),
+    ]

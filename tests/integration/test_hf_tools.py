@@ -1,0 +1,109 @@
+"""The Hub tool family as the agent sees it: names, policies, authentication, reachability."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+
+import pytest
+
+from agent.config import Settings
+from agent.tools.hub import hub_tools
+from agent.tools.router import ToolRouter
+from agent.tools.spec import ToolContext
+from tests.fakes.hub_server import FakeHub
+
+READS = {"explore_hf_docs", "fetch_hf_docs", "find_hf_api", "hf_search", "hf_inspect_dataset"}
+
+
+@pytest.fixture
+def hub():
+    with FakeHub() as fake:
+        yield fake.seed_demo()
+
+
+def run(settings, tmp_path, name, args):
+    ctx = ToolContext(settings=settings, cwd=tmp_path)
+    return asyncio.run(ToolRouter(hub_tools()).call(name, args, ctx))
+
+
+def test_the_seven_tools_and_their_policies():
+    specs = {spec.name: spec for spec in hub_tools()}
+    assert list(specs) == [
+        "explore_hf_docs",
+        "fetch_hf_docs",
+        "find_hf_api",
+        "hf_search",
+        "hf_inspect_dataset",
+        "hf_repo_files",
+        "hf_repo_git",
+    ]
+    assert {name for name, spec in specs.items() if spec.read_only} == READS
+    for name, spec in specs.items():
+        schema = spec.schema()["function"]
+        assert schema["parameters"]["type"] == "object"
+        assert len(schema["description"]) > 80, name
+        if name in READS:
+            assert spec.needs_approval is None
+
+
+def test_writes_need_approval_and_reads_do_not():
+    specs = {spec.name: spec for spec in hub_tools()}
+    settings = Settings()
+    files = specs["hf_repo_files"]
+    assert [
+        op
+        for op in ("list", "read", "upload", "delete")
+        if files.needs_approval({"operation": op}, settings)
+    ] == [
+        "upload",
+        "delete",
+    ]
+    git = specs["hf_repo_git"]
+    operations = git.parameters["properties"]["operation"]["enum"]
+    free = [op for op in operations if not git.needs_approval({"operation": op}, settings)]
+    assert free == ["list_refs", "list_prs", "list_discussions", "get_pr"]
+    assert len(operations) == 15
+
+
+def test_token_comes_from_the_login_cache_when_not_configured(hub, tmp_path, monkeypatch):
+    from huggingface_hub import constants
+
+    token_file = tmp_path / "token"
+    token_file.write_text("hf_test\n")
+    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(token_file))
+    monkeypatch.setattr(constants, "HF_STORED_TOKENS_PATH", str(tmp_path / "stored_tokens"))
+    settings = Settings(hf_endpoint=hub.url, datasets_server_url=hub.url)
+    args = {"operation": "read", "repo_id": "acme/internal-model", "path": "config.json"}
+    assert not run(settings, tmp_path, "hf_repo_files", args).is_error
+    refs = {"operation": "list_refs", "repo_id": "acme/internal-model"}
+    assert not run(settings, tmp_path, "hf_repo_git", refs).is_error
+    assert {r.headers.get("authorization") for r in hub.requests} == {"Bearer hf_test"}
+
+
+def test_docs_requests_carry_no_token(hub, tmp_path):
+    settings = Settings(hf_endpoint=hub.url, datasets_server_url=hub.url, hf_token="hf_test")
+    run(settings, tmp_path, "explore_hf_docs", {"library": "trl"})
+    assert all("authorization" not in r.headers for r in hub.requests)
+
+
+def test_unreachable_hub_is_reported(tmp_path):
+    settings = Settings(
+        hf_endpoint="http://127.0.0.1:9", datasets_server_url="http://127.0.0.1:9", hf_token="hf_x"
+    )
+    search = run(settings, tmp_path, "hf_search", {"query": "bert"})
+    assert search.is_error
+    assert "could not reach the Hugging Face Hub at 127.0.0.1:9" in search.content
+    refs = run(settings, tmp_path, "hf_repo_git", {"operation": "list_refs", "repo_id": "acme/x"})
+    assert refs.is_error
+    assert "could not reach the Hugging Face Hub" in refs.content
+
+
+def test_importing_the_tools_does_not_import_heavy_libraries():
+    code = (
+        "import sys, agent.tools.hub as h; h.hub_tools(); "
+        "print(sorted(m for m in ('huggingface_hub', 'bs4', 'markdownify') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
