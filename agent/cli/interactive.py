@@ -1,0 +1,392 @@
+"""The interactive chat: a prompt, streamed answers, approvals, slash commands, Ctrl-C.
+
+The chat drives the engine only through operations and observes it only through
+events. Events arrive from the engine's task: the renderer draws them at once and
+never blocks; the ones the chat must act on (an approval request, the end of a
+turn, the answer to a command) go through a queue to the one coroutine that talks
+to the person. That coroutine also watches the engine's task, so a crash surfaces
+instead of hanging.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import signal
+import sys
+import termios
+import time
+from collections.abc import Awaitable, Iterator
+from pathlib import Path
+from typing import Any
+
+from prompt_toolkit import PromptSession
+from prompt_toolkit.completion import CompleteEvent, Completer, Completion
+from prompt_toolkit.document import Document
+from prompt_toolkit.history import FileHistory
+from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
+from prompt_toolkit.patch_stdout import patch_stdout
+from rich.console import Console
+from rich.padding import Padding
+from rich.text import Text
+
+from agent.cli import keys, slash
+from agent.cli.render import Renderer, make_console
+from agent.cli.sessions import PICK
+from agent.cli.summary import first_line
+from agent.config import Settings, data_home
+from agent.core import events as ev
+from agent.core import llm
+from agent.core import ops as op
+from agent.core.loop import Agent
+from agent.core.runtime import open_session
+from agent.core.session import Session
+
+DOUBLE_PRESS_S = 1.0
+POLL_S = 0.25
+CONTROL_EVENTS = frozenset(
+    {"approval_required", "turn_complete", "interrupted", "error"}
+    | {"notice", "undo_complete", "compacted"}
+)
+TURN_END = frozenset({"turn_complete", "interrupted", "error"})
+CHOICES = {"y": "approve", "n": "deny", "a": "always", "f": "deny"}
+NO_PICKER = (
+    "List saved sessions with `ml-intern sessions list`, then resume one with "
+    "`ml-intern --resume ID`."
+)
+
+
+def run_interactive(settings: Settings, resume: str | None = None) -> int:
+    """The chat, until the person leaves; returns the exit code.
+
+    `resume` is a saved session's id, or `PICK` to choose one with `/resume` first.
+    """
+    return asyncio.run(_chat(settings, resume))
+
+
+async def _chat(settings: Settings, resume: str | None) -> int:
+    console = make_console()
+    _banner(console, settings)
+    slash.load_extensions()
+    pick = resume == PICK
+    session = await open_session(settings, resume=None if pick else resume)
+    if resume and not pick:
+        console.print(Text(f"· resumed {session.id} ({session.turns} turns)", "dim"))
+    picker = pick and "resume" in slash.COMMANDS
+    if pick and not picker:
+        console.print(Text(NO_PICKER, "yellow"))
+    return await Chat(session, console).run("/resume" if picker else "")
+
+
+def _banner(console: Console, settings: Settings) -> None:
+    cwd = str(Path.cwd())
+    home = str(Path.home())
+    if cwd == home or cwd.startswith(home + "/"):
+        cwd = "~" + cwd[len(home) :]
+    line = Text.assemble(
+        ("ml-intern", "bold"),
+        f" · {settings.model_name} · {cwd} · {settings.tool_runtime} tools · ",
+        ("/help for commands", "dim"),
+    )
+    console.print(line, no_wrap=True, overflow="ellipsis")
+
+
+class Chat:
+    """One person, one session: reads the prompt and follows each turn to its end."""
+
+    _runner: asyncio.Task[None]
+
+    def __init__(self, session: Session, console: Console) -> None:
+        self.console = console
+        self.renderer = Renderer(console)
+        self.inbox: asyncio.Queue[ev.Event] = asyncio.Queue()
+        self._stop = asyncio.Event()
+        self._quitting = False
+        self._last_ctrl_c = float("-inf")
+        self._key_checked_for = ""
+        self._prompt: PromptSession[str] | None = None
+        self._attach(session)
+
+    def _attach(self, session: Session) -> None:
+        self.session = session
+        self.agent = Agent(session)
+        session.subscribe(self._on_event)
+        self._runner = asyncio.create_task(self.agent.run(), name="agent")
+
+    async def _detach(self) -> None:
+        if not self._runner.done():
+            self.agent.submit(op.Shutdown())
+        await self._runner  # a crashed loop raises here
+        await self.session.aclose()
+
+    async def switch_session(self, resume: str | None) -> None:
+        """Leave this conversation for a saved one (an id), or a fresh one (None)."""
+        settings = self.session.settings
+        await self._detach()
+        self._attach(await open_session(settings, resume=resume))
+
+    def _on_event(self, event: ev.Event) -> None:
+        self.renderer(event)
+        if event.type in CONTROL_EVENTS:
+            self.inbox.put_nowait(event)
+
+    async def run(self, first: str = "") -> int:
+        """Read and act on lines until the person leaves; `first` acts as if typed."""
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGINT, self._on_sigint)
+        self._prompt = _main_prompt(self)
+        # litellm loads while the person types: from the first drawing of the prompt on,
+        # so that its import does not compete with showing the prompt.
+        self._prompt.app.pre_run_callables.append(lambda: loop.call_soon(llm.preload_in_background))
+        try:
+            line: str | None = first
+            while line is not None and not self._quitting:
+                with _keys_silenced():
+                    if slash.is_command(line):
+                        await slash.dispatch(self, line)
+                    elif line.strip():
+                        await self.request(line)
+                if not self._quitting:
+                    line = await self._read_line(self._prompt)
+        finally:
+            loop.remove_signal_handler(signal.SIGINT)
+            self.renderer.pause()
+            await self._detach()
+        return 0
+
+    def quit(self) -> None:
+        self._quitting = True
+
+    # -- the prompt and Ctrl-C -------------------------------------------------------------
+
+    async def _read_line(self, prompt: PromptSession[str]) -> str | None:
+        """The next line, or None when the person leaves (Ctrl-D, or Ctrl-C twice).
+
+        The prompt reads Ctrl-C as a key; SIGINT stays with the chat's own handler
+        (prompt_toolkit would otherwise remove it from the loop when the prompt ends).
+        Whatever is printed meanwhile (a late notice) goes above the prompt.
+        """
+        try:
+            with patch_stdout(raw=True):
+                return await prompt.prompt_async(handle_sigint=False)
+        except EOFError:
+            return None
+        except KeyboardInterrupt:
+            if self._second_press():
+                return None
+            self.console.print(Text("Press Ctrl-C again to quit (or Ctrl-D).", "dim"))
+            return ""
+
+    def _second_press(self) -> bool:
+        now = time.monotonic()
+        second = now - self._last_ctrl_c < DOUBLE_PRESS_S
+        self._last_ctrl_c = now
+        return second
+
+    def _on_sigint(self) -> None:
+        """Ctrl-C outside a prompt: stop whatever runs; twice within a second, leave."""
+        if self._second_press():
+            self._quitting = True
+            if self._prompt is not None and self._prompt.app.is_running:
+                self._prompt.app.exit(exception=EOFError())
+        self.agent.submit(op.Interrupt())
+        self._stop.set()
+
+    # -- requests and turns ---------------------------------------------------------------
+
+    async def request(self, text: str) -> None:
+        """Send one request and follow the turn to its end, answering approvals on the way."""
+        if not await self._key_ready():
+            return
+        self._clear_inbox()
+        self.agent.submit(op.UserInput(text=text))
+        while (event := await self._next_event(idle_ends=True)) is not None:
+            if isinstance(event, ev.ApprovalRequired):
+                await self._approve(event)
+            elif event.type in TURN_END:
+                break
+        self.renderer.pause()
+
+    async def perform(
+        self, operation: op.Operation, until: tuple[str, ...], busy: str = ""
+    ) -> None:
+        """Submit an operation and wait for the engine's answer (Ctrl-C stops waiting)."""
+        if busy and not await self._key_ready():
+            return
+        self._clear_inbox()
+        self.agent.submit(operation)
+        if busy:
+            self.renderer.status(busy)
+        while (event := await self._next_event(idle_ends=False)) is not None:
+            if event.type in until:
+                break
+        self.renderer.pause()
+
+    async def _next_event(self, idle_ends: bool) -> ev.Event | None:
+        """The next control event; None once the engine is idle or Ctrl-C stopped the wait."""
+        while True:
+            getter = asyncio.ensure_future(self.inbox.get())
+            done, _ = await asyncio.wait(
+                {getter, self._runner}, timeout=POLL_S, return_when=asyncio.FIRST_COMPLETED
+            )
+            if getter in done:
+                return getter.result()
+            getter.cancel()
+            if self._runner.done():
+                self._runner.result()
+                raise RuntimeError("the agent loop stopped unexpectedly")
+            idle = not self.agent.busy and self.agent.ops.empty()
+            if (idle_ends and idle) or (not idle_ends and self._stop.is_set()):
+                return None
+
+    def _clear_inbox(self) -> None:
+        self._stop.clear()
+        while not self.inbox.empty():
+            self.inbox.get_nowait()
+
+    async def _key_ready(self) -> bool:
+        """Before the first request to a model: its key is there, or the person pastes it."""
+        settings = self.session.settings
+        if self._key_checked_for == settings.model_name:
+            return True
+        self._stop.clear()
+        self.renderer.status("Loading the model library")
+        loaded = await _unless_stopped(asyncio.to_thread(llm.litellm), self._stop)
+        self.renderer.pause()
+        if not loaded or not await keys.ensure_key(settings, self.console, self._ask_secret):
+            return False
+        self._key_checked_for = settings.model_name
+        return True
+
+    # -- approvals --------------------------------------------------------------------------
+
+    async def _approve(self, event: ev.ApprovalRequired) -> None:
+        """Show the whole call, not a summary: the person approves exactly what will run."""
+        self.renderer.pause()
+        reason = f"  {event.reason}" if event.reason else ""
+        self.console.print()
+        self.console.print(Text(f"⚠ Approve {event.name}?{reason}", "yellow"))
+        self.console.print(Padding(Text(call_details(event.arguments)), (0, 0, 0, 4)))
+        question = f"  [y]es  [n]o  [a]lways allow {event.name} here  [f]eedback › "
+        choice = await _ask_once(PromptSession(key_bindings=_choice_keys()), question)
+        feedback: str | None = ""
+        if choice == "f":
+            feedback = await _ask_once(PromptSession(), "  What should it do instead? ")
+        if choice is None or feedback is None:  # Ctrl-C: stop the turn
+            self._on_sigint()
+            return
+        self.agent.submit(
+            op.Approval(
+                tool_call_id=event.tool_call_id, decision=CHOICES[choice], feedback=feedback
+            )
+        )
+
+    async def _ask_secret(self, message: str) -> str | None:
+        return await _ask_once(PromptSession(), message, is_password=True)
+
+
+def call_details(arguments: dict[str, Any], width: int = 200) -> str:
+    """A command or path exactly as it is, then each other argument on a shortened line."""
+    key = next((k for k in ("command", "path") if isinstance(arguments.get(k), str)), "")
+    lines = [arguments[key]] if key else []
+    for name, value in arguments.items():
+        if name != key:
+            lines.append(f"{name}={first_line(json.dumps(value, ensure_ascii=False), width)}")
+    return "\n".join(lines)
+
+
+async def _ask_once(prompt: PromptSession[str], message: str, **kwargs: Any) -> str | None:
+    """One answer; None when the person presses Ctrl-C or Ctrl-D instead."""
+    try:
+        with patch_stdout(raw=True):
+            return await prompt.prompt_async(message, handle_sigint=False, **kwargs)
+    except (KeyboardInterrupt, EOFError):
+        return None
+
+
+async def _unless_stopped(work: Awaitable[Any], stop: asyncio.Event) -> bool:
+    """Wait for `work`; False when Ctrl-C came first (the work is left to finish unseen)."""
+    task = asyncio.ensure_future(work)
+    stopper = asyncio.ensure_future(stop.wait())
+    done, _ = await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    stopper.cancel()
+    return task in done
+
+
+@contextlib.contextmanager
+def _keys_silenced() -> Iterator[None]:
+    """Between prompts, typed keys wait for the next prompt instead of garbling the output.
+
+    Only echo is turned off: Ctrl-C still arrives as SIGINT.
+    """
+    try:
+        fd = sys.stdin.fileno()
+        saved = termios.tcgetattr(fd)
+    except (OSError, ValueError, termios.error):
+        yield
+        return
+    quiet = list(saved)
+    quiet[3] &= ~termios.ECHO
+    termios.tcsetattr(fd, termios.TCSANOW, quiet)
+    try:
+        yield
+    finally:
+        termios.tcsetattr(fd, termios.TCSANOW, saved)
+
+
+class _SlashCompleter(Completer):
+    def __init__(self, chat: Chat) -> None:
+        self.chat = chat
+
+    def get_completions(self, document: Document, complete_event: CompleteEvent) -> Any:
+        for text, start, meta in slash.completions(self.chat, document.text_before_cursor):
+            yield Completion(text, start_position=start, display_meta=meta)
+
+
+def _main_prompt(chat: Chat) -> PromptSession[str]:
+    """Enter sends; Alt-Enter / Esc-Enter adds a line; Ctrl-C clears a line, or quits."""
+    bindings = KeyBindings()
+
+    @bindings.add("escape", "enter")
+    def _newline(event: KeyPressEvent) -> None:
+        event.current_buffer.insert_text("\n")
+
+    @bindings.add("c-c")
+    def _ctrl_c(event: KeyPressEvent) -> None:
+        if event.current_buffer.text:
+            event.current_buffer.reset()
+        else:
+            event.app.exit(exception=KeyboardInterrupt())
+
+    history = data_home() / "history"
+    history.parent.mkdir(parents=True, exist_ok=True)
+    return PromptSession(
+        "› ",
+        history=FileHistory(str(history)),
+        completer=_SlashCompleter(chat),
+        complete_while_typing=True,
+        reserve_space_for_menu=4,
+        key_bindings=bindings,
+        prompt_continuation="  ",
+    )
+
+
+def _choice_keys() -> KeyBindings:
+    """One key answers an approval; the answer stays on screen as a word."""
+    bindings = KeyBindings()
+    words = {"y": "yes", "n": "no", "a": "always", "f": "feedback"}
+    for key, word in words.items():
+        for pressed in (key, key.upper()):
+
+            @bindings.add(pressed)
+            def _answer(event: KeyPressEvent, key: str = key, word: str = word) -> None:
+                event.current_buffer.text = word
+                event.app.exit(result=key)
+
+    @bindings.add("enter")
+    @bindings.add("<any>")
+    def _ignore(event: KeyPressEvent) -> None:
+        """Anything else is not an answer."""
+
+    return bindings

@@ -1,0 +1,87 @@
+"""A missing API key on first launch: name the variable, take a pasted key, keep it.
+
+The key goes to ~/.config/ml-intern/.env (mode 0600), which every later launch
+reads, and into this process's environment so the next request can use it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import secrets
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from rich.console import Console
+from rich.text import Text
+
+from agent.config import Settings, config_home
+from agent.core import llm
+from agent.core.errors import AuthError
+
+Ask = Callable[[str], Awaitable[str | None]]
+_PLAIN = re.compile(r"[A-Za-z0-9_./+:@=-]+")
+
+
+def missing_variables(target: llm.ModelTarget) -> list[str]:
+    """The environment variables the model's provider needs and does not have."""
+    if target.local or target.api_key:
+        return []
+    env = llm.litellm().validate_environment(model=target.model)
+    if env.get("keys_in_environment", True):
+        return []
+    return [str(name) for name in env.get("missing_keys") or []]
+
+
+def save_key(name: str, value: str, path: Path | None = None) -> Path:
+    """Set `name=value` in the user's .env, replacing an earlier line; only the user can read it."""
+    path = path or config_home() / ".env"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    entry = f"{name}={_quoted(value)}"
+    assignment = re.compile(rf"^\s*(export\s+)?{re.escape(name)}\s*=")
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    kept: list[str] = []
+    for line in lines:
+        if not assignment.match(line):
+            kept.append(line)
+        elif entry not in kept:
+            kept.append(entry)
+    if entry not in kept:
+        kept.append(entry)
+    scratch = path.with_name(f".env.{secrets.token_hex(4)}")
+    fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write("\n".join(kept) + "\n")
+    scratch.replace(path)
+    path.chmod(0o600)
+    return path
+
+
+def _quoted(value: str) -> str:
+    """As python-dotenv reads it back: bare when plain, single quotes keep it literal."""
+    if _PLAIN.fullmatch(value):
+        return value
+    return f"'{value}'" if "'" not in value else json.dumps(value)
+
+
+async def ensure_key(settings: Settings, console: Console, ask: Ask) -> bool:
+    """True when the model can be called: its key was there or has just been pasted."""
+    target = llm.resolve_model(settings.model_name, settings)
+    try:
+        await asyncio.to_thread(llm.check_credentials, target)
+        return True
+    except AuthError as exc:
+        console.print(Text(exc.message, "yellow"))
+    for name in await asyncio.to_thread(missing_variables, target):
+        value = (await ask(f"Paste your {name} (hidden; Enter to skip): ") or "").strip()
+        if not value:
+            console.print(
+                Text("No key given, so nothing was sent. Or pick another model: /model", "yellow")
+            )
+            return False
+        os.environ[name] = value
+        path = save_key(name, value)
+        console.print(Text(f"Saved {name} to {path} (readable only by you).", "dim"))
+    return True

@@ -1,0 +1,395 @@
+"""The chat's rich renderer: one small function per event type, dispatched by a dict.
+
+Streamed answers are cut into Markdown blocks as they arrive. A block is rendered
+once, when it is complete (a blank line after a paragraph or list, a closing code
+fence, a heading); only the open tail is redrawn, in a live area that also holds
+the spinner and the last lines a tool logged. The work per chunk stays constant,
+so rendering grows linearly with the answer.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import IO, Any
+
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.live import Live
+from rich.segment import Segment
+from rich.spinner import Spinner
+from rich.text import Text
+
+from agent.cli.summary import summarize_call
+from agent.core import events as ev
+
+COLLAPSED_LINES = 4
+LOG_TAIL_LINES = 4
+CODE_THEME = "monokai"
+_FENCE = re.compile(r"^\s*(`{3,}|~{3,})\s*([\w+#.-]*)")
+_HEADING = re.compile(r"^ {0,3}#{1,6}(\s|$)")
+
+
+def make_console(file: IO[str] | None = None, width: int | None = None) -> Console:
+    """A console that follows the terminal (its width, NO_COLOR when set) unless told otherwise."""
+    return Console(
+        file=file,
+        width=width,
+        no_color=bool(os.environ.get("NO_COLOR")),
+        force_terminal=True if file is not None else None,
+        highlight=False,
+    )
+
+
+def _markdown(text: str) -> RenderableType:
+    """Imported on first use: markdown-it and pygments are not needed to show the prompt."""
+    from rich.markdown import Markdown
+
+    return Markdown(text, code_theme=CODE_THEME)
+
+
+def _code(text: str, language: str) -> RenderableType:
+    from rich.syntax import Syntax
+
+    return Syntax(text, language, theme=CODE_THEME)
+
+
+class MarkdownStream:
+    """Cuts streamed Markdown into finished blocks and one open tail.
+
+    A blank line ends a block unless the next line is indented (a list item
+    going on). Fenced code ends at its closing fence and never splits inside.
+    """
+
+    def __init__(self) -> None:
+        self._lines: list[str] = []
+        self._partial: list[str] = []
+        self._fence = ""
+        self._fence_at = 0
+        self._language = ""
+        self._blank_pending = False
+
+    def feed(self, text: str) -> list[str]:
+        """Take one chunk; return the blocks it completed."""
+        if "\n" not in text:
+            self._partial.append(text)
+            return []
+        head, *middle, rest = text.split("\n")
+        self._partial.append(head)
+        lines = ["".join(self._partial), *middle]
+        self._partial = [rest] if rest else []
+        blocks: list[str] = []
+        for line in lines:
+            blocks.extend(self._line(line))
+        return blocks
+
+    def flush(self) -> str:
+        """Whatever is left, as the last block of the answer."""
+        if self._partial:
+            self._lines.append("".join(self._partial))
+            self._partial = []
+        return self._take()
+
+    def tail(self, max_lines: int) -> tuple[str, str | None]:
+        """The open block's last lines, and the code language when inside a fence.
+
+        Bounded, so redrawing the tail costs the same however long the block grows.
+        """
+        start = len(self._lines) - max_lines
+        if self._fence:
+            start = max(start, self._fence_at + 1)
+        lines = self._lines[max(start, 0) :]
+        if self._partial:
+            lines = [*lines, "".join(self._partial)]
+        return "\n".join(lines), (self._language or "text") if self._fence else None
+
+    def _line(self, line: str) -> list[str]:
+        if self._fence:
+            self._lines.append(line)
+            stripped = line.strip()
+            if stripped.startswith(self._fence) and not stripped.strip(self._fence[0]):
+                return [self._take()]
+            return []
+        if not line.strip():
+            self._blank_pending = bool(self._lines)
+            return []
+        done: list[str] = []
+        fence = _FENCE.match(line)
+        starts_block = self._blank_pending or fence or _HEADING.match(line)
+        if self._lines and starts_block and not line[:1].isspace():
+            done.append(self._take())
+        elif self._blank_pending:
+            self._lines.append("")
+        self._blank_pending = False
+        if fence:
+            self._fence, self._fence_at, self._language = fence[1], len(self._lines), fence[2]
+        elif _HEADING.match(line) and not self._lines:
+            return [*done, line]
+        self._lines.append(line)
+        return done
+
+    def _take(self) -> str:
+        block = "\n".join(self._lines).strip("\n")
+        self._lines, self._fence, self._blank_pending = [], "", False
+        return block
+
+
+class Trimmed:
+    """A renderable without the blank lines and trailing spaces rich pads blocks with.
+
+    Blocks are printed one at a time, so their spacing is ours to set; lines without
+    padding also copy cleanly out of the terminal. Styled padding (code backgrounds)
+    stays.
+    """
+
+    def __init__(self, renderable: RenderableType) -> None:
+        self.renderable = renderable
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        coloured = console.color_system is not None and not console.no_color
+        lines = console.render_lines(self.renderable, options, pad=False)
+        while lines and _is_blank(lines[0], coloured):
+            lines.pop(0)
+        while lines and _is_blank(lines[-1], coloured):
+            lines.pop()
+        for line in lines:
+            while line and _is_blank(line[-1:], coloured):
+                line.pop()
+            if line and not _background(line[-1], coloured):
+                line[-1] = Segment(line[-1].text.rstrip(), line[-1].style)
+            yield from line
+            yield Segment.line()
+
+
+def _background(segment: Segment, coloured: bool) -> bool:
+    return bool(coloured and segment.style and segment.style.bgcolor)
+
+
+def _is_blank(line: list[Segment], coloured: bool) -> bool:
+    """Whitespace only, and no background colour that would make it visible."""
+    return all(not s.text.strip() and not _background(s, coloured) for s in line)
+
+
+class LiveArea:
+    """The bottom of the screen while a turn runs: open answer tail, tool log, spinner."""
+
+    def __init__(self, console: Console, stream: MarkdownStream) -> None:
+        self.console = console
+        self.stream = stream
+        self.log: deque[str] = deque(maxlen=LOG_TAIL_LINES)
+        self._spinner = Spinner("dots", style="cyan")
+        self._label = ""
+        self._since = 0.0
+        self._showing_tail = False
+        self._live: Live | None = None
+
+    def spin(self, label: str) -> None:
+        if label != self._label:
+            self._label, self._since = label, time.monotonic()
+        self._start()
+
+    def stop_spinner(self) -> None:
+        self._label = ""
+        self.log.clear()
+
+    def show_tail(self, on: bool) -> None:
+        self._showing_tail = on
+        if on:
+            self._start()
+
+    def pause(self) -> None:
+        """Erase the live area so a prompt can take the screen."""
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
+
+    def _start(self) -> None:
+        if self._live is None:
+            self._live = Live(
+                console=self.console,
+                get_renderable=self._view,
+                transient=True,
+                refresh_per_second=10,
+                redirect_stdout=False,
+                redirect_stderr=False,
+            )
+            self._live.start()
+
+    def _view(self) -> RenderableType:
+        parts: list[RenderableType] = []
+        height = max(4, self.console.height - LOG_TAIL_LINES - 3)
+        if self._showing_tail:
+            tail, language = self.stream.tail(height)
+            if language is not None:
+                parts += [Text(), _code(tail, language)]
+            elif tail:
+                parts += [Text(), _markdown(tail)]  # the blank line the printed block gets
+        parts.extend(
+            Text(line, style="dim", no_wrap=True, overflow="ellipsis") for line in self.log
+        )
+        if self._label:
+            elapsed = time.monotonic() - self._since
+            self._spinner.update(text=Text(f"{self._label} ({elapsed:.0f}s · Ctrl-C to stop)"))
+            parts.append(self._spinner)
+        return Group(*parts)
+
+
+class Renderer:
+    """Turns the event stream into what the person sees. Never blocks, never asks.
+
+    `_on_<event type>` handles that event type; types without one are not shown.
+    """
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.stream = MarkdownStream()
+        self.live = LiveArea(console, self.stream)
+        self._streamed = False
+        self._turn_started = 0.0
+        self._last_usage: ev.Usage | None = None
+        self._handlers: dict[str, Callable[[Any], None]] = {
+            name.removeprefix("_on_"): getattr(self, name)
+            for name in dir(self)
+            if name.startswith("_on_")
+        }
+
+    def __call__(self, event: ev.Event) -> None:
+        handler = self._handlers.get(event.type)
+        if handler is not None:
+            handler(event)
+
+    def pause(self) -> None:
+        """Stop everything live before a prompt."""
+        self.live.stop_spinner()
+        self.live.pause()
+
+    def status(self, label: str) -> None:
+        """A spinner for waits the engine does not announce (loading the model library)."""
+        self.live.spin(label)
+
+    def line(self, text: str | Text, style: str = "") -> None:
+        """One line that never wraps: narrow terminals get an ellipsis instead of a mess."""
+        out = text if isinstance(text, Text) else Text(text, style=style)
+        self.console.print(out, no_wrap=True, overflow="ellipsis")
+
+    def note(self, text: str, style: str = "dim") -> None:
+        """A message the person should read whole, wrapped to the terminal."""
+        self.console.print(Text(text, style=style))
+
+    # -- the answer ---------------------------------------------------------------
+
+    def _on_processing(self, event: ev.Processing) -> None:
+        if event.iteration <= 1:
+            self._turn_started = time.monotonic()
+        self._streamed = False
+        self.live.spin("Waiting for the model")
+
+    def _on_thinking_chunk(self, event: ev.ThinkingChunk) -> None:
+        self.live.spin("Thinking")
+
+    def _on_assistant_chunk(self, event: ev.AssistantChunk) -> None:
+        if not self._streamed:
+            self._streamed = True
+            self.live.stop_spinner()
+            self.live.show_tail(True)
+        for block in self.stream.feed(event.content):
+            self._print_block(block)
+
+    def _on_assistant_stream_end(self, event: ev.AssistantStreamEnd) -> None:
+        if block := self.stream.flush():
+            self._print_block(block)
+        self.live.show_tail(False)
+
+    def _on_assistant_message(self, event: ev.AssistantMessage) -> None:
+        if event.content and not self._streamed:
+            self._print_block(event.content)
+        self._streamed = False
+
+    def _print_block(self, block: str) -> None:
+        self.console.print()
+        self.console.print(Trimmed(_markdown(block)))
+
+    # -- tools ----------------------------------------------------------------------
+
+    def _on_tool_call(self, event: ev.ToolCall) -> None:
+        self.live.stop_spinner()
+        summary = summarize_call(event.name, event.arguments, width=max(20, self.console.width))
+        name, _, detail = summary.partition(": ")
+        self.console.print()
+        self.line(Text.assemble(("● ", "cyan"), (name, "bold"), f": {detail}" if detail else ""))
+
+    def _on_tool_state_change(self, event: ev.ToolStateChange) -> None:
+        if event.state == "running":
+            self.live.spin(f"Running {event.name}")
+
+    def _on_tool_log(self, event: ev.ToolLog) -> None:
+        self.live.log.append(event.line)
+
+    def _on_tool_output(self, event: ev.ToolOutput) -> None:
+        self.live.stop_spinner()
+        lines = event.content.rstrip("\n").splitlines() or ["(no output)"]
+        style = "red" if event.is_error else "dim"
+        for i, text in enumerate(lines[:COLLAPSED_LINES]):
+            self.line(Text.assemble("  ⎿ " if i == 0 else "    ", (text, style)))
+        if len(lines) > COLLAPSED_LINES:
+            self.line(f"    … {len(lines) - COLLAPSED_LINES} more lines", style="dim")
+
+    def _on_approval_required(self, event: ev.ApprovalRequired) -> None:
+        self.pause()  # the chat asks the question
+
+    # -- bookkeeping and notes --------------------------------------------------------
+
+    def _on_usage(self, event: ev.Usage) -> None:
+        self._last_usage = event
+
+    def _on_turn_complete(self, event: ev.TurnComplete) -> None:
+        self.pause()
+        parts = [f"{time.monotonic() - self._turn_started:.1f}s"]
+        if usage := self._last_usage:
+            parts.append(f"{usage.total_input_tokens:,} in / {usage.total_output_tokens:,} out")
+            if usage.total_cost_usd is not None:
+                parts.append(f"${usage.total_cost_usd:.4f}")
+        self.console.print()
+        self.line("✓ " + " · ".join(parts), style="dim")
+
+    def _on_retrying(self, event: ev.Retrying) -> None:
+        self.note(
+            f"↻ retry {event.attempt}/{event.max_attempts - 1} in {event.delay_s:.1f}s: "
+            f"{event.reason}",
+            style="yellow",
+        )
+
+    def _on_compacted(self, event: ev.Compacted) -> None:
+        before, after = event.tokens_before, event.tokens_after
+        self.line(f"· compacted the conversation: {before:,} → {after:,} tokens", style="dim")
+
+    def _on_doom_loop(self, event: ev.DoomLoop) -> None:
+        self.note(f"⚠ {event.message}", style="yellow")
+
+    def _on_plan_update(self, event: ev.PlanUpdate) -> None:
+        marks = {"completed": "☑", "done": "☑", "in_progress": "◐"}
+        self.console.print()
+        for todo in event.todos:
+            mark = marks.get(str(todo.get("status")), "☐")
+            self.line(f"  {mark} {todo.get('content') or todo.get('title') or todo}")
+
+    def _on_interrupted(self, event: ev.Interrupted) -> None:
+        self.pause()
+        self.note("⏹ Interrupted. (Ctrl-C again within a second quits.)", style="yellow")
+
+    def _on_undo_complete(self, event: ev.UndoComplete) -> None:
+        if not event.removed_messages:
+            self.line("· nothing to undo", style="dim")
+            return
+        self.line(f"· removed the last turn ({event.removed_messages} messages)", style="dim")
+        for path in event.restored_files:
+            self.line(f"  restored {path}", style="dim")
+
+    def _on_notice(self, event: ev.Notice) -> None:
+        self.note(f"· {event.message}")
+
+    def _on_error(self, event: ev.Error) -> None:
+        self.pause()
+        self.note(f"✗ {event.message}", style="red")

@@ -1,0 +1,288 @@
+"""Slash commands: one table of rows (name, help, argument completer, async handler).
+
+Commands act on the engine only through operations (`ctx.perform`), except
+`/yolo`, which flips `session.settings.yolo`: the Settings object is shared with
+the engine and read at every tool call, so it is the channel for a runtime toggle.
+
+More commands join the table with `register(Command(...))` from their own
+module; a module that does so is listed in `EXTENSIONS` and imported when the
+chat starts.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import re
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from rich.padding import Padding
+from rich.table import Table
+from rich.text import Text
+
+from agent.core import ops as op
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from agent.core.session import Session
+
+# Modules that register more commands when imported.
+EXTENSIONS: tuple[str, ...] = ()
+
+MODEL_SUGGESTIONS = (
+    "anthropic/claude-sonnet-4-5",
+    "anthropic/claude-opus-4-1",
+    "openai/gpt-5",
+    "openai/gpt-5-mini",
+    "gemini/gemini-2.5-pro",
+    "huggingface/moonshotai/Kimi-K2-Instruct",
+)
+
+
+class ChatContext(Protocol):
+    """What a command may use: the session to read, and operations to drive the engine."""
+
+    session: Session
+    console: Console
+
+    async def perform(
+        self, operation: op.Operation, until: tuple[str, ...], busy: str = ""
+    ) -> None:
+        """Submit an operation and wait for the first event of a type in `until`.
+
+        `busy` names work that calls the model: the key is checked first and a
+        spinner with this label runs while waiting; Ctrl-C interrupts it.
+        """
+
+    def quit(self) -> None:
+        """Leave the chat once the command returns."""
+
+    async def switch_session(self, resume: str | None) -> None:
+        """Continue a saved session (by id), or start a fresh one (None)."""
+
+
+Handler = Callable[[ChatContext, str], Awaitable[None]]
+Completer = Callable[[ChatContext], Iterable[str]]
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    help: str
+    handler: Handler
+    usage: str = ""
+    complete: Completer | None = None
+    aliases: tuple[str, ...] = ()
+
+
+COMMANDS: dict[str, Command] = {}
+
+
+def register(command: Command) -> Command:
+    """Add a command (and its aliases) to the table; later rows replace earlier ones."""
+    for name in (command.name, *command.aliases):
+        COMMANDS[name] = command
+    return command
+
+
+def load_extensions() -> None:
+    for module in EXTENSIONS:
+        importlib.import_module(module)
+
+
+def is_command(line: str) -> bool:
+    """`/model x` is a command; `/usr/bin/env explain this` is a request about a path."""
+    word = line.strip().split(maxsplit=1)[0] if line.strip() else ""
+    return word.startswith("/") and "/" not in word[1:]
+
+
+def closest(name: str) -> str | None:
+    match = difflib.get_close_matches(name, list(COMMANDS), n=1, cutoff=0.5)
+    return match[0] if match else None
+
+
+async def dispatch(ctx: ChatContext, line: str) -> None:
+    """Run the command a line names, or say it does not exist and suggest the nearest."""
+    word, _, arg = line.strip().partition(" ")
+    command = COMMANDS.get(word[1:].lower())
+    if command is not None:
+        await command.handler(ctx, arg.strip())
+        return
+    guess = closest(word[1:].lower())
+    hint = f" Did you mean /{guess}?" if guess else ""
+    ctx.console.print(Text(f"Unknown command {word}.{hint} Type /help for the list.", "yellow"))
+
+
+def completions(ctx: ChatContext, before_cursor: str) -> list[tuple[str, int, str]]:
+    """(text, start offset, description) for the word being typed; empty when not a command."""
+    if not before_cursor.startswith("/") or "\n" in before_cursor:
+        return []
+    word, space, arg = before_cursor.partition(" ")
+    if not space:
+        names = sorted({c.name for c in COMMANDS.values()} | set(COMMANDS))
+        return [
+            (f"/{name}", -len(word), COMMANDS[name].help)
+            for name in names
+            if name.startswith(word[1:].lower())
+        ]
+    command = COMMANDS.get(word[1:].lower())
+    if command is None or command.complete is None:
+        return []
+    return [(choice, -len(arg), "") for choice in command.complete(ctx) if choice.startswith(arg)]
+
+
+def first_sentence(text: str) -> str:
+    """Up to the first full stop that ends a sentence ("e.g. x" does not)."""
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return re.split(r"(?<=[.!?])\s+(?=[A-Z])", line, maxsplit=1)[0]
+
+
+def print_rows(ctx: ChatContext, rows: Iterable[tuple[str, str]], wrap: bool = True) -> None:
+    """Two columns; the second wraps under itself on narrow terminals, or is cut short."""
+    rows = list(rows)
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True, min_width=max(len(k) for k, _ in rows))
+    grid.add_column()
+    for key, value in rows:
+        grid.add_row(Text(key), Text(value, no_wrap=not wrap, overflow="ellipsis"))
+    ctx.console.print(Padding(grid, (0, 0, 0, 2)))
+
+
+# -- the built-in commands ---------------------------------------------------------------
+
+
+async def _help(ctx: ChatContext, arg: str) -> None:
+    seen: list[Command] = []
+    for command in COMMANDS.values():
+        if command not in seen:
+            seen.append(command)
+    print_rows(
+        ctx,
+        (
+            (", ".join(f"/{n}" for n in (c.name, *c.aliases)) + f" {c.usage}".rstrip(), c.help)
+            for c in seen
+        ),
+    )
+    ctx.console.print(
+        Text(
+            "  Enter sends · Alt-Enter or Esc-Enter: new line · Ctrl-C stops a turn · "
+            "Ctrl-C twice or Ctrl-D quits",
+            "dim",
+        )
+    )
+
+
+def _model_choices(ctx: ChatContext) -> list[str]:
+    from agent.core.llm import LOCAL_PROVIDERS
+
+    current = ctx.session.settings.model_name
+    rest = [m for m in MODEL_SUGGESTIONS if m != current]
+    return [current, *rest, *(f"{prefix}/" for prefix in LOCAL_PROVIDERS)]
+
+
+async def _model(ctx: ChatContext, arg: str) -> None:
+    if arg:
+        await ctx.perform(op.SetModel(model=arg), until=("notice", "error"))
+        return
+    from agent.core.llm import LOCAL_PROVIDERS
+
+    print_ = ctx.console.print
+    print_(Text.assemble("Current model: ", (ctx.session.settings.model_name, "bold")))
+    print_("Switch with /model <id>, for example:")
+    print_rows(ctx, ((model, "") for model in MODEL_SUGGESTIONS))
+    print_("Local OpenAI-compatible servers:")
+    print_rows(
+        ctx,
+        (
+            (f"{prefix}/<model>", f"{stem}_BASE_URL, default {url}")
+            for prefix, (stem, url) in LOCAL_PROVIDERS.items()
+        ),
+    )
+
+
+async def _status(ctx: ChatContext, arg: str) -> None:
+    session = ctx.session
+    settings, usage = session.settings, session.usage
+    cost = usage.total_cost_usd
+    threshold = settings.compaction_threshold_tokens
+    used = session.context.tokens
+    approvals = "yolo (every call approved)" if settings.yolo else settings.approval_mode
+    if session.always_allowed:
+        approvals += f"; always allowed: {', '.join(sorted(session.always_allowed))}"
+    rows = {
+        "model": settings.model_name,
+        "session": session.id,
+        "turns": str(session.turns),
+        "tokens": f"{usage.input_tokens:,} in / {usage.output_tokens:,} out "
+        f"({usage.cached_tokens:,} cached)",
+        "cost": "unknown for this model" if cost is None else f"${cost:.4f} (estimated)",
+        "context": f"{used:,} / {threshold:,} tokens ({100 * used / max(threshold, 1):.0f}%)",
+        "approvals": approvals,
+    }
+    print_rows(ctx, rows.items())
+
+
+async def _compact(ctx: ChatContext, arg: str) -> None:
+    await ctx.perform(
+        op.Compact(instructions=arg),
+        until=("compacted", "notice", "error", "interrupted"),
+        busy="Compacting the conversation",
+    )
+
+
+async def _undo(ctx: ChatContext, arg: str) -> None:
+    if arg not in ("", "files"):
+        ctx.console.print(
+            Text("Usage: /undo, or /undo files to also restore edited files.", "yellow")
+        )
+        return
+    await ctx.perform(op.Undo(restore_files=arg == "files"), until=("undo_complete", "notice"))
+
+
+async def _new(ctx: ChatContext, arg: str) -> None:
+    await ctx.perform(op.NewSession(), until=("notice",))
+
+
+async def _clear(ctx: ChatContext, arg: str) -> None:
+    ctx.console.clear()
+    await _new(ctx, arg)
+
+
+async def _yolo(ctx: ChatContext, arg: str) -> None:
+    settings = ctx.session.settings
+    settings.yolo = not settings.yolo
+    state = "on: every tool call runs without asking" if settings.yolo else "off: risky calls ask"
+    ctx.console.print(Text(f"· auto-approve {state}", "dim"))
+
+
+async def _tools(ctx: ChatContext, arg: str) -> None:
+    specs = ctx.session.router.specs
+    print_rows(ctx, ((spec.name, first_sentence(spec.description)) for spec in specs), wrap=False)
+
+
+async def _quit(ctx: ChatContext, arg: str) -> None:
+    ctx.quit()
+
+
+for _command in (
+    Command("help", "list the commands", _help),
+    Command("model", "show or switch the model", _model, "[id]", _model_choices),
+    Command("status", "model, session, tokens, cost and context use", _status),
+    Command("compact", "summarise older turns to free context", _compact, "[instructions]"),
+    Command(
+        "undo",
+        "drop the last request and everything after it (files: also restore edited files)",
+        _undo,
+        "[files]",
+        lambda ctx: ["files"],
+    ),
+    Command("new", "start a fresh conversation", _new),
+    Command("clear", "start a fresh conversation and clear the screen", _clear),
+    Command("yolo", "toggle auto-approval of every tool call", _yolo),
+    Command("tools", "list the tools the model can use", _tools),
+    Command("quit", "leave ml-intern", _quit, aliases=("exit",)),
+):
+    register(_command)

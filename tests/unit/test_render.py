@@ -1,0 +1,168 @@
+"""The chat's renderer: Markdown cut into blocks as it streams, tools, colours, narrow terminals."""
+
+from __future__ import annotations
+
+import io
+import re
+import typing
+
+import pytest
+from rich.console import Console
+
+from agent.cli import render
+from agent.cli.render import MarkdownStream, Renderer, make_console
+from agent.core import events as ev
+
+ANSWER = """# Training plan
+
+First we load the data
+and look at it.
+
+- one item
+- two items
+
+  still the second item
+
+```python
+def train(x):
+
+    return x * 2
+```
+Then we **train** it.
+"""
+_SGR = re.compile(r"\x1b\[([0-9;]*)m")
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def feed_in_pieces(text: str, size: int) -> list[str]:
+    stream = MarkdownStream()
+    blocks = []
+    for i in range(0, len(text), size):
+        blocks += stream.feed(text[i : i + size])
+    return [*blocks, stream.flush()]
+
+
+@pytest.mark.parametrize("size", [1, 3, 16, 1000])
+def test_blocks_are_the_same_however_the_answer_is_chunked(size):
+    assert feed_in_pieces(ANSWER, size) == [
+        "# Training plan",
+        "First we load the data\nand look at it.",
+        "- one item\n- two items\n\n  still the second item",
+        "```python\ndef train(x):\n\n    return x * 2\n```",
+        "Then we **train** it.",
+    ]
+
+
+def test_a_block_is_released_as_soon_as_it_is_complete():
+    stream = MarkdownStream()
+    assert stream.feed("A paragraph\n") == []
+    assert stream.tail(10) == ("A paragraph", None)
+    assert stream.feed("\n```py\nx = 1\n") == ["A paragraph"]
+    assert stream.tail(10) == ("x = 1", "py")
+    assert stream.feed("```\n") == ["```py\nx = 1\n```"]
+
+
+def test_the_live_tail_stays_bounded_in_a_long_code_block():
+    stream = MarkdownStream()
+    stream.feed("```\n" + "".join(f"line {i}\n" for i in range(5000)))
+    tail, language = stream.tail(30)
+    assert language == "text"
+    assert tail.splitlines() == [f"line {i}" for i in range(4970, 5000)]
+
+
+def sgr_codes(output: str) -> set[str]:
+    return {code for match in _SGR.findall(output) for code in match.split(";") if code}
+
+
+def colour_console(width: int = 100) -> tuple[Console, io.StringIO]:
+    out = io.StringIO()
+    console = Console(
+        file=out, width=width, force_terminal=True, color_system="truecolor", no_color=False
+    )
+    return console, out
+
+
+def stream_answer(renderer: Renderer, text: str, size: int = 16) -> None:
+    renderer(ev.Processing(iteration=1))
+    for i in range(0, len(text), size):
+        renderer(ev.AssistantChunk(content=text[i : i + size]))
+    renderer(ev.AssistantStreamEnd())
+    renderer(ev.AssistantMessage(content=text))
+    renderer(ev.TurnComplete(final_text=text))
+
+
+def test_a_streamed_answer_is_printed_once_with_code_highlighted():
+    console, out = colour_console()
+    stream_answer(Renderer(console), ANSWER)
+    text = _ANSI.sub("", out.getvalue())
+    assert text.count("First we load the data and look at it.") == 1
+    assert text.count("return x * 2") == 1
+    code_line = next(
+        line for line in out.getvalue().splitlines() if "train" in line and "def" in line
+    )
+    assert "38;2;" in code_line  # pygments colours in the code block
+
+
+def test_no_color_keeps_every_colour_out(monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    out = io.StringIO()
+    renderer = Renderer(make_console(file=out, width=100))
+    stream_answer(renderer, ANSWER)
+    renderer(ev.ToolOutput(tool_call_id="1", name="bash", content="boom", is_error=True))
+    colours = {c for c in sgr_codes(out.getvalue()) if len(c) >= 2 and c[0] in "349"}
+    assert colours == set()
+
+
+def test_a_narrow_terminal_gets_no_line_wider_than_it():
+    console, out = colour_console(width=60)
+    renderer = Renderer(console)
+    renderer(ev.ToolCall(tool_call_id="1", name="bash", arguments={"command": "echo " + "x" * 200}))
+    renderer(ev.ToolOutput(tool_call_id="1", name="bash", content="y" * 300))
+    stream_answer(renderer, ANSWER + "A long line " * 40 + "\n\n```\n" + "z" * 150 + "\n```\n")
+    renderer(ev.Notice(message="a notice that is much longer than sixty columns " * 3))
+    lines = _ANSI.sub("", out.getvalue()).splitlines()
+    assert lines
+    assert max(len(line) for line in lines) <= 60
+
+
+def test_tool_output_is_collapsed_and_errors_are_red():
+    console, out = colour_console()
+    renderer = Renderer(console)
+    renderer(ev.ToolCall(tool_call_id="1", name="bash", arguments={"command": "seq 10"}))
+    output = "\n".join(str(i) for i in range(1, 11))
+    renderer(ev.ToolOutput(tool_call_id="1", name="bash", content=output))
+    text = _ANSI.sub("", out.getvalue())
+    assert "● bash: seq 10" in text
+    assert "⎿ 1" in text
+    assert "4" in text.splitlines()[-2]
+    assert "5" not in text
+    assert text.splitlines()[-1].strip() == "… 6 more lines"
+
+    console, out = colour_console()
+    Renderer(console)(
+        ev.ToolOutput(tool_call_id="2", name="bash", content="no such file", is_error=True)
+    )
+    error_line = next(line for line in out.getvalue().splitlines() if "no such file" in line)
+    assert "31" in sgr_codes(error_line)
+
+
+def test_streaming_does_not_re_render_the_whole_answer(monkeypatch):
+    rendered: list[int] = []
+    original = render._markdown
+
+    def counting(text: str):
+        rendered.append(len(text))
+        return original(text)
+
+    monkeypatch.setattr(render, "_markdown", counting)
+    answer = "".join(f"Paragraph {i} says something useful.\n\n" for i in range(400))
+    console, _ = colour_console()
+    stream_answer(Renderer(console), answer)
+    assert max(rendered) < 200
+    assert sum(rendered) < 3 * len(answer)
+
+
+def test_every_event_type_has_a_renderer_or_is_meant_to_be_silent():
+    types = {cls.model_fields["type"].default for cls in typing.get_args(ev.Event.__origin__)}
+    handled = set(Renderer(colour_console()[0])._handlers)
+    assert types - handled == {"ready", "shutdown"}
