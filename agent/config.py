@@ -71,6 +71,10 @@ class Settings(BaseModel):
     sandbox: Literal["off", "workspace-write"] = "off"
     allow_network: bool = False  # only read when the sandbox is on
     share_traces: bool = True
+    traces_repo: str = "{hf_user}/ml-intern-sessions"
+    jobs_pass_hf_token: bool = False  # give HF Jobs your token as a secret
+    sandbox_on_exit: Literal["remind", "pause", "delete"] = "remind"
+    sandbox_url_template: str = "https://{domain}"
     effort: Literal["low", "medium", "high"] | None = None
     api_base: str | None = None
 

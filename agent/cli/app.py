@@ -111,6 +111,15 @@ def run(
             rich_help_panel=ADVANCED,
         ),
     ] = None,
+    sandbox_tools: Annotated[
+        bool,
+        typer.Option(
+            "--sandbox-tools",
+            help="Offer a remote GPU sandbox (a private HF Space): "
+            "after sandbox_create, bash/read/write/edit run there.",
+            rich_help_panel=ADVANCED,
+        ),
+    ] = False,
     allow_network: Annotated[
         bool,
         typer.Option(
@@ -164,6 +173,7 @@ def run(
         "effort": effort.value if effort else None,
         "sandbox": sandbox.value if sandbox else None,
         "allow_network": True if allow_network else None,
+        "tool_runtime": "sandbox" if sandbox_tools else None,
     }
     from agent.cli.logs import log_to_file
     from agent.cli.sessions import resolve_resume

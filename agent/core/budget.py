@@ -36,3 +36,11 @@ def next_prompt_cost(session: Session) -> float:
     except Exception:
         return 0.0
     return prompt_cost
+
+
+def spend_covered(cost: float | None, spent_usd: float, budget_usd: float | None) -> bool:
+    """Whether a call's spend may go ahead without a person's yes: it spends nothing, or
+    the budget covers what is spent plus the call's worst case."""
+    if cost is None or cost == 0:
+        return True
+    return budget_usd is not None and spent_usd + cost <= budget_usd

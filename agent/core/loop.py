@@ -210,6 +210,8 @@ class Agent:
         if self._turn is not None and not self._turn.done():
             self._turn.cancel()
             await asyncio.gather(self._turn, return_exceptions=True)
+            if self._turn.cancelled():  # stopped before it ran: nothing else will say so
+                self.session.emit(ev.Interrupted())
 
     async def _run(self, work: Coroutine[Any, Any, Any]) -> None:
         """Run a turn (or a compaction) and turn how it ended into events."""

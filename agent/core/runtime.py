@@ -35,6 +35,8 @@ async def open_session(
 
         check_available(settings.allow_network)
     router = ToolRouter(builtin.create_builtin_tools())
+    if settings.tool_runtime == "sandbox":
+        use_remote_sandbox(router)
     loaded = load_session(resume) if resume else None
     session = Session(settings, router, cwd=cwd, session_id=loaded and loaded.session_id)
     if loaded:
@@ -44,6 +46,8 @@ async def open_session(
         session_log = SessionLog.create(session.id, session.cwd, settings.model_name)
         session_log.append_message(session.context.messages[0])
     attach_log(session, session_log)
+    if settings.tool_runtime == "sandbox":
+        session.resources.push_async_callback(remind_of_sandbox, session)
     if settings.share_traces and settings.hf_token:
         TraceUploads(session).attach()
     if any(server.enabled for server in settings.mcp_servers.values()):
@@ -71,6 +75,24 @@ async def start_mcp(session: Session, wait: bool) -> None:
     session.resources.push_async_callback(stop)
     if wait:
         await asyncio.gather(asyncio.shield(starting), return_exceptions=True)
+
+
+def use_remote_sandbox(router: ToolRouter) -> None:
+    """bash/read/write/edit follow the sandbox once `sandbox_create` has made one."""
+    from agent.tools.sandbox.client import routed_tools, sandbox_tools
+
+    for spec in [*routed_tools(), *sandbox_tools()]:
+        router.register(spec)
+    for name in ("bash_output", "kill_background"):
+        router.unregister(name)
+
+
+async def remind_of_sandbox(session: Session) -> None:
+    """At the end: a running sandbox is named with its cost, or paused, per config."""
+    from agent.tools.sandbox.client import sandbox_at_exit
+
+    if message := await sandbox_at_exit(session.tool_context("", "sandbox")):
+        session.emit(ev.Notice(message=message))
 
 
 def restore(session: Session, loaded: LoadedSession) -> None:
@@ -132,7 +154,11 @@ class TraceUploads:
             try:
                 loaded = load_session(self.session.id)
                 await asyncio.to_thread(
-                    upload_session, loaded, token=settings.hf_token, endpoint=settings.hf_endpoint
+                    upload_session,
+                    loaded,
+                    token=settings.hf_token,
+                    endpoint=settings.hf_endpoint,
+                    repo_template=settings.traces_repo,
                 )
             except Exception as exc:
                 if not self._warned:

@@ -12,6 +12,7 @@ from typing import Any
 
 from agent.core import events as ev
 from agent.core.approval import approval_reason
+from agent.core.budget import spend_covered
 from agent.core.session import Session
 from agent.tools.router import ArgumentError, parse_arguments
 from agent.tools.spec import ToolResult
@@ -53,32 +54,52 @@ async def _run_one(session: Session, call: dict[str, Any]) -> ToolResult:
     if refusal is not None:
         return refusal
     session.emit(ev.ToolStateChange(tool_call_id=call_id, name=name, state="running"))
+    session.tool_state["spend.total_usd"] = session.usage.total_cost_usd or 0.0
     try:
-        result = await session.router.call(name, args, session.tool_context(call_id, name))
+        return await session.router.call(name, args, session.tool_context(call_id, name))
     except asyncio.CancelledError:
         session.emit(ev.ToolStateChange(tool_call_id=call_id, name=name, state="cancelled"))
         raise
-    return result
+    finally:
+        session.usage.extra_cost_usd = session.tool_state.get("spend.extra_usd", 0.0)
 
 
 async def _approve(
     session: Session, call_id: str, name: str, args: dict[str, Any]
 ) -> ToolResult | None:
-    """None when the call may run; otherwise the refusal to hand the model."""
+    """None when the call may run; otherwise the refusal to hand the model.
+
+    A call that spends money (a cloud job, a sandbox) is asked about even in yolo or
+    auto mode unless the spend budget covers its worst case.
+    """
     spec = session.router.get(name)
     settings = session.settings
     reason = approval_reason(name, args, settings, session.cwd, spec)
-    if reason is None or settings.yolo or name in session.always_allowed:
+    spend = await spec.estimate_spend(args, settings) if spec and spec.estimate_spend else None
+    if spend is not None:
+        reason = spend[0]
+    if reason is None:
         return None
-    if settings.approval_mode == "auto":
+    spent = session.usage.total_cost_usd or 0.0
+    covered = spend is None or spend_covered(spend[1], spent, settings.max_budget_usd)
+    trusted = settings.yolo or name in session.always_allowed or settings.approval_mode == "auto"
+    if trusted and covered:
         return None
-    if settings.approval_mode == "deny":
+    if settings.approval_mode != "ask":
         session.emit(ev.ToolStateChange(tool_call_id=call_id, name=name, state="denied"))
+        why = "approvals are set to deny" if covered else "--max-budget-usd does not cover it"
         return ToolResult(
-            f"Not run: this call needs approval ({reason}) and approvals are set to deny. "
-            "Find another way that does not need it, or tell the user what you wanted to run.",
+            f"Not run: this call needs approval ({reason}) and {why}. Find another way "
+            "that does not need it, or tell the user what you wanted to run.",
             is_error=True,
         )
+    return await _ask(session, call_id, name, args, reason)
+
+
+async def _ask(
+    session: Session, call_id: str, name: str, args: dict[str, Any], reason: str
+) -> ToolResult | None:
+    """Wait for the person's decision, delivered as an `approval` operation."""
     future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
     session.pending_approvals[call_id] = future
     session.emit(ev.ToolStateChange(tool_call_id=call_id, name=name, state="waiting_approval"))

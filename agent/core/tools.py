@@ -7,6 +7,7 @@ async handler `(args, ctx) -> ToolResult | str`) and append it in
 
 from __future__ import annotations
 
+from agent.tools.hf_jobs import hf_jobs_tools
 from agent.tools.hub import hub_tools
 from agent.tools.local import local_tools
 from agent.tools.research import research_tools
@@ -19,4 +20,5 @@ def create_builtin_tools() -> list[ToolSpec]:
         *local_tools(),
         *hub_tools(),
         *research_tools(),
+        *hf_jobs_tools(),
     ]

@@ -178,12 +178,11 @@ def job_approval_reason(args: dict[str, Any], settings: Settings) -> str:
     return text
 
 
-def spend_covered(cost: float | None, spent_usd: float, budget_usd: float | None) -> bool:
-    """Whether yolo may skip the person's yes for a call's spend: it spends nothing, or the
-    budget covers what is spent plus the call's worst case."""
-    if cost is None or cost == 0:
-        return True
-    return budget_usd is not None and spent_usd + cost <= budget_usd
+async def estimate_spend(args: dict[str, Any], settings: Settings) -> tuple[str, float] | None:
+    """The approval text and worst-case cost of a launch; None for calls that spend nothing."""
+    await load_job_prices(settings)
+    cost = job_cost_estimate(args, settings)
+    return None if cost is None else (job_approval_reason(args, settings), cost)
 
 
 async def load_job_prices(settings: Settings) -> bool:
@@ -374,6 +373,7 @@ def hf_jobs_tools() -> list[ToolSpec]:
             hf_jobs,
             args_model=JobsArgs,
             needs_approval=needs_approval,
+            estimate_spend=estimate_spend,
             timeout_s=WAIT_LIMIT_S,
             max_output_chars=20_000,
         )

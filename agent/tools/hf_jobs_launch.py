@@ -113,7 +113,7 @@ def job_env(env: dict[str, str]) -> dict[str, str]:
 
 def job_secrets(requested: dict[str, str], settings: Settings) -> dict[str, str]:
     """Secrets by reference ("$NAME"); the HF token only when the configuration allows it."""
-    allowed = bool(getattr(settings, "jobs_pass_hf_token", False))
+    allowed = settings.jobs_pass_hf_token
     secrets: dict[str, str] = {}
     for name, value in requested.items():
         if name.upper() in HF_TOKEN_NAMES:

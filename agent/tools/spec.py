@@ -54,6 +54,8 @@ class ToolContext:
 
 Handler = Callable[[Any, ToolContext], Awaitable["ToolResult | str"]]
 ApprovalHook = Callable[[dict[str, Any], "Settings"], bool]
+# For tools that spend money: (what the person approves, worst-case USD), or None.
+SpendHook = Callable[[dict[str, Any], "Settings"], Awaitable[tuple[str, float] | None]]
 
 
 @dataclass
@@ -72,6 +74,7 @@ class ToolSpec:
     args_model: type[BaseModel] | None = None
     read_only: bool = False
     needs_approval: ApprovalHook | None = None
+    estimate_spend: SpendHook | None = None
     timeout_s: float = 120.0
     max_output_chars: int = 30_000
 

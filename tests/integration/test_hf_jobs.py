@@ -10,13 +10,13 @@ import math
 import pytest
 
 from agent.config import Settings
+from agent.core.budget import spend_covered
 from agent.tools.hf_jobs import (
     hf_jobs_tools,
     job_approval_reason,
     job_cost_estimate,
     load_job_prices,
     needs_approval,
-    spend_covered,
 )
 from agent.tools.hf_jobs_follow import cancel_job, interrupted_job
 from agent.tools.router import ToolRouter

@@ -1,0 +1,240 @@
+"""The server inside a remote sandbox: bash, read, write and edit, over HTTP.
+
+It runs in a private Docker Space (see Dockerfile beside this file) and serves the
+very functions the local tools use, so a command or an edit behaves the same in
+the sandbox as on the user's machine. Every request must carry the sandbox's
+token in `X-Sandbox-Token`; the server knows only the token's SHA-256 (from the
+Space secret SANDBOX_TOKEN_SHA256) and fails closed without it. Everything it
+sends back is scrubbed of secrets first.
+
+    uvicorn --factory agent.tools.sandbox.server:create_app
+
+Routes: GET /health; POST /exec {command, timeout, work_dir} answers with NDJSON
+lines `{"log": line}` while the command runs, then `{"result": {output, exit_code,
+timed_out, is_error}}`; POST /read, /write, /edit take the local tools' arguments
+and answer `{content, is_error, data}`.
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import hashlib
+import hmac
+import json
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ValidationError
+
+from agent.config import Settings
+from agent.context.redact import redact, redact_obj
+from agent.tools import local_bash as sh
+from agent.tools import local_edit as ed
+from agent.tools import local_files as fs
+from agent.tools.spec import ToolContext, ToolError, ToolResult
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+
+TOKEN_HEADER = "x-sandbox-token"
+TOKEN_ENV = "SANDBOX_TOKEN_SHA256"
+WORKDIR_ENV = "SANDBOX_WORKDIR"
+APP_PORT = 7860
+PACKAGE_ROOT = Path(__file__).resolve().parents[3]
+README = f"""---
+title: ml-intern sandbox
+sdk: docker
+app_port: {APP_PORT}
+pinned: false
+---
+A private sandbox for ml-intern. Requests need the sandbox's own token.
+"""
+FileHandler = Callable[[Any, ToolContext], Awaitable[ToolResult]]
+FILE_TOOLS: dict[str, tuple[type[BaseModel], FileHandler]] = {
+    "read": (fs.ReadArgs, fs.read),
+    "write": (fs.WriteArgs, fs.write),
+    "edit": (ed.EditArgs, ed.edit),
+}
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class _RequireToken:
+    """ASGI middleware: no request reaches a route without the sandbox's token."""
+
+    def __init__(self, app: Any, digest: str) -> None:
+        self.app = app
+        self.digest = digest
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        from starlette.responses import JSONResponse
+
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        given = headers.get(TOKEN_HEADER, "")
+        if not self.digest:
+            reply = JSONResponse({"error": "the sandbox has no token configured"}, 503)
+        elif not hmac.compare_digest(token_digest(given), self.digest):
+            reply = JSONResponse({"error": "missing or wrong sandbox token"}, 401)
+        else:
+            await self.app(scope, receive, send)
+            return
+        await reply(scope, receive, send)
+
+
+def _invalid(exc: ValidationError) -> str:
+    parts = [f"{'.'.join(map(str, e['loc'])) or 'arguments'}: {e['msg']}" for e in exc.errors()]
+    return "Invalid arguments: " + "; ".join(parts)
+
+
+class _Sandbox:
+    """The server's state: where it works, and what the file tools remember between calls."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.settings = Settings()
+        self.state: dict[str, Any] = {}
+
+    def context(self, log: Callable[[str], None] = lambda line: None) -> ToolContext:
+        return ToolContext(settings=self.settings, cwd=self.workdir, state=self.state, log=log)
+
+    async def health(self, request: Request) -> Response:
+        from starlette.responses import JSONResponse
+
+        return JSONResponse({"ok": True, "workdir": str(self.workdir)})
+
+    async def file_tool(self, request: Request) -> Response:
+        from starlette.responses import JSONResponse
+
+        model, handler = FILE_TOOLS[request.url.path.strip("/")]
+        try:
+            args = model.model_validate(await request.json())
+            result = await handler(args, self.context())
+        except ValidationError as exc:
+            result = ToolResult(_invalid(exc), is_error=True)
+        except ValueError:
+            result = ToolResult("The request body is not a JSON object.", is_error=True)
+        except ToolError as exc:
+            result = ToolResult(str(exc), is_error=True)
+        body = {"content": redact(result.content), "is_error": result.is_error}
+        body["data"] = redact_obj(result.data)
+        return JSONResponse(body)
+
+    async def exec(self, request: Request) -> Response:
+        from starlette.responses import StreamingResponse
+
+        try:
+            args = sh.BashArgs.model_validate({**await request.json(), "run_in_background": False})
+        except (ValidationError, ValueError, TypeError) as exc:
+            message = _invalid(exc) if isinstance(exc, ValidationError) else "bad request body"
+            result = {"output": message, "exit_code": None, "timed_out": False, "is_error": True}
+            return StreamingResponse(
+                iter([_line({"result": result})]), media_type="application/x-ndjson"
+            )
+        return StreamingResponse(self._run(args), media_type="application/x-ndjson")
+
+    async def _run(self, args: sh.BashArgs) -> AsyncIterator[str]:
+        """The command's lines as they come, then its result; a dropped client stops it."""
+        queue: asyncio.Queue[str | None] = asyncio.Queue()
+        task = asyncio.create_task(sh.run_foreground(args, self.context(queue.put_nowait)))
+        task.add_done_callback(lambda _: queue.put_nowait(None))
+        try:
+            while (line := await queue.get()) is not None:
+                yield _line({"log": redact(line)})
+            yield _line({"result": _exec_result(task)})
+        finally:
+            if not task.done():
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+
+
+def _exec_result(task: asyncio.Task[ToolResult]) -> dict[str, Any]:
+    try:
+        result = task.result()
+    except ToolError as exc:
+        return {"output": redact(str(exc)), "exit_code": None, "timed_out": False, "is_error": True}
+    code = (result.data or {}).get("exit_code")
+    return {
+        "output": redact(result.content),
+        "exit_code": code,
+        "timed_out": result.is_error and result.data is None,
+        "is_error": result.is_error,
+    }
+
+
+def _line(record: dict[str, Any]) -> str:
+    return json.dumps(record) + "\n"
+
+
+def _agent_imports(source: str) -> set[str]:
+    """Modules under `agent` that a module imports, except those for type checking only."""
+    found: set[str] = set()
+
+    class Visitor(ast.NodeVisitor):
+        def visit_If(self, node: ast.If) -> None:
+            if "TYPE_CHECKING" not in ast.unparse(node.test):
+                self.generic_visit(node)
+
+        def visit_Import(self, node: ast.Import) -> None:
+            found.update(a.name for a in node.names if a.name.split(".")[0] == "agent")
+
+        def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+            if node.module and node.module.split(".")[0] == "agent":
+                found.add(node.module)
+                found.update(f"{node.module}.{a.name}" for a in node.names)
+
+    Visitor().visit(ast.parse(source))
+    return found
+
+
+def _module_file(name: str) -> Path | None:
+    base = PACKAGE_ROOT.joinpath(*name.split("."))
+    return next((p for p in (base.with_suffix(".py"), base / "__init__.py") if p.is_file()), None)
+
+
+def space_files() -> dict[str, bytes]:
+    """The Space's files: README, Dockerfile, this server and every agent module it imports
+    (found by reading the imports, so the bundle follows the local tools as they change)."""
+    files: dict[str, bytes] = {}
+    todo = [__name__ if __name__ != "__main__" else "agent.tools.sandbox.server"]
+    while todo:
+        name = todo.pop()
+        path = _module_file(name)
+        key = path.relative_to(PACKAGE_ROOT).as_posix() if path else None
+        if path is None or key is None or key in files:
+            continue  # a name imported from a module, or a module already taken
+        files[key] = path.read_bytes()
+        todo.extend(_agent_imports(files[key].decode()))
+        todo.extend(name.rsplit(".", depth)[0] for depth in range(1, name.count(".") + 1))
+    files["Dockerfile"] = (Path(__file__).parent / "Dockerfile").read_bytes()
+    files["README.md"] = README.encode()
+    return files
+
+
+def create_app(token_sha256: str | None = None, workdir: Path | None = None) -> Starlette:
+    """The sandbox's ASGI app. By default the token digest and the working directory come
+    from the environment; the digest is then removed from it, so commands never see it."""
+    from starlette.applications import Starlette
+    from starlette.routing import Route
+
+    digest = token_sha256 if token_sha256 is not None else os.environ.pop(TOKEN_ENV, "")
+    root = (workdir or Path(os.environ.get(WORKDIR_ENV) or Path.cwd())).resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    sandbox = _Sandbox(root)
+    routes = [
+        Route("/health", sandbox.health, methods=["GET"]),
+        Route("/exec", sandbox.exec, methods=["POST"]),
+        *(Route(f"/{name}", sandbox.file_tool, methods=["POST"]) for name in FILE_TOOLS),
+    ]
+    app = Starlette(routes=routes)
+    app.add_middleware(_RequireToken, digest=digest.strip().lower())
+    return app
