@@ -14,7 +14,7 @@ import os
 import random
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from agent.core.errors import (
@@ -24,6 +24,13 @@ from agent.core.errors import (
     LLMError,
     RateLimited,
     TransientLLMError,
+)
+from agent.core.replies import (
+    LLMReply,
+    StreamCallbacks,
+    TokenUsage,
+    assemble_stream,
+    from_response,
 )
 
 if TYPE_CHECKING:
@@ -110,48 +117,6 @@ def _with_v1(url: str) -> str:
     return url if url.endswith("/v1") else f"{url}/v1"
 
 
-@dataclass
-class TokenUsage:
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cached_tokens: int = 0
-
-
-@dataclass
-class LLMReply:
-    """One assistant answer, assembled."""
-
-    content: str = ""
-    tool_calls: list[dict[str, Any]] = field(default_factory=list)
-    reasoning: str = ""
-    thinking_blocks: list[dict[str, Any]] | None = None
-    finish_reason: str | None = None
-    usage: TokenUsage = field(default_factory=TokenUsage)
-    cost_usd: float | None = None
-
-    def message(self) -> dict[str, Any]:
-        """The assistant message for the history, in OpenAI chat format."""
-        msg: dict[str, Any] = {"role": "assistant", "content": self.content or None}
-        if self.tool_calls:
-            msg["tool_calls"] = self.tool_calls
-        if self.thinking_blocks:
-            msg["thinking_blocks"] = self.thinking_blocks
-        if self.reasoning:
-            msg["reasoning_content"] = self.reasoning
-        return msg
-
-
-@dataclass
-class StreamCallbacks:
-    """Where streamed pieces go while the answer is being assembled."""
-
-    on_text: Callable[[str], None] = lambda text: None
-    on_thinking: Callable[[str], None] = lambda text: None
-    on_retry: Callable[[int, int, float, str], None] = lambda attempt, total, delay, why: None
-    on_discard: Callable[[], None] = lambda: None
-    on_notice: Callable[[str], None] = lambda message: None
-
-
 def check_credentials(target: ModelTarget) -> None:
     """Fail early, naming the variable, when the model's key is missing."""
     if target.local or target.api_key:
@@ -226,9 +191,9 @@ async def _request(
         async with asyncio.timeout(settings.llm_timeout_s) as deadline:
             response = await lib.acompletion(**kwargs)
             if settings.stream:
-                reply = await _assemble_stream(response, callbacks, deadline, settings)
+                reply = await assemble_stream(response, callbacks, deadline, settings)
             else:
-                reply = _from_response(response)
+                reply = from_response(response)
     except LLMError:
         raise
     except TimeoutError:
@@ -270,119 +235,6 @@ def _supports(check: Callable[[str], bool], model: str) -> bool:
         return bool(check(model))
     except Exception:
         return False
-
-
-async def _assemble_stream(
-    response: Any, callbacks: StreamCallbacks, deadline: Any, settings: Settings
-) -> LLMReply:
-    reply = LLMReply()
-    text: list[str] = []
-    reasoning: list[str] = []
-    calls: dict[int, dict[str, Any]] = {}
-    loop = asyncio.get_running_loop()
-    try:
-        async for chunk in response:
-            deadline.reschedule(loop.time() + settings.llm_timeout_s)
-            if usage := getattr(chunk, "usage", None):
-                reply.usage = _usage(usage)
-            if not chunk.choices:
-                continue
-            choice = chunk.choices[0]
-            delta = choice.delta
-            if piece := getattr(delta, "reasoning_content", None):
-                reasoning.append(piece)
-                callbacks.on_thinking(piece)
-            if blocks := getattr(delta, "thinking_blocks", None):
-                reply.thinking_blocks = _merge_thinking(reply.thinking_blocks, blocks)
-            if piece := delta.content:
-                text.append(piece)
-                callbacks.on_text(piece)
-            for tc in getattr(delta, "tool_calls", None) or []:
-                _merge_tool_call(calls, tc)
-            if choice.finish_reason:
-                reply.finish_reason = choice.finish_reason
-    except Exception:
-        if text or reasoning:
-            callbacks.on_discard()
-        raise
-    if reply.finish_reason is None:
-        if text or reasoning:
-            callbacks.on_discard()
-        raise TransientLLMError("the stream ended before the model finished its answer")
-    reply.content = "".join(text)
-    reply.reasoning = "".join(reasoning)
-    reply.tool_calls = [calls[i] for i in sorted(calls)]
-    return reply
-
-
-def _merge_tool_call(calls: dict[int, dict[str, Any]], delta: Any) -> None:
-    index = getattr(delta, "index", None) or 0
-    call = calls.setdefault(
-        index, {"id": "", "type": "function", "function": {"name": "", "arguments": ""}}
-    )
-    if delta.id:
-        call["id"] = delta.id
-    fn = delta.function
-    if fn is not None:
-        if fn.name:
-            call["function"]["name"] += fn.name
-        if fn.arguments:
-            call["function"]["arguments"] += fn.arguments
-
-
-def _merge_thinking(
-    existing: list[dict[str, Any]] | None, blocks: list[Any]
-) -> list[dict[str, Any]]:
-    """Anthropic thinking blocks arrive in pieces; keep them whole, signature included."""
-    merged = list(existing or [])
-    for block in blocks:
-        block = dict(block)
-        if (
-            merged
-            and not merged[-1].get("signature")
-            and block.get("type") == merged[-1].get("type")
-        ):
-            last = merged[-1]
-            last["thinking"] = (last.get("thinking") or "") + (block.get("thinking") or "")
-            if block.get("signature"):
-                last["signature"] = block["signature"]
-        else:
-            merged.append(block)
-    return merged
-
-
-def _from_response(response: Any) -> LLMReply:
-    choice = response.choices[0]
-    msg = choice.message
-    reply = LLMReply(
-        content=msg.content or "",
-        reasoning=getattr(msg, "reasoning_content", None) or "",
-        finish_reason=choice.finish_reason,
-    )
-    if blocks := getattr(msg, "thinking_blocks", None):
-        reply.thinking_blocks = [dict(b) for b in blocks]
-    for tc in msg.tool_calls or []:
-        reply.tool_calls.append(
-            {
-                "id": tc.id,
-                "type": "function",
-                "function": {"name": tc.function.name, "arguments": tc.function.arguments or ""},
-            }
-        )
-    if usage := getattr(response, "usage", None):
-        reply.usage = _usage(usage)
-    return reply
-
-
-def _usage(usage: Any) -> TokenUsage:
-    details = getattr(usage, "prompt_tokens_details", None)
-    cached = getattr(details, "cached_tokens", None) if details else None
-    cached = cached or getattr(usage, "cache_read_input_tokens", 0) or 0
-    return TokenUsage(
-        input_tokens=getattr(usage, "prompt_tokens", 0) or 0,
-        output_tokens=getattr(usage, "completion_tokens", 0) or 0,
-        cached_tokens=cached,
-    )
 
 
 def _cost(model: str, usage: TokenUsage) -> float | None:
