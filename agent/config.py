@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from agent.core.errors import ConfigError
 
@@ -49,6 +49,39 @@ class ApprovalPolicy(BaseModel):
     edits_in_cwd_ask: bool = False
 
 
+AutoEvent = Literal["approval_required", "error", "turn_complete"]
+
+
+class SlackDestination(BaseModel):
+    """One Slack channel and what may post to it."""
+
+    provider: Literal["slack"] = "slack"
+    token: str = Field(min_length=1, exclude=True, repr=False)
+    channel: str = Field(min_length=1)
+    allow_agent_tool: bool = False
+    allow_auto_events: bool = False
+    username: str | None = None
+    icon_emoji: str | None = None
+
+
+class MessagingConfig(BaseModel):
+    """The `messaging` block: destinations by name and the events sent automatically."""
+
+    enabled: bool = True
+    auto_event_types: list[AutoEvent] = Field(
+        default_factory=lambda: ["approval_required", "error", "turn_complete"]
+    )
+    destinations: dict[str, SlackDestination] = Field(default_factory=dict)
+
+    @field_validator("destinations")
+    @classmethod
+    def _names(cls, value: dict[str, SlackDestination]) -> dict[str, SlackDestination]:
+        for name in value:
+            if not name or not all(c.isalnum() or c in "._-" for c in name):
+                raise ValueError(f"destination name {name!r}: use letters, digits, '.', '_', '-'")
+        return value
+
+
 class Settings(BaseModel):
     """Every setting, with its default. Secrets are excluded from dumps."""
 
@@ -72,6 +105,10 @@ class Settings(BaseModel):
     allow_network: bool = False  # only read when the sandbox is on
     share_traces: bool = True
     traces_repo: str = "{hf_user}/ml-intern-sessions"
+    messaging: MessagingConfig = Field(default_factory=MessagingConfig)
+    research_max_iterations: int = 30
+    research_max_tokens: int = 400_000
+    research_model: str | None = None
     jobs_pass_hf_token: bool = False  # give HF Jobs your token as a secret
     sandbox_on_exit: Literal["remind", "pause", "delete"] = "remind"
     sandbox_url_template: str = "https://{domain}"

@@ -34,6 +34,7 @@ from rich.text import Text
 from agent.cli import keys, slash
 from agent.cli.render import Renderer, make_console
 from agent.cli.sessions import PICK
+from agent.cli.slash_tools import offer_job_cancel
 from agent.cli.summary import first_line
 from agent.config import Settings, data_home
 from agent.core import events as ev
@@ -207,6 +208,7 @@ class Chat:
             elif event.type in TURN_END:
                 break
         self.renderer.pause()
+        await offer_job_cancel(self)
 
     async def perform(
         self, operation: op.Operation, until: tuple[str, ...], busy: str = ""
@@ -284,6 +286,9 @@ class Chat:
 
     async def _ask_secret(self, message: str) -> str | None:
         return await _ask_once(PromptSession(), message, is_password=True)
+
+    async def ask(self, message: str) -> str | None:
+        return await _ask_once(PromptSession(), message)
 
 
 def call_details(arguments: dict[str, Any], width: int = 200) -> str:

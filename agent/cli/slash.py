@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from agent.core.session import Session
 
 # Modules that register more commands when imported.
-EXTENSIONS: tuple[str, ...] = ()
+EXTENSIONS: tuple[str, ...] = ("agent.cli.slash_sessions", "agent.cli.slash_tools")
 
 MODEL_SUGGESTIONS = (
     "anthropic/claude-sonnet-4-5",
@@ -62,6 +62,9 @@ class ChatContext(Protocol):
 
     async def switch_session(self, resume: str | None) -> None:
         """Continue a saved session (by id), or start a fresh one (None)."""
+
+    async def ask(self, message: str) -> str | None:
+        """One line from the person; None when they press Ctrl-C or Ctrl-D instead."""
 
 
 Handler = Callable[[ChatContext, str], Awaitable[None]]
@@ -236,7 +239,11 @@ async def _compact(ctx: ChatContext, arg: str) -> None:
 async def _undo(ctx: ChatContext, arg: str) -> None:
     if arg not in ("", "files"):
         ctx.console.print(
-            Text("Usage: /undo, or /undo files to also restore edited files.", "yellow")
+            Text(
+                "Usage: /undo, or /undo files to also restore the files write/edit changed "
+                "(changes made by bash are not undone).",
+                "yellow",
+            )
         )
         return
     await ctx.perform(op.Undo(restore_files=arg == "files"), until=("undo_complete", "notice"))
@@ -274,7 +281,7 @@ for _command in (
     Command("compact", "summarise older turns to free context", _compact, "[instructions]"),
     Command(
         "undo",
-        "drop the last request and everything after it (files: also restore edited files)",
+        "drop the last turn; files: also undo what write/edit changed in files (not bash)",
         _undo,
         "[files]",
         lambda ctx: ["files"],

@@ -7,6 +7,7 @@ from functools import cache
 from agent.context import compaction
 from agent.core import events as ev
 from agent.core.session import Session
+from agent.tools.plan import plan_note
 
 WINDOW_SHARE = 0.85
 
@@ -42,6 +43,7 @@ async def compact(session: Session, *, force: bool = False, instructions: str = 
         session.context.replace(head + tail)
     else:
         summary, replies = await compaction.summarise(middle, session.settings, limit, instructions)
+        summary += plan_note(session.tool_state)
         for reply in replies:
             session.usage.add(reply)
         session.context.replace(compaction.rebuilt(head, summary, tail))

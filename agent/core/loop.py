@@ -196,6 +196,7 @@ class Agent:
                 session.emit(ev.UndoComplete(removed_messages=removed, restored_files=restored))
             case op.NewSession() if not self.busy:
                 session.context.replace(session.context.messages[:1])
+                session.tool_state.pop("plan", None)
                 session.emit(ev.Notice(message="Started a fresh conversation."))
             case _:
                 session.emit(ev.Notice(message=f"Cannot {operation.type} while a turn is running."))

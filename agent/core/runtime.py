@@ -12,7 +12,11 @@ from agent.context.resume import LoadedSession, load_session
 from agent.context.store import SessionLog
 from agent.core import events as ev
 from agent.core import tools as builtin
+from agent.core.notifier import attach_notifier
 from agent.core.session import Session
+from agent.core.subagent import USAGE_STATE
+from agent.tools.notify import notify_tools
+from agent.tools.plan import restore_plan
 from agent.tools.router import ToolRouter
 
 log = logging.getLogger(__name__)
@@ -34,11 +38,12 @@ async def open_session(
         from agent.tools.confine import check_available
 
         check_available(settings.allow_network)
-    router = ToolRouter(builtin.create_builtin_tools())
+    router = ToolRouter([*builtin.create_builtin_tools(), *notify_tools(settings)])
     if settings.tool_runtime == "sandbox":
         use_remote_sandbox(router)
     loaded = load_session(resume) if resume else None
     session = Session(settings, router, cwd=cwd, session_id=loaded and loaded.session_id)
+    session.tool_state[USAGE_STATE] = session.usage
     if loaded:
         restore(session, loaded)
         session_log = SessionLog.open_existing(loaded.session_id)
@@ -46,6 +51,7 @@ async def open_session(
         session_log = SessionLog.create(session.id, session.cwd, settings.model_name)
         session_log.append_message(session.context.messages[0])
     attach_log(session, session_log)
+    attach_notifier(session)
     if settings.tool_runtime == "sandbox":
         session.resources.push_async_callback(remind_of_sandbox, session)
     if settings.share_traces and settings.hf_token:
@@ -102,6 +108,7 @@ def restore(session: Session, loaded: LoadedSession) -> None:
         messages = [session.context.messages[0], *messages]
     session.context.replace(messages)
     session.turns = loaded.turns
+    restore_plan(session.tool_state, loaded)
     for warning in loaded.warnings:
         session.notify(f"Session log: {warning}")
 

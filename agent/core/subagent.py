@@ -32,8 +32,6 @@ if TYPE_CHECKING:
     from agent.config import Settings
 
 USAGE_STATE = "session.usage"  # the session's UsageLedger, shared with child agents
-MAX_ITERATIONS = 30
-MAX_TOKENS = 400_000
 LOCAL_TOOLS = ("read",)
 REPORT_LIMIT = 20_000
 
@@ -77,10 +75,7 @@ class Limits:
 
     @classmethod
     def of(cls, settings: Settings) -> Limits:
-        return cls(
-            int(getattr(settings, "research_max_iterations", MAX_ITERATIONS)),
-            int(getattr(settings, "research_max_tokens", MAX_TOKENS)),
-        )
+        return cls(settings.research_max_iterations, settings.research_max_tokens)
 
 
 class ResearchSession(Session):
@@ -155,7 +150,7 @@ def child_settings(settings: Settings, limits: Limits) -> Settings:
         "approval_mode": "deny",
         "yolo": False,
     }
-    if model := getattr(settings, "research_model", None):
+    if model := settings.research_model:
         update["model_name"] = model
     return settings.model_copy(update=update)
 
