@@ -208,7 +208,7 @@ class Chat:
             elif event.type in TURN_END:
                 break
         self.renderer.pause()
-        await offer_job_cancel(self)
+        await offer_job_cancel(self, interrupted=event is not None and event.type == "interrupted")
 
     async def perform(
         self, operation: op.Operation, until: tuple[str, ...], busy: str = ""

@@ -192,12 +192,16 @@ async def _share_traces(ctx: ChatContext, arg: str) -> None:
 # -- a cloud job left running by Ctrl-C ----------------------------------------------------------
 
 
-async def offer_job_cancel(ctx: ChatContext) -> None:
-    """After Ctrl-C stopped following a job, ask whether the job should stop too."""
+async def offer_job_cancel(ctx: ChatContext, interrupted: bool) -> None:
+    """After Ctrl-C stopped following a job, ask whether the job should stop too.
+
+    Called at the end of every request, so that a job left behind another way (a
+    timeout) is forgotten rather than offered after some later Ctrl-C.
+    """
     from agent.tools.hf_jobs_follow import cancel_job, interrupted_job
 
     job = interrupted_job(ctx.session.tool_state)
-    if job is None:
+    if job is None or not interrupted:
         return
     answer = await ctx.ask(f"Cancel job {job['job_id']} too? [y/N] ")
     if (answer or "").strip().lower() not in ("y", "yes"):

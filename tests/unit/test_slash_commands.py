@@ -1,0 +1,313 @@
+"""/resume, /mcp and /share-traces as the chat runs them, and what they print."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from rich.console import Console
+
+from agent.cli import slash, slash_sessions, slash_tools
+from agent.config import McpServer, Settings
+from agent.context.resume import SessionSummary
+from agent.context.store import SessionLog
+from agent.tools.hf_jobs_follow import INTERRUPTED
+from agent.tools.mcp import ServerStatus
+from tests.fakes.hub_uploads import HubUploads, Repo
+
+TOKEN = "hf_" + "Sh4re" * 7
+NOW = 1_750_000_000.0
+
+
+class FakeChat:
+    """What a command sees of the chat: a session, a console, answers typed in advance."""
+
+    def __init__(self, settings: Settings | None = None, answers: tuple[str, ...] = ()) -> None:
+        self.out = io.StringIO()
+        self.console = Console(file=self.out, width=120)
+        self.session = SimpleNamespace(
+            id="current",
+            cwd=Path.cwd().resolve(),
+            settings=settings or Settings(),
+            mcp=None,
+            tool_state={},
+        )
+        self.answers = list(answers)
+        self.questions: list[str] = []
+        self.switched: list[str | None] = []
+
+    async def ask(self, message: str) -> str | None:
+        self.questions.append(message)
+        return self.answers.pop(0) if self.answers else None
+
+    async def switch_session(self, resume: str | None) -> None:
+        self.switched.append(resume)
+
+    def run(self, line: str) -> str:
+        asyncio.run(slash.dispatch(self, line))
+        return self.out.getvalue()
+
+
+def summary(sid: str, cwd: str, turns: int = 2, prompt: str = "train a model") -> SessionSummary:
+    return SessionSummary(sid, Path(f"{sid}.jsonl"), NOW, NOW, cwd, "openai/m", turns, prompt)
+
+
+def save_session(sid: str, cwd: Path, model: str, *exchange: str) -> str:
+    """A session on disk, as the chat writes it: requests and answers, alternating."""
+    with SessionLog.create(sid, cwd, model) as log:
+        log.append_message({"role": "system", "content": "You are ml-intern."})
+        for i, text in enumerate(exchange):
+            log.append_message({"role": "user" if i % 2 == 0 else "assistant", "content": text})
+    return sid
+
+
+# -- /resume ------------------------------------------------------------------------------------
+
+
+def test_sessions_are_grouped_by_directory_this_one_first_and_empty_ones_left_out():
+    sessions = [
+        summary("s-b-new", "/b"),
+        summary("s-empty", "/here", turns=0),
+        summary("s-c", "/c"),
+        summary("current", "/here"),
+        summary("s-here", "/here"),
+        summary("s-b-old", "/b"),
+    ]
+    chosen = slash_sessions.resumable(sessions, Path("/here"), current="current")
+    assert [s.id for s in chosen] == ["s-here", "s-b-new", "s-b-old", "s-c"]
+
+
+@pytest.mark.parametrize(
+    ("age", "shown"),
+    [(5, "just now"), (125, "2 min ago"), (3 * 3600 + 10, "3 h ago")],
+)
+def test_recent_sessions_show_their_age(age, shown):
+    assert slash_sessions.when(NOW - age, NOW) == shown
+
+
+def test_older_sessions_show_their_date():
+    now = time.mktime((2025, 6, 15, 12, 0, 0, 0, 0, -1))
+    this_year = time.mktime((2025, 3, 2, 9, 5, 0, 0, 0, -1))
+    last_year = time.mktime((2024, 12, 30, 9, 5, 0, 0, 0, -1))
+    assert slash_sessions.when(this_year, now) == "Mar 02 09:05"
+    assert slash_sessions.when(last_year, now) == "2024-12-30"
+
+
+def test_the_list_is_numbered_under_a_heading_per_directory():
+    sessions = [
+        summary("s-1", "/a", 1, "fine-tune\nllama"),
+        summary("s-2", "/b/" + "deep/" * 30, 12, "eval"),
+        summary("s-3", "/c", 2, "plot"),
+    ]
+    lines = [line.plain for line in slash_sessions.session_lines(sessions, Path("/a"), NOW)]
+    assert [line.split() for line in lines] == [
+        ["This", "directory"],
+        ["1", "s-1", "just", "now", "1", "turn", "fine-tune", "llama"],
+        ["…" + ("/b/" + "deep/" * 30)[-59:]],
+        ["2", "s-2", "just", "now", "12", "turns", "eval"],
+        ["/c"],
+        ["3", "s-3", "just", "now", "2", "turns", "plot"],
+    ]
+    assert lines[1].index("fine-tune") == lines[3].index("eval")  # aligned columns
+
+
+def test_paths_are_shortened_from_the_start(monkeypatch):
+    monkeypatch.setenv("HOME", "/home/ada")
+    assert slash_sessions.short_path("/home/ada/projects/x") == "~/projects/x"
+    assert slash_sessions.short_path("/srv/" + "a" * 40, width=10) == "…aaaaaaaaa"
+
+
+def test_an_id_is_found_whole_or_by_a_unique_prefix():
+    ids = ["20250101-a1", "20250101-a12", "20250102-b2"]
+    assert slash_sessions.matching_ids("20250101-a1", ids) == ["20250101-a1"]
+    assert slash_sessions.matching_ids("20250102", ids) == ["20250102-b2"]
+    assert slash_sessions.matching_ids("20250101", ids) == ["20250101-a1", "20250101-a12"]
+    assert slash_sessions.matching_ids("2024", ids) == []
+
+
+def test_recap_is_the_last_request_and_answer():
+    messages = [
+        {"role": "system", "content": "sys"},
+        {"role": "user", "content": "first"},
+        {"role": "assistant", "content": "one\ntwo"},
+        {"role": "user", "content": [{"type": "text", "text": "second " + "x" * 300}]},
+        {"role": "assistant", "content": None, "tool_calls": []},
+        {"role": "tool", "content": "out"},
+        {"role": "assistant", "content": "done\nmore"},
+    ]
+    request, answer = slash_sessions.recap(messages, width=20)
+    assert request == "› second xxxxxxxxxxxx…"
+    assert answer == "done"
+
+
+def test_picking_by_number_switches_to_that_session_and_its_model(isolated_env):
+    other = isolated_env.parent / "elsewhere"
+    other.mkdir()
+    older = save_session("20250101-000000-aaaaaa", other, "openai/old", "remember pelican", "Ok.")
+    newer = save_session("20250101-000001-bbbbbb", isolated_env, "openai/new", "hello", "Hi.")
+    chat = FakeChat(Settings(model_name="openai/start"), answers=("9", "2"))
+    out = chat.run("/resume")
+    assert (
+        out.index("This directory") < out.index(newer) < out.index("elsewhere") < out.index(older)
+    )
+    assert "No session 9 in the list." in out
+    assert chat.switched == [older]
+    assert chat.session.settings.model_name == "openai/old"
+    assert f"resumed {older} (1 turn)" in out
+    assert "› remember pelican" in out
+
+
+def test_enter_cancels_the_picker_and_an_unknown_id_says_what_to_do(isolated_env):
+    save_session("20250101-000000-aaaaaa", isolated_env, "openai/m", "hello", "Hi.")
+    chat = FakeChat(answers=("",))
+    chat.run("/resume")
+    assert chat.switched == []
+    out = chat.run("/resume 1999")
+    assert "No saved session '1999'. Type /resume to choose from a list." in out
+    assert chat.switched == []
+
+
+def test_ids_are_completed_newest_first_without_the_current_session(isolated_env):
+    first = save_session("20250101-000000-aaaaaa", isolated_env, "openai/m", "a", "b")
+    second = save_session("20250101-000001-bbbbbb", isolated_env, "openai/m", "c", "d")
+    chat = FakeChat()
+    chat.session.id = first
+    offered = [text for text, _, _ in slash.completions(chat, "/resume 2025")]
+    assert offered == [second]
+
+
+def test_no_saved_sessions():
+    assert "No saved sessions to resume yet." in FakeChat().run("/resume")
+
+
+# -- /mcp -----------------------------------------------------------------------------------------
+
+
+def test_server_lines_are_compact():
+    connected = ServerStatus("fs", "connected", "", ["mcp__fs__read", "mcp__fs__write"])
+    assert slash_tools.server_line(connected).plain == "connected · 2 tools: read, write"
+    single = ServerStatus("t", "connected", "", ["mcp__t__now"])
+    assert slash_tools.server_line(single).plain == "connected · 1 tool: now"
+    failed = ServerStatus("x", "failed", "command not found: nope")
+    assert slash_tools.server_line(failed).plain == "failed: command not found: nope"
+    assert slash_tools.server_line(ServerStatus("y", "connecting")).plain == "connecting"
+
+
+def test_mcp_without_servers_says_how_to_add_one():
+    assert "No MCP servers configured" in FakeChat().run("/mcp")
+
+
+def test_mcp_lists_disabled_servers_when_none_started():
+    settings = Settings(mcpServers={"hub": McpServer(url="https://x.invalid", enabled=False)})
+    out = FakeChat(settings).run("/mcp")
+    assert out.split() == ["hub", "disabled"]
+
+
+def test_mcp_shows_each_server_and_where_failures_are_logged():
+    chat = FakeChat()
+    chat.session.mcp = SimpleNamespace(
+        status=lambda: [
+            ServerStatus("fake", "connected", "", ["mcp__fake__add"]),
+            ServerStatus("broken", "failed", "no answer within 1 s"),
+        ]
+    )
+    out = chat.run("/mcp")
+    assert "fake    connected · 1 tool: add" in out
+    assert "broken  failed: no answer within 1 s" in out
+    assert "current.mcp.log" in out
+
+
+# -- /share-traces ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def hub():
+    with HubUploads(token=TOKEN, user="alice") as fake:
+        yield fake
+
+
+def hub_settings(hub, **overrides) -> Settings:
+    return Settings(hf_endpoint=hub.url, hf_token=TOKEN, **overrides)
+
+
+def test_share_traces_shows_the_dataset_and_its_visibility(hub):
+    hub.repos["alice/ml-intern-sessions"] = Repo(private=True)
+    out = FakeChat(hub_settings(hub)).run("/share-traces")
+    assert "sharing     on" in out
+    assert "dataset     alice/ml-intern-sessions" in out
+    assert "visibility  private" in out
+    assert TOKEN not in out
+
+
+def test_share_traces_before_the_first_upload(hub):
+    out = FakeChat(hub_settings(hub, traces_repo="{hf_user}/traces")).run("/share-traces")
+    assert "dataset     alice/traces" in out
+    assert "not created yet" in out
+
+
+def test_going_public_asks_first(hub):
+    repo = hub.repos["alice/ml-intern-sessions"] = Repo(private=True)
+    declined = FakeChat(hub_settings(hub), answers=("n",))
+    assert "stays private" in declined.run("/share-traces public")
+    assert "Anyone could then read every trace" in declined.questions[0]
+    assert repo.private is True
+
+    agreed = FakeChat(hub_settings(hub), answers=("y",))
+    assert "alice/ml-intern-sessions is now public" in agreed.run("/share-traces public")
+    assert repo.private is False
+
+    back = FakeChat(hub_settings(hub))
+    assert "is now private" in back.run("/share-traces private")
+    assert back.questions == []
+    assert repo.private is True
+
+
+def test_share_traces_without_a_token_says_how_to_get_one():
+    out = FakeChat().run("/share-traces")
+    assert "off (no Hugging Face token)" in out
+    assert "set HF_TOKEN" in out
+    assert "set HF_TOKEN" in FakeChat().run("/share-traces public")
+
+
+def test_a_refused_token_is_explained(hub):
+    settings = Settings(hf_endpoint=hub.url, hf_token="hf_wrong")
+    out = FakeChat(settings).run("/share-traces")
+    assert "Could not ask the Hub" in out
+    assert "token" in out
+
+
+def test_share_traces_off_in_the_configuration(hub):
+    out = FakeChat(hub_settings(hub, share_traces=False)).run("/share-traces")
+    assert "off (share_traces is false" in out
+
+
+# -- a job left running by Ctrl-C -----------------------------------------------------------------
+
+
+def test_a_job_left_running_is_offered_for_cancelling_only_after_ctrl_c():
+    job = {"job_id": "j1", "namespace": "ns", "url": "http://hub.invalid/jobs/ns/j1"}
+    chat = FakeChat(answers=("",))
+    chat.session.tool_state[INTERRUPTED] = dict(job)  # left behind by a timeout
+    asyncio.run(slash_tools.offer_job_cancel(chat, interrupted=False))
+    assert chat.questions == []
+    assert INTERRUPTED not in chat.session.tool_state
+
+    chat.session.tool_state[INTERRUPTED] = dict(job)
+    asyncio.run(slash_tools.offer_job_cancel(chat, interrupted=True))
+    assert chat.questions == ["Cancel job j1 too? [y/N] "]
+    assert "job j1 keeps running: http://hub.invalid/jobs/ns/j1" in chat.out.getvalue()
+
+
+# -- /help ------------------------------------------------------------------------------------------
+
+
+def test_help_lists_the_new_commands_and_what_undo_cannot_restore():
+    out = FakeChat().run("/help")
+    for usage in ("/resume [id]", "/mcp", "/share-traces [public|private]"):
+        assert usage in out
+    assert "/undo [files]" in out
+    assert "also undo what write/edit changed in files (not bash)" in " ".join(out.split())
