@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from agent.cli.mcp_config import add_server, describe_server, list_servers, remove_server
+from agent.cli.user_config import add_server, describe_server, list_servers, remove_server
 from agent.config import user_config_path
 from agent.core.errors import UsageError
 

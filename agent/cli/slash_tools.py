@@ -173,7 +173,17 @@ async def _set_sharing(ctx: ChatContext, visibility: str) -> None:
     except TraceUploadError as exc:
         ctx.console.print(Text(f"Could not change {repo_id}: {exc}", "red"))
         return
+    remember_visibility(settings, private=visibility == "private")
     ctx.console.print(Text(f"· {repo_id} is now {visibility}", "dim"))
+
+
+def remember_visibility(settings: Settings, private: bool) -> None:
+    """Later uploads (this session and the next) go to the dataset as the person left it."""
+    from agent.cli.user_config import set_setting
+    from agent.config import user_config_path
+
+    settings.traces_private = private
+    set_setting(user_config_path(), "traces_private", private)
 
 
 async def _share_traces(ctx: ChatContext, arg: str) -> None:

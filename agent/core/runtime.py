@@ -166,6 +166,7 @@ class TraceUploads:
                     token=settings.hf_token,
                     endpoint=settings.hf_endpoint,
                     repo_template=settings.traces_repo,
+                    private=settings.traces_private,
                 )
             except Exception as exc:
                 if not self._warned:

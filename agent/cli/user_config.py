@@ -1,4 +1,4 @@
-"""Listing, adding and removing MCP servers in the user's config file.
+"""Editing the user's config file: MCP servers, and single settings the chat changes.
 
 The file is shared with every other setting, so edits keep the other keys as
 they are, write atomically (a crash never leaves half a file), and refuse to
@@ -55,6 +55,13 @@ def remove_server(path: Path, name: str) -> bool:
     del servers[name]
     _write(path, data)
     return True
+
+
+def set_setting(path: Path, key: str, value: Any) -> None:
+    """Set one top-level setting, keeping everything else in the file."""
+    data = _read(path)
+    data[key] = value
+    _write(path, data)
 
 
 def server_entry(

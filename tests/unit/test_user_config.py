@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from agent.cli.mcp_config import add_server, describe_server, list_servers, remove_server
+from agent.cli.user_config import add_server, describe_server, list_servers, remove_server
 from agent.config import load_settings, user_config_path
 from agent.core.errors import ConfigError
 
@@ -125,3 +125,26 @@ def test_describe_never_shows_secret_values():
         "fs", {"command": "npx", "args": ["srv"], "env": {"KEY": "v"}, "enabled": False}
     )
     assert line == "fs: npx srv  [env: KEY; disabled]"
+
+
+def test_set_setting_keeps_the_rest_of_the_file(tmp_path):
+    from agent.cli.user_config import set_setting
+
+    path = tmp_path / "cli_agent_config.json"
+    add_server(path, "time", command=["uvx", "mcp-server-time"])
+    set_setting(path, "traces_private", False)
+    data = json.loads(path.read_text())
+    assert data["traces_private"] is False
+    assert "time" in data["mcpServers"]
+
+
+def test_making_traces_public_is_remembered_for_later_sessions():
+    from pathlib import Path
+
+    from agent.cli.slash_tools import remember_visibility
+    from agent.config import Settings, load_settings
+
+    settings = Settings()
+    remember_visibility(settings, private=False)
+    assert settings.traces_private is False
+    assert load_settings(Path.cwd()).traces_private is False
