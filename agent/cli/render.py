@@ -369,11 +369,9 @@ class Renderer:
         self.note(f"⚠ {event.message}", style="yellow")
 
     def _on_plan_update(self, event: ev.PlanUpdate) -> None:
-        marks = {"completed": "☑", "done": "☑", "in_progress": "◐"}
         self.console.print()
-        for todo in event.todos:
-            mark = marks.get(str(todo.get("status")), "☐")
-            self.line(f"  {mark} {todo.get('content') or todo.get('title') or todo}")
+        for line in plan_lines(event.todos):
+            self.line(f"  {line}")
 
     def _on_interrupted(self, event: ev.Interrupted) -> None:
         self.pause()
@@ -393,3 +391,13 @@ class Renderer:
     def _on_error(self, event: ev.Error) -> None:
         self.pause()
         self.note(f"✗ {event.message}", style="red")
+
+
+PLAN_MARKS = {"completed": "☑", "in_progress": "◐", "pending": "☐"}
+
+
+def plan_lines(todos: list[dict[str, Any]]) -> list[str]:
+    """The plan as the chat shows it: checked, current, open."""
+    from agent.tools.plan import format_plan
+
+    return format_plan(todos, PLAN_MARKS).splitlines()

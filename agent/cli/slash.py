@@ -228,6 +228,19 @@ async def _status(ctx: ChatContext, arg: str) -> None:
     print_rows(ctx, rows.items())
 
 
+async def _plan(ctx: ChatContext, arg: str) -> None:
+    from agent.cli.render import plan_lines
+    from agent.tools.plan import current_plan
+
+    todos = current_plan(ctx.session.tool_state)
+    if not todos:
+        ctx.console.print(
+            Text("No plan yet: the agent keeps one for work of three or more steps.", "dim")
+        )
+    for line in plan_lines(todos):
+        ctx.console.print(Text(f"  {line}"))
+
+
 async def _compact(ctx: ChatContext, arg: str) -> None:
     await ctx.perform(
         op.Compact(instructions=arg),
@@ -290,6 +303,7 @@ for _command in (
     Command("clear", "start a fresh conversation and clear the screen", _clear),
     Command("yolo", "toggle auto-approval of every tool call", _yolo),
     Command("tools", "list the tools the model can use", _tools),
+    Command("plan", "show the agent's todo list", _plan),
     Command("quit", "leave ml-intern", _quit, aliases=("exit",)),
 ):
     register(_command)

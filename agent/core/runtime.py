@@ -46,11 +46,7 @@ async def open_session(
     session.tool_state[USAGE_STATE] = session.usage
     if loaded:
         restore(session, loaded)
-        session_log = SessionLog.open_existing(loaded.session_id)
-    else:
-        session_log = SessionLog.create(session.id, session.cwd, settings.model_name)
-        session_log.append_message(session.context.messages[0])
-    attach_log(session, session_log)
+    attach_log(session, SessionLog.open_existing(loaded.session_id) if loaded else None)
     attach_notifier(session)
     if settings.tool_runtime == "sandbox":
         session.resources.push_async_callback(remind_of_sandbox, session)
@@ -113,18 +109,37 @@ def restore(session: Session, loaded: LoadedSession) -> None:
         session.notify(f"Session log: {warning}")
 
 
-def attach_log(session: Session, session_log: SessionLog) -> None:
-    """Every history change and the metadata events go to disk as they happen."""
+def attach_log(session: Session, existing: SessionLog | None) -> None:
+    """Every history change and the metadata events go to disk as they happen.
+
+    A new session's file is created with the person's first message, so a chat
+    opened and left without a word leaves nothing behind.
+    """
+    log: SessionLog | None = existing
 
     def on_change(kind: str, payload: Any) -> None:
+        nonlocal log
+        if log is None:
+            if kind != "message" or payload["role"] != "user":
+                return
+            log = SessionLog.create(session.id, session.cwd, session.settings.model_name)
+            log.append_message(session.context.messages[0])
         if kind == "message":
-            session_log.append_message(payload)
+            log.append_message(payload)
         else:
-            session_log.replace_messages(payload)
+            log.replace_messages(payload)
+
+    def on_event(event: ev.Event) -> None:
+        if log is not None:
+            log.record_event(event)
+
+    def close() -> None:
+        if log is not None:
+            log.close()
 
     session.context.listeners.append(on_change)
-    session.subscribe(session_log.record_event)
-    session.resources.callback(session_log.close)
+    session.subscribe(on_event)
+    session.resources.callback(close)
 
 
 class TraceUploads:

@@ -311,3 +311,14 @@ def test_help_lists_the_new_commands_and_what_undo_cannot_restore():
         assert usage in out
     assert "/undo [files]" in out
     assert "also undo what write/edit changed in files (not bash)" in " ".join(out.split())
+
+
+def test_plan_lines_show_done_current_and_open():
+    from agent.cli.render import plan_lines
+
+    todos = [
+        {"id": "1", "content": "inspect data", "status": "completed"},
+        {"id": "2", "content": "train", "status": "in_progress"},
+        {"id": "3", "content": "report", "status": "pending"},
+    ]
+    assert plan_lines(todos) == ["☑ 1. inspect data", "◐ 2. train", "☐ 3. report"]
