@@ -34,6 +34,7 @@ from rich.text import Text
 from agent.cli import keys, slash
 from agent.cli.render import Renderer, make_console
 from agent.cli.sessions import PICK
+from agent.cli.slash_settings import offer_budget_raise
 from agent.cli.slash_tools import offer_job_cancel
 from agent.cli.summary import first_line
 from agent.config import Settings, data_home
@@ -209,6 +210,7 @@ class Chat:
                 break
         self.renderer.pause()
         await offer_job_cancel(self, interrupted=event is not None and event.type == "interrupted")
+        await offer_budget_raise(self, event)
 
     async def perform(
         self, operation: op.Operation, until: tuple[str, ...], busy: str = ""

@@ -30,7 +30,11 @@ if TYPE_CHECKING:
     from agent.core.session import Session
 
 # Modules that register more commands when imported.
-EXTENSIONS: tuple[str, ...] = ("agent.cli.slash_sessions", "agent.cli.slash_tools")
+EXTENSIONS: tuple[str, ...] = (
+    "agent.cli.slash_sessions",
+    "agent.cli.slash_tools",
+    "agent.cli.slash_settings",
+)
 
 MODEL_SUGGESTIONS = (
     "anthropic/claude-sonnet-4-5",

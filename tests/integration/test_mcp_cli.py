@@ -59,3 +59,18 @@ def test_mcp_add_list_remove_edit_the_user_config(cli):
     assert cli("mcp", "remove", "local").exit_code == 0
     assert cli("mcp", "remove", "local").exit_code == 2
     assert "local" not in cli("mcp", "list").stdout
+
+
+def test_a_crashed_server_is_restarted_on_the_next_call(cli, fake_llm):
+    project_config({"fake": fake_server()})
+    fake_llm.script(
+        llm.tool_call("mcp__fake__crash", {}),
+        llm.tool_call("mcp__fake__add", {"a": 1, "b": 2}),
+        llm.text("Back: 3."),
+    )
+    result = cli("-o", "json", "crash it, then add")
+    assert result.exit_code == 0, result.stderr
+    crashed = fake_llm.requests[1]["messages"][-1]
+    assert crashed["role"] == "tool"
+    after_restart = fake_llm.requests[2]["messages"][-1]
+    assert after_restart["content"].strip() == "3"

@@ -322,3 +322,36 @@ def test_plan_lines_show_done_current_and_open():
         {"id": "3", "content": "report", "status": "pending"},
     ]
     assert plan_lines(todos) == ["☑ 1. inspect data", "◐ 2. train", "☐ 3. report"]
+
+
+def test_effort_and_budget_change_the_settings_the_engine_reads():
+    from agent.cli import slash_settings  # noqa: F401  (registers the commands)
+    from agent.core.session import UsageLedger
+
+    chat = FakeChat()
+    chat.session.usage = UsageLedger(cost_usd=0.25)
+    chat.run("/effort high")
+    assert chat.session.settings.effort == "high"
+    chat.run("/effort off")
+    assert chat.session.settings.effort is None
+    assert "Usage" in chat.run("/effort extreme")
+    chat.run("/budget $3")
+    assert chat.session.settings.max_budget_usd == 3.0
+    assert "Spent so far: $0.2500 · budget: $3.00" in chat.run("/budget")
+    chat.run("/budget off")
+    assert chat.session.settings.max_budget_usd is None
+
+
+def test_a_turn_stopped_by_the_budget_offers_to_raise_it():
+    from agent.cli.slash_settings import offer_budget_raise
+    from agent.core import events as ev
+    from agent.core.session import UsageLedger
+
+    chat = FakeChat(Settings(max_budget_usd=1.0), answers=("2.5",))
+    chat.session.usage = UsageLedger(cost_usd=0.99)
+    stop = ev.Error(code="budget_exceeded", message="over", exit_code=5)
+    asyncio.run(offer_budget_raise(chat, stop))
+    assert "New budget" in chat.questions[0]
+    assert chat.session.settings.max_budget_usd == 2.5
+    asyncio.run(offer_budget_raise(chat, ev.TurnComplete(final_text="ok")))
+    assert len(chat.questions) == 1
