@@ -58,7 +58,10 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.command()
+@app.command(
+    epilog="More: `ml-intern sessions list|export ID` (saved sessions), "
+    "`ml-intern mcp list|add|remove` (MCP servers). In the chat, /help lists the commands."
+)
 def run(
     prompt: Annotated[
         str | None,
