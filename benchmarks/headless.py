@@ -59,6 +59,13 @@ def headless(tool_calls: int) -> tuple[float, float]:
     return result
 
 
+ONE_CALL = """
+import litellm
+for _ in litellm.completion(model="openai/x", api_key="k", mock_response="ok", stream=True,
+                           messages=[{"role": "user", "content": "hi"}]):
+    pass
+"""
+
 LITELLM_FLOOR = """
 import asyncio, os, sys, time
 sys.path.insert(0, {root!r})
@@ -106,6 +113,7 @@ def main() -> None:
     floor_pass, _ = median([py, "-c", "pass"], 5)
     help_wall, _ = median([py, "-m", "agent", "--help"], 5)
     litellm_wall, litellm_rss = median([py, "-c", "import litellm"], 3)
+    _, one_call_rss = median([py, "-c", ONE_CALL], 1)
     one_shot = [headless(3) for _ in range(3)]
     one_wall = statistics.median(w for w, _ in one_shot)
     one_rss = max(m for _, m in one_shot)
@@ -134,6 +142,11 @@ def main() -> None:
         f"{one_rss:.0f} MiB",
         f"litellm + {one_rss - litellm_rss:.0f} MiB",
         "< litellm + 40 MiB",
+    )
+    row(
+        "  litellm import + its first (mock) call",
+        f"{one_call_rss:.0f} MiB",
+        f"one-shot is {one_rss - one_call_rss:.0f} MiB more",
     )
     row(
         "wall per iteration (30 x bash echo)",
