@@ -2,35 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
 from datetime import UTC, datetime
 
-import pytest
-
-from agent.config import Settings
-from agent.tools.research import research_tools
-from agent.tools.router import ToolRouter
-from agent.tools.spec import ToolContext, ToolResult
-from tests.fakes.research_servers import ResearchFakes
-
 TOKEN = "ghp_testtoken123"
-
-
-@pytest.fixture
-def fakes():
-    with ResearchFakes() as running:
-        yield running
-
-
-@pytest.fixture
-def call(fakes, tmp_path):
-    def run(name: str, args: dict, **settings) -> ToolResult:
-        ctx = ToolContext(settings=Settings(**fakes.settings_kwargs(), **settings), cwd=tmp_path)
-        return asyncio.run(ToolRouter(research_tools()).call(name, args, ctx))
-
-    return run
 
 
 def test_find_examples_without_token_lists_official_folders_and_repos(call, fakes):

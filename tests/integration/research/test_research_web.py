@@ -2,33 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 
 import pytest
 
-from agent.config import Settings
-from agent.tools.research import research_tools
-from agent.tools.router import ToolRouter
-from agent.tools.spec import ToolContext, ToolResult
-from tests.fakes.research_servers import ResearchFakes
-
 ALLOW = "ML_INTERN_ALLOW_PRIVATE_URLS"
-
-
-@pytest.fixture
-def fakes():
-    with ResearchFakes() as running:
-        yield running
-
-
-@pytest.fixture
-def call(fakes, tmp_path):
-    def run(name: str, args: dict) -> ToolResult:
-        ctx = ToolContext(settings=Settings(**fakes.settings_kwargs()), cwd=tmp_path)
-        return asyncio.run(ToolRouter(research_tools()).call(name, args, ctx))
-
-    return run
 
 
 def test_web_search_returns_decoded_results_without_ads(call, fakes):
