@@ -42,12 +42,19 @@ class Effort(StrEnum):
     high = "high"
 
 
-app = typer.Typer(
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-    rich_markup_mode=None,
-)
+def make_app(help: str | None = None) -> typer.Typer:
+    """A typer app as every ml-intern command has it: -h, plain fast help, no tracebacks
+    with local variables (they may hold secrets), no shell-completion options."""
+    return typer.Typer(
+        help=help,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+        rich_markup_mode=None,
+    )
+
+
+app = make_app()
 
 
 def _version(value: bool) -> None:

@@ -6,16 +6,13 @@ from typing import Annotated
 
 import typer
 
+from agent.cli.app import make_app
 from agent.cli.user_config import add_server, describe_server, list_servers, remove_server
 from agent.config import user_config_path
 from agent.core.errors import UsageError
 
-app = typer.Typer(
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-    context_settings={"help_option_names": ["-h", "--help"]},
-    help="Manage the MCP servers in your user config (~/.config/ml-intern/cli_agent_config.json).",
+app = make_app(
+    "Manage the MCP servers in your user config (~/.config/ml-intern/cli_agent_config.json)."
 )
 
 

@@ -10,7 +10,6 @@ so rendering grows linearly with the answer.
 from __future__ import annotations
 
 import os
-import re
 import time
 from collections import deque
 from collections.abc import Callable
@@ -22,14 +21,12 @@ from rich.segment import Segment
 from rich.spinner import Spinner
 from rich.text import Text
 
+from agent.cli.markdown_stream import MarkdownStream, code_block, markdown_block
 from agent.cli.summary import summarize_call
 from agent.core import events as ev
 
 COLLAPSED_LINES = 4
 LOG_TAIL_LINES = 4
-CODE_THEME = "monokai"
-_FENCE = re.compile(r"^\s*(`{3,}|~{3,})\s*([\w+#.-]*)")
-_HEADING = re.compile(r"^ {0,3}#{1,6}(\s|$)")
 
 
 def make_console(file: IO[str] | None = None, width: int | None = None) -> Console:
@@ -41,99 +38,6 @@ def make_console(file: IO[str] | None = None, width: int | None = None) -> Conso
         force_terminal=True if file is not None else None,
         highlight=False,
     )
-
-
-def _markdown(text: str) -> RenderableType:
-    """Imported on first use: markdown-it and pygments are not needed to show the prompt."""
-    from rich.markdown import Markdown
-
-    return Markdown(text, code_theme=CODE_THEME)
-
-
-def _code(text: str, language: str) -> RenderableType:
-    from rich.syntax import Syntax
-
-    return Syntax(text, language, theme=CODE_THEME)
-
-
-class MarkdownStream:
-    """Cuts streamed Markdown into finished blocks and one open tail.
-
-    A blank line ends a block unless the next line is indented (a list item
-    going on). Fenced code ends at its closing fence and never splits inside.
-    """
-
-    def __init__(self) -> None:
-        self._lines: list[str] = []
-        self._partial: list[str] = []
-        self._fence = ""
-        self._fence_at = 0
-        self._language = ""
-        self._blank_pending = False
-
-    def feed(self, text: str) -> list[str]:
-        """Take one chunk; return the blocks it completed."""
-        if "\n" not in text:
-            self._partial.append(text)
-            return []
-        head, *middle, rest = text.split("\n")
-        self._partial.append(head)
-        lines = ["".join(self._partial), *middle]
-        self._partial = [rest] if rest else []
-        blocks: list[str] = []
-        for line in lines:
-            blocks.extend(self._line(line))
-        return blocks
-
-    def flush(self) -> str:
-        """Whatever is left, as the last block of the answer."""
-        if self._partial:
-            self._lines.append("".join(self._partial))
-            self._partial = []
-        return self._take()
-
-    def tail(self, max_lines: int) -> tuple[str, str | None]:
-        """The open block's last lines, and the code language when inside a fence.
-
-        Bounded, so redrawing the tail costs the same however long the block grows.
-        """
-        start = len(self._lines) - max_lines
-        if self._fence:
-            start = max(start, self._fence_at + 1)
-        lines = self._lines[max(start, 0) :]
-        if self._partial:
-            lines = [*lines, "".join(self._partial)]
-        return "\n".join(lines), (self._language or "text") if self._fence else None
-
-    def _line(self, line: str) -> list[str]:
-        if self._fence:
-            self._lines.append(line)
-            stripped = line.strip()
-            if stripped.startswith(self._fence) and not stripped.strip(self._fence[0]):
-                return [self._take()]
-            return []
-        if not line.strip():
-            self._blank_pending = bool(self._lines)
-            return []
-        done: list[str] = []
-        fence = _FENCE.match(line)
-        starts_block = self._blank_pending or fence or _HEADING.match(line)
-        if self._lines and starts_block and not line[:1].isspace():
-            done.append(self._take())
-        elif self._blank_pending:
-            self._lines.append("")
-        self._blank_pending = False
-        if fence:
-            self._fence, self._fence_at, self._language = fence[1], len(self._lines), fence[2]
-        elif _HEADING.match(line) and not self._lines:
-            return [*done, line]
-        self._lines.append(line)
-        return done
-
-    def _take(self) -> str:
-        block = "\n".join(self._lines).strip("\n")
-        self._lines, self._fence, self._blank_pending = [], "", False
-        return block
 
 
 class Trimmed:
@@ -223,9 +127,9 @@ class LiveArea:
         if self._showing_tail:
             tail, language = self.stream.tail(height)
             if language is not None:
-                parts += [Text(), _code(tail, language)]
+                parts += [Text(), code_block(tail, language)]
             elif tail:
-                parts += [Text(), _markdown(tail)]  # the blank line the printed block gets
+                parts += [Text(), markdown_block(tail)]  # the blank line the printed block gets
         parts.extend(
             Text(line, style="dim", no_wrap=True, overflow="ellipsis") for line in self.log
         )
@@ -309,7 +213,7 @@ class Renderer:
 
     def _print_block(self, block: str) -> None:
         self.console.print()
-        self.console.print(Trimmed(_markdown(block)))
+        self.console.print(Trimmed(markdown_block(block)))
 
     # -- tools ----------------------------------------------------------------------
 

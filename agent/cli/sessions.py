@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from agent.cli.app import make_app
 from agent.config import Settings
 from agent.context.resume import SessionSummary, latest_session, list_sessions, load_session
 from agent.context.store import SessionNotFound, find_session_file, sessions_dir
@@ -16,13 +17,7 @@ from agent.core.errors import UsageError
 
 PICK = "__pick__"
 
-app = typer.Typer(
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-    context_settings={"help_option_names": ["-h", "--help"]},
-    help="List and export saved sessions.",
-)
+app = make_app("List and export saved sessions.")
 
 
 def is_session_id(token: str) -> bool:

@@ -81,7 +81,8 @@ async def start_mcp(session: Session, wait: bool) -> None:
 
 def use_remote_sandbox(router: ToolRouter) -> None:
     """bash/read/write/edit follow the sandbox once `sandbox_create` has made one."""
-    from agent.tools.sandbox.client import routed_tools, sandbox_tools
+    from agent.tools.sandbox.client import sandbox_tools
+    from agent.tools.sandbox.remote import routed_tools
 
     for spec in [*routed_tools(), *sandbox_tools()]:
         router.register(spec)

@@ -183,6 +183,18 @@ async def _follow(
         ctx.log(line)
 
     async with hub_client(settings) as client:
+
+        async def read_more(skip: int, timeout_s: float) -> int:
+            return await read_logs(
+                client,
+                settings,
+                namespace,
+                job_id,
+                skip=skip,
+                on_line=show,
+                read_timeout_s=timeout_s,
+            )
+
         info = first or await job_json(client, settings, namespace, job_id)
         last, delay, seen = "", POLL_FIRST_S, 0
         while True:
@@ -193,15 +205,7 @@ async def _follow(
                 break
             if last == "RUNNING":
                 before = seen
-                seen = await read_logs(
-                    client,
-                    settings,
-                    namespace,
-                    job_id,
-                    skip=seen,
-                    on_line=show,
-                    read_timeout_s=FOLLOW_READ_TIMEOUT_S,
-                )
+                seen = await read_more(seen, FOLLOW_READ_TIMEOUT_S)
                 if seen > before:
                     delay = POLL_FIRST_S
                     info = await job_json(client, settings, namespace, job_id)
@@ -209,15 +213,7 @@ async def _follow(
             await asyncio.sleep(delay)
             delay = min(delay * 2, POLL_MAX_S)
             info = await job_json(client, settings, namespace, job_id)
-        seen = await read_logs(
-            client,
-            settings,
-            namespace,
-            job_id,
-            skip=seen,
-            on_line=show,
-            read_timeout_s=DRAIN_READ_TIMEOUT_S,
-        )
+        seen = await read_more(seen, DRAIN_READ_TIMEOUT_S)
     done.info, done.tail, done.events = info, list(tail), seen
     done.elapsed_s = time.monotonic() - start
     return done

@@ -47,3 +47,14 @@ def test_a_covered_launch_runs_and_counts_against_the_budget(cli, fake_llm, hub)
     assert len(hub.requests_to("/api/jobs/", "POST")) == 1
     summary = json.loads(result.stdout)
     assert summary["total_cost_usd"] == pytest.approx(3.6, abs=0.01)
+
+
+def test_sandbox_tools_flag_offers_the_remote_sandbox(cli, fake_llm):
+    fake_llm.script(llm.tool_call("bash", {"command": "nvidia-smi"}), llm.text("Need a sandbox."))
+    result = cli("--sandbox-tools", "-o", "stream-json", "check the GPU")
+    assert result.exit_code == 0, result.stderr
+    tools = result.lines()[0]["tools"]
+    assert "sandbox_create" in tools
+    assert "bash_output" not in tools
+    refusal = fake_llm.requests[1]["messages"][-1]["content"]
+    assert "create one with sandbox_create" in refusal

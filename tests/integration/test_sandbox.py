@@ -22,13 +22,8 @@ import uvicorn
 
 from agent.config import Settings
 from agent.tools.router import ToolRouter
-from agent.tools.sandbox.client import (
-    SECRET,
-    STATE,
-    routed_tools,
-    sandbox_at_exit,
-    sandbox_tools,
-)
+from agent.tools.sandbox.client import SECRET, STATE, sandbox_at_exit, sandbox_tools
+from agent.tools.sandbox.remote import routed_tools
 from agent.tools.sandbox.server import create_app, space_files
 from agent.tools.spec import ToolContext
 from tests.fakes.hub_jobs import JobsHub, free_port

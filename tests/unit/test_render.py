@@ -10,7 +10,8 @@ import pytest
 from rich.console import Console
 
 from agent.cli import render
-from agent.cli.render import MarkdownStream, Renderer, make_console
+from agent.cli.markdown_stream import MarkdownStream
+from agent.cli.render import Renderer, make_console
 from agent.core import events as ev
 
 ANSWER = """# Training plan
@@ -148,13 +149,13 @@ def test_tool_output_is_collapsed_and_errors_are_red():
 
 def test_streaming_does_not_re_render_the_whole_answer(monkeypatch):
     rendered: list[int] = []
-    original = render._markdown
+    original = render.markdown_block
 
     def counting(text: str):
         rendered.append(len(text))
         return original(text)
 
-    monkeypatch.setattr(render, "_markdown", counting)
+    monkeypatch.setattr(render, "markdown_block", counting)
     answer = "".join(f"Paragraph {i} says something useful.\n\n" for i in range(400))
     console, _ = colour_console()
     stream_answer(Renderer(console), answer)
