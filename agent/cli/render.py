@@ -238,7 +238,8 @@ class Renderer:
         for i, text in enumerate(lines[:COLLAPSED_LINES]):
             self.line(Text.assemble("  ⎿ " if i == 0 else "    ", (text, style)))
         if len(lines) > COLLAPSED_LINES:
-            self.line(f"    … {len(lines) - COLLAPSED_LINES} more lines", style="dim")
+            hidden = len(lines) - COLLAPSED_LINES
+            self.line(f"    … {hidden} more line{'s' if hidden > 1 else ''}", style="dim")
 
     def _on_approval_required(self, event: ev.ApprovalRequired) -> None:
         self.pause()  # the chat asks the question
