@@ -10,11 +10,14 @@ import os
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from agent.core.errors import AgentStop
+
+if TYPE_CHECKING:
+    from agent.config import Settings
 
 ADVANCED = "Advanced"
 
@@ -179,7 +182,7 @@ def run(
         "stream": False if no_stream else None,
         "yolo": True if yolo else None,
         "max_budget_usd": max_budget_usd,
-        "approval_mode": approval_mode.value if approval_mode else ("auto" if headless else None),
+        "approval_mode": approval_mode.value if approval_mode else None,
         "effort": effort.value if effort else None,
         "sandbox": sandbox.value if sandbox else None,
         "allow_network": True if allow_network else None,
@@ -193,6 +196,7 @@ def run(
     settings = load_settings(Path.cwd(), flags)
     resume = resolve_resume(resume, continue_, settings, model_flag=model, headless=headless)
     if headless:
+        headless_approvals(settings, asked_for=approval_mode)
         import asyncio
 
         from agent.cli.headless import run_headless
@@ -202,6 +206,19 @@ def run(
     from agent.cli.interactive import run_interactive
 
     raise typer.Exit(run_interactive(settings, resume=resume))
+
+
+def headless_approvals(settings: Settings, asked_for: ApprovalMode | None) -> None:
+    """Nobody can answer a question in a headless run: it approves (as the original did)
+    unless configured or told to deny."""
+    from agent.core.errors import UsageError
+
+    if asked_for == ApprovalMode.ask:
+        raise UsageError(
+            "--approval-mode ask needs the chat: headless runs use auto (the default) or deny."
+        )
+    if settings.approval_mode == "ask":
+        settings.approval_mode = "auto"
 
 
 def _with_stdin(prompt: str | None) -> str | None:

@@ -5,12 +5,13 @@ auto-approval, approval mode) is decided by the caller.
 
 The rules, in order:
 
-1. a tool in `approval.deny_tools` always asks; one in `approval.allow_tools` never does;
+1. a tool in `approval.deny_tools`, or a bash command with a part that starts with an
+   `approval.deny_commands` prefix, is refused outright (`denial`), whatever the mode;
+   a tool in `approval.allow_tools` never asks;
 2. read-only tools never ask;
 3. `write` and `edit` ask outside the working directory, and inside it only when
    `approval.edits_in_cwd_ask` is on;
-4. `bash` asks when a part of the command starts with an `approval.deny_commands`
-   prefix; parts that start with an `approval.allow_commands` prefix are trusted; the
+4. in `bash`, parts that start with an `approval.allow_commands` prefix are trusted; the
    rest ask when `approval.bash_always_ask` is on, or when they are destructive:
 
    - deleting recursively (`rm -r`, `find -delete`) or anything in a system directory
@@ -103,13 +104,31 @@ class Segment:
     pipeline: list[str] = field(default_factory=list)
 
 
-def approval_reason(
-    name: str, args: dict[str, Any], settings: Settings, cwd: Path, spec: ToolSpec | None = None
-) -> str | None:
-    """None when the call may run without asking, else a short reason for the person."""
+def denial(name: str, args: dict[str, Any], settings: Settings) -> str | None:
+    """Why the person's config forbids this call outright, or None."""
     policy = settings.approval
     if name in policy.deny_tools:
         return f"`{name}` is listed in approval.deny_tools"
+    if name != "bash" or not policy.deny_commands:
+        return None
+    command = str(args.get("command") or "")
+    segments = split_segments(command)
+    if segments is None:
+        deny = next((p for p in policy.deny_commands if p.strip() in command), None)
+    else:
+        words = (s.words for s in segments)
+        deny = next(filter(None, (_matching_prefix(w, policy.deny_commands) for w in words)), None)
+    return f"matches approval.deny_commands: `{deny}`" if deny else None
+
+
+def approval_reason(
+    name: str, args: dict[str, Any], settings: Settings, cwd: Path, spec: ToolSpec | None = None
+) -> str | None:
+    """None when the call may run without asking, else a short reason for the person.
+
+    Deny lists are not asked about: check `denial` first.
+    """
+    policy = settings.approval
     if name in policy.allow_tools:
         return None
     if spec.read_only if spec is not None else name in READ_ONLY_TOOLS:
@@ -137,12 +156,7 @@ def _file_reason(path: Any, cwd: Path, policy: ApprovalPolicy) -> str | None:
 def _bash_reason(command: str, policy: ApprovalPolicy) -> str | None:
     segments = split_segments(command)
     if segments is None:
-        if deny := next((p for p in policy.deny_commands if p.strip() in command), None):
-            return f"matches approval.deny_commands: `{deny}`"
         return "approval.bash_always_ask is on" if policy.bash_always_ask else _fallback(command)
-    for segment in segments:
-        if deny := _matching_prefix(segment.words, policy.deny_commands):
-            return f"matches approval.deny_commands: `{deny}`"
     untrusted = [s for s in segments if not _matching_prefix(s.words, policy.allow_commands)]
     if not untrusted:
         return None

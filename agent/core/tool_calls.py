@@ -11,7 +11,7 @@ import asyncio
 from typing import Any
 
 from agent.core import events as ev
-from agent.core.approval import approval_reason
+from agent.core.approval import approval_reason, denial
 from agent.core.budget import spend_covered
 from agent.core.session import Session
 from agent.tools.router import ArgumentError, parse_arguments
@@ -74,6 +74,13 @@ async def _approve(
     """
     spec = session.router.get(name)
     settings = session.settings
+    if forbidden := denial(name, args, settings):
+        session.emit(ev.ToolStateChange(tool_call_id=call_id, name=name, state="denied"))
+        return ToolResult(
+            f"Not run: the user's configuration forbids it ({forbidden}). Do not retry it; "
+            "find another way or tell the user.",
+            is_error=True,
+        )
     reason = approval_reason(name, args, settings, session.cwd, spec)
     spend = await spec.estimate_spend(args, settings) if spec and spec.estimate_spend else None
     if spend is not None:

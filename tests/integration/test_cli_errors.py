@@ -71,3 +71,9 @@ def test_version(cli):
     result = cli("--version")
     assert result.exit_code == 0
     assert result.stdout.startswith("ml-intern ")
+
+
+def test_headless_cannot_ask(cli):
+    result = cli("--approval-mode", "ask", "clean up")
+    assert result.exit_code == 2
+    assert "headless runs use auto" in result.stderr

@@ -158,3 +158,23 @@ def test_ctrl_c_exits_130(fake_llm):
     assert proc.returncode == 130
     result = json.loads(out.strip().splitlines()[-1])
     assert result["exit_reason"] == "interrupted"
+
+
+def test_configured_deny_wins_over_the_headless_default(cli, fake_llm, monkeypatch):
+    Path("build").mkdir()
+    monkeypatch.setenv("ML_INTERN_APPROVAL_MODE", "deny")
+    fake_llm.script(llm.tool_call("bash", {"command": "rm -rf build"}), llm.text("Left it."))
+    assert cli("clean up").exit_code == 0
+    assert Path("build").is_dir()
+    assert "approvals are set to deny" in fake_llm.requests[1]["messages"][-1]["content"]
+
+
+def test_deny_listed_commands_never_run_even_with_yolo(cli, fake_llm, monkeypatch):
+    Path("configs").mkdir()
+    Path("configs/cli_agent_config.json").write_text(
+        json.dumps({"approval": {"deny_commands": ["touch forbidden"]}})
+    )
+    fake_llm.script(llm.tool_call("bash", {"command": "touch forbidden"}), llm.text("ok"))
+    assert cli("--yolo", "make it").exit_code == 0
+    assert not Path("forbidden").exists()
+    assert "forbids it" in fake_llm.requests[1]["messages"][-1]["content"]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from agent.config import Settings
-from agent.core.approval import approval_reason, is_destructive_command
+from agent.core.approval import approval_reason, denial, is_destructive_command
 from agent.tools.local import local_tools
 from agent.tools.spec import ToolResult, ToolSpec
 
@@ -114,10 +114,16 @@ def test_allow_commands_trust_matching_parts_only(tmp_path):
     assert bash("git pull", tmp_path, allow_commands=["git push"]) is None
 
 
-def test_deny_commands_always_ask(tmp_path):
-    why = bash("ls && python train.py --big", tmp_path, deny_commands=["python train.py"])
+def refused(name: str, args: dict, **policy) -> str | None:
+    return denial(name, args, Settings(approval=policy))
+
+
+def test_deny_commands_are_refused_outright():
+    policy = {"deny_commands": ["python train.py"]}
+    why = refused("bash", {"command": "ls && python train.py --big"}, **policy)
     assert why == "matches approval.deny_commands: `python train.py`"
-    assert bash("python eval.py", tmp_path, deny_commands=["python train.py"]) is None
+    assert refused("bash", {"command": "python eval.py"}, **policy) is None
+    assert refused("bash", {"command": "echo 'unclosed ; python train.py"}, **policy)
 
 
 def test_bash_always_ask(tmp_path):
@@ -135,8 +141,9 @@ def test_read_only_tools_never_ask(tmp_path):
 
 def test_allow_and_deny_tool_lists(tmp_path):
     assert bash("rm -rf /", tmp_path, allow_tools=["bash"]) is None
-    denied = reason("read", {"path": "a.txt"}, tmp_path, deny_tools=["read"])
+    denied = refused("read", {"path": "a.txt"}, deny_tools=["read"])
     assert denied == "`read` is listed in approval.deny_tools"
+    assert refused("read", {"path": "a.txt"}) is None
 
 
 def test_file_tools_ask_outside_the_working_directory(tmp_path):
