@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from agent.context.manager import AGENT_NOTE_PREFIX, Message, estimate_tokens
+from agent.context.manager import SUMMARY_PREFIX, Message, estimate_tokens
 from agent.tools.router import cap_output
 
 if TYPE_CHECKING:
@@ -29,9 +29,7 @@ agent that will continue the work. Use these headings:
 ## Next steps - what was about to happen
 Keep exact names, paths, ids, URLs, hyperparameters and metrics. Omit pleasantries."""
 
-SUMMARY_HEADER = (
-    f"{AGENT_NOTE_PREFIX} Summary of the earlier conversation, written when it was compacted:"
-)
+SUMMARY_HEADER = f"{SUMMARY_PREFIX}, written when it was compacted:"
 TAIL_SHARE = 0.3  # of the threshold, kept verbatim at the end
 CHUNK_SHARE = 0.5  # of the threshold, the most one summary call reads
 MESSAGE_SHARE = 0.1  # of the threshold, the most one message may keep

@@ -3,7 +3,8 @@
 Each message is estimated once, when it is added, and a running total is kept, so
 accounting grows with the new messages and not with the whole history. The
 estimate is deliberately cheap (about four characters a token); the provider's
-reported prompt tokens, its own tokenizer's count, recalibrate it after every call.
+reported prompt tokens, its own tokenizer's count, recalibrate it after every call:
+the difference (tool schemas, framing, tokenizer error) is kept as an offset.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 Message = dict[str, Any]
 # User-role messages the agent writes itself (nudges, corrections); never a person's turn.
 AGENT_NOTE_PREFIX = "[ml-intern]"
+SUMMARY_PREFIX = f"{AGENT_NOTE_PREFIX} Summary of the earlier conversation"
 INTERRUPTED_RESULT = "[interrupted: the user stopped this call before it finished]"
 
 
@@ -43,7 +45,7 @@ class ContextManager:
         self.messages: list[Message] = []
         self._estimates: list[int] = []
         self._total = 0
-        self._scale = 1.0
+        self._offset = 0
         self.listeners: list[Callable[[str, Any], None]] = []
         self.add({"role": "system", "content": system_prompt})
 
@@ -63,15 +65,15 @@ class ContextManager:
 
     @property
     def tokens(self) -> int:
-        return int(self._total * self._scale)
+        return max(self._total + self._offset, 0)
 
     def calibrate(self, reported_prompt_tokens: int) -> None:
         """Trust the provider's count of the prompt it just read (everything but its answer).
 
         Call it before the answer is added to the history.
         """
-        if reported_prompt_tokens > 0 and self._total > 0:
-            self._scale = reported_prompt_tokens / self._total
+        if reported_prompt_tokens > 0:
+            self._offset = reported_prompt_tokens - self._total
 
     def unanswered_calls(self) -> list[dict[str, Any]]:
         """Tool calls of the last assistant message that have no result yet."""
@@ -99,6 +101,9 @@ class ContextManager:
     def undo_last_turn(self) -> int:
         """Drop the last user message and everything after it; returns how many went."""
         for i in range(len(self.messages) - 1, 0, -1):
+            content = self.messages[i].get("content")
+            if isinstance(content, str) and content.startswith(SUMMARY_PREFIX):
+                return 0  # that turn was summarised: nothing left to take back cleanly
             if is_person_turn(self.messages[i]):
                 removed = len(self.messages) - i
                 self.replace(self.messages[:i])
