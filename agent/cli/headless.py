@@ -62,6 +62,10 @@ class TextWriter:
                 self._streamed = True
                 self.out.write(content)
                 self.out.flush()
+            case ev.AssistantStreamEnd(discarded=True):
+                self.out.write("\n")
+                self.out.flush()
+                self._streamed = False
             case ev.AssistantMessage(content=content):
                 if content and not self._streamed:
                     self.out.write(content)

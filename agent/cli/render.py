@@ -202,9 +202,12 @@ class Renderer:
             self._print_block(block)
 
     def _on_assistant_stream_end(self, event: ev.AssistantStreamEnd) -> None:
-        if block := self.stream.flush():
+        block = self.stream.flush()
+        if block and not event.discarded:
             self._print_block(block)
         self.live.show_tail(False)
+        if event.discarded:
+            self._streamed = False
 
     def _on_assistant_message(self, event: ev.AssistantMessage) -> None:
         if event.content and not self._streamed:

@@ -40,7 +40,10 @@ class ThinkingChunk(_Event):
 
 
 class AssistantStreamEnd(_Event):
+    """The streamed answer is over; `discarded` when it broke off and does not count."""
+
     type: Literal["assistant_stream_end"] = "assistant_stream_end"
+    discarded: bool = False
 
 
 class AssistantMessage(_Event):

@@ -103,7 +103,8 @@ async def ask_model(session: Session) -> llm.LLMReply:
 
     def on_discard() -> None:
         partial.clear()
-        session.emit(ev.Notice(message="The answer broke off; asking the model again."))
+        session.emit(ev.AssistantStreamEnd(discarded=True))
+        session.emit(ev.Notice(message="The answer broke off before it was complete: discarded."))
 
     callbacks = llm.StreamCallbacks(
         on_text=on_text,

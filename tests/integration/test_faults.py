@@ -41,6 +41,7 @@ def test_broken_streams_are_regenerated_never_half_accepted(cli, fake_llm, fault
     assert result.result()["final_text"] == "The whole answer."
     events = result.lines()
     assert any(e["type"] == "retrying" for e in events)
+    assert any(e["type"] == "assistant_stream_end" and e["discarded"] for e in events)
     history = fake_llm.requests[1]["messages"]
     assert [m["role"] for m in history] == ["system", "user"]
 
@@ -190,3 +191,10 @@ def test_reasoning_is_kept_in_history_for_the_next_call(cli, fake_llm):
     assistant = fake_llm.requests[1]["messages"][2]
     assert assistant["role"] == "assistant"
     assert assistant["reasoning_content"] == "I should echo first."
+
+
+def test_text_output_puts_the_regenerated_answer_on_its_own_line(cli, fake_llm):
+    fake_llm.script(llm.dropped_stream("Here is the pl"), llm.text("Here is the plan."))
+    result = cli("plan")
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[-1] == "Here is the plan."
