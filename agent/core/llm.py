@@ -244,6 +244,7 @@ def _cost(model: str, usage: TokenUsage) -> float | None:
             model=model,
             prompt_tokens=usage.input_tokens,
             completion_tokens=usage.output_tokens,
+            cache_read_input_tokens=usage.cached_tokens,
         )
     except Exception:
         return None

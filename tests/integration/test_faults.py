@@ -198,3 +198,12 @@ def test_text_output_puts_the_regenerated_answer_on_its_own_line(cli, fake_llm):
     result = cli("plan")
     assert result.exit_code == 0
     assert result.stdout.splitlines()[-1] == "Here is the plan."
+
+
+def test_cached_prompt_tokens_are_priced_as_cache_reads(cli, fake_llm, monkeypatch):
+    monkeypatch.setenv("ML_INTERN_MODEL", "openai/gpt-4o")
+    fake_llm.script(llm.text("hi", usage=(100_000, 0), cached_tokens=90_000))
+    result = cli("-o", "json", "hi")
+    summary = json.loads(result.stdout)
+    assert summary["usage"]["cached_tokens"] == 90_000
+    assert summary["total_cost_usd"] == pytest.approx(0.1375, rel=0.01)
