@@ -57,11 +57,33 @@ def split_for_compaction(
 
 
 def shrink_message(message: Message, max_tokens: int) -> Message:
-    """A copy with over-long text content cut in the middle."""
+    """A copy with over-long text cut in the middle and over-long tool-call arguments
+    replaced by a valid stub (a 400 KB `write` must not survive a compaction)."""
+    if estimate_tokens(message) <= max_tokens:
+        return message
+    shrunk = dict(message)
     content = message.get("content")
-    if isinstance(content, str) and estimate_tokens(message) > max_tokens:
-        return {**message, "content": cap_output(content, max_tokens * 4)}
-    return message
+    if isinstance(content, str):
+        shrunk["content"] = cap_output(content, max_tokens * 4)
+    if calls := message.get("tool_calls"):
+        shrunk["tool_calls"] = [_shrink_call(call, max_tokens * 4) for call in calls]
+    return shrunk
+
+
+def _shrink_call(call: dict[str, Any], max_chars: int) -> dict[str, Any]:
+    arguments = call["function"].get("arguments") or ""
+    if len(arguments) <= max_chars:
+        return call
+    stub = json.dumps(
+        {"note": f"arguments cut when the history was compacted ({len(arguments)} characters)"}
+    )
+    return {**call, "function": {**call["function"], "arguments": stub}}
+
+
+def shrink_all(messages: list[Message], threshold: int) -> list[Message]:
+    """Every message cut to its share of the threshold (the system prompt is left alone)."""
+    limit = int(threshold * MESSAGE_SHARE)
+    return [m if m["role"] == "system" else shrink_message(m, limit) for m in messages]
 
 
 def transcript(messages: list[Message]) -> str:
@@ -102,7 +124,7 @@ async def summarise(
     from agent.core import llm
 
     quiet = settings.model_copy(update={"stream": False})
-    shrunk = [shrink_message(m, int(threshold * MESSAGE_SHARE)) for m in middle]
+    shrunk = shrink_all(middle, threshold)
     summary, replies = "", []
     for group in chunks(shrunk, int(threshold * CHUNK_SHARE)):
         request = transcript(group)

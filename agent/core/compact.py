@@ -10,6 +10,7 @@ from agent.core.session import Session
 from agent.tools.plan import plan_note
 
 WINDOW_SHARE = 0.85
+REGROWTH = 1.25  # after a compaction that stayed over the threshold, wait for this much growth
 
 
 @cache
@@ -35,11 +36,11 @@ async def compact(session: Session, *, force: bool = False, instructions: str = 
     """Compact when over the threshold (or when forced). True if the history changed."""
     limit = threshold(session)
     before = session.context.tokens
-    if not force and before <= limit:
-        return False
+    if not force and (before <= limit or before < session.compaction_floor * REGROWTH):
+        return False  # under the threshold, or the last compaction could do no better yet
     head, middle, tail = compaction.split_for_compaction(session.context.messages, limit)
+    head, tail = compaction.shrink_all(head, limit), compaction.shrink_all(tail, limit)
     if not middle:
-        tail = [compaction.shrink_message(m, int(limit * compaction.MESSAGE_SHARE)) for m in tail]
         session.context.replace(head + tail)
     else:
         summary, replies = await compaction.summarise(middle, session.settings, limit, instructions)
@@ -48,5 +49,6 @@ async def compact(session: Session, *, force: bool = False, instructions: str = 
             session.usage.add(reply)
         session.context.replace(compaction.rebuilt(head, summary, tail))
     after = session.context.tokens
+    session.compaction_floor = after if after > limit else 0
     session.emit(ev.Compacted(tokens_before=before, tokens_after=after))
     return True

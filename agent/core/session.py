@@ -87,6 +87,7 @@ class Session:
         self.always_allowed: set[str] = set()
         self.pending_approvals: dict[str, asyncio.Future[Any]] = {}
         self.turns = 0
+        self.compaction_floor = 0  # tokens left by a compaction that could not get under
         self._subscribers: list[Subscriber] = []
         self.resources = contextlib.AsyncExitStack()
         self.mcp: Any = None  # the McpManager, when MCP servers are configured

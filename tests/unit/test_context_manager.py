@@ -18,9 +18,7 @@ def test_reported_prompt_tokens_correct_the_estimate_by_an_offset():
 def test_undo_after_a_compaction_keeps_the_summary():
     context = ContextManager("system")
     context.add({"role": "user", "content": "train a model"})
-    context.add(
-        {"role": "user", "content": "[ml-intern] Summary of the earlier conversation: ..."}
-    )
+    context.add({"role": "user", "content": "[ml-intern] Summary of the earlier conversation: ..."})
     context.add({"role": "assistant", "content": "still working"})
     assert context.undo_last_turn() == 0
     assert len(context.messages) == 4
