@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import traceback
 from collections.abc import Coroutine
 from itertools import count
 from typing import Any
@@ -143,6 +144,7 @@ class Agent:
         self.ops: asyncio.Queue[op.Operation] = asyncio.Queue()
         self._turn: asyncio.Task[None] | None = None
         self._waiting_inputs: list[str] = []
+        self._closing = False
 
     def submit(self, operation: op.Operation) -> None:
         self.ops.put_nowait(operation)
@@ -162,6 +164,8 @@ class Agent:
                     break
                 await self._handle(operation)
         finally:
+            self._waiting_inputs.clear()
+            self._closing = True
             await self._cancel_turn()
             session.emit(ev.Shutdown())
 
@@ -203,7 +207,7 @@ class Agent:
                 session.emit(ev.Notice(message=f"Cannot {operation.type} while a turn is running."))
 
     def _start_next_turn(self) -> None:
-        if self.busy or not self._waiting_inputs:
+        if self.busy or self._closing or not self._waiting_inputs:
             return
         text = self._waiting_inputs.pop(0)
         self._turn = asyncio.create_task(self._run(run_turn(self.session, text)), name="turn")
@@ -230,7 +234,7 @@ class Agent:
             session.emit(ev.Error(code=stop.code, message=stop.message, exit_code=stop.exit_code))
         except Exception as exc:
             if os.environ.get("ML_INTERN_DEBUG"):
-                raise
+                traceback.print_exc()  # to stderr; the turn still ends with an error event
             log.exception("turn failed")
             session.context.answer_dangling("[not run: internal error]")
             session.emit(

@@ -7,6 +7,7 @@ an answer (text, reasoning, tool calls, usage) can be read separately.
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -98,8 +99,18 @@ async def assemble_stream(
         raise TransientLLMError("the stream ended before the model finished its answer")
     reply.content = "".join(text)
     reply.reasoning = "".join(reasoning)
-    reply.tool_calls = [calls[i] for i in sorted(calls)]
+    reply.tool_calls = with_ids([calls[i] for i in sorted(calls)])
     return reply
+
+
+def with_ids(calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every call gets a unique id: some providers leave it out, and results pair by id."""
+    seen: set[str] = set()
+    for call in calls:
+        if not call.get("id") or call["id"] in seen:
+            call["id"] = f"call_{secrets.token_hex(6)}"
+        seen.add(call["id"])
+    return calls
 
 
 def _merge_tool_call(calls: dict[int, dict[str, Any]], delta: Any) -> None:
@@ -158,6 +169,7 @@ def from_response(response: Any) -> LLMReply:
         )
     if usage := getattr(response, "usage", None):
         reply.usage = _usage(usage)
+    reply.tool_calls = with_ids(reply.tool_calls)
     return reply
 
 

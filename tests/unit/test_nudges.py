@@ -15,3 +15,17 @@ def test_one_nudge_and_one_empty_retry_per_turn():
     assert follow_ups.after_answer(LLMReply(content="")) == "done"
     assert follow_ups.after_answer(LLMReply(content="Let me run it now.")) == "nudge"
     assert follow_ups.after_answer(LLMReply(content="Let me run it now.")) == "done"
+
+
+def test_tool_calls_without_ids_get_unique_ones():
+    from agent.core.replies import with_ids
+
+    calls = [
+        {"id": "", "type": "function", "function": {"name": "a", "arguments": "{}"}},
+        {"id": None, "type": "function", "function": {"name": "b", "arguments": "{}"}},
+        {"id": "x", "type": "function", "function": {"name": "c", "arguments": "{}"}},
+        {"id": "x", "type": "function", "function": {"name": "d", "arguments": "{}"}},
+    ]
+    ids = [c["id"] for c in with_ids(calls)]
+    assert len(set(ids)) == 4
+    assert ids[2] == "x"
