@@ -50,6 +50,7 @@ class ApprovalPolicy(BaseModel):
 
 
 AutoEvent = Literal["approval_required", "error", "turn_complete"]
+ALL_AUTO_EVENTS: tuple[AutoEvent, ...] = ("approval_required", "error", "turn_complete")
 
 
 class SlackDestination(BaseModel):
@@ -68,9 +69,7 @@ class MessagingConfig(BaseModel):
     """The `messaging` block: destinations by name and the events sent automatically."""
 
     enabled: bool = True
-    auto_event_types: list[AutoEvent] = Field(
-        default_factory=lambda: ["approval_required", "error", "turn_complete"]
-    )
+    auto_event_types: list[AutoEvent] = Field(default_factory=lambda: list(ALL_AUTO_EVENTS))
     destinations: dict[str, SlackDestination] = Field(default_factory=dict)
 
     @field_validator("destinations")

@@ -201,7 +201,7 @@ def run(
 
         from agent.cli.headless import run_headless
 
-        code = asyncio.run(run_headless(settings, prompt, output_format.value, resume=resume))
+        code = asyncio.run(run_headless(settings, str(prompt), output_format.value, resume=resume))
         raise typer.Exit(code)
     from agent.cli.interactive import run_interactive
 

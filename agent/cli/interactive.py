@@ -19,7 +19,7 @@ import termios
 import time
 from collections.abc import Awaitable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
@@ -52,7 +52,12 @@ CONTROL_EVENTS = frozenset(
     | {"notice", "undo_complete", "compacted"}
 )
 TURN_END = frozenset({"turn_complete", "interrupted", "error"})
-CHOICES = {"y": "approve", "n": "deny", "a": "always", "f": "deny"}
+CHOICES: dict[str, Literal["approve", "deny", "always"]] = {
+    "y": "approve",
+    "n": "deny",
+    "a": "always",
+    "f": "deny",
+}
 NO_PICKER = (
     "List saved sessions with `ml-intern sessions list`, then resume one with "
     "`ml-intern --resume ID`."
@@ -138,9 +143,13 @@ class Chat:
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGINT, self._on_sigint)
         self._prompt = _main_prompt(self)
+
         # litellm loads while the person types: from the first drawing of the prompt on,
         # so that its import does not compete with showing the prompt.
-        self._prompt.app.pre_run_callables.append(lambda: loop.call_soon(llm.preload_in_background))
+        def preload() -> None:
+            loop.call_soon(llm.preload_in_background)
+
+        self._prompt.app.pre_run_callables.append(preload)
         try:
             line: str | None = first
             while line is not None and not self._quitting:

@@ -216,7 +216,7 @@ async def _status(ctx: ChatContext, arg: str) -> None:
     cost = usage.total_cost_usd
     threshold = settings.compaction_threshold_tokens
     used = session.context.tokens
-    approvals = "yolo (every call approved)" if settings.yolo else settings.approval_mode
+    approvals: str = "yolo (every call approved)" if settings.yolo else settings.approval_mode
     if session.always_allowed:
         approvals += f"; always allowed: {', '.join(sorted(session.always_allowed))}"
     rows = {

@@ -166,7 +166,7 @@ async def _set_sharing(ctx: ChatContext, visibility: str) -> None:
         await asyncio.to_thread(
             set_visibility,
             repo_id,
-            token=settings.hf_token,
+            token=settings.hf_token or "",
             endpoint=settings.hf_endpoint,
             private=visibility == "private",
         )

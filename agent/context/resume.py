@@ -97,14 +97,14 @@ def _repair(entries: list[LogEntry]) -> tuple[list[LogEntry], int]:
         if _role(entry) == "tool":
             continue  # no call right before it: an orphan
         out.append(entry)
-        calls = entry.message.get("tool_calls") if _role(entry) == "assistant" else None
+        calls = (entry.message or {}).get("tool_calls") if _role(entry) == "assistant" else None
         if not calls:
             continue
         pending = {c["id"]: c for c in calls if isinstance(c, dict) and c.get("id")}
         while i < len(entries) and _role(entries[i]) == "tool":
             result = entries[i]
             i += 1
-            if pending.pop(result.message.get("tool_call_id"), None) is not None:
+            if pending.pop((result.message or {}).get("tool_call_id"), None) is not None:
                 out.append(result)
         for call_id, call in pending.items():
             name = (call.get("function") or {}).get("name") or ""
@@ -176,7 +176,7 @@ def _summarize(path: Path) -> SessionSummary:
                 elif kind == "truncate" and isinstance(record.get("keep"), int):
                     roles = roles[: record["keep"]]
                 elif kind == "replace" and isinstance(record.get("messages"), list):
-                    roles = [m.get("role") for m in record["messages"] if isinstance(m, dict)]
+                    roles = [str(m.get("role")) for m in record["messages"] if isinstance(m, dict)]
     created = float(meta.get("created") or 0.0)
     return SessionSummary(
         id=path.stem,
@@ -297,7 +297,7 @@ class _Replay:
         entries, invented = _repair(self.current)
         transcript, _ = _repair(self.transcript)
         for entry in transcript + entries:
-            if _role(entry) == "tool" and entry.message.get("tool_call_id") in self.errors:
+            if _role(entry) == "tool" and (entry.message or {}).get("tool_call_id") in self.errors:
                 entry.is_error = True
         if invented:
             self.warnings.append(

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from agent.core.errors import (
+    AgentStop,
     AuthError,
     BadRequest,
     ContextOverflow,
@@ -251,7 +252,7 @@ def _cost(model: str, usage: TokenUsage) -> float | None:
     return prompt + completion
 
 
-def classify(exc: Exception, target: ModelTarget) -> LLMError:
+def classify(exc: Exception, target: ModelTarget) -> AgentStop:
     """One place that knows litellm's exception types; the loop sees only ours."""
     lib = litellm()
     text = _provider_message(exc)
@@ -289,5 +290,5 @@ def _retry_after(exc: Exception) -> float | None:
     response = getattr(exc, "response", None)
     headers = getattr(response, "headers", None) or {}
     with contextlib.suppress(TypeError, ValueError):
-        return float(headers.get("retry-after"))
+        return float(headers.get("retry-after", ""))
     return None

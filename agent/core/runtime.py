@@ -42,7 +42,7 @@ async def open_session(
     if settings.tool_runtime == "sandbox":
         use_remote_sandbox(router)
     loaded = load_session(resume) if resume else None
-    session = Session(settings, router, cwd=cwd, session_id=loaded and loaded.session_id)
+    session = Session(settings, router, cwd=cwd, session_id=loaded.session_id if loaded else None)
     session.tool_state[USAGE_STATE] = session.usage
     if loaded:
         restore(session, loaded)
@@ -179,7 +179,7 @@ class TraceUploads:
                 await asyncio.to_thread(
                     upload_session,
                     loaded,
-                    token=settings.hf_token,
+                    token=settings.hf_token or "",
                     endpoint=settings.hf_endpoint,
                     repo_template=settings.traces_repo,
                     private=settings.traces_private,

@@ -60,7 +60,7 @@ def parse_paper(html: str) -> Paper:
         abstract = html_to_markdown(str(abstract_node))
     sections: list[Section] = []
     for node in soup.find_all("section"):
-        classes = node.get("class") or []
+        classes = list(node.get("class") or [])
         if any(c in classes for c in _SECTION_CLASSES):
             sections.append(_section(node, 0))
         elif any(c in classes for c in _SUB_CLASSES):

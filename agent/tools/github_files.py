@@ -174,7 +174,8 @@ def _render(
     if start > total:
         raise ToolError(f"line_start={start} is past the end of the file ({total} lines)")
     end = min(total, args.line_end or start + PAGE_LINES - 1)
-    shown, used = [], 0
+    shown: list[str] = []
+    used = 0
     for number in range(start, end + 1):
         row = f"{number:>6}\t{lines[number - 1]}"
         if used + len(row) > PAGE_CHARS and shown:

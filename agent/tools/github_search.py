@@ -106,7 +106,7 @@ async def _with_code_search(
         found = await _code_search(gh, f"{term} repo:{official.repo}{where}", args.max_results)
         sections.append(_code_section("Official examples", found, {}) if found else "")
     if args.repo:
-        return sections if any(sections) else [f"No matches for '{term}' in {official.repo}."]
+        return sections if any(sections) else [f"No matches for '{term}' in {args.repo}."]
     scope = f" org:{args.org}" if args.org else ""
     try:
         items = await _code_search(gh, keyword + scope, 50)

@@ -159,7 +159,7 @@ async def call_hub(
         except Exception as exc:
             response = getattr(exc, "response", None)
             status = getattr(response, "status_code", None)
-            if not isinstance(status, int):
+            if response is None or not isinstance(status, int):
                 raise _plain_failure(exc, settings) from None
             wait = retry_wait(response.headers)
             if status == 429 and not retried and wait <= MAX_RETRY_WAIT_S:

@@ -237,7 +237,7 @@ def _stats_section(config: str, split: str, stats: dict[str, Any] | None) -> lis
         return []
     return [
         "",
-        f"## Column statistics ({config}/{split}, {stats.get('num_examples', '?')} rows)",
+        f"## Column statistics ({config}/{split}, {(stats or {}).get('num_examples', '?')} rows)",
         *lines,
     ]
 

@@ -119,7 +119,7 @@ def parse_nav(html: str, library: str, base_url: str) -> list[DocPage]:
         if element.name != "a":
             section = element.get_text(" ", strip=True)
             continue
-        path = _doc_path(element.get("href", ""), prefix, base_url)
+        path = _doc_path(str(element.get("href") or ""), prefix, base_url)
         if path and path not in seen:
             seen.add(path)
             pages.append(DocPage(element.get_text(" ", strip=True) or path, origin + path, section))

@@ -8,6 +8,7 @@ and need the person's approval.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any, Literal
@@ -217,12 +218,13 @@ def _page_lines(text: str, args: RepoFilesArgs, partial: str) -> str:
 
 async def _upload(args: RepoFilesArgs, ctx: ToolContext) -> ToolResult:
     api = hf_api(ctx.settings)
-    common = {
+    common: dict[str, Any] = {
         "repo_id": args.repo_id,
         "repo_type": args.repo_type,
         "revision": args.revision,
         "create_pr": args.create_pr,
     }
+    upload: Callable[..., Any]
     if args.content is not None:
         if not args.path:
             raise ToolError("upload with content needs path: where to write it in the repo")

@@ -98,7 +98,7 @@ def parse_results(html: str) -> list[Hit]:
         box = link.find_parent(class_="result") or link.parent
         if box is not None and "result--ad" in (box.get("class") or []):
             continue
-        url = result_url(link.get("href") or "")
+        url = result_url(str(link.get("href") or ""))
         if not url:
             continue
         snippet = box.select_one(".result__snippet") if box is not None else None
