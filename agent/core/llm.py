@@ -195,6 +195,8 @@ async def _request(
                 reply = await assemble_stream(response, callbacks, deadline, settings)
             else:
                 reply = from_response(response)
+                if reply.reasoning:
+                    callbacks.on_thinking(reply.reasoning)
     except LLMError:
         raise
     except TimeoutError:
@@ -221,9 +223,9 @@ def _provider_features(
         elif target.model not in _effort_warned:
             _effort_warned.add(target.model)
             callbacks.on_notice(f"--effort is ignored: {target.model} has no reasoning setting.")
-    if target.model.startswith("anthropic/") and _supports(
-        lib.supports_prompt_caching, target.model
-    ):
+    from litellm.utils import supports_prompt_caching  # not exported at the top level
+
+    if target.model.startswith("anthropic/") and _supports(supports_prompt_caching, target.model):
         features["cache_control_injection_points"] = [
             {"location": "message", "role": "system"},
             {"location": "message", "index": -1},

@@ -1,0 +1,106 @@
+"""Claude through the real CLI: extended thinking, its signatures, and prompt caching.
+
+Anthropic refuses a tool-using turn replayed without its signed thinking block, so the thinking
+must survive assembly (streamed or whole) exactly, and go back on the next request ahead of the
+tool use. The fake checks every request against those rules as the real API would.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.fakes import anthropic_server as claude
+from tests.fakes.anthropic_server import FakeAnthropic
+
+THOUGHT = "I should list files."
+SECOND_THOUGHT = "The command printed hi."
+
+
+@pytest.fixture
+def fake_anthropic(monkeypatch):
+    """A strict fake Messages API; ml-intern reaches it as `anthropic/claude-sonnet-4-5`."""
+    with FakeAnthropic() as server:
+        monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test")
+        monkeypatch.setenv("ML_INTERN_MODEL", "anthropic/claude-sonnet-4-5")
+        monkeypatch.setenv("ML_INTERN_API_BASE", server.url)
+        monkeypatch.setenv("ML_INTERN_RETRY_BASE_DELAY_S", "0.01")
+        monkeypatch.setenv("ML_INTERN_LLM_TIMEOUT_S", "20")
+        yield server
+
+
+def text_of(content: str | list[dict]) -> str:
+    if isinstance(content, str):
+        return content
+    return "".join(block.get("text", "") for block in content)
+
+
+@pytest.mark.parametrize("stream", [True, False], ids=["streamed", "whole"])
+def test_signed_thinking_is_shown_and_replayed_exactly(cli, fake_anthropic, stream):
+    call = claude.tool_use("bash", {"command": "echo hi"})
+    fake_anthropic.script(
+        claude.answer(claude.thinking(THOUGHT, "sig-123"), call),
+        claude.answer(claude.thinking(SECOND_THOUGHT, "sig-456"), claude.text("Done.")),
+    )
+    flags = [] if stream else ["--no-stream"]
+    result = cli(*flags, "--effort", "medium", "-o", "stream-json", "list the files")
+
+    assert result.exit_code == 0, result.result().get("error")
+    fake_anthropic.assert_done()
+    assert result.result()["final_text"] == "Done."
+    chunks = [e["content"] for e in result.lines() if e["type"] == "thinking_chunk"]
+    assert "".join(chunks) == THOUGHT + SECOND_THOUGHT
+    if stream:
+        assert len(chunks) > 2, "thinking should arrive as it streams, not in one piece"
+
+    first, second = fake_anthropic.requests
+    assert first["thinking"]["type"] == "enabled"
+    assert bool(first.get("stream")) is stream
+    messages = second["messages"]
+    turn = next(i for i, m in enumerate(messages) if m["role"] == "assistant")
+    assert messages[turn]["content"] == [
+        {"type": "thinking", "thinking": THOUGHT, "signature": "sig-123"},
+        {"type": "tool_use", "id": call["id"], "name": "bash", "input": {"command": "echo hi"}},
+    ]
+    answer = messages[turn + 1]
+    assert answer["role"] == "user"
+    assert answer["content"][0]["type"] == "tool_result"
+    assert answer["content"][0]["tool_use_id"] == call["id"]
+    assert text_of(answer["content"][0]["content"]).strip() == "hi"
+
+
+def test_prompt_caching_marks_the_system_prompt_and_the_newest_message(cli, fake_anthropic):
+    fake_anthropic.script(claude.answer(claude.text("Hello.")))
+    result = cli("say hello")
+
+    assert result.exit_code == 0, result.stderr
+    fake_anthropic.assert_done()
+    request = fake_anthropic.requests[0]
+    assert fake_anthropic.headers[0]["x-api-key"] == "sk-ant-test"
+    assert request["system"][-1]["cache_control"] == {"type": "ephemeral"}
+    assert request["messages"][-1]["content"][-1]["cache_control"] == {"type": "ephemeral"}
+
+
+def test_the_fake_refuses_history_the_real_api_refuses():
+    """Guards the checks the tests above rely on: a wrong replay must not pass silently."""
+    headers = {"x-api-key": "k", "anthropic-version": "2023-06-01"}
+    use = {"type": "tool_use", "id": "toolu_1", "name": "bash", "input": {}}
+    result = {"type": "tool_result", "tool_use_id": "toolu_1", "content": "hi"}
+
+    def problems(*assistant: dict) -> list[str]:
+        body = {
+            "model": "claude-sonnet-4-5",
+            "max_tokens": 100,
+            "thinking": {"type": "enabled", "budget_tokens": 50},
+            "messages": [
+                {"role": "user", "content": "go"},
+                {"role": "assistant", "content": list(assistant)},
+                {"role": "user", "content": [result]},
+            ],
+        }
+        return claude.request_problems(body, headers)
+
+    signed = {"type": "thinking", "thinking": "t", "signature": "s"}
+    assert problems(signed, use) == []
+    assert problems(use)  # thinking dropped
+    assert problems({"type": "thinking", "thinking": "t"}, use)  # signature lost
+    assert problems(signed | {"index": 0}, use)  # a stream-only field leaked into the replay
