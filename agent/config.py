@@ -113,6 +113,7 @@ class Settings(BaseModel):
     sandbox_on_exit: Literal["remind", "pause", "delete"] = "remind"
     sandbox_url_template: str = "https://{domain}"
     effort: Literal["low", "medium", "high"] | None = None
+    max_output_tokens: int | None = None  # default: the model's own limit when thinking is on
     api_base: str | None = None
 
     # External services: every base URL is a setting so tests can point at loopback.

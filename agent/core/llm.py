@@ -220,6 +220,9 @@ def _provider_features(
     if settings.effort:
         if _supports(lib.supports_reasoning, target.model):
             features["reasoning_effort"] = settings.effort
+            # litellm otherwise caps output at a few thousand tokens once thinking is on
+            if limit := settings.max_output_tokens or _max_output_tokens(lib, target.model):
+                features["max_tokens"] = limit
         elif target.model not in _effort_warned:
             _effort_warned.add(target.model)
             callbacks.on_notice(f"--effort is ignored: {target.model} has no reasoning setting.")
@@ -231,6 +234,13 @@ def _provider_features(
             {"location": "message", "index": -1},
         ]
     return features
+
+
+def _max_output_tokens(lib: Any, model: str) -> int | None:
+    try:
+        return lib.get_model_info(model).get("max_output_tokens")
+    except Exception:
+        return None
 
 
 def _supports(check: Callable[[str], bool], model: str) -> bool:

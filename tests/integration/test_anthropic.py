@@ -54,6 +54,7 @@ def test_signed_thinking_is_shown_and_replayed_exactly(cli, fake_anthropic, stre
 
     first, second = fake_anthropic.requests
     assert first["thinking"]["type"] == "enabled"
+    assert first["max_tokens"] == 64_000  # the model's own output limit, not litellm's 6k cap
     assert bool(first.get("stream")) is stream
     messages = second["messages"]
     turn = next(i for i, m in enumerate(messages) if m["role"] == "assistant")
