@@ -18,12 +18,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
-import httpx
-
 from agent.tools.http import MAX_RETRY_WAIT_S, describe_wait, make_client
 from agent.tools.spec import ToolError
 
 if TYPE_CHECKING:
+    import httpx
     from huggingface_hub import HfApi
 
     from agent.config import Settings
@@ -111,6 +110,8 @@ async def hub_request(
 
     With `stream=True` the body is not read yet: the caller closes the response.
     """
+    import httpx
+
     request = client.build_request(method, url, **kwargs)
     for attempt in range(2):
         try:

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 from pydantic import BaseModel, Field
 
 from agent.tools.hf_common import (
@@ -24,6 +23,9 @@ from agent.tools.hf_common import (
     short_date,
 )
 from agent.tools.spec import ToolContext, ToolError, ToolResult, ToolSpec
+
+if TYPE_CHECKING:
+    import httpx
 
 MAX_CELL_CHARS = 300
 MAX_SPLIT_ROWS = 30

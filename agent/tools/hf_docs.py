@@ -12,16 +12,18 @@ from __future__ import annotations
 import asyncio
 import re
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
-import httpx
 from pydantic import BaseModel, Field
 
 from agent.tools.hf_common import HUB, Target, cut, hub_client, hub_request
 from agent.tools.hf_docs_index import Bm25, load_cached, save_cached
 from agent.tools.http import html_to_markdown, page
 from agent.tools.spec import ToolContext, ToolError, ToolResult, ToolSpec
+
+if TYPE_CHECKING:
+    import httpx
 
 KNOWN_LIBRARIES = (
     "transformers", "trl", "peft", "datasets", "accelerate", "diffusers", "hub",

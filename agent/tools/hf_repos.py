@@ -11,10 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from fnmatch import fnmatch
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote
 
-import httpx
 from pydantic import BaseModel, Field
 
 from agent.tools.hf_common import (
@@ -28,6 +27,9 @@ from agent.tools.hf_common import (
     repo_url,
 )
 from agent.tools.spec import ToolContext, ToolError, ToolResult, ToolSpec
+
+if TYPE_CHECKING:
+    import httpx
 
 MAX_READ_BYTES = 2_000_000
 MAX_READ_CHARS = 25_000
