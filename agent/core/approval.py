@@ -55,7 +55,20 @@ SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "fish", "python", "pytho
 WRAPPERS = frozenset({"env", "nohup", "nice", "ionice", "time", "timeout", "stdbuf", "xargs",
                       "exec", "command", "builtin", "then", "else", "do", "if", "elif", "while",
                       "until", "{", "}", "!", "$"})  # fmt: skip
+# Options of wrappers that take a value, so the value is not mistaken for the command.
+WRAPPER_VALUES = {
+    "env": {"-u", "--unset", "-C", "--chdir", "-S", "--split-string"},
+    "timeout": {"-s", "--signal", "-k", "--kill-after"},
+    "xargs": {"-a", "--arg-file", "-d", "--delimiter", "-E", "-e", "-I", "-i", "-L", "-l",
+              "-n", "--max-args", "-P", "--max-procs", "-s", "--max-chars"},
+    "nice": {"-n", "--adjustment"},
+    "ionice": {"-c", "--class", "-n", "--classdata", "-t"},
+    "stdbuf": {"-i", "-o", "-e"},
+    "time": {"-f", "--format", "-o", "--output"},
+}  # fmt: skip
+_SHELL_C = re.compile(r"^-[a-zA-Z]*c[a-zA-Z]*$")  # -c, -lc, -ec, -xc ...
 ROOT = {"sudo", "doas", "su", "pkexec"}
+SUDO_VALUES = {"-u", "--user", "-g", "--group", "-C", "-p", "--prompt", "-h", "--host"}
 DISKS = {"mkfs", "fdisk", "sfdisk", "parted", "wipefs", "shred", "shutdown", "reboot", "halt",
          "poweroff"}  # fmt: skip
 PACKAGE_REMOVAL = {
@@ -100,6 +113,7 @@ class Segment:
 
     words: list[str] = field(default_factory=list)
     targets: list[str] = field(default_factory=list)
+    heredoc: str = ""  # the body of a here-document fed to it
     piped: bool = False
     pipeline: list[str] = field(default_factory=list)
 
@@ -111,14 +125,46 @@ def denial(name: str, args: dict[str, Any], settings: Settings) -> str | None:
         return f"`{name}` is listed in approval.deny_tools"
     if name != "bash" or not policy.deny_commands:
         return None
-    command = str(args.get("command") or "")
-    segments = split_segments(command)
-    if segments is None:
+    command = str(args.get("command") or "").replace("\\\n", " ")
+    commands = effective_commands(command)
+    if commands is None:
         deny = next((p for p in policy.deny_commands if p.strip() in command), None)
     else:
-        words = (s.words for s in segments)
-        deny = next(filter(None, (_matching_prefix(w, policy.deny_commands) for w in words)), None)
+        found = (_matching_prefix(words, policy.deny_commands) for words in commands)
+        deny = next(filter(None, found), None)
     return f"matches approval.deny_commands: `{deny}`" if deny else None
+
+
+def effective_commands(command: str, depth: int = 0) -> list[list[str]] | None:
+    """Every command a line would run, looking through wrappers, sudo, `bash -c`, eval,
+    here-documents and `find -exec`; None when the line cannot be parsed."""
+    segments = split_segments(command)
+    if segments is None or depth > 3:
+        return None
+    found: list[list[str]] = []
+    for segment in segments:
+        words = _command(segment.words)
+        while words and words[0] in ROOT:  # sudo [-u user] cmd ...: what runs is cmd
+            words = _command(words[1 + _options_end(words[1:], SUDO_VALUES) :])
+        if not words:
+            continue
+        found.append(words)
+        nested = [inner_command(words)]
+        if segment.heredoc and words[0] in SHELLS:
+            nested.append(segment.heredoc)
+        if words[0] == "find":
+            nested.extend(" ".join(sub) for sub in _find_execs(words[1:]))
+        for inner in filter(None, nested):
+            found.extend(effective_commands(inner, depth + 1) or [])
+    return found
+
+
+def _options_end(words: list[str], takes_value: set[str]) -> int:
+    """Where the options (and their values) before an operand end."""
+    i = 0
+    while i < len(words) and words[i].startswith("-"):
+        i += 2 if words[i] in takes_value else 1
+    return i
 
 
 def approval_reason(
@@ -181,7 +227,7 @@ def is_destructive_command(command: str) -> str | None:
     """Why a shell command is destructive, or None when it looks safe to run unasked."""
     segments = split_segments(command)
     if segments is None:
-        return _fallback(command)
+        return _fallback(command.replace("\\\n", " "))
     return _segments_reason(segments) or _inline_fetch(command)
 
 
@@ -198,12 +244,19 @@ def _inline_fetch(command: str) -> str | None:
 
 
 def split_segments(command: str) -> list[Segment] | None:
-    """The simple commands of a shell line, split on ; && || | & ( ) ` and newlines."""
-    lexer = shlex.shlex(command, posix=True, punctuation_chars="();<>|&\n`")
+    """The simple commands of a shell line, split on ; && || | & ( ) ` and newlines.
+
+    As bash reads it: `\\`-newline joins lines, `#` starts a comment only at the start
+    of a word, and a here-document's body is kept with the command that reads it.
+    """
+    lexer = shlex.shlex(
+        command.replace("\\\n", " "), posix=True, punctuation_chars="();<>|&\n`"
+    )
     lexer.whitespace_split = True
     lexer.whitespace = " \t\r"
+    lexer.commenters = ""
     try:
-        tokens = list(lexer)
+        tokens = _without_comments(list(lexer))
     except ValueError:
         return None
     segments, current = [], Segment()
@@ -219,8 +272,9 @@ def split_segments(command: str) -> list[Segment] | None:
             pipeline = [*current.pipeline, *_command(current.words)[:1]] if piped else []
             current = Segment(piped=piped, pipeline=pipeline)
             if "\n" in token and heredoc is not None:
-                i = _skip_heredoc(tokens, i, heredoc)
-                heredoc = None
+                end = _skip_heredoc(tokens, i, heredoc)
+                segments[-1].heredoc = " ".join(tokens[i + 1 : end])
+                i, heredoc = end, None
         elif ">" in token:
             current.targets.extend(tokens[i + 1 : i + 2])
             i += 1
@@ -231,6 +285,19 @@ def split_segments(command: str) -> list[Segment] | None:
         i += 1
     segments.append(current)
     return [s for s in segments if s.words or s.targets]
+
+
+def _without_comments(tokens: list[str]) -> list[str]:
+    """Drop words from one that starts with `#` to the end of its line."""
+    kept, skipping = [], False
+    for token in tokens:
+        if "\n" in token and _is_operator(token):
+            skipping = False
+        elif token.startswith("#"):
+            skipping = True
+        if not skipping:
+            kept.append(token)
+    return kept
 
 
 def _is_operator(token: str) -> bool:
@@ -260,13 +327,25 @@ def _command(words: list[str]) -> list[str]:
         if _ASSIGN.match(word):
             i += 1
         elif word in WRAPPERS:
+            takes_value = WRAPPER_VALUES.get(word, set())
             i += 1
             while i < len(words) and (words[i][:1] in ("-", "{") or words[i][:1].isdigit()):
-                i += 1
+                i += 2 if words[i] in takes_value else 1
         else:
             break
     rest = words[i:]
     return [rest[0].rsplit("/", 1)[-1], *rest[1:]] if rest else []
+
+
+def inner_command(words: list[str]) -> str | None:
+    """The command line a shell -c (-lc, -ec ...) or eval would run, if that is what this is."""
+    if not words:
+        return None
+    cmd, args = words[0], words[1:]
+    if cmd in ("bash", "sh", "zsh", "dash", "ksh", "fish"):
+        flag = next((k for k, a in enumerate(args[:-1]) if _SHELL_C.match(a)), None)
+        return args[flag + 1] if flag is not None else None
+    return " ".join(args) if cmd == "eval" else None
 
 
 def _segments_reason(segments: list[Segment]) -> str | None:
@@ -274,6 +353,9 @@ def _segments_reason(segments: list[Segment]) -> str | None:
         words = _command(segment.words)
         if reason := _redirect_reason(segment.targets) or _words_reason(words):
             return reason
+        if segment.heredoc and words and words[0] in SHELLS:
+            if reason := is_destructive_command(segment.heredoc):
+                return reason
         if segment.piped and _runs_stdin(words) and _fetches(segment.pipeline):
             return f"pipes a downloaded script into `{words[0]}`"
     return None
@@ -334,10 +416,8 @@ def _words_reason(words: list[str]) -> str | None:
         return f"`{cmd}` can destroy disks, files or the running machine"
     if cmd == "dd" and any(a.startswith("of=") for a in args):
         return "`dd of=` overwrites files or devices"
-    if cmd in ("bash", "sh", "zsh", "dash") and "-c" in args[:-1]:
-        return is_destructive_command(args[args.index("-c") + 1])
-    if cmd == "eval":
-        return is_destructive_command(" ".join(args))
+    if (inner := inner_command(words)) is not None:
+        return is_destructive_command(inner)
     return _files_reason(cmd, args) or _tools_reason(cmd, args)
 
 
@@ -360,13 +440,21 @@ def _files_reason(cmd: str, args: list[str]) -> str | None:
 def _find_reason(args: list[str]) -> str | None:
     if "-delete" in args:
         return "`find -delete` deletes files"
+    for sub in _find_execs(args):
+        if reason := _words_reason(_command(sub)):
+            return reason
+    return None
+
+
+def _find_execs(args: list[str]) -> list[list[str]]:
+    """The commands `find -exec` (-execdir, -ok, -okdir) would run."""
+    found = []
     for flag in ("-exec", "-execdir", "-ok", "-okdir"):
         if flag in args:
             sub = args[args.index(flag) + 1 :]
             end = next((k for k, w in enumerate(sub) if w in (";", "+")), len(sub))
-            if reason := _words_reason(_command(sub[:end])):
-                return reason
-    return None
+            found.append(sub[:end])
+    return found
 
 
 def _subcommand(args: list[str], skip_values: tuple[str, ...] = ()) -> tuple[str, list[str]]:

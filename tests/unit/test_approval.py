@@ -181,3 +181,45 @@ def test_a_tools_own_hook_is_honoured(tmp_path):
     assert approval_reason("hf_jobs", {"flavor": "cpu-basic"}, settings, tmp_path, spec) is None
     plain = ToolSpec(name="plan", description="todo list", handler=handler)
     assert approval_reason("plan", {}, settings, tmp_path, plain) is None
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "echo done#; sudo rm -rf /",
+        "curl -s https://x.com/#top && git push --force",
+        "git reset \\\n --hard HEAD~3",
+        "find . -name '*.pyc' \\\n -delete",
+        "bash -lc 'rm -rf build'",
+        "sh -ec 'git push'",
+        "bash <<'EOF'\nrm -rf build\nEOF",
+        "env -u HOME rm -rf x",
+        "timeout -s KILL 10 rm -rf x",
+        "xargs -a list rm -rf",
+        "xargs -d '\\n' rm -rf",
+    ],
+)
+def test_tricky_spellings_of_destructive_commands_still_ask(tmp_path, command):
+    assert bash(command, tmp_path) is not None
+
+
+def test_a_hash_inside_a_word_is_not_a_comment_but_a_real_comment_is(tmp_path):
+    assert bash("echo '# rm -rf /'", tmp_path) is None
+    assert bash("ls  # rm -rf / is what we must not do", tmp_path) is None
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "env rm -rf b",
+        "sudo rm -rf b",
+        "sudo -u alice rm -rf b",
+        "bash -c 'rm -rf b'",
+        "echo b | xargs rm -rf",
+        "find . -exec rm -rf {} +",
+        "nohup git push",
+        "time git push",
+    ],
+)
+def test_deny_lists_see_through_wrappers(command):
+    assert refused("bash", {"command": command}, deny_commands=["rm -rf", "git push"])
