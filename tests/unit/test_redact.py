@@ -134,3 +134,22 @@ def test_several_secrets_in_one_text_are_all_scrubbed():
     out = redact(text)
     for secret in (HF, GITHUB, AWS, OPENAI):
         assert secret not in out
+
+
+def test_escaped_quotes_in_tool_arguments_keep_the_json_valid():
+    import json as _json
+
+    arguments = _json.dumps({"command": 'curl -H "Authorization: Bearer $HF_TOKEN" https://x'})
+    scrubbed = redact(arguments)
+    assert _json.loads(scrubbed)["command"].startswith("curl -H")
+
+
+def test_more_token_spellings_are_caught():
+    hf = "hf_" + "A1b2C3d4E5" * 4
+    for text in (
+        f"{hf}_suffix",
+        f"token%3D{hf}",
+        "xapp-1-A0B1C2D3E4F5G6",
+        "xoxe-1-ABCDEF1234567890",
+    ):
+        assert "REDACTED" in redact(text), text
