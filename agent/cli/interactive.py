@@ -24,7 +24,6 @@ from typing import Any, Literal
 from prompt_toolkit import PromptSession
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
-from prompt_toolkit.history import FileHistory
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from prompt_toolkit.patch_stdout import patch_stdout
 from rich.console import Console
@@ -32,6 +31,7 @@ from rich.padding import Padding
 from rich.text import Text
 
 from agent.cli import keys, slash
+from agent.cli.history import PrivateHistory
 from agent.cli.render import Renderer, make_console
 from agent.cli.sessions import PICK
 from agent.cli.slash_settings import offer_budget_raise
@@ -379,7 +379,7 @@ def _main_prompt(chat: Chat) -> PromptSession[str]:
     history.parent.mkdir(parents=True, exist_ok=True)
     return PromptSession(
         "› ",
-        history=FileHistory(str(history)),
+        history=PrivateHistory(history),
         completer=_SlashCompleter(chat),
         complete_while_typing=True,
         reserve_space_for_menu=4,

@@ -249,9 +249,7 @@ def split_segments(command: str) -> list[Segment] | None:
     As bash reads it: `\\`-newline joins lines, `#` starts a comment only at the start
     of a word, and a here-document's body is kept with the command that reads it.
     """
-    lexer = shlex.shlex(
-        command.replace("\\\n", " "), posix=True, punctuation_chars="();<>|&\n`"
-    )
+    lexer = shlex.shlex(command.replace("\\\n", " "), posix=True, punctuation_chars="();<>|&\n`")
     lexer.whitespace_split = True
     lexer.whitespace = " \t\r"
     lexer.commenters = ""

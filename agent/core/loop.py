@@ -202,6 +202,7 @@ class Agent:
             case op.NewSession() if not self.busy:
                 session.context.replace(session.context.messages[:1])
                 session.tool_state.pop("plan", None)
+                session.always_allowed.clear()
                 session.emit(ev.Notice(message="Started a fresh conversation."))
             case _:
                 session.emit(ev.Notice(message=f"Cannot {operation.type} while a turn is running."))

@@ -81,7 +81,10 @@ async def _approve(
             "find another way or tell the user.",
             is_error=True,
         )
-    reason = approval_reason(name, args, settings, session.cwd, spec)
+    try:
+        reason = approval_reason(name, args, settings, session.cwd, spec)
+    except (OSError, RuntimeError, ValueError) as exc:  # e.g. a path that cannot resolve
+        return ToolResult(f"Invalid arguments for {name}: {exc}", is_error=True)
     spend = await spec.estimate_spend(args, settings) if spec and spec.estimate_spend else None
     if spend is not None:
         reason = spend[0]

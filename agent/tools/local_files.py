@@ -259,12 +259,17 @@ def atomic_write(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", errors="surrogateescape", newline="") as file:
             file.write(text)
-        if mode is not None:
-            Path(tmp).chmod(mode)
+        Path(tmp).chmod(mode if mode is not None else 0o666 & ~_umask())
         Path(tmp).replace(path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def count_lines(text: str) -> str:

@@ -176,8 +176,9 @@ def _open_errlog(path: Path | None) -> TextIO:
     """Where server stderr goes: the session log file, else nowhere (never the terminal)."""
     if path is not None:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            return open(path, "a", encoding="utf-8")
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            return os.fdopen(fd, "a", encoding="utf-8")
         except OSError:
             logging.getLogger(__name__).warning("cannot open %s for MCP server stderr", path)
     return open(os.devnull, "w", encoding="utf-8")

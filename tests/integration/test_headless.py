@@ -178,3 +178,12 @@ def test_deny_listed_commands_never_run_even_with_yolo(cli, fake_llm, monkeypatc
     assert cli("--yolo", "make it").exit_code == 0
     assert not Path("forbidden").exists()
     assert "forbids it" in fake_llm.requests[1]["messages"][-1]["content"]
+
+
+def test_a_path_that_cannot_resolve_is_an_error_the_model_reads(cli, fake_llm):
+    fake_llm.script(
+        llm.tool_call("write", {"path": "~no_such_user_xyz/a.txt", "content": "x"}),
+        llm.text("ok"),
+    )
+    assert cli("write it").exit_code == 0
+    assert fake_llm.requests[1]["messages"][-1]["role"] == "tool"
