@@ -129,9 +129,9 @@ class Chat:
 
     async def switch_session(self, resume: str | None) -> None:
         """Leave this conversation for a saved one (an id), or a fresh one (None)."""
-        settings = self.session.settings
+        fresh = await open_session(self.session.settings, resume=resume)  # may fail: keep ours
         await self._detach()
-        self._attach(await open_session(settings, resume=resume))
+        self._attach(fresh)
 
     def _on_event(self, event: ev.Event) -> None:
         self.renderer(event)

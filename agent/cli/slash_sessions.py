@@ -23,6 +23,7 @@ from agent.context.resume import (
     message_text,
 )
 from agent.context.store import Message, SessionNotFound, sessions_dir
+from agent.core.errors import AgentStop
 
 MAX_LISTED = 30
 RECAP_WIDTH = 160
@@ -170,9 +171,14 @@ async def _switch(ctx: ChatContext, wanted: str) -> None:
         ctx.console.print(Text(f"Cannot resume {ids[0]}: {exc}", "red"))
         return
     settings = ctx.session.settings
-    if loaded.model:
-        settings.model_name = loaded.model
-    await ctx.switch_session(loaded.session_id)
+    previous_model = settings.model_name
+    settings.model_name = loaded.model or previous_model  # the new session starts with it
+    try:
+        await ctx.switch_session(loaded.session_id)
+    except (AgentStop, OSError) as exc:
+        settings.model_name = previous_model
+        ctx.console.print(Text(f"Cannot resume {loaded.session_id}: {exc}", "red"))
+        return
     line = f"· resumed {loaded.session_id} ({turns(loaded)}) · {settings.model_name}"
     ctx.console.print(Text(line, "dim"))
     for line in recap(loaded.messages):

@@ -200,10 +200,8 @@ class Agent:
                         forget_turn(session.tool_state, turn)
                 session.emit(ev.UndoComplete(removed_messages=removed, restored_files=restored))
             case op.NewSession() if not self.busy:
-                session.context.replace(session.context.messages[:1])
-                session.tool_state.pop("plan", None)
-                session.always_allowed.clear()
-                session.emit(ev.Notice(message="Started a fresh conversation."))
+                session.start_fresh()
+                session.emit(ev.Notice(message=f"Started a fresh conversation ({session.id})."))
             case _:
                 session.emit(ev.Notice(message=f"Cannot {operation.type} while a turn is running."))
 

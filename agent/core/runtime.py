@@ -135,10 +135,13 @@ def attach_log(session: Session, existing: SessionLog | None) -> None:
             log.record_event(event)
 
     def close() -> None:
+        nonlocal log
         if log is not None:
             log.close()
+            log = None  # a fresh conversation gets a file of its own with its first message
 
     session.context.listeners.append(on_change)
+    session.on_fresh.append(close)
     session.subscribe(on_event)
     session.resources.callback(close)
 

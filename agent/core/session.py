@@ -89,6 +89,7 @@ class Session:
         self.turns = 0
         self.compaction_floor = 0  # tokens left by a compaction that could not get under
         self._subscribers: list[Subscriber] = []
+        self.on_fresh: list[Callable[[], None]] = []  # run by start_fresh, before the reset
         self.resources = contextlib.AsyncExitStack()
         self.mcp: Any = None  # the McpManager, when MCP servers are configured
         self._early_notices: list[str] | None = []  # held until `ready` is out
@@ -108,6 +109,19 @@ class Session:
         event.session_id = self.id
         for subscriber in self._subscribers:
             subscriber(event)
+
+    def start_fresh(self) -> None:
+        """A new conversation in this session's place: new id, empty history, no plan,
+        no standing approvals; the old one stays on disk, resumable as it was."""
+        for hook in self.on_fresh:
+            hook()
+        self.id = new_session_id()
+        self.context.listeners, listeners = [], self.context.listeners
+        self.context.replace(self.context.messages[:1])
+        self.context.listeners = listeners
+        self.tool_state.pop("plan", None)
+        self.always_allowed.clear()
+        self.turns = 0  # spend stays on the ledger: the budget is for the whole run
 
     def notify(self, message: str) -> None:
         """A notice for the person; before `ready` it waits so `ready` stays first."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 
 from agent.config import Settings
 from agent.context.resume import load_session
@@ -151,3 +152,45 @@ def test_the_plan_is_in_the_compaction_summary(cli, fake_llm, monkeypatch):
     summary = next(m["content"] for m in after if "print many x" in str(m.get("content")))
     assert format_plan(THREE_STEPS) in summary
     fake_llm.assert_done()
+
+
+def test_a_fresh_conversation_starts_a_new_session_without_the_old_plan(fake_llm):
+    import asyncio as _asyncio
+
+    from agent.config import load_settings
+    from agent.context.resume import load_session
+    from agent.core import ops
+    from agent.core.loop import Agent
+    from agent.core.runtime import open_session
+
+    fake_llm.script(
+        llm.tool_call("plan_tool", {"todos": [{"id": "1", "content": "old", "status": "pending"}]}),
+        llm.text("planned"),
+        llm.text("fresh answer"),
+    )
+
+    async def chat() -> tuple[str, str, object]:
+        session = await open_session(load_settings(Path.cwd()))
+        agent = Agent(session)
+        ended = _asyncio.Event()
+        session.subscribe(lambda e: e.type == "turn_complete" and ended.set())
+        runner = _asyncio.create_task(agent.run())
+        agent.submit(ops.UserInput(text="make a plan"))
+        await ended.wait()
+        first = session.id
+        ended.clear()
+        agent.submit(ops.NewSession())
+        agent.submit(ops.UserInput(text="something else"))
+        await ended.wait()
+        second, plan = session.id, session.tool_state.get("plan")
+        agent.submit(ops.Shutdown())
+        await runner
+        await session.aclose()
+        return first, second, plan
+
+    first, second, plan = _asyncio.run(chat())
+    assert first != second
+    assert not plan
+    assert [m["role"] for m in fake_llm.requests[-1]["messages"]] == ["system", "user"]
+    assert load_session(first).turns == 1
+    assert load_session(second).first_prompt == "something else"
