@@ -243,8 +243,8 @@ async def _resolve(host: str, port: int) -> list[str]:
 def blocked_reason(address: str) -> str | None:
     """Why an address is off limits, or None for a public one."""
     ip = ipaddress.ip_address(address)
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):  # IPv4 carried inside IPv6 is judged as IPv4
+        ip = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None) or ip
     for attr, reason in (
         ("is_loopback", "a loopback address"),
         ("is_link_local", "a link-local address"),
