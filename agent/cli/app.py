@@ -199,6 +199,9 @@ def run(
         headless_approvals(settings, asked_for=approval_mode)
         import asyncio
 
+        from agent.core.llm import preload_in_background
+
+        preload_in_background()  # litellm loads while the rest of the agent is imported
         from agent.cli.headless import run_headless
 
         code = asyncio.run(run_headless(settings, str(prompt), output_format.value, resume=resume))

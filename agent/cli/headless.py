@@ -19,7 +19,6 @@ from agent.cli.summary import first_line, summarize_call
 from agent.config import Settings
 from agent.core import events as ev
 from agent.core import ops as op
-from agent.core.llm import preload_in_background
 from agent.core.loop import Agent
 from agent.core.runtime import open_session
 from agent.core.session import Session
@@ -125,7 +124,6 @@ async def run_headless(
 ) -> int:
     """Run one prompt to the end and return the exit code."""
     started = time.monotonic()
-    preload_in_background()
     session = await open_session(settings, resume=resume, wait_for_mcp=True)
     outcome = Outcome()
     if output_format == "text":
