@@ -36,10 +36,22 @@ from __future__ import annotations
 import os
 import re
 import shlex
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from agent.core.shell_words import (
+    ROOT,
+    SHELLS,
+    Segment,
+    command_words,
+    effective_commands,
+    find_execs,
+    inner_command,
+    operands,
+    options,
+    split_segments,
+    strip_assignments,
+)
 from agent.tools.local_files import resolve_path
 
 if TYPE_CHECKING:
@@ -51,24 +63,7 @@ FILE_TOOLS = frozenset({"write", "edit"})
 SYSTEM_DIRS = ("/etc", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/boot", "/sys",
                "/proc", "/dev", "/root", "/var", "/opt")  # fmt: skip
 HARMLESS_PATHS = ("/dev/null", "/dev/stdout", "/dev/stderr", "/dev/tty", "/dev/fd", "/var/tmp")
-SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "fish", "python", "python3", "perl"})
-WRAPPERS = frozenset({"env", "nohup", "nice", "ionice", "time", "timeout", "stdbuf", "xargs",
-                      "exec", "command", "builtin", "then", "else", "do", "if", "elif", "while",
-                      "until", "{", "}", "!", "$"})  # fmt: skip
 # Options of wrappers that take a value, so the value is not mistaken for the command.
-WRAPPER_VALUES = {
-    "env": {"-u", "--unset", "-C", "--chdir", "-S", "--split-string"},
-    "timeout": {"-s", "--signal", "-k", "--kill-after"},
-    "xargs": {"-a", "--arg-file", "-d", "--delimiter", "-E", "-e", "-I", "-i", "-L", "-l",
-              "-n", "--max-args", "-P", "--max-procs", "-s", "--max-chars"},
-    "nice": {"-n", "--adjustment"},
-    "ionice": {"-c", "--class", "-n", "--classdata", "-t"},
-    "stdbuf": {"-i", "-o", "-e"},
-    "time": {"-f", "--format", "-o", "--output"},
-}  # fmt: skip
-_SHELL_C = re.compile(r"^-[a-zA-Z]*c[a-zA-Z]*$")  # -c, -lc, -ec, -xc ...
-ROOT = {"sudo", "doas", "su", "pkexec"}
-SUDO_VALUES = {"-u", "--user", "-g", "--group", "-C", "-p", "--prompt", "-h", "--host"}
 DISKS = {"mkfs", "fdisk", "sfdisk", "parted", "wipefs", "shred", "shutdown", "reboot", "halt",
          "poweroff"}  # fmt: skip
 PACKAGE_REMOVAL = {
@@ -91,7 +86,6 @@ PACKAGE_REMOVAL = {
 DEST_WRITERS = {"cp", "ln", "install", "rsync", "scp"}
 ALL_WRITERS = {"mv", "tee", "touch", "mkdir", "rm", "rmdir", "unlink", "truncate", "chmod",
                "chown", "chgrp"}  # fmt: skip
-_ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _INLINE_FETCH = re.compile(r"\b(?:ba|z|da|k)?sh\b[^|;&]*(?:<\(|\$\()\s*(?:curl|wget)\b")
 _FALLBACK = (
     (r"\brm\s+(?:-\w*[rR]|--recursive)", "`rm -r` deletes whole directories"),
@@ -105,17 +99,6 @@ _FALLBACK = (
     (r"\bkill\s+-(?:9|KILL|SIGKILL)\b|\b(?:pkill|killall)\b", "kills processes"),
     (r">\s*/(?:etc|usr|bin|sbin|boot|sys|lib)\b", "writes to a system path"),
 )  # fmt: skip
-
-
-@dataclass
-class Segment:
-    """One simple command: its words, where output is redirected, and if stdin is a pipe."""
-
-    words: list[str] = field(default_factory=list)
-    targets: list[str] = field(default_factory=list)
-    heredoc: str = ""  # the body of a here-document fed to it
-    piped: bool = False
-    pipeline: list[str] = field(default_factory=list)
 
 
 def denial(name: str, args: dict[str, Any], settings: Settings) -> str | None:
@@ -133,38 +116,6 @@ def denial(name: str, args: dict[str, Any], settings: Settings) -> str | None:
         found = (_matching_prefix(words, policy.deny_commands) for words in commands)
         deny = next(filter(None, found), None)
     return f"matches approval.deny_commands: `{deny}`" if deny else None
-
-
-def effective_commands(command: str, depth: int = 0) -> list[list[str]] | None:
-    """Every command a line would run, looking through wrappers, sudo, `bash -c`, eval,
-    here-documents and `find -exec`; None when the line cannot be parsed."""
-    segments = split_segments(command)
-    if segments is None or depth > 3:
-        return None
-    found: list[list[str]] = []
-    for segment in segments:
-        words = _command(segment.words)
-        while words and words[0] in ROOT:  # sudo [-u user] cmd ...: what runs is cmd
-            words = _command(words[1 + _options_end(words[1:], SUDO_VALUES) :])
-        if not words:
-            continue
-        found.append(words)
-        nested = [inner_command(words)]
-        if segment.heredoc and words[0] in SHELLS:
-            nested.append(segment.heredoc)
-        if words[0] == "find":
-            nested.extend(" ".join(sub) for sub in _find_execs(words[1:]))
-        for inner in filter(None, nested):
-            found.extend(effective_commands(inner, depth + 1) or [])
-    return found
-
-
-def _options_end(words: list[str], takes_value: set[str]) -> int:
-    """Where the options (and their values) before an operand end."""
-    i = 0
-    while i < len(words) and words[i].startswith("-"):
-        i += 2 if words[i] in takes_value else 1
-    return i
 
 
 def approval_reason(
@@ -212,7 +163,7 @@ def _bash_reason(command: str, policy: ApprovalPolicy) -> str | None:
 
 
 def _matching_prefix(words: list[str], prefixes: list[str]) -> str | None:
-    words = _strip_assignments(words)
+    words = strip_assignments(words)
     for prefix in prefixes:
         try:
             wanted = shlex.split(prefix)
@@ -243,112 +194,9 @@ def _inline_fetch(command: str) -> str | None:
     return "runs a downloaded script" if _INLINE_FETCH.search(command) else None
 
 
-def split_segments(command: str) -> list[Segment] | None:
-    """The simple commands of a shell line, split on ; && || | & ( ) ` and newlines.
-
-    As bash reads it: `\\`-newline joins lines, `#` starts a comment only at the start
-    of a word, and a here-document's body is kept with the command that reads it.
-    """
-    lexer = shlex.shlex(command.replace("\\\n", " "), posix=True, punctuation_chars="();<>|&\n`")
-    lexer.whitespace_split = True
-    lexer.whitespace = " \t\r"
-    lexer.commenters = ""
-    try:
-        tokens = _without_comments(list(lexer))
-    except ValueError:
-        return None
-    segments, current = [], Segment()
-    heredoc: str | None = None
-    i = 0
-    while i < len(tokens):
-        token = tokens[i]
-        if not _is_operator(token):
-            current.words.append(token)
-        elif "(" in token or not ("<" in token or ">" in token):
-            segments.append(current)
-            piped = "|" in token and "||" not in token
-            pipeline = [*current.pipeline, *_command(current.words)[:1]] if piped else []
-            current = Segment(piped=piped, pipeline=pipeline)
-            if "\n" in token and heredoc is not None:
-                end = _skip_heredoc(tokens, i, heredoc)
-                segments[-1].heredoc = " ".join(tokens[i + 1 : end])
-                i, heredoc = end, None
-        elif ">" in token:
-            current.targets.extend(tokens[i + 1 : i + 2])
-            i += 1
-        else:
-            if token == "<<" and i + 1 < len(tokens):
-                heredoc = tokens[i + 1].lstrip("-")
-            i += 1
-        i += 1
-    segments.append(current)
-    return [s for s in segments if s.words or s.targets]
-
-
-def _without_comments(tokens: list[str]) -> list[str]:
-    """Drop words from one that starts with `#` to the end of its line."""
-    kept, skipping = [], False
-    for token in tokens:
-        if "\n" in token and _is_operator(token):
-            skipping = False
-        elif token.startswith("#"):
-            skipping = True
-        if not skipping:
-            kept.append(token)
-    return kept
-
-
-def _is_operator(token: str) -> bool:
-    return bool(token) and all(c in "();<>|&\n`" for c in token)
-
-
-def _skip_heredoc(tokens: list[str], i: int, delimiter: str) -> int:
-    """The index of the delimiter that closes a heredoc whose body starts after token i."""
-    for j in range(i + 1, len(tokens)):
-        if tokens[j] == delimiter and "\n" in tokens[j - 1]:
-            return j
-    return len(tokens)
-
-
-def _strip_assignments(words: list[str]) -> list[str]:
-    i = 0
-    while i < len(words) and _ASSIGN.match(words[i]):
-        i += 1
-    return words[i:]
-
-
-def _command(words: list[str]) -> list[str]:
-    """The words of the command that actually runs, past assignments and wrappers."""
-    i = 0
-    while i < len(words):
-        word = words[i]
-        if _ASSIGN.match(word):
-            i += 1
-        elif word in WRAPPERS:
-            takes_value = WRAPPER_VALUES.get(word, set())
-            i += 1
-            while i < len(words) and (words[i][:1] in ("-", "{") or words[i][:1].isdigit()):
-                i += 2 if words[i] in takes_value else 1
-        else:
-            break
-    rest = words[i:]
-    return [rest[0].rsplit("/", 1)[-1], *rest[1:]] if rest else []
-
-
-def inner_command(words: list[str]) -> str | None:
-    """The command line a shell -c (-lc, -ec ...) or eval would run, if that is what this is."""
-    if not words:
-        return None
-    cmd, args = words[0], words[1:]
-    if cmd in ("bash", "sh", "zsh", "dash", "ksh", "fish"):
-        flag = next((k for k, a in enumerate(args[:-1]) if _SHELL_C.match(a)), None)
-        return args[flag + 1] if flag is not None else None
-    return " ".join(args) if cmd == "eval" else None
-
-
 def _segments_reason(segments: list[Segment]) -> str | None:
     for segment in segments:
-        words = _command(segment.words)
+        words = command_words(segment.words)
         if reason := _redirect_reason(segment.targets) or _words_reason(words):
             return reason
         if segment.heredoc and words and words[0] in SHELLS:
@@ -363,8 +211,8 @@ def _runs_stdin(words: list[str]) -> bool:
     """Whether a shell or interpreter takes its script from stdin."""
     if not words or words[0] not in SHELLS or {"-c", "-m"} & set(words):
         return False
-    operands = _operands(words[1:])
-    return not operands or operands[0] == "-" or "-s" in words
+    given = operands(words[1:])
+    return not given or given[0] == "-" or "-s" in words
 
 
 def _fetches(pipeline: list[str]) -> bool:
@@ -387,17 +235,9 @@ def _is_system_path(word: str) -> bool:
     return path == "/" or any(path == d or path.startswith(d + "/") for d in SYSTEM_DIRS)
 
 
-def _options(words: list[str]) -> list[str]:
-    return [w for w in words if w.startswith("-")]
-
-
-def _operands(words: list[str]) -> list[str]:
-    return [w for w in words if not w.startswith("-")]
-
-
 def _recursive(words: list[str]) -> str | None:
     """The option that makes rm recursive, if any."""
-    for word in _options(words):
+    for word in options(words):
         if word == "--recursive" or (not word.startswith("--") and ("r" in word or "R" in word)):
             return word
     return None
@@ -426,10 +266,10 @@ def _files_reason(cmd: str, args: list[str]) -> str | None:
         return f"`{cmd} -R` changes a whole tree"
     if cmd == "find":
         return _find_reason(args)
-    operands = _operands(args)
-    targets = operands[-1:] if cmd in DEST_WRITERS and len(operands) > 1 else []
+    given = operands(args)
+    targets = given[-1:] if cmd in DEST_WRITERS and len(given) > 1 else []
     if cmd in ALL_WRITERS or (cmd == "sed" and any(a.startswith("-i") for a in args)):
-        targets = operands
+        targets = given
     if system := next((t for t in targets if _is_system_path(t)), None):
         return f"`{cmd}` changes a system path: {system}"
     return None
@@ -438,21 +278,10 @@ def _files_reason(cmd: str, args: list[str]) -> str | None:
 def _find_reason(args: list[str]) -> str | None:
     if "-delete" in args:
         return "`find -delete` deletes files"
-    for sub in _find_execs(args):
-        if reason := _words_reason(_command(sub)):
+    for sub in find_execs(args):
+        if reason := _words_reason(command_words(sub)):
             return reason
     return None
-
-
-def _find_execs(args: list[str]) -> list[list[str]]:
-    """The commands `find -exec` (-execdir, -ok, -okdir) would run."""
-    found = []
-    for flag in ("-exec", "-execdir", "-ok", "-okdir"):
-        if flag in args:
-            sub = args[args.index(flag) + 1 :]
-            end = next((k for k, w in enumerate(sub) if w in (";", "+")), len(sub))
-            found.append(sub[:end])
-    return found
 
 
 def _subcommand(args: list[str], skip_values: tuple[str, ...] = ()) -> tuple[str, list[str]]:
@@ -477,7 +306,7 @@ def _tools_reason(cmd: str, args: list[str]) -> str | None:
         return "`kill -9` force-kills processes"
     if cmd in ("pkill", "killall"):
         return f"`{cmd}` kills processes by name"
-    if cmd in ("hf", "huggingface-cli") and "delete" in _operands(args)[:3]:
+    if cmd in ("hf", "huggingface-cli") and "delete" in operands(args)[:3]:
         return f"`{cmd} ... delete` deletes from the Hugging Face Hub"
     return None
 
@@ -491,7 +320,7 @@ def _git_reason(sub: str, rest: list[str]) -> str | None:
         return "`git clean` deletes untracked files"
     if sub == "checkout" and ("--" in rest or "." in rest):
         return "`git checkout -- <paths>` discards uncommitted changes"
-    if sub == "restore" and rest and _options(rest) != ["--staged"]:
+    if sub == "restore" and rest and options(rest) != ["--staged"]:
         return "`git restore` discards uncommitted changes"
     if sub == "branch" and "-D" in rest:
         return "`git branch -D` deletes a branch"
