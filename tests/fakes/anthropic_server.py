@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import itertools
 import json
-import sys
-import threading
-from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.fakes.scripted import LoopbackServer, ScriptedServer
 
 Expect = Callable[[dict], None]
 Block = dict[str, Any]
@@ -84,7 +83,7 @@ class Reply(BaseHTTPRequestHandler):
     """One HTTP exchange: a JSON message, or the SSE event sequence over chunked HTTP."""
 
     protocol_version = "HTTP/1.1"
-    server: _Server
+    server: LoopbackServer
     body: dict
     streamed: bool
 
@@ -252,99 +251,21 @@ def _last_assistant(messages: list[dict]) -> int:
 # ---------------------------------------------------------------- server
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    fake: FakeAnthropic
+class FakeAnthropic(ScriptedServer[Step]):
+    """The scripted Messages API. `url` is the API base, as ``https://api.anthropic.com``;
+    a request the real API would refuse gets a 400 and fails `assert_done()`."""
 
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client hanging up is normal here; anything else is not."""
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
-
-
-class FakeAnthropic:
-    """The scripted server. Use as a context manager or call start()/stop()."""
+    label = "fake Anthropic"
 
     def __init__(self, *steps: Step) -> None:
-        self.requests: list[dict] = []
-        self.headers: list[dict] = []
-        self._steps: deque[Step] = deque(steps)
-        self._lock = threading.Lock()
-        self._failures: list[BaseException] = []
-        self._strays: list[str] = []
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        """The API base, as Anthropic's own is ``https://api.anthropic.com``."""
-        if self._server is None:
-            raise RuntimeError("FakeAnthropic is not running: call start() or use `with`")
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def start(self) -> FakeAnthropic:
-        self._server = _Server(("127.0.0.1", 0), Reply)
-        self._server.fake = self
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.02,), name="fake-anthropic", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is None:
-            return
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = None
-
-    def __enter__(self) -> FakeAnthropic:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def script(self, *steps: Step) -> None:
-        with self._lock:
-            self._steps.extend(steps)
-
-    def assert_done(self) -> None:
-        """Fail on a refused request, a failed expect, a step never requested, or a stray."""
-        with self._lock:
-            failures, strays = list(self._failures), list(self._strays)
-            left = [step.name for step in self._steps]
-        if failures:
-            raise failures[0]
-        problems = []
-        if left:
-            problems.append(f"{len(left)} scripted step(s) never requested: {', '.join(left)}")
-        if strays:
-            problems.append(f"unexpected request(s): {', '.join(strays)}")
-        if problems:
-            raise AssertionError("fake Anthropic: " + "; ".join(problems))
+        super().__init__(Reply, steps)
 
     def _take(self, body: dict, headers: dict) -> tuple[int, Step | None, list[str]]:
-        problems = request_problems(body, headers)
-        with self._lock:
-            self.requests.append(body)
-            self.headers.append(headers)
-            number = len(self.requests)
-            if problems:
-                self._failures.append(AssertionError(f"request #{number} refused: {problems}"))
-                return number, None, problems
-            step = self._steps.popleft() if self._steps else None
-            if step is None:
-                self._strays.append(f"#{number} (script exhausted)")
-        if step is not None and step.expect is not None:
-            try:
-                step.expect(body)
-            except Exception as exc:
-                with self._lock:
-                    self._failures.append(exc)
+        if problems := request_problems(body, headers):
+            number, _ = self._record(body, headers)
+            self._fail(AssertionError(f"request #{number} refused: {problems}"))
+            return number, None, problems
+        number, step = self._record(body, headers)
+        if step is not None:
+            self._check(body, step.expect)
         return number, step, []
-
-    def _record_stray(self, what: str) -> None:
-        with self._lock:
-            self._strays.append(what)

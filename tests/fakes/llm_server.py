@@ -14,14 +14,14 @@ import argparse
 import itertools
 import json
 import socket
-import sys
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.fakes.scripted import LoopbackServer, ScriptedServer
 
 Expect = Callable[[dict], None]
 Usage = tuple[int, int]
@@ -42,7 +42,7 @@ class Reply(BaseHTTPRequestHandler):
     """One HTTP exchange; steps write their answer through it (JSON, or SSE over chunked HTTP)."""
 
     protocol_version = "HTTP/1.1"
-    server: _Server
+    server: LoopbackServer
     body: dict
     streamed: bool
     model: str
@@ -364,112 +364,28 @@ def hang(seconds: float, *, expect: Expect | None = None) -> Step:
 # ---------------------------------------------------------------- server
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    fake: FakeLLM
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client hanging up (timeouts, cancelled streams) is normal here; anything else is not."""
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
-
-
 def _error_body(message: str, err_type: str = "server_error", code: str | None = None) -> dict:
     return {"error": {"message": message, "type": err_type, "param": None, "code": code}}
 
 
-class FakeLLM:
-    """The scripted server. Use as a context manager or call start()/stop()."""
+class FakeLLM(ScriptedServer[Step]):
+    """The scripted OpenAI-compatible server. Use as a context manager or call start()/stop().
+
+    `repeat` answers every request once the script is used up, instead of failing.
+    """
+
+    label = "fake LLM"
+    url_path = "/v1"
 
     def __init__(self, *steps: Step, repeat: Step | None = None, port: int = 0) -> None:
-        self.requests: list[dict] = []
-        self.headers: list[dict] = []
-        self._steps: deque[Step] = deque(steps)
+        super().__init__(Reply, steps, port)
         self._repeat = repeat
-        self._port = port
-        self._cond = threading.Condition()
-        self._failures: list[BaseException] = []
-        self._strays: list[str] = []
-        self._stopping = threading.Event()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("FakeLLM is not running: call start() or use `with`")
-        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
-
-    def start(self) -> FakeLLM:
-        self._server = _Server(("127.0.0.1", self._port), Reply)
-        self._server.fake = self
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.02,), name="fake-llm", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is None:
-            return
-        self._stopping.set()
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = None
-
-    def __enter__(self) -> FakeLLM:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def script(self, *steps: Step) -> None:
-        with self._cond:
-            self._steps.extend(steps)
-
-    def assert_done(self) -> None:
-        """Fail on a failed expect, a step never requested, or a request nobody scripted."""
-        with self._cond:
-            failures, strays = list(self._failures), list(self._strays)
-            left = [step.name for step in self._steps]
-        if failures:
-            raise failures[0]
-        problems = []
-        if left:
-            problems.append(f"{len(left)} scripted step(s) never requested: {', '.join(left)}")
-        if strays:
-            problems.append(f"unexpected request(s): {', '.join(strays)}")
-        if problems:
-            raise AssertionError("fake LLM: " + "; ".join(problems))
-
-    def wait_for_requests(self, n: int, timeout: float = 10) -> None:
-        with self._cond:
-            if not self._cond.wait_for(lambda: len(self.requests) >= n, timeout):
-                got = len(self.requests)
-                raise AssertionError(f"fake LLM: wanted {n} request(s) in {timeout}s, got {got}")
 
     def _take(self, body: dict, headers: dict) -> tuple[int, Step | None]:
-        with self._cond:
-            self.requests.append(body)
-            self.headers.append(headers)
-            number = len(self.requests)
-            step = self._steps.popleft() if self._steps else self._repeat
-            if step is None:
-                self._strays.append(f"#{number} (script exhausted)")
-            self._cond.notify_all()
-        if step is not None and step.expect is not None:
-            try:
-                step.expect(body)
-            except Exception as exc:
-                with self._cond:
-                    self._failures.append(exc)
+        number, step = self._record(body, headers, self._repeat)
+        if step is not None:
+            self._check(body, step.expect)
         return number, step
-
-    def _record_stray(self, what: str) -> None:
-        with self._cond:
-            self._strays.append(what)
 
 
 def main(argv: list[str] | None = None) -> None:
