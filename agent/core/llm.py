@@ -12,6 +12,7 @@ import contextlib
 import logging
 import os
 import random
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -291,11 +292,13 @@ def classify(exc: Exception, target: ModelTarget) -> AgentStop:
     return LLMError(f"{type(exc).__name__}: {text}")
 
 
+_NOISE = re.compile(r"litellm\.|LiteLLM |\s*Handle with `\w+`\.?|ssl:<[^>]*>\s*")
+
+
 def _provider_message(exc: Exception) -> str:
+    """The provider's words, without litellm's advice to programmers."""
     text = str(getattr(exc, "message", "") or exc).strip()
-    for noise in ("litellm.", "LiteLLM "):
-        text = text.replace(noise, "")
-    return text[:500]
+    return _NOISE.sub("", text).strip()[:500]
 
 
 def _retry_after(exc: Exception) -> float | None:

@@ -29,3 +29,17 @@ def test_tool_calls_without_ids_get_unique_ones():
     ids = [c["id"] for c in with_ids(calls)]
     assert len(set(ids)) == 4
     assert ids[2] == "x"
+
+
+def test_provider_messages_lose_litellm_advice_for_programmers():
+    from agent.core.llm import _provider_message
+
+    raw = (
+        "litellm.InternalServerError: AnthropicException - Cannot connect to host "
+        "api.anthropic.com:443 ssl:<ssl.SSLContext object at 0x7f0> [Name or service not known]."
+        " Handle with `InternalServerError`."
+    )
+    assert _provider_message(Exception(raw)) == (
+        "InternalServerError: AnthropicException - Cannot connect to host "
+        "api.anthropic.com:443 [Name or service not known]."
+    )
