@@ -16,6 +16,7 @@ import hashlib
 import logging
 import os
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,7 +75,7 @@ class McpManager:
         self._on_status = on_status or (lambda name, message: None)
         self._connections: dict[str, McpConnection] = {}
         self._exposed: dict[str, list[str]] = {}
-        self._errlog: TextIO | None = None
+        self._errlog: ServerLog | None = None
         self._started = False
         self._closed = False
 
@@ -95,10 +96,14 @@ class McpManager:
         if self._closed:
             return
         _keep_sdk_logs_off_the_terminal()
-        self._errlog = _open_errlog(self._stderr_path)
+        configured = (
+            v for srv in self._servers.values() for v in (*srv.env.values(), *srv.headers.values())
+        )
+        secrets = [value for value in configured if len(value) >= 8]
+        self._errlog = ServerLog(self._stderr_path, secrets)
         for name, server in self._servers.items():
             if server.enabled:
-                self._connections[name] = McpConnection(name, server, self._errlog)
+                self._connections[name] = McpConnection(name, server, self._errlog.stream)
         async with asyncio.TaskGroup() as group:
             for connection in self._connections.values():
                 group.create_task(self._connect(connection, router))
@@ -172,16 +177,47 @@ def _parameters(schema: dict[str, Any] | None) -> dict[str, Any]:
     return parameters
 
 
-def _open_errlog(path: Path | None) -> TextIO:
-    """Where server stderr goes: the session log file, else nowhere (never the terminal)."""
-    if path is not None:
+class ServerLog:
+    """Where server stderr goes: never the terminal.
+
+    With a path, servers write into a pipe and a thread copies each line to the
+    private log file with secrets scrubbed (servers print tokens more often than one
+    would hope); without one, into /dev/null.
+    """
+
+    def __init__(self, path: Path | None, secrets: list[str]) -> None:
+        self._thread: threading.Thread | None = None
+        self.stream: TextIO = open(os.devnull, "w", encoding="utf-8")
+        if path is None:
+            return
         try:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            return os.fdopen(fd, "a", encoding="utf-8")
+            log = os.fdopen(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "a")
         except OSError:
             logging.getLogger(__name__).warning("cannot open %s for MCP server stderr", path)
-    return open(os.devnull, "w", encoding="utf-8")
+            return
+        read_fd, write_fd = os.pipe()
+        self.stream.close()
+        self.stream = os.fdopen(write_fd, "w", encoding="utf-8")
+        self._thread = threading.Thread(
+            target=_copy_scrubbed, args=(read_fd, log, secrets), name="mcp-stderr", daemon=True
+        )
+        self._thread.start()
+
+    def close(self) -> None:
+        """Stop taking output; what the servers wrote is on disk when this returns."""
+        self.stream.close()
+        if self._thread is not None:
+            self._thread.join(timeout=2)
+
+
+def _copy_scrubbed(read_fd: int, log: TextIO, secrets: list[str]) -> None:
+    from agent.context.redact import redact
+
+    with log, os.fdopen(read_fd, encoding="utf-8", errors="replace") as source:
+        for line in source:
+            log.write(redact(line, secrets))
+            log.flush()
 
 
 def _keep_sdk_logs_off_the_terminal() -> None:

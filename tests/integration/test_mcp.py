@@ -311,7 +311,13 @@ def test_reference_time_server_over_stdio():
 
 def test_server_stderr_goes_to_the_log_file_never_the_terminal(tmp_path, capfd):
     log_file = tmp_path / "logs" / "session.log"
-    noisy = ["-c", "import sys; print('noisy server: exploding', file=sys.stderr); sys.exit(2)"]
+    token = "ghp_" + "S3cr3tT0k3n" * 4
+    noisy = [
+        "-c",
+        "import sys; print('noisy server: exploding with "
+        + token
+        + "', file=sys.stderr); sys.exit(2)",
+    ]
 
     async def body():
         servers = {"fake": fake_stdio(), "noisy": McpServer(command=sys.executable, args=noisy)}
@@ -327,7 +333,9 @@ def test_server_stderr_goes_to_the_log_file_never_the_terminal(tmp_path, capfd):
     run(body)
     logged = log_file.read_text()
     assert STARTUP_LINE in logged
-    assert "noisy server: exploding" in logged
+    assert "noisy server: exploding with [REDACTED:github_token]" in logged
+    assert token not in logged
+    assert (log_file.stat().st_mode & 0o777) == 0o600
     out, err = capfd.readouterr()
     for text in (STARTUP_LINE, "noisy server", "Traceback"):
         assert text not in out
