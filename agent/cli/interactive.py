@@ -11,33 +11,27 @@ instead of hanging.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import signal
-import sys
-import termios
 import time
-from collections.abc import Awaitable, Iterator
+from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any, Literal
 
 from prompt_toolkit import PromptSession
-from prompt_toolkit.completion import CompleteEvent, Completer, Completion
-from prompt_toolkit.document import Document
-from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from prompt_toolkit.patch_stdout import patch_stdout
 from rich.console import Console
 from rich.padding import Padding
 from rich.text import Text
 
 from agent.cli import keys, slash
-from agent.cli.history import PrivateHistory
+from agent.cli.prompts import ask_once, choice_keys, keys_silenced, main_prompt
 from agent.cli.render import Renderer, make_console
 from agent.cli.sessions import PICK
 from agent.cli.slash_settings import offer_budget_raise
 from agent.cli.slash_tools import offer_job_cancel
 from agent.cli.summary import first_line
-from agent.config import Settings, data_home
+from agent.config import Settings
 from agent.core import events as ev
 from agent.core import llm
 from agent.core import ops as op
@@ -142,7 +136,7 @@ class Chat:
         """Read and act on lines until the person leaves; `first` acts as if typed."""
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGINT, self._on_sigint)
-        self._prompt = _main_prompt(self)
+        self._prompt = main_prompt(lambda text: slash.completions(self, text))
 
         # litellm loads while the person types: from the first drawing of the prompt on,
         # so that its import does not compete with showing the prompt.
@@ -153,7 +147,7 @@ class Chat:
         try:
             line: str | None = first
             while line is not None and not self._quitting:
-                with _keys_silenced():
+                with keys_silenced():
                     if slash.is_command(line):
                         await slash.dispatch(self, line)
                     elif line.strip():
@@ -282,10 +276,10 @@ class Chat:
         self.console.print(Text(f"⚠ Approve {event.name}?{reason}", "yellow"))
         self.console.print(Padding(Text(call_details(event.arguments)), (0, 0, 0, 4)))
         question = f"  [y]es  [n]o  [a]lways allow {event.name} here  [f]eedback › "
-        choice = await _ask_once(PromptSession(key_bindings=_choice_keys()), question)
+        choice = await ask_once(PromptSession(key_bindings=choice_keys()), question)
         feedback: str | None = ""
         if choice == "f":
-            feedback = await _ask_once(PromptSession(), "  What should it do instead? ")
+            feedback = await ask_once(PromptSession(), "  What should it do instead? ")
         if choice is None or feedback is None:  # Ctrl-C: stop the turn
             self._on_sigint()
             return
@@ -296,10 +290,10 @@ class Chat:
         )
 
     async def _ask_secret(self, message: str) -> str | None:
-        return await _ask_once(PromptSession(), message, is_password=True)
+        return await ask_once(PromptSession(), message, is_password=True)
 
     async def ask(self, message: str) -> str | None:
-        return await _ask_once(PromptSession(), message)
+        return await ask_once(PromptSession(), message)
 
 
 def call_details(arguments: dict[str, Any], width: int = 200) -> str:
@@ -312,15 +306,6 @@ def call_details(arguments: dict[str, Any], width: int = 200) -> str:
     return "\n".join(lines)
 
 
-async def _ask_once(prompt: PromptSession[str], message: str, **kwargs: Any) -> str | None:
-    """One answer; None when the person presses Ctrl-C or Ctrl-D instead."""
-    try:
-        with patch_stdout(raw=True):
-            return await prompt.prompt_async(message, handle_sigint=False, **kwargs)
-    except (KeyboardInterrupt, EOFError):
-        return None
-
-
 async def _unless_stopped(work: Awaitable[Any], stop: asyncio.Event) -> bool:
     """Wait for `work`; False when Ctrl-C came first (the work is left to finish unseen)."""
     task = asyncio.ensure_future(work)
@@ -328,81 +313,3 @@ async def _unless_stopped(work: Awaitable[Any], stop: asyncio.Event) -> bool:
     done, _ = await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
     stopper.cancel()
     return task in done
-
-
-@contextlib.contextmanager
-def _keys_silenced() -> Iterator[None]:
-    """Between prompts, typed keys wait for the next prompt instead of garbling the output.
-
-    Only echo is turned off: Ctrl-C still arrives as SIGINT.
-    """
-    try:
-        fd = sys.stdin.fileno()
-        saved = termios.tcgetattr(fd)
-    except (OSError, ValueError, termios.error):
-        yield
-        return
-    quiet = list(saved)
-    quiet[3] &= ~termios.ECHO
-    termios.tcsetattr(fd, termios.TCSANOW, quiet)
-    try:
-        yield
-    finally:
-        termios.tcsetattr(fd, termios.TCSANOW, saved)
-
-
-class _SlashCompleter(Completer):
-    def __init__(self, chat: Chat) -> None:
-        self.chat = chat
-
-    def get_completions(self, document: Document, complete_event: CompleteEvent) -> Any:
-        for text, start, meta in slash.completions(self.chat, document.text_before_cursor):
-            yield Completion(text, start_position=start, display_meta=meta)
-
-
-def _main_prompt(chat: Chat) -> PromptSession[str]:
-    """Enter sends; Alt-Enter / Esc-Enter adds a line; Ctrl-C clears a line, or quits."""
-    bindings = KeyBindings()
-
-    @bindings.add("escape", "enter")
-    def _newline(event: KeyPressEvent) -> None:
-        event.current_buffer.insert_text("\n")
-
-    @bindings.add("c-c")
-    def _ctrl_c(event: KeyPressEvent) -> None:
-        if event.current_buffer.text:
-            event.current_buffer.reset()
-        else:
-            event.app.exit(exception=KeyboardInterrupt())
-
-    history = data_home() / "history"
-    history.parent.mkdir(parents=True, exist_ok=True)
-    return PromptSession(
-        "› ",
-        history=PrivateHistory(history),
-        completer=_SlashCompleter(chat),
-        complete_while_typing=True,
-        reserve_space_for_menu=4,
-        key_bindings=bindings,
-        prompt_continuation="  ",
-    )
-
-
-def _choice_keys() -> KeyBindings:
-    """One key answers an approval; the answer stays on screen as a word."""
-    bindings = KeyBindings()
-    words = {"y": "yes", "n": "no", "a": "always", "f": "feedback"}
-    for key, word in words.items():
-        for pressed in (key, key.upper()):
-
-            @bindings.add(pressed)
-            def _answer(event: KeyPressEvent, key: str = key, word: str = word) -> None:
-                event.current_buffer.text = word
-                event.app.exit(result=key)
-
-    @bindings.add("enter")
-    @bindings.add("<any>")
-    def _ignore(event: KeyPressEvent) -> None:
-        """Anything else is not an answer."""
-
-    return bindings

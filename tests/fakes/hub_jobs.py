@@ -23,7 +23,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.server import ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from tests.fakes.hub_api import Call, Response
@@ -146,13 +146,8 @@ class JobsHub(FakeHub):
         self.on_space_start: Callable[[str, SpaceRun], None] | None = None
         self.changed = threading.Condition(self.lock)
 
-    def start(self) -> JobsHub:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _StreamingHandler)
-        self._server.daemon_threads = True
-        self._server.fake = self  # type: ignore[attr-defined]
-        serve = self._server.serve_forever
-        threading.Thread(target=serve, kwargs={"poll_interval": 0.02}, daemon=True).start()
-        return self
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return _StreamingHandler
 
     # -- test controls -----------------------------------------------------------------
 

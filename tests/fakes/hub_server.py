@@ -83,8 +83,12 @@ class FakeHub:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
-    def start(self) -> FakeHub:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
+        """The request handler; a subclass that serves more endpoints names its own."""
+        return _Handler
+
+    def start(self) -> Any:
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self.handler_class())
         self._server.daemon_threads = True
         self._server.fake = self  # type: ignore[attr-defined]
         serve = self._server.serve_forever

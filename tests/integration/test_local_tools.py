@@ -209,11 +209,13 @@ def test_background_job_lifecycle(ctx, isolated_env):
 
 def test_background_job_exit_status_and_tail(ctx):
     command = "seq 1 500; while [ ! -e done ]; do sleep 0.02; done; echo bye; exit 4"
-    job_id = call(ctx, "bash", command=command, run_in_background=True).data["job_id"]
+    started = call(ctx, "bash", command=command, run_in_background=True).data
+    job_id, log_path = started["job_id"], Path(started["log_path"])
     deadline = time.monotonic() + 10
-    while "500" not in (first := call(ctx, "bash_output", job_id=job_id, tail_lines=3)).content:
-        assert time.monotonic() < deadline, first.content
-        time.sleep(0.05)
+    while "\n500\n" not in log_path.read_text():  # the first look must see all 500 lines
+        assert time.monotonic() < deadline, log_path.read_text()[-200:]
+        time.sleep(0.02)
+    first = call(ctx, "bash_output", job_id=job_id, tail_lines=3)
     assert "running" in first.content
     assert "499\n500" in first.content
     assert "\n1\n" not in first.content
