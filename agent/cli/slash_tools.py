@@ -21,7 +21,7 @@ from agent.tools.spec import ToolError
 
 if TYPE_CHECKING:
     from agent.config import Settings
-    from agent.tools.mcp import ServerStatus
+    from agent.tools.mcp.manager import ServerStatus
 
 STATE_STYLES = {"connected": "green", "failed": "red", "connecting": "yellow", "disabled": "dim"}
 NO_TOKEN = (
@@ -60,7 +60,7 @@ def server_statuses(ctx: ChatContext) -> list[ServerStatus]:
     """The manager's view; servers all disabled never got one, so they are listed here."""
     if ctx.session.mcp is not None:
         return list(ctx.session.mcp.status())
-    from agent.tools.mcp import ServerStatus
+    from agent.tools.mcp.manager import ServerStatus
 
     return [ServerStatus(name, "disabled") for name in ctx.session.settings.mcp_servers]
 
@@ -89,7 +89,7 @@ async def traces_dataset(settings: Settings) -> tuple[str, bool | None]:
 
     Hub failures raise ToolError, worded to say what to do.
     """
-    from agent.tools.hf_common import Target, call_hub, hf_api
+    from agent.tools.hub.common import Target, call_hub, hf_api
 
     api = await asyncio.to_thread(hf_api, settings)  # imports huggingface_hub
     account = Target(what="your Hugging Face account")
@@ -208,7 +208,7 @@ async def offer_job_cancel(ctx: ChatContext, interrupted: bool) -> None:
     Called at the end of every request, so that a job left behind another way (a
     timeout) is forgotten rather than offered after some later Ctrl-C.
     """
-    from agent.tools.hf_jobs_follow import cancel_job, interrupted_job
+    from agent.tools.jobs.follow import cancel_job, interrupted_job
 
     job = interrupted_job(ctx.session.tool_state)
     if job is None or not interrupted:

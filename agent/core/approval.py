@@ -52,7 +52,7 @@ from agent.core.shell_words import (
     split_segments,
     strip_assignments,
 )
-from agent.tools.local_files import resolve_path
+from agent.tools.local.files import resolve_path
 
 if TYPE_CHECKING:
     from agent.config import ApprovalPolicy, Settings

@@ -26,7 +26,7 @@ from agent.core.errors import AgentStop, ContextOverflow, DoomLoopStop, Iteratio
 from agent.core.nudges import CONTINUE_NUDGE, FollowUps
 from agent.core.session import Session
 from agent.core.tool_calls import run_tool_calls
-from agent.tools.checkpoints import forget_turn, restore_turn
+from agent.tools.local.checkpoints import forget_turn, restore_turn
 
 log = logging.getLogger(__name__)
 

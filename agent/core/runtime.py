@@ -35,7 +35,7 @@ async def open_session(
     each has connected or failed, so the first request already offers their tools.
     """
     if settings.sandbox == "workspace-write":
-        from agent.tools.confine import check_available
+        from agent.tools.local.confine import check_available
 
         check_available(settings.allow_network)
     router = ToolRouter([*builtin.create_builtin_tools(), *notify_tools(settings)])
@@ -59,7 +59,7 @@ async def open_session(
 
 async def start_mcp(session: Session, wait: bool) -> None:
     """Connect the configured MCP servers; each reports once how it went."""
-    from agent.tools.mcp import McpManager
+    from agent.tools.mcp.manager import McpManager
 
     def report(name: str, status: str) -> None:
         if status.startswith("failed"):

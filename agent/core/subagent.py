@@ -98,9 +98,9 @@ def research_prompt(cwd: str, tool_names: list[str]) -> str:
 
 def research_toolset() -> list[ToolSpec]:
     """The read-only tools of the research, Hub and local families."""
-    from agent.tools.hub import hub_tools
-    from agent.tools.local import local_tools
-    from agent.tools.research import research_tools
+    from agent.tools.hub.tools import hub_tools
+    from agent.tools.local.tools import local_tools
+    from agent.tools.sources.tools import research_tools
 
     remote = [spec for spec in (*research_tools(), *hub_tools()) if spec.read_only]
     return [*remote, *(spec for spec in local_tools() if spec.name in LOCAL_TOOLS)]

@@ -8,11 +8,11 @@ async handler `(args, ctx) -> ToolResult | str`) and append it in
 from __future__ import annotations
 
 from agent.core.subagent import research_tool
-from agent.tools.hf_jobs import hf_jobs_tools
-from agent.tools.hub import hub_tools
-from agent.tools.local import local_tools
+from agent.tools.hub.tools import hub_tools
+from agent.tools.jobs.tool import hf_jobs_tools
+from agent.tools.local.tools import local_tools
 from agent.tools.plan import plan_tools
-from agent.tools.research import research_tools
+from agent.tools.sources.tools import research_tools
 from agent.tools.spec import ToolSpec
 
 

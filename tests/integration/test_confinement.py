@@ -20,8 +20,8 @@ import pytest
 
 from agent.config import Settings
 from agent.core.errors import ConfigError
-from agent.tools import confine
-from agent.tools.local import local_tools
+from agent.tools.local import confine
+from agent.tools.local.tools import local_tools
 from agent.tools.router import ToolRouter
 from agent.tools.spec import ToolContext, ToolResult
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from agent.config import Settings
-from agent.tools.hub import hub_tools
+from agent.tools.hub.tools import hub_tools
 from agent.tools.router import ToolRouter
 from agent.tools.spec import ToolContext
 from tests.fakes.hub_server import FakeHub

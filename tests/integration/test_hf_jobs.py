@@ -11,14 +11,14 @@ import pytest
 
 from agent.config import Settings
 from agent.core.budget import spend_covered
-from agent.tools.hf_jobs import (
+from agent.tools.jobs.follow import cancel_job, interrupted_job
+from agent.tools.jobs.tool import (
     hf_jobs_tools,
     job_approval_reason,
     job_cost_estimate,
     load_job_prices,
     needs_approval,
 )
-from agent.tools.hf_jobs_follow import cancel_job, interrupted_job
 from agent.tools.router import ToolRouter
 from agent.tools.spec import ToolContext
 from tests.fakes.hub_jobs import JobScript, JobsHub

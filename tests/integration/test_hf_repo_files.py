@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from agent.config import Settings
-from agent.tools.hub import hub_tools
+from agent.tools.hub.tools import hub_tools
 from agent.tools.router import ToolRouter
 from agent.tools.spec import ToolContext
 from tests.fakes.hub_server import FakeHub
@@ -264,7 +264,7 @@ def test_delete_nothing_matching_is_an_error(hub, tmp_path):
 
 
 def test_read_large_text_file_shows_its_beginning(hub, tmp_path, monkeypatch):
-    from agent.tools import hf_repos
+    from agent.tools.hub import repo_files as hf_repos
 
     monkeypatch.setattr(hf_repos, "MAX_READ_BYTES", 200)
     result = files(hub, tmp_path, {"operation": "read", "path": "training/train.py", "limit": 2})

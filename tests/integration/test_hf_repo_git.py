@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from agent.config import Settings
-from agent.tools.hub import hub_tools
+from agent.tools.hub.tools import hub_tools
 from agent.tools.router import ToolRouter
 from agent.tools.spec import ToolContext
 from tests.fakes.hub_server import FakeHub

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from agent.config import Settings
-from agent.tools.hub import hub_tools
+from agent.tools.hub.tools import hub_tools
 from agent.tools.router import ToolRouter
 from agent.tools.spec import ToolContext
 from tests.fakes.hub_server import FakeHub
@@ -102,7 +102,7 @@ def test_unreachable_hub_is_reported(tmp_path):
 
 def test_importing_the_tools_does_not_import_heavy_libraries():
     code = (
-        "import sys, agent.tools.hub as h; h.hub_tools(); "
+        "import sys, agent.tools.hub.tools as h; h.hub_tools(); "
         "print(sorted(m for m in ('huggingface_hub', 'bs4', 'markdownify') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from agent.config import McpServer, Settings
-from agent.tools.mcp import MAX_TOOL_NAME, McpManager, exposed_name
-from agent.tools.mcp_client import clean_headers
+from agent.tools.mcp.client import clean_headers
+from agent.tools.mcp.manager import MAX_TOOL_NAME, McpManager, exposed_name
 from agent.tools.router import ToolRouter
 from agent.tools.spec import ToolContext
 from tests.fakes.mcp_server import STARTUP_LINE, png

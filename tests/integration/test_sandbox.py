@@ -300,7 +300,7 @@ def test_create_use_and_delete_a_sandbox_built_from_the_uploaded_files(
 
     # the server ran from the uploaded files alone: this checkout is out of its reach
     isolated = subprocess.run(
-        [*_isolated(["python"]), "-c", "import agent.tools.local_bash"],
+        [*_isolated(["python"]), "-c", "import agent.tools.local.bash"],
         cwd=tmp_path,
         env={**os.environ, "PYTHONPATH": SITE_DIRS},
         capture_output=True,

@@ -16,10 +16,10 @@ from agent.core import subagent
 from agent.core.errors import BudgetExceeded
 from agent.core.loop import Agent, run_turn
 from agent.core.session import Session
-from agent.tools.hub import hub_tools
-from agent.tools.local import local_tools
-from agent.tools.research import research_tools
+from agent.tools.hub.tools import hub_tools
+from agent.tools.local.tools import local_tools
 from agent.tools.router import ToolRouter
+from agent.tools.sources.tools import research_tools
 from tests.fakes import llm_server as llm
 
 # Among the child's tools; every tool it gets is a read-only one, and it cannot recurse.

@@ -8,7 +8,7 @@ import pytest
 
 from agent.config import Settings
 from agent.core.approval import approval_reason, denial, is_destructive_command
-from agent.tools.local import local_tools
+from agent.tools.local.tools import local_tools
 from agent.tools.spec import ToolResult, ToolSpec
 
 SPECS = {spec.name: spec for spec in local_tools()}

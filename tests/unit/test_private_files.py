@@ -8,7 +8,7 @@ import stat
 
 from agent.cli.history import PrivateHistory
 from agent.config import Settings
-from agent.tools.local import local_tools
+from agent.tools.local.tools import local_tools
 from agent.tools.router import ToolRouter
 from agent.tools.spec import ToolContext
 

@@ -15,8 +15,8 @@ from agent.cli import slash, slash_sessions, slash_tools
 from agent.config import McpServer, Settings
 from agent.context.resume import SessionSummary
 from agent.context.store import SessionLog
-from agent.tools.hf_jobs_follow import INTERRUPTED
-from agent.tools.mcp import ServerStatus
+from agent.tools.jobs.follow import INTERRUPTED
+from agent.tools.mcp.manager import ServerStatus
 from tests.fakes.hub_uploads import HubUploads, Repo
 
 TOKEN = "hf_" + "Sh4re" * 7

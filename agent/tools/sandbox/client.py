@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent.tools.hf_common import Target, call_hub, hf_api, hub_client, hub_json
-from agent.tools.hf_jobs_api import (
+from agent.tools.http import make_client
+from agent.tools.hub.common import Target, call_hub, hf_api, hub_client, hub_json
+from agent.tools.jobs.api import (
     cached_hardware,
     check_flavor,
     human_duration,
@@ -30,8 +31,7 @@ from agent.tools.hf_jobs_api import (
     usd,
     whoami,
 )
-from agent.tools.hf_jobs_launch import check_budget, record_spend
-from agent.tools.http import make_client
+from agent.tools.jobs.launch import check_budget, record_spend
 from agent.tools.spec import ToolContext, ToolError, ToolResult, ToolSpec
 
 if TYPE_CHECKING:

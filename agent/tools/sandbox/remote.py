@@ -102,7 +102,7 @@ def _routed(spec: ToolSpec) -> ToolSpec:
 
 def routed_tools() -> list[ToolSpec]:
     """bash, read, write and edit: in the sandbox when one runs, else on this machine."""
-    from agent.tools.local import local_tools
+    from agent.tools.local.tools import local_tools
 
     return [
         _routed(spec) for spec in local_tools() if spec.name in ("bash", "read", "write", "edit")

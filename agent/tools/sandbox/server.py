@@ -31,9 +31,9 @@ from pydantic import BaseModel, ValidationError
 
 from agent.config import Settings
 from agent.context.redact import redact, redact_obj
-from agent.tools import local_bash as sh
-from agent.tools import local_edit as ed
-from agent.tools import local_files as fs
+from agent.tools.local import bash as sh
+from agent.tools.local import edit as ed
+from agent.tools.local import files as fs
 from agent.tools.spec import ToolContext, ToolError, ToolResult
 
 if TYPE_CHECKING:

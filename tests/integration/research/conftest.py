@@ -7,8 +7,8 @@ import asyncio
 import pytest
 
 from agent.config import Settings
-from agent.tools.research import research_tools
 from agent.tools.router import ToolRouter
+from agent.tools.sources.tools import research_tools
 from agent.tools.spec import ToolContext, ToolResult
 from tests.fakes.research_servers import ResearchFakes
 

@@ -180,7 +180,7 @@ def test_fetch_url_caps_the_download(call, fakes, monkeypatch):
 
 
 def test_ipv4_hidden_in_ipv6_is_judged_as_ipv4():
-    from agent.tools.web import blocked_reason
+    from agent.tools.sources.web import blocked_reason
 
     assert blocked_reason("2002:a9fe:a9fe::1") is not None  # 6to4 of 169.254.169.254
     assert blocked_reason("::ffff:10.0.0.1") is not None

@@ -5,10 +5,10 @@ Names and parameters follow the original ml-intern, so habits carry over.
 
 from __future__ import annotations
 
-from agent.tools import local_bash as sh
-from agent.tools import local_edit as ed
-from agent.tools import local_files as fs
-from agent.tools import local_jobs as jobs
+from agent.tools.local import background as jobs
+from agent.tools.local import bash as sh
+from agent.tools.local import edit as ed
+from agent.tools.local import files as fs
 from agent.tools.spec import ToolContext, ToolError, ToolResult, ToolSpec
 
 BASH = """\

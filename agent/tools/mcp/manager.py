@@ -22,12 +22,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from agent.tools.mcp_results import to_tool_result
+from agent.tools.mcp.results import to_tool_result
 from agent.tools.spec import ToolContext, ToolResult, ToolSpec
 
 if TYPE_CHECKING:
     from agent.config import McpServer
-    from agent.tools.mcp_client import McpConnection
+    from agent.tools.mcp.client import McpConnection
     from agent.tools.router import ToolRouter
 
 MAX_TOOL_NAME = 64
@@ -88,7 +88,7 @@ class McpManager:
         if self._started or self._closed:
             return
         self._started = True
-        from agent.tools.mcp_client import McpConnection, import_sdk
+        from agent.tools.mcp.client import McpConnection, import_sdk
 
         if not any(server.enabled for server in self._servers.values()):
             return
@@ -109,7 +109,7 @@ class McpManager:
                 group.create_task(self._connect(connection, router))
 
     async def _connect(self, connection: McpConnection, router: ToolRouter) -> None:
-        from agent.tools.mcp_client import McpConnectError
+        from agent.tools.mcp.client import McpConnectError
 
         try:
             tools = await connection.connect()

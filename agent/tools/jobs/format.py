@@ -5,8 +5,8 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
-from agent.tools.hf_common import cut, short_date
-from agent.tools.hf_jobs_api import Hardware, human_duration, usd
+from agent.tools.hub.common import cut, short_date
+from agent.tools.jobs.api import Hardware, human_duration, usd
 
 MAX_LISTED = 30
 

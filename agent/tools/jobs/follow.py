@@ -19,9 +19,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from agent.tools.hf_common import Target, hub_client, hub_json, hub_request
-from agent.tools.hf_jobs_api import TERMINAL_STAGES, human_duration, usd
-from agent.tools.hf_jobs_launch import record_spend
+from agent.tools.hub.common import Target, hub_client, hub_json, hub_request
+from agent.tools.jobs.api import TERMINAL_STAGES, human_duration, usd
+from agent.tools.jobs.launch import record_spend
 from agent.tools.spec import ToolContext, ToolResult
 
 if TYPE_CHECKING:

@@ -6,12 +6,12 @@ runs, so building this list stays cheap.
 
 from __future__ import annotations
 
-from agent.tools.hf_datasets import hf_datasets_tools
-from agent.tools.hf_docs import hf_docs_tools
-from agent.tools.hf_openapi import hf_openapi_tools
-from agent.tools.hf_repo_git import hf_repo_git_tools
-from agent.tools.hf_repos import hf_repo_files_tools
-from agent.tools.hf_search import hf_search_tools
+from agent.tools.hub.datasets import hf_datasets_tools
+from agent.tools.hub.docs import hf_docs_tools
+from agent.tools.hub.openapi import hf_openapi_tools
+from agent.tools.hub.repo_files import hf_repo_files_tools
+from agent.tools.hub.repo_git import hf_repo_git_tools
+from agent.tools.hub.search import hf_search_tools
 from agent.tools.spec import ToolSpec
 
 

@@ -15,8 +15,8 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, Field
 
-from agent.tools import arxiv_html
 from agent.tools.http import check, json_body, make_client, page, send
+from agent.tools.sources import arxiv_html
 from agent.tools.spec import ToolContext, ToolError, ToolResult, ToolSpec
 
 READ_PAGE_CHARS = 15_000

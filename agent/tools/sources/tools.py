@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from agent.tools.github import github_tools
-from agent.tools.hf_papers import papers_tool
+from agent.tools.sources.github import github_tools
+from agent.tools.sources.papers import papers_tool
+from agent.tools.sources.web import web_tools
 from agent.tools.spec import ToolSpec
-from agent.tools.web import web_tools
 
 
 def research_tools() -> list[ToolSpec]:

@@ -11,8 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from agent.tools.hf_common import Target, cut, hub_client, hub_json
-from agent.tools.hf_docs_index import Bm25
+from agent.tools.hub.common import Target, cut, hub_client, hub_json
+from agent.tools.hub.docs_index import Bm25
 from agent.tools.spec import ToolContext, ToolResult, ToolSpec
 
 METHODS = ("get", "post", "put", "patch", "delete", "head")

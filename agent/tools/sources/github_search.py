@@ -16,8 +16,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from agent.tools.github import SERVICE, TEXT_MATCH, GitHub, contents_path, parse_repo, stars
 from agent.tools.http import json_body
+from agent.tools.sources.github import SERVICE, TEXT_MATCH, GitHub, contents_path, parse_repo, stars
 from agent.tools.spec import ToolContext, ToolError, ToolResult, ToolSpec
 
 

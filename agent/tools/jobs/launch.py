@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agent.context.redact import redact
-from agent.tools.hf_common import hub_token
+from agent.tools.hub.common import hub_token
 from agent.tools.spec import ToolError
 
 if TYPE_CHECKING:

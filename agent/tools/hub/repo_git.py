@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from agent.tools.hf_common import RepoType, Target, call_hub, cut, hf_api, repo_url, short_date
+from agent.tools.hub.common import RepoType, Target, call_hub, cut, hf_api, repo_url, short_date
 from agent.tools.spec import ToolContext, ToolError, ToolResult, ToolSpec
 
 Operation = Literal[

@@ -125,7 +125,7 @@ def stars(repo: dict[str, Any] | None) -> int:
 
 
 def github_tools() -> list[ToolSpec]:
-    from agent.tools.github_files import list_repos_tool, read_file_tool
-    from agent.tools.github_search import find_examples_tool
+    from agent.tools.sources.github_files import list_repos_tool, read_file_tool
+    from agent.tools.sources.github_search import find_examples_tool
 
     return [find_examples_tool(), list_repos_tool(), read_file_tool()]

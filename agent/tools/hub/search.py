@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from agent.tools.hf_common import (
+from agent.tools.hub.common import (
     Target,
     cut,
     hub_client,

@@ -17,8 +17,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from agent.config import data_home
-from agent.tools.confine import shell_argv
-from agent.tools.local_bash import (
+from agent.tools.local.bash import (
     OUTPUT_LIMIT,
     BashArgs,
     clean_line,
@@ -26,6 +25,7 @@ from agent.tools.local_bash import (
     terminate_group,
     work_dir,
 )
+from agent.tools.local.confine import shell_argv
 from agent.tools.router import cap_output
 from agent.tools.spec import ToolContext, ToolError, ToolResult
 

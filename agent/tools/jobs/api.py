@@ -3,7 +3,7 @@
 Hardware and prices come from the Hub's own tables (`/api/jobs/hardware`,
 `/api/spaces/hardware`), cached per endpoint for a while, so an approval prompt can
 name the price without a request of its own once the table is loaded. HfApi calls
-go through hf_common's `call_hub`, with the answers that matter for paid compute
+go through `hub.common.call_hub`, with the answers that matter for paid compute
 (402 billing, 403 permissions) worded here.
 """
 
@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from agent.tools.hf_common import Target, call_hub, hf_api, hub_client, hub_json, hub_token
+from agent.tools.hub.common import Target, call_hub, hf_api, hub_client, hub_json, hub_token
 from agent.tools.spec import ToolContext, ToolError
 
 if TYPE_CHECKING:

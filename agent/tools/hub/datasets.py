@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
-from agent.tools.hf_common import (
+from agent.tools.hub.common import (
     Target,
     hub_client,
     hub_json,

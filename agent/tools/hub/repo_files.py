@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, Field
 
-from agent.tools.hf_common import (
+from agent.tools.hub.common import (
     RepoType,
     Target,
     call_hub,

@@ -16,8 +16,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent.tools.checkpoints import checkpoint
-from agent.tools.local_files import (
+from agent.tools.local.checkpoints import checkpoint
+from agent.tools.local.files import (
     atomic_write,
     check_text_file,
     check_writable,

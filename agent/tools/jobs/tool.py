@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from agent.tools import hf_jobs_format as fmt
-from agent.tools import hf_jobs_launch as launch
-from agent.tools.hf_common import Target, hf_api
-from agent.tools.hf_jobs_api import (
+from agent.tools.hub.common import Target, hf_api
+from agent.tools.jobs import format as fmt
+from agent.tools.jobs import launch
+from agent.tools.jobs.api import (
     cached_hardware,
     check_flavor,
     human_duration,
@@ -28,7 +28,7 @@ from agent.tools.hf_jobs_api import (
     usd,
     whoami,
 )
-from agent.tools.hf_jobs_follow import fetch_tail, finished_result, follow, job_url
+from agent.tools.jobs.follow import fetch_tail, finished_result, follow, job_url
 from agent.tools.spec import ToolContext, ToolError, ToolResult, ToolSpec
 
 if TYPE_CHECKING:

@@ -17,9 +17,9 @@ from urllib.parse import urljoin, urlsplit
 
 from pydantic import BaseModel, Field
 
-from agent.tools.hf_common import HUB, Target, cut, hub_client, hub_request
-from agent.tools.hf_docs_index import Bm25, load_cached, save_cached
 from agent.tools.http import html_to_markdown, page
+from agent.tools.hub.common import HUB, Target, cut, hub_client, hub_request
+from agent.tools.hub.docs_index import Bm25, load_cached, save_cached
 from agent.tools.spec import ToolContext, ToolError, ToolResult, ToolSpec
 
 if TYPE_CHECKING:

@@ -8,7 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from agent.tools.github import (
+from agent.tools.http import json_body
+from agent.tools.sources.github import (
     RAW,
     SERVICE,
     GitHub,
@@ -17,7 +18,6 @@ from agent.tools.github import (
     parse_repo,
     stars,
 )
-from agent.tools.http import json_body
 from agent.tools.spec import ToolContext, ToolError, ToolResult, ToolSpec
 
 PAGE_LINES = 400
