@@ -4,17 +4,22 @@ Every message passes through here, often with large tool outputs, so each rule i
 gated by a plain substring every match must contain: text without the trigger costs
 one fast `in` check, and a pattern only scans text that may hold its secret. Values of
 secret-looking environment variables are replaced literally, since a key can have any
-shape.
+shape, and so are the forms they take when printed as JSON or in a URL. Values of
+secret-named assignments (`WANDB_API_KEY=...`) go too: see `assignments.py`.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
+from urllib.parse import quote, quote_plus
+
+from agent.context.assignments import scrub_assignments
 
 MIN_ENV_SECRET = 8
 MIN_EXTRA_SECRET = 4
@@ -145,7 +150,7 @@ def _scrub(text: str, literals: tuple[tuple[str, str], ...]) -> str:
     lowered = text.lower()
     for rule in _RULES:
         text = rule.apply(text, lowered)
-    return text
+    return scrub_assignments(text, text.lower())
 
 
 def _literal_secrets(extra: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
@@ -170,8 +175,74 @@ def _select_literals(
             and _SECRET_NAME.search(upper)
             and not _NOT_SECRET_NAME.search(upper)
         ):
-            found.setdefault(value, f"env:{name}")
+            for form in _printed_forms(value):
+                found.setdefault(form, f"env:{name}")
     for value in extra:
         if len(value) >= MIN_EXTRA_SECRET:
-            found.setdefault(value, "secret")
+            for form in _printed_forms(value):
+                found.setdefault(form, "secret")
     return tuple(sorted(found.items(), key=lambda item: -len(item[0])))
+
+
+def _printed_forms(value: str) -> set[str]:
+    """`value` as written, inside a JSON string (also with `/` escaped, as some encoders
+    do) and URL-encoded: the ways a program prints a secret it was given."""
+    in_json = json.dumps(value)[1:-1]
+    escaped = in_json.replace("/", "\\/")
+    return {value, in_json, escaped, quote(value), quote(value, safe=""), quote_plus(value)}
+
+
+MAX_HELD_LINES = 200  # an 8192-bit RSA key is about 100 lines of PEM
+_PEM_BEGIN = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----")
+_PEM_END = re.compile(r"-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----")
+_PEM_BODY = re.compile(r"\s*[A-Za-z0-9+/=]*\s*")
+_PEM_HEADER = re.compile(r"\s*(?:Proc-Type|DEK-Info|Comment): .*\s*")
+
+
+class LineScrubber:
+    """`redact` for a stream that arrives line by line (a server's stderr, a command's
+    output), where a private key spans many lines: from a BEGIN line to its END the
+    lines are held and leave as one scrubbed block. A key cut short (a line that
+    cannot be part of it comes first) leaves as a marker; so does a BEGIN whose END
+    does not come within `max_held` lines, and the key-body lines that follow are
+    dropped until an ordinary line shows the block is over."""
+
+    def __init__(self, extra_secrets: Iterable[str] = (), max_held: int = MAX_HELD_LINES) -> None:
+        self._extra = tuple(extra_secrets)
+        self._max_held = max_held
+        self._held: list[str] = []
+        self._skipping_body = False
+
+    def feed(self, line: str) -> list[str]:
+        """The scrubbed lines that can go out now that `line` came (maybe none)."""
+        if self._skipping_body:
+            if _PEM_BODY.fullmatch(line):
+                return []
+            self._skipping_body = False
+            if _PEM_END.search(line):
+                rest = _PEM_END.split(line, 1)[1]
+                return [redact(rest, self._extra)] if rest.strip() else []
+        if not self._held:
+            if not _PEM_BEGIN.search(line) or _PEM_END.search(line):
+                return [redact(line, self._extra)]
+        elif not _PEM_END.search(line) and not (
+            _PEM_BODY.fullmatch(line) or _PEM_HEADER.fullmatch(line)
+        ):
+            return self.flush() + self.feed(line)  # a key cut short: the block is over
+        self._held.append(line)
+        if _PEM_END.search(line):
+            return self.flush()
+        if len(self._held) >= self._max_held:
+            self._skipping_body = True
+            return self.flush()
+        return []
+
+    def flush(self) -> list[str]:
+        """What is held, scrubbed (an unfinished key becomes a marker): at the end of
+        the stream, or when the block is complete."""
+        if not self._held:
+            return []
+        block, self._held = "".join(self._held), []
+        scrubbed = redact(block, self._extra)
+        ending = block[len(block.rstrip("\r\n")) :]
+        return [scrubbed if scrubbed.endswith(ending) else scrubbed + ending]

@@ -136,6 +136,56 @@ def test_output_is_scrubbed_of_secrets(sandbox):
     assert secret not in shown["content"] and "[REDACTED:hf_token]" in shown["content"]
 
 
+PEM_BODY = ["MIIEowIBAAKCAQEAsandboxKEYline1", "c2FuZGJveEtFWWxpbmUyAAAAB3NzaC1yc2E="]
+
+
+def test_a_private_key_printed_over_many_lines_is_scrubbed_whole(sandbox, tmp_path):
+    url, workdir = sandbox
+    key = "\n".join(["-----BEGIN RSA PRIVATE KEY-----", *PEM_BODY, "-----END RSA PRIVATE KEY-----"])
+    (workdir / "id_rsa").write_text(key + "\n")
+    logs, result = run(url, "echo before; cat id_rsa; echo after")
+    assert logs == ["before", "[REDACTED:private_key]", "after"]
+    for body_line in PEM_BODY:
+        assert body_line not in result["output"]
+    (workdir / "cut").write_text("-----BEGIN PRIVATE KEY-----\n" + "\n".join(PEM_BODY) + "\n")
+    logs, _ = run(url, "cat cut; echo all done")  # no END: the first other line ends it
+    assert logs == ["[REDACTED:private_key]", "all done"]
+    logs, _ = run(url, "cat cut")  # nothing after it: let go at the end, scrubbed
+    assert logs == ["[REDACTED:private_key]"]
+
+
+def test_request_bodies_over_the_limit_are_refused_with_413(tmp_path):
+    digest = hashlib.sha256(TOKEN.encode()).hexdigest()
+    app = create_app(token_sha256=digest, workdir=tmp_path, max_body_bytes=4096)
+    with serve(app) as url:
+        big = post(url, "/write", {"path": "big.txt", "content": "x" * 5000})
+        assert big.status_code == 413
+        assert not (tmp_path / "big.txt").exists()
+
+        def chunks():  # no Content-Length: the server counts what arrives
+            yield b'{"path": "streamed.txt", "content": "'
+            for _ in range(10):
+                yield b"y" * 1000
+            yield b'"}'
+
+        headers = {"X-Sandbox-Token": TOKEN}
+        streamed = httpx.post(f"{url}/write", content=chunks(), headers=headers, timeout=30)
+        assert streamed.status_code == 413
+        assert not (tmp_path / "streamed.txt").exists()
+        small = post(url, "/write", {"path": "small.txt", "content": "fits"})
+        assert small.status_code == 200 and not small.json()["is_error"]
+        assert (tmp_path / "small.txt").read_text() == "fits"
+        assert post(url, "/exec", {"command": "echo ok"}).status_code == 200
+
+
+def test_the_body_limit_comes_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("SANDBOX_MAX_BODY_BYTES", "100")
+    digest = hashlib.sha256(TOKEN.encode()).hexdigest()
+    with serve(create_app(token_sha256=digest, workdir=tmp_path)) as url:
+        assert post(url, "/write", {"path": "a", "content": "z" * 200}).status_code == 413
+        assert post(url, "/write", {"path": "a", "content": "z"}).status_code == 200
+
+
 def test_file_operations_follow_the_local_rules(sandbox):
     url, workdir = sandbox
     created = post(url, "/write", {"path": "pkg/train.py", "content": "lr = 1e-3\nepochs = 3\n"})

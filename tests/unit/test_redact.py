@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.context.redact import redact, redact_obj
+from agent.context.redact import LineScrubber, redact, redact_obj
 
 HF = "hf_" + "aB3" * 12
 GITHUB = "ghp_" + "Zq9" * 12
@@ -153,3 +153,141 @@ def test_more_token_spellings_are_caught():
         "xoxe-1-ABCDEF1234567890",
     ):
         assert "REDACTED" in redact(text), text
+
+
+# -- secret-named assignments -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("WANDB_API_KEY=4f2a9c0e1d7b3a5f", "4f2a9c0e1d7b3a5f"),
+        ("export WANDB_API_KEY=4f2a9c0e1d7b3a5f", "4f2a9c0e1d7b3a5f"),
+        ("DB_PASSWORD: x", "x"),
+        ("aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "wJalrXUtnFEMI"),
+        ("MYSERVICE_PASS=abc", "abc"),
+        ('{"client_secret": "abcd", "n": 1}', "abcd"),
+        ("{'apiKey': 'zzz'}", "zzz"),
+        ('export SECRET_TOKEN="hello world"', "hello world"),
+        ('echo \'{\\"DB_PASSWD\\": \\"hunter2\\"}\'', "hunter2"),
+        ("GOOGLE_CREDENTIALS: service-account-1", "service-account-1"),
+        ("--api-key=abc123 --verbose", "abc123"),
+        ("https://x/y?api_key=abc123&page=2", "abc123"),
+        ("api_key: str = 'sk12345678'", "sk12345678"),
+        ("password = hunter2", "hunter2"),
+        ("machine api.wandb.ai\n  login me\n  password 0123456789abcdef", "0123456789abcdef"),
+        ("PIN_PASSWORD=12345678", "12345678"),
+        ('"token": "a8f9e0d1c2b3"', "a8f9e0d1c2b3"),
+    ],
+)
+def test_values_of_secret_named_assignments_are_scrubbed(text, value):
+    out = redact(text)
+    assert value not in out
+    assert "[REDACTED:assignment]" in out
+
+
+def test_the_shape_around_a_scrubbed_value_is_kept():
+    assert redact('{"DB_PASSWORD": "x", "port": 5432}') == (
+        '{"DB_PASSWORD": "[REDACTED:assignment]", "port": 5432}'
+    )
+    assert redact("?token_secret=abc&page=2") == "?token_secret=[REDACTED:assignment]&page=2"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "max_tokens: 512",
+        "num_tokens=3",
+        "max_new_tokens = 1024",
+        "tokenizer = AutoTokenizer.from_pretrained(model_id)",
+        "TOKENIZERS_PARALLELISM=false",
+        "pad_token: <pad>",
+        'eos_token = "</s>"',
+        '"cls_token": "[CLS]"',
+        "tokenizer.pad_token = tokenizer.eos_token",
+        "eos_token_id: 2",
+        "self.api_key = api_key",
+        'hf_token = os.environ["HF_TOKEN"]',
+        "sorted(rows, key=len)",
+        '{"token": "hello", "id": 3}',
+        '{"key": "train"}',
+        "key_padding_mask=mask",
+        "num_key_value_heads: 8",
+        "use_auth_token=True",
+        "token=None",
+        "SSH_KEY_PATH=/home/me/.ssh/id_ed25519",
+        "Enter your password below",
+        "PWD=/home/me/project",
+        "if key == other:",
+        'secrets={"WANDB_API_KEY": "$WANDB_API_KEY"}',
+        "api_key: ${OPENAI_API_KEY}",
+        "password: ********",
+    ],
+)
+def test_ml_text_with_secret_sounding_names_survives(text):
+    assert redact(text) == text
+
+
+def test_environment_secrets_are_scrubbed_in_json_and_url_forms(monkeypatch):
+    secret = 'wJalr/K7MD"x\\y z'
+    monkeypatch.setenv("MYAPP_SECRET", secret)
+    for printed in (
+        '{"v": "wJalr/K7MD\\"x\\\\y z"}',
+        '"wJalr\\/K7MD\\"x\\\\y z"',
+        "q=wJalr%2FK7MD%22x%5Cy%20z",
+        "q=wJalr/K7MD%22x%5Cy%20z",
+        "q=wJalr%2FK7MD%22x%5Cy+z",
+    ):
+        out = redact(printed)
+        assert "K7MD" not in out, printed
+        assert "[REDACTED:env:MYAPP_SECRET]" in out
+
+
+# -- streams scrubbed line by line ----------------------------------------------------------
+
+
+def scrub_lines(lines, **options):
+    scrubber = LineScrubber(**options)
+    out = [piece for line in lines for piece in scrubber.feed(line)]
+    return out + scrubber.flush()
+
+
+KEY = [
+    "-----BEGIN RSA PRIVATE KEY-----\n",
+    "Proc-Type: 4,ENCRYPTED\n",
+    "MIIEowIBAAKCAQEAkeyBodyLine1\n",
+    "c2Vjb25kS2V5Qm9keUxpbmU=\n",
+    "-----END RSA PRIVATE KEY-----\n",
+]
+
+
+def test_a_private_key_over_many_lines_leaves_as_one_marker():
+    out = scrub_lines(["starting\n", *KEY, f"token {HF}\n", "done\n"])
+    assert out == [
+        "starting\n",
+        "[REDACTED:private_key]\n",
+        "token [REDACTED:hf_token]\n",
+        "done\n",
+    ]
+
+
+def test_a_key_cut_short_is_let_go_scrubbed():
+    assert scrub_lines(KEY[:3]) == ["[REDACTED:private_key]\n"]  # the stream ended
+    assert scrub_lines([*KEY[:3], "Traceback (most recent call last):\n"]) == [
+        "[REDACTED:private_key]\n",
+        "Traceback (most recent call last):\n",
+    ]
+
+
+def test_a_begin_without_end_is_not_held_forever():
+    body = ["QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=\n"] * 50
+    scrubber = LineScrubber(max_held=10)
+    out = [piece for line in [KEY[0], *body] for piece in scrubber.feed(line)]
+    assert out == ["[REDACTED:private_key]\n"]  # let go at the cap; later body lines dropped
+    out += scrubber.feed("next message\n")
+    assert out[-1] == "next message\n"
+    assert not any("QUJD" in piece for piece in out)
+
+
+def test_extra_secrets_apply_to_streams():
+    assert scrub_lines(["pw hunter2!\n"], extra_secrets=["hunter2!"]) == ["pw [REDACTED:secret]\n"]

@@ -212,12 +212,14 @@ class ServerLog:
 
 
 def _copy_scrubbed(read_fd: int, log: TextIO, secrets: list[str]) -> None:
-    from agent.context.redact import redact
+    from agent.context.redact import LineScrubber
 
+    scrubber = LineScrubber(secrets)  # a private key printed over many lines goes whole
     with log, os.fdopen(read_fd, encoding="utf-8", errors="replace") as source:
         for line in source:
-            log.write(redact(line, secrets))
+            log.writelines(scrubber.feed(line))
             log.flush()
+        log.writelines(scrubber.flush())
 
 
 def _keep_sdk_logs_off_the_terminal() -> None:

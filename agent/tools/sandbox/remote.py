@@ -31,6 +31,11 @@ def _unreachable(box: Sandbox, exc: Exception) -> ToolError:
 def _refused(box: Sandbox, response: httpx.Response) -> ToolError:
     if response.status_code == 401:
         return ToolError(f"the sandbox {box.space_id} refused the request (401): token mismatch")
+    if response.status_code == 413:
+        return ToolError(
+            f"the request was too large for the sandbox {box.space_id} (413): "
+            "send the content in smaller parts, e.g. write the file and then extend it with edit"
+        )
     return ToolError(f"the sandbox {box.space_id} answered {response.status_code}")
 
 

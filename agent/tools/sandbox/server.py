@@ -12,7 +12,8 @@ sends back is scrubbed of secrets first.
 Routes: GET /health; POST /exec {command, timeout, work_dir} answers with NDJSON
 lines `{"log": line}` while the command runs, then `{"result": {output, exit_code,
 timed_out, is_error}}`; POST /read, /write, /edit take the local tools' arguments
-and answer `{content, is_error, data}`.
+and answer `{content, is_error, data}`. A request body over SANDBOX_MAX_BODY_BYTES
+(32 MiB by default) is answered 413.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ValidationError
 
 from agent.config import Settings
-from agent.context.redact import redact, redact_obj
+from agent.context.redact import LineScrubber, redact, redact_obj
 from agent.tools.local import bash as sh
 from agent.tools.local import edit as ed
 from agent.tools.local import files as fs
@@ -44,6 +45,8 @@ if TYPE_CHECKING:
 TOKEN_HEADER = "x-sandbox-token"
 TOKEN_ENV = "SANDBOX_TOKEN_SHA256"
 WORKDIR_ENV = "SANDBOX_WORKDIR"
+MAX_BODY_ENV = "SANDBOX_MAX_BODY_BYTES"
+DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024  # a large file written whole still fits
 APP_PORT = 7860
 PACKAGE_ROOT = Path(__file__).resolve().parents[3]
 README = f"""---
@@ -89,6 +92,46 @@ class _RequireToken:
             await self.app(scope, receive, send)
             return
         await reply(scope, receive, send)
+
+
+class _CapBody:
+    """ASGI middleware: a request body over `limit` bytes is answered 413 before any
+    route reads it, so a token holder cannot fill the server's memory. The body is
+    read here (within the limit) and handed on as one message."""
+
+    def __init__(self, app: Any, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length", b"")
+        body = None if declared.isdigit() and int(declared) > self.limit else b""
+        while body is not None:
+            message = await receive()
+            body += message.get("body", b"")
+            if len(body) > self.limit:
+                body = None
+            elif not message.get("more_body", False):
+                break
+        if body is None:
+            from starlette.responses import JSONResponse
+
+            reply = JSONResponse({"error": f"request body over {self.limit} bytes"}, 413)
+            await reply(scope, receive, send)
+            return
+        sent = False
+
+        async def replay() -> dict[str, Any]:
+            nonlocal sent
+            if sent:
+                return await receive()  # after the body: only a disconnect can come
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
 
 
 def _invalid(exc: ValidationError) -> str:
@@ -147,9 +190,13 @@ class _Sandbox:
         queue: asyncio.Queue[str | None] = asyncio.Queue()
         task = asyncio.create_task(sh.run_foreground(args, self.context(queue.put_nowait)))
         task.add_done_callback(lambda _: queue.put_nowait(None))
+        scrubber = LineScrubber()  # a private key printed over many lines goes whole
         try:
             while (line := await queue.get()) is not None:
-                yield _line({"log": redact(line)})
+                for text in _split(scrubber.feed(line + "\n")):
+                    yield _line({"log": text})
+            for text in _split(scrubber.flush()):
+                yield _line({"log": text})
             yield _line({"result": _exec_result(task)})
         finally:
             if not task.done():
@@ -169,6 +216,11 @@ def _exec_result(task: asyncio.Task[ToolResult]) -> dict[str, Any]:
         "timed_out": result.is_error and result.data is None,
         "is_error": result.is_error,
     }
+
+
+def _split(chunks: list[str]) -> list[str]:
+    """Scrubbed text back into the lines the client shows one by one."""
+    return [line for chunk in chunks for line in chunk.removesuffix("\n").split("\n")]
 
 
 def _line(record: dict[str, Any]) -> str:
@@ -220,9 +272,14 @@ def space_files() -> dict[str, bytes]:
     return files
 
 
-def create_app(token_sha256: str | None = None, workdir: Path | None = None) -> Starlette:
-    """The sandbox's ASGI app. By default the token digest and the working directory come
-    from the environment; the digest is then removed from it, so commands never see it."""
+def create_app(
+    token_sha256: str | None = None,
+    workdir: Path | None = None,
+    max_body_bytes: int | None = None,
+) -> Starlette:
+    """The sandbox's ASGI app. By default the token digest, the working directory and the
+    request body limit come from the environment; the digest is then removed from it, so
+    commands never see it."""
     from starlette.applications import Starlette
     from starlette.routing import Route
 
@@ -235,6 +292,8 @@ def create_app(token_sha256: str | None = None, workdir: Path | None = None) -> 
         Route("/exec", sandbox.exec, methods=["POST"]),
         *(Route(f"/{name}", sandbox.file_tool, methods=["POST"]) for name in FILE_TOOLS),
     ]
+    limit = max_body_bytes or int(os.environ.get(MAX_BODY_ENV) or DEFAULT_MAX_BODY_BYTES)
     app = Starlette(routes=routes)
+    app.add_middleware(_CapBody, limit=limit)
     app.add_middleware(_RequireToken, digest=digest.strip().lower())
     return app
