@@ -106,6 +106,7 @@ class Settings(BaseModel):
     traces_repo: str = "{hf_user}/ml-intern-sessions"
     traces_private: bool = True  # false once the person made the dataset public on purpose
     messaging: MessagingConfig = Field(default_factory=MessagingConfig)
+    slack_notifications: bool = True  # false: SLACK_BOT_TOKEN/SLACK_CHANNEL_ID are ignored
     research_max_iterations: int = 30
     research_max_tokens: int = 400_000
     research_model: str | None = None

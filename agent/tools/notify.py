@@ -3,7 +3,7 @@
 Destinations come from the `messaging` config block, in the shape the original
 ml-intern used, and from `SLACK_BOT_TOKEN` + `SLACK_CHANNEL_ID`, which add a
 `slack.default` destination that both the agent and the automatic notifications may
-use. Messages go through Slack's Web API (`chat.postMessage` with a bot token) at
+use, unless `slack_notifications` is off (`ML_INTERN_SLACK_NOTIFICATIONS=false`). Messages go through Slack's Web API (`chat.postMessage` with a bot token) at
 `settings.slack_url`; every message is scrubbed of secrets first.
 """
 
@@ -43,7 +43,7 @@ def destinations(settings: Settings) -> dict[str, SlackDestination]:
         return {}
     found = dict(config.destinations)
     token, channel = os.environ.get("SLACK_BOT_TOKEN"), os.environ.get("SLACK_CHANNEL_ID")
-    if token and channel and ENV_DESTINATION not in found:
+    if token and channel and settings.slack_notifications and ENV_DESTINATION not in found:
         found[ENV_DESTINATION] = SlackDestination(
             token=token, channel=channel, allow_agent_tool=True, allow_auto_events=True
         )

@@ -210,3 +210,37 @@ def test_messaging_config_block_chooses_destinations_and_events(cli, fake_llm, s
     assert stopped.exit_code == 4
     (message,) = slack.wait_for_messages(1)
     assert message["channel"] == "C-team" and message["text"].startswith("✗ *Stopped*")
+
+
+@pytest.mark.parametrize("off", ["false", "0", "no", "off", "FALSE"])
+def test_the_slack_switch_turns_off_the_environment_destination(
+    cli, fake_llm, slack, monkeypatch, off
+):
+    monkeypatch.setenv("ML_INTERN_SLACK_NOTIFICATIONS", off)
+    fake_llm.script(llm.text("Forty-two."))
+    result = cli("-o", "stream-json", "answer")
+    assert result.exit_code == 0, result.stderr
+    assert "notify" not in result.lines()[0]["tools"]
+    fake_llm.assert_done()
+    assert slack.messages == []  # the run is over: nothing was or will be posted
+
+
+def test_the_slack_switch_leaves_configured_destinations_alone(cli, fake_llm, slack, monkeypatch):
+    monkeypatch.setenv("ML_INTERN_SLACK_NOTIFICATIONS", "false")
+    slack.channels.add("C-team")
+    team = {"token": TOKEN, "channel": "C-team", "allow_auto_events": True}
+    Path("messaging.json").write_text(
+        json.dumps({"messaging": {"destinations": {"slack.team": team}}})
+    )
+    monkeypatch.setenv("ML_INTERN_CLI_CONFIG", "messaging.json")
+    fake_llm.script(llm.text("Forty-two."))
+    assert cli("-o", "json", "answer").exit_code == 0
+    (message,) = slack.wait_for_messages(1)
+    assert message["channel"] == "C-team"
+
+
+def test_a_slack_switch_that_is_not_a_yes_or_no_is_a_config_error(cli, fake_llm, slack, monkeypatch):
+    monkeypatch.setenv("ML_INTERN_SLACK_NOTIFICATIONS", "maybe")
+    result = cli("-o", "json", "answer")
+    assert result.exit_code == 3
+    assert "slack_notifications" in result.stderr and "Traceback" not in result.stderr
