@@ -135,11 +135,14 @@ class SearchFake(FakeService):
     def __init__(self) -> None:
         super().__init__()
         self.results = list(data.SEARCH_RESULTS)
+        self.layout = "html"  # "unknown": the results in markup the parser has never seen
 
     def route(self, request: Request) -> Reply:
         if request.path.rstrip("/") != "/html":
             return html("<html><body>Not found</body></html>", 404)
         query = request.form.get("q") or request.query.get("q", "")
+        if self.layout == "unknown":
+            return html(self._unknown_layout(query))
         blocks = [_ad_block()] + [_result_block(*r) for r in self.results]
         if not self.results:
             blocks = ['<div class="no-results">No results found for your search.</div>']
@@ -149,6 +152,23 @@ class SearchFake(FakeService):
 <div class="nav-link"><form action="/html/" method="post"><input type="hidden" name="q" value="{query}">
 <input type="submit" class="btn btn--alt" value="Next"></form></div></body></html>"""
         )
+
+    def _unknown_layout(self, query: str) -> str:
+        """A redesigned page: new markup, the engine's own links around the results, and
+        each result linked twice (title and address), once through the redirect."""
+        items = []
+        for title, url, snippet in self.results:
+            wrapped = f"//duckduckgo.com/l/?uddg={quote(url, safe='')}&amp;rut=x"
+            items.append(
+                f'<article data-nrn="result"><h2><a data-testid="title" href="{wrapped}">'
+                f'{title}</a></h2><a data-testid="url" href="{url}">{url}</a><p>{snippet}</p>'
+                "</article>"
+            )
+        return f"""<!DOCTYPE html><html><head><title>{query}</title></head><body>
+<header><a href="/html/">DuckDuckGo</a><a href="https://duckduckgo.com/settings">Settings</a>
+<a href="{self.url}/html/?q=next">Next page</a></header>
+<main>{"".join(items)}</main>
+<footer><a href="https://duckduckgo.com/privacy">Privacy</a></footer></body></html>"""
 
 
 def _result_block(title: str, url: str, snippet: str) -> str:

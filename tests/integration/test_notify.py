@@ -239,7 +239,9 @@ def test_the_slack_switch_leaves_configured_destinations_alone(cli, fake_llm, sl
     assert message["channel"] == "C-team"
 
 
-def test_a_slack_switch_that_is_not_a_yes_or_no_is_a_config_error(cli, fake_llm, slack, monkeypatch):
+def test_a_slack_switch_that_is_not_a_yes_or_no_is_a_config_error(
+    cli, fake_llm, slack, monkeypatch
+):
     monkeypatch.setenv("ML_INTERN_SLACK_NOTIFICATIONS", "maybe")
     result = cli("-o", "json", "answer")
     assert result.exit_code == 3

@@ -75,11 +75,17 @@ async def web_search(args: WebSearchArgs, ctx: ToolContext) -> ToolResult:
             "DuckDuckGo is limiting automated searches right now; wait a minute and retry, "
             "or fetch_url a page you already know."
         )
-    hits = await asyncio.to_thread(parse_results, response.text)
+    hits, known_layout = await asyncio.to_thread(parse_results, response.text, url)
     hits = [h for h in hits if _keep(h.url, allowed, blocked)][: args.max_results]
     if not hits:
         return ToolResult(f"No web results for '{query}'. Try other words or fewer filters.")
-    lines = [f"Web results for '{query}':", ""]
+    heading = (
+        f"Web results for '{query}':"
+        if known_layout
+        else f"Links on the search page for '{query}' (its result layout was not recognised, "
+        "so these are its outbound links, in page order):"
+    )
+    lines = [heading, ""]
     for number, hit in enumerate(hits, 1):
         lines.append(
             f"{number}. {hit.title}\n   {hit.url}" + (f"\n   {hit.snippet}" if hit.snippet else "")
@@ -88,13 +94,21 @@ async def web_search(args: WebSearchArgs, ctx: ToolContext) -> ToolResult:
     return ToolResult("\n".join(lines), data={"results": [h.__dict__ for h in hits]})
 
 
-def parse_results(html: str) -> list[Hit]:
-    """Organic results of DuckDuckGo's HTML page (ads skipped, redirect links decoded)."""
+def parse_results(html: str, page_url: str = "") -> tuple[list[Hit], bool]:
+    """Organic results of DuckDuckGo's HTML page (ads skipped, redirect links decoded),
+    and whether the page had a layout this parser knows.
+
+    When DuckDuckGo changes its markup, the page still links to the results: then the
+    page's outbound links (the engine's own left out, each once) stand in for them.
+    """
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(html, "html.parser")
+    links = soup.select("a.result__a")
+    if not links and not soup.select_one(".no-results"):
+        return _outbound_links(soup, page_url), False
     hits = []
-    for link in soup.select("a.result__a"):
+    for link in links:
         box = link.find_parent(class_="result") or link.parent
         if box is not None and "result--ad" in (box.get("class") or []):
             continue
@@ -104,7 +118,24 @@ def parse_results(html: str) -> list[Hit]:
         snippet = box.select_one(".result__snippet") if box is not None else None
         text = " ".join(snippet.get_text(" ", strip=True).split()) if snippet else ""
         hits.append(Hit(" ".join(link.get_text(" ", strip=True).split()), url, text))
-    return hits
+    return hits, True
+
+
+def _outbound_links(soup: Any, page_url: str) -> list[Hit]:
+    """Every link that leaves the search engine, once, in page order."""
+    engine = (urlsplit(page_url).hostname or "").lower()
+    seen: dict[str, Hit] = {}
+    for link in soup.find_all("a", href=True):
+        url = result_url(urljoin(page_url or "https://duckduckgo.com/", str(link["href"])))
+        host = (urlsplit(url).hostname or "").lower() if url else ""
+        if not url or not host or host == engine:
+            continue
+        title = " ".join(link.get_text(" ", strip=True).split()) or url
+        if url not in seen:
+            seen[url] = Hit(title, url, "")
+        elif seen[url].title == url:
+            seen[url] = Hit(title, url, "")  # a later link to it may have a better text
+    return list(seen.values())
 
 
 def result_url(href: str) -> str | None:

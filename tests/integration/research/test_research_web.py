@@ -55,6 +55,27 @@ def test_web_search_with_no_results(call, fakes):
     assert "No web results for 'zzqx nothing'" in result.content
 
 
+def test_web_search_falls_back_to_the_pages_outbound_links(call, fakes):
+    fakes.search.layout = "unknown"
+    result = call("web_search", {"query": "sft trainer"})
+    assert not result.is_error
+    text = result.content
+    assert "No web results" not in text
+    assert "layout was not recognised" in text
+    urls = re.findall(r"^   (https?://\S+)$", text, re.MULTILINE)
+    assert urls == [url for _, url, _ in fakes.search.results]  # each once, in page order
+    assert "1. SFT Trainer - Hugging Face TRL documentation" in text
+    assert "duckduckgo.com" not in text and fakes.search.url not in text
+    assert "Settings" not in text and "Next page" not in text
+
+
+def test_web_search_fallback_links_obey_the_domain_filters(call, fakes):
+    fakes.search.layout = "unknown"
+    result = call("web_search", {"query": "sft", "blocked_domains": ["github.com"]})
+    assert "github.com" not in result.content
+    assert result.content.count("\n   https://") == 3
+
+
 def test_web_search_bot_challenge_is_explained(call, fakes):
     fakes.search.fail_next("/html", 202, body="<html><div class='anomaly-modal'></div></html>")
     result = call("web_search", {"query": "sft"})
