@@ -43,6 +43,7 @@ def isolated_env(tmp_path, monkeypatch):
     user_config = home / "config" / "ml-intern" / "cli_agent_config.json"
     user_config.parent.mkdir(parents=True)
     user_config.write_text(json.dumps({"mcpServers": {"hf-mcp-server": {"enabled": False}}}))
+    (user_config.parent / "hf-token-offered").touch()  # past the chat's first-launch offer
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)

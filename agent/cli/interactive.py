@@ -263,8 +263,18 @@ class Chat:
         self.renderer.pause()
         if not loaded or not await keys.ensure_key(settings, self.console, self._ask_secret):
             return False
+        if not self._key_checked_for:  # once, after the model's key
+            await self._offer_hf_token()
         self._key_checked_for = settings.model_name
         return True
+
+    async def _offer_hf_token(self) -> None:
+        settings = self.session.settings
+        if await keys.offer_hf_token(settings, self.console, self._ask_secret):
+            from agent.core.runtime import TraceUploads
+
+            if settings.share_traces:
+                TraceUploads(self.session).attach()  # this session's traces go too
 
     # -- approvals --------------------------------------------------------------------------
 

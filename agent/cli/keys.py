@@ -85,3 +85,41 @@ async def ensure_key(settings: Settings, console: Console, ask: Ask) -> bool:
         path = save_key(name, value)
         console.print(Text(f"Saved {name} to {path} (readable only by you).", "dim"))
     return True
+
+
+HF_TOKEN_OFFERED = "hf-token-offered"  # in the config dir: the offer is made once
+HF_TOKEN_PITCH = (
+    "No Hugging Face token found. With one, the Hub tools run at full rate and see your "
+    "private repos, and HF Jobs and trace sharing work "
+    "(create one at https://huggingface.co/settings/tokens)."
+)
+
+
+async def offer_hf_token(settings: Settings, console: Console, ask: Ask) -> bool:
+    """On the chat's first launch without any HF token: offer to keep a pasted one.
+
+    Asked once: Enter skips, and later launches do not ask again (HF_TOKEN in the user
+    .env or `hf auth login` work any time). True when a token was saved.
+    """
+    from agent.hf_token import find_hf_token
+
+    marker = config_home() / HF_TOKEN_OFFERED
+    if find_hf_token(settings) or marker.exists():
+        return False
+    console.print(Text(HF_TOKEN_PITCH, "yellow"))
+    value = (await ask("Paste your Hugging Face token (hidden; Enter to skip): ") or "").strip()
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.touch()
+    if not value:
+        console.print(
+            Text(
+                "Skipped. Later: HF_TOKEN in ~/.config/ml-intern/.env, or `hf auth login`.",
+                "dim",
+            )
+        )
+        return False
+    os.environ["HF_TOKEN"] = value
+    settings.hf_token = value
+    path = save_key("HF_TOKEN", value)
+    console.print(Text(f"Saved HF_TOKEN to {path} (readable only by you).", "dim"))
+    return True

@@ -17,6 +17,7 @@ from rich.text import Text
 
 from agent.cli.slash import ChatContext, Command, register
 from agent.config import data_home
+from agent.hf_token import find_hf_token
 from agent.tools.spec import ToolError
 
 if TYPE_CHECKING:
@@ -25,8 +26,8 @@ if TYPE_CHECKING:
 
 STATE_STYLES = {"connected": "green", "failed": "red", "connecting": "yellow", "disabled": "dim"}
 NO_TOKEN = (
-    "No Hugging Face token: set HF_TOKEN in your environment or in ~/.config/ml-intern/.env "
-    "(create a write token at https://huggingface.co/settings/tokens)."
+    "No Hugging Face token: set HF_TOKEN in your environment or in ~/.config/ml-intern/.env, "
+    "or run `hf auth login` (create a write token at https://huggingface.co/settings/tokens)."
 )
 NO_MCP = (
     "No MCP servers configured. Add one with `ml-intern mcp add NAME -- COMMAND ARGS` "
@@ -113,7 +114,7 @@ def _private(api: Any, repo_id: str) -> bool | None:
 def sharing_state(settings: Settings) -> str:
     if not settings.share_traces:
         return "off (share_traces is false in your configuration)"
-    if not settings.hf_token:
+    if not find_hf_token(settings):
         return "off (no Hugging Face token)"
     return "on: each turn's trace is uploaded, secrets scrubbed"
 
@@ -127,7 +128,7 @@ def visibility_word(private: bool | None) -> str:
 async def _show_sharing(ctx: ChatContext) -> None:
     settings = ctx.session.settings
     rows = [("sharing", sharing_state(settings))]
-    if settings.hf_token:
+    if find_hf_token(settings):
         with ctx.console.status("Asking the Hub"):
             repo_id, private = await traces_dataset(settings)
         rows += [("dataset", repo_id), ("visibility", visibility_word(private))]
@@ -137,7 +138,7 @@ async def _show_sharing(ctx: ChatContext) -> None:
     for key, value in rows:
         grid.add_row(key, value)
     ctx.console.print(Padding(grid, (0, 0, 0, 2)))
-    if settings.hf_token:
+    if find_hf_token(settings):
         ctx.console.print(Text("  Change with /share-traces public or private.", "dim"))
     else:
         ctx.console.print(Text(NO_TOKEN, "yellow"))
@@ -166,7 +167,7 @@ async def _set_sharing(ctx: ChatContext, visibility: str) -> None:
         await asyncio.to_thread(
             set_visibility,
             repo_id,
-            token=settings.hf_token or "",
+            token=find_hf_token(settings) or "",
             endpoint=settings.hf_endpoint,
             private=visibility == "private",
         )
@@ -190,7 +191,7 @@ async def _share_traces(ctx: ChatContext, arg: str) -> None:
     if arg not in ("", "public", "private"):
         ctx.console.print(Text("Usage: /share-traces [public|private]", "yellow"))
         return
-    if arg and not ctx.session.settings.hf_token:
+    if arg and not find_hf_token(ctx.session.settings):
         ctx.console.print(Text(NO_TOKEN, "yellow"))
         return
     try:

@@ -15,6 +15,7 @@ from agent.core import tools as builtin
 from agent.core.notifier import attach_notifier
 from agent.core.session import Session
 from agent.core.subagent import USAGE_STATE
+from agent.hf_token import find_hf_token, with_hf_token
 from agent.tools.notify import notify_tools
 from agent.tools.plan import restore_plan
 from agent.tools.router import ToolRouter
@@ -50,7 +51,7 @@ async def open_session(
     attach_notifier(session)
     if settings.tool_runtime == "sandbox":
         session.resources.push_async_callback(remind_of_sandbox, session)
-    if settings.share_traces and settings.hf_token:
+    if settings.share_traces and find_hf_token(settings):
         TraceUploads(session).attach()
     if any(server.enabled for server in settings.mcp_servers.values()):
         await start_mcp(session, wait_for_mcp)
@@ -66,7 +67,8 @@ async def start_mcp(session: Session, wait: bool) -> None:
             session.notify(f"MCP server '{name}' {status}")
 
     stderr_path = data_home() / "logs" / f"{session.id}.mcp.log"
-    manager = McpManager(session.settings.mcp_servers, stderr_path=stderr_path, on_status=report)
+    servers = with_hf_token(session.settings.mcp_servers, session.settings)
+    manager = McpManager(servers, stderr_path=stderr_path, on_status=report)
     session.mcp = manager
     starting = asyncio.create_task(manager.start(session.router), name="mcp-start")
 
@@ -182,7 +184,7 @@ class TraceUploads:
                 await asyncio.to_thread(
                     upload_session,
                     loaded,
-                    token=settings.hf_token or "",
+                    token=find_hf_token(settings) or "",
                     endpoint=settings.hf_endpoint,
                     repo_template=settings.traces_repo,
                     private=settings.traces_private,

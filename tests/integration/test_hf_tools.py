@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from agent.config import Settings
+from agent.hf_token import find_hf_token, saved_login_path
 from agent.tools.hub.tools import hub_tools
 from agent.tools.router import ToolRouter
 from agent.tools.spec import ToolContext
@@ -67,19 +68,32 @@ def test_writes_need_approval_and_reads_do_not():
     assert len(operations) == 15
 
 
-def test_token_comes_from_the_login_cache_when_not_configured(hub, tmp_path, monkeypatch):
-    from huggingface_hub import constants
-
-    token_file = tmp_path / "token"
+def test_token_comes_from_the_saved_login_when_not_configured(hub, tmp_path):
+    """`hf auth login` keeps the token in $HF_HOME/token; the tools find it there."""
+    token_file = saved_login_path()
+    token_file.parent.mkdir(parents=True, exist_ok=True)
     token_file.write_text("hf_test\n")
-    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(token_file))
-    monkeypatch.setattr(constants, "HF_STORED_TOKENS_PATH", str(tmp_path / "stored_tokens"))
     settings = Settings(hf_endpoint=hub.url, datasets_server_url=hub.url)
     args = {"operation": "read", "repo_id": "acme/internal-model", "path": "config.json"}
     assert not run(settings, tmp_path, "hf_repo_files", args).is_error
     refs = {"operation": "list_refs", "repo_id": "acme/internal-model"}
     assert not run(settings, tmp_path, "hf_repo_git", refs).is_error
     assert {r.headers.get("authorization") for r in hub.requests} == {"Bearer hf_test"}
+
+
+def test_settings_then_environment_then_saved_login(monkeypatch):
+    saved_login_path().parent.mkdir(parents=True, exist_ok=True)
+    saved_login_path().write_text("hf_saved\n")
+    assert find_hf_token(Settings()) == "hf_saved"
+    monkeypatch.setenv("HUGGING_FACE_HUB_TOKEN", "hf_legacy_env")
+    assert find_hf_token(Settings()) == "hf_legacy_env"
+    monkeypatch.setenv("HF_TOKEN", "hf_env")
+    assert find_hf_token(Settings()) == "hf_env"
+    assert find_hf_token(Settings(hf_token="hf_settings")) == "hf_settings"
+    monkeypatch.setenv("HF_TOKEN_PATH", str(saved_login_path().with_name("elsewhere")))
+    monkeypatch.delenv("HF_TOKEN")
+    monkeypatch.delenv("HUGGING_FACE_HUB_TOKEN")
+    assert find_hf_token(Settings()) is None  # HF_TOKEN_PATH names a file that is not there
 
 
 def test_docs_requests_carry_no_token(hub, tmp_path):

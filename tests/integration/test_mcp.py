@@ -364,3 +364,29 @@ def test_empty_credentials_are_dropped_from_headers():
     }
     assert clean_headers(headers) == {"X-Keep": "1"}
     assert clean_headers({"Authorization": "Bearer hf_x"}) == {"Authorization": "Bearer hf_x"}
+
+
+@pytest.mark.parametrize("saved", [True, False])
+def test_the_hf_mcp_server_gets_the_saved_login_token_or_no_header(
+    serve, cli, fake_llm, saved, monkeypatch
+):
+    """`Bearer ${HF_TOKEN}` without HF_TOKEN: the token `hf auth login` saved fills it;
+    with no token at all, no Authorization header is sent (never an empty `Bearer `)."""
+    import json as _json
+
+    from agent.config import user_config_path
+    from agent.hf_token import saved_login_path
+    from tests.fakes import llm_server as llm
+
+    token = "hf_" + "SavedLogin1" * 3
+    if saved:
+        saved_login_path().parent.mkdir(parents=True, exist_ok=True)
+        saved_login_path().write_text(token + "\n")
+    hf = {"url": serve("http"), "headers": {"Authorization": "Bearer ${HF_TOKEN}"}}
+    user_config_path().write_text(_json.dumps({"mcpServers": {"hf-mcp-server": hf}}))
+    fake_llm.script(llm.tool_call("mcp__hf-mcp-server__auth", {}), llm.text("checked"))
+    result = cli("-o", "json", "which header?")
+    assert result.exit_code == 0, result.stderr
+    fake_llm.assert_done()
+    (tool_message,) = [m for m in fake_llm.requests[-1]["messages"] if m["role"] == "tool"]
+    assert tool_message["content"] == (f"Bearer {token}" if saved else "(none)")

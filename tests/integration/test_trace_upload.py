@@ -51,3 +51,18 @@ def test_share_traces_off_uploads_nothing(cli, fake_llm, monkeypatch):
         fake_llm.script(llm.text("fine"))
         assert cli("hi").exit_code == 0
         assert hub.requests == []
+
+
+def test_the_token_hf_auth_login_saved_uploads_traces(cli, fake_llm, monkeypatch):
+    from agent.hf_token import saved_login_path
+
+    with HubUploads(token=TOKEN, user="alice") as hub:
+        saved_login_path().parent.mkdir(parents=True, exist_ok=True)
+        saved_login_path().write_text(TOKEN + "\n")
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        fake_llm.script(llm.text("fine"))
+        result = cli("-o", "json", "hi")
+        assert result.exit_code == 0, result.stderr
+        fake_llm.assert_done()
+        sid = json.loads(result.stdout)["session_id"]
+        assert f"sessions/{sid}.jsonl" in hub.repos["alice/ml-intern-sessions"].files

@@ -273,6 +273,19 @@ def test_share_traces_without_a_token_says_how_to_get_one():
     assert "set HF_TOKEN" in FakeChat().run("/share-traces public")
 
 
+def test_share_traces_uses_the_token_hf_auth_login_saved(hub):
+    from agent.hf_token import saved_login_path
+
+    saved_login_path().parent.mkdir(parents=True, exist_ok=True)
+    saved_login_path().write_text(TOKEN + "\n")
+    repo = hub.repos["alice/ml-intern-sessions"] = Repo(private=False)
+    out = FakeChat(Settings(hf_endpoint=hub.url)).run("/share-traces")
+    assert "sharing     on" in out
+    assert "visibility  public" in out
+    assert "is now private" in FakeChat(Settings(hf_endpoint=hub.url)).run("/share-traces private")
+    assert repo.private is True
+
+
 def test_a_refused_token_is_explained(hub):
     settings = Settings(hf_endpoint=hub.url, hf_token="hf_wrong")
     out = FakeChat(settings).run("/share-traces")

@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
+from agent.hf_token import find_hf_token
 from agent.tools.http import MAX_RETRY_WAIT_S, describe_wait, make_client
 from agent.tools.spec import ToolError
 
@@ -64,15 +65,6 @@ def repo_url(endpoint: str, repo_id: str, repo_type: str = "model") -> str:
     return f"{endpoint.rstrip('/')}/{prefix}{repo_id}"
 
 
-def hub_token(settings: Settings) -> str | None:
-    """HF_TOKEN from the settings, else the token `hf auth login` saved."""
-    if settings.hf_token:
-        return settings.hf_token
-    from huggingface_hub import get_token
-
-    return get_token()
-
-
 def hf_api(settings: Settings) -> HfApi:
     """An HfApi on the configured Hub. Its progress bars are turned off: they would write
     over the terminal the front end draws."""
@@ -85,14 +77,14 @@ def hf_api(settings: Settings) -> HfApi:
             disable_progress_bars()
     return HfApi(
         endpoint=settings.hf_endpoint.rstrip("/"),
-        token=hub_token(settings),
+        token=find_hf_token(settings),
         library_name="ml-intern",
     )
 
 
 def hub_client(settings: Settings, *, auth: bool = True) -> httpx.AsyncClient:
     """An httpx client for the Hub or the datasets viewer, with the token when `auth`."""
-    token = hub_token(settings) if auth else None
+    token = find_hf_token(settings) if auth else None
     return make_client({"Authorization": f"Bearer {token}"} if token else None)
 
 
@@ -207,7 +199,7 @@ def hub_failure(
     if status == 404:
         return ToolError(_not_found(target, settings))
     if status == 401:
-        if hub_token(settings):
+        if find_hf_token(settings):
             return ToolError(
                 f"Hugging Face rejected your token (401{detail}): it is invalid or expired. "
                 f"Create a new one and {TOKEN_HELP}"
@@ -238,7 +230,7 @@ def _gated(target: Target, settings: Settings) -> str:
         f"{target.label()} is gated: open {page} while logged in, accept the conditions to "
         "request access, and retry once access is granted"
     )
-    if not hub_token(settings):
+    if not find_hf_token(settings):
         text += f"; the request must carry your token: {TOKEN_HELP}"
     return text
 
@@ -246,7 +238,7 @@ def _gated(target: Target, settings: Settings) -> str:
 def _not_found(target: Target, settings: Settings) -> str:
     text = f"{target.label()} was not found"
     if target.repo_id and not target.what:
-        if hub_token(settings):
+        if find_hf_token(settings):
             text += " (or it is private and your token cannot see it)"
         else:
             text += f" (or it is private and you are not logged in: {TOKEN_HELP})"

@@ -15,7 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from agent.tools.hub.common import Target, call_hub, hf_api, hub_client, hub_json, hub_token
+from agent.hf_token import find_hf_token
+from agent.tools.hub.common import Target, call_hub, hf_api, hub_client, hub_json
 from agent.tools.spec import ToolContext, ToolError
 
 if TYPE_CHECKING:
@@ -142,7 +143,7 @@ async def whoami(settings: Settings, ctx: ToolContext) -> str:
     """The user the token belongs to, asked once per session."""
     if name := ctx.state.get("hf_jobs.user"):
         return str(name)
-    if not hub_token(settings):
+    if not find_hf_token(settings):
         raise ToolError(
             "Hugging Face Jobs need a login: set HF_TOKEN in your environment or .env "
             "(create a token at https://huggingface.co/settings/tokens)"

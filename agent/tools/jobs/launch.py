@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agent.context.redact import redact
-from agent.tools.hub.common import hub_token
+from agent.hf_token import find_hf_token
 from agent.tools.spec import ToolError
 
 if TYPE_CHECKING:
@@ -126,7 +126,7 @@ def job_secrets(requested: dict[str, str], settings: Settings) -> dict[str, str]
                 )
             continue
         secrets[name] = _dereference(name, value)
-    token = hub_token(settings)
+    token = find_hf_token(settings)
     if allowed and token:
         secrets["HF_TOKEN"] = token
     return secrets

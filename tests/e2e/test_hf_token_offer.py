@@ -1,0 +1,92 @@
+"""The chat's first launch without a Hugging Face token offers to keep a pasted one."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.test_interactive import FIRST_ANSWER_S, Terminal
+from tests.fakes import llm_server as llm
+from tests.fakes.hub_uploads import HubUploads
+
+PITCH = "No Hugging Face token found"
+QUESTION = "Paste your Hugging Face token (hidden; Enter to skip)"
+
+
+@pytest.fixture
+def first_launch(isolated_env):
+    """A person who has never been offered: no token anywhere, no record of the offer."""
+    (Path(os.environ["XDG_CONFIG_HOME"]) / "ml-intern" / "hf-token-offered").unlink()
+    opened: list[Terminal] = []
+
+    def open_terminal() -> Terminal:
+        opened.append(Terminal(isolated_env))
+        return opened[-1]
+
+    yield open_terminal
+    for term in opened:
+        term.stop()
+
+
+@pytest.mark.timeout(180)
+def test_enter_skips_the_offer_and_it_is_not_made_again(first_launch, fake_llm):
+    fake_llm.script(llm.text("First answer."), llm.text("Second answer."))
+    term = first_launch()
+    term.expect("›")
+    term.enter("hello")
+    term.expect(PITCH, timeout=FIRST_ANSWER_S)
+    term.expect("private repos")
+    term.expect("trace sharing")
+    term.expect(QUESTION)
+    term.enter("")
+    term.expect("Skipped")
+    term.expect("First answer.")
+    env_file = Path(os.environ["XDG_CONFIG_HOME"]) / "ml-intern" / ".env"
+    assert not env_file.exists() or "HF_TOKEN" not in env_file.read_text()
+    term.enter("/quit")
+    assert term.exit_code() == 0
+
+    again = first_launch()
+    again.expect("›")
+    again.enter("hello again")
+    again.expect("Second answer.", timeout=FIRST_ANSWER_S)
+    assert PITCH not in again.text
+    again.enter("/quit")
+    assert again.exit_code() == 0
+    fake_llm.assert_done()
+
+
+@pytest.mark.timeout(180)
+def test_a_pasted_token_is_saved_privately_and_used_at_once(first_launch, fake_llm, monkeypatch):
+    token = "hf_" + "Pasted0Token" * 3
+    with HubUploads(token=token, user="alice") as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        fake_llm.script(llm.text("Answered."))
+        term = first_launch()
+        term.expect("›")
+        term.enter("hello")
+        term.expect(QUESTION, timeout=FIRST_ANSWER_S)
+        term.enter(token)
+        term.expect("Saved HF_TOKEN")
+        term.expect("Answered.")
+        assert token not in term.text
+        env_file = Path(os.environ["XDG_CONFIG_HOME"]) / "ml-intern" / ".env"
+        assert f"HF_TOKEN={token}" in env_file.read_text().splitlines()
+        assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
+        term.enter("/quit")
+        assert term.exit_code() == 0  # the last upload is waited for before the chat ends
+        fake_llm.assert_done()
+        uploaded = hub.repos["alice/ml-intern-sessions"].files
+        assert any(name.startswith("sessions/") for name in uploaded)  # this session's trace
+
+
+def test_headless_never_asks(cli, fake_llm):
+    (Path(os.environ["XDG_CONFIG_HOME"]) / "ml-intern" / "hf-token-offered").unlink()
+    fake_llm.script(llm.text("fine"))
+    result = cli("hi")
+    assert result.exit_code == 0
+    assert PITCH not in result.stdout + result.stderr
+    fake_llm.assert_done()
