@@ -33,7 +33,7 @@ T = TypeVar("T")
 
 HUB = "the Hugging Face Hub"
 TOKEN_HELP = (
-    "set HF_TOKEN in your environment or .env "
+    "set HF_TOKEN in your environment or .env, or run `hf auth login` "
     "(create a token at https://huggingface.co/settings/tokens)"
 )
 _RATELIMIT_RESET = re.compile(r";\s*t=(\d+)")

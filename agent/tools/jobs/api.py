@@ -145,8 +145,8 @@ async def whoami(settings: Settings, ctx: ToolContext) -> str:
         return str(name)
     if not find_hf_token(settings):
         raise ToolError(
-            "Hugging Face Jobs need a login: set HF_TOKEN in your environment or .env "
-            "(create a token at https://huggingface.co/settings/tokens)"
+            "Hugging Face Jobs need a login: set HF_TOKEN in your environment or .env, or run "
+            "`hf auth login` (create a token at https://huggingface.co/settings/tokens)"
         )
     info = await call_hub(
         settings, Target(what="your Hugging Face account"), hf_api(settings).whoami
