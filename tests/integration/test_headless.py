@@ -61,6 +61,17 @@ def test_retries_rate_limits_and_server_errors(cli, fake_llm, stream_flags):
     fake_llm.assert_done()
 
 
+def test_the_wait_a_provider_asks_for_is_the_wait_taken(cli, fake_llm):
+    fake_llm.script(
+        llm.error(429, code="rate_limit_exceeded", headers={"retry-after-ms": "300"}),
+        llm.text("after the wait"),
+    )
+    result = cli("-o", "stream-json", "hello")
+    assert result.exit_code == 0, result.stderr
+    retries = [e for e in result.lines() if e["type"] == "retrying"]
+    assert [r["delay_s"] for r in retries] == [0.3]
+
+
 def test_broken_tool_json_becomes_an_error_the_model_fixes(cli, fake_llm, stream_flags):
     fake_llm.script(
         llm.tool_call("write", '{"path": "a.txt", "content": '),
