@@ -208,7 +208,7 @@ class LineScrubber:
     dropped until an ordinary line shows the block is over."""
 
     def __init__(self, extra_secrets: Iterable[str] = (), max_held: int = MAX_HELD_LINES) -> None:
-        self._extra = tuple(extra_secrets)
+        self._literals = _literal_secrets(tuple(extra_secrets))  # once: lines come fast
         self._max_held = max_held
         self._held: list[str] = []
         self._skipping_body = False
@@ -221,10 +221,10 @@ class LineScrubber:
             self._skipping_body = False
             if _PEM_END.search(line):
                 rest = _PEM_END.split(line, 1)[1]
-                return [redact(rest, self._extra)] if rest.strip() else []
+                return [_scrub(rest, self._literals)] if rest.strip() else []
         if not self._held:
             if not _PEM_BEGIN.search(line) or _PEM_END.search(line):
-                return [redact(line, self._extra)]
+                return [_scrub(line, self._literals)]
         elif not _PEM_END.search(line) and not (
             _PEM_BODY.fullmatch(line) or _PEM_HEADER.fullmatch(line)
         ):
@@ -243,6 +243,6 @@ class LineScrubber:
         if not self._held:
             return []
         block, self._held = "".join(self._held), []
-        scrubbed = redact(block, self._extra)
+        scrubbed = _scrub(block, self._literals)
         ending = block[len(block.rstrip("\r\n")) :]
         return [scrubbed if scrubbed.endswith(ending) else scrubbed + ending]
