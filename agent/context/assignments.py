@@ -133,10 +133,13 @@ def _harmless_value(value: str, name: str, literal: bool) -> bool:
         return True
     if _NUMBER.fullmatch(value) and len(value) < MIN_NUMERIC_SECRET:
         return True  # a count or a setting; a long run of digits may be a PIN or an account
+    if literal:
+        return False
     if any(c in value for c in "([{"):
         return True  # a call, an index or a literal: code, not a value
-    code_style = not literal and not name.isupper()
-    return code_style and bool(_LOWER_WORD.fullmatch(value) or _LOWER_CHAIN.fullmatch(value))
+    return not name.isupper() and bool(
+        _LOWER_WORD.fullmatch(value) or _LOWER_CHAIN.fullmatch(value)
+    )
 
 
 def _replace(match: re.Match[str]) -> str:

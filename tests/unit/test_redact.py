@@ -178,6 +178,7 @@ def test_more_token_spellings_are_caught():
         ("machine api.wandb.ai\n  login me\n  password 0123456789abcdef", "0123456789abcdef"),
         ("PIN_PASSWORD=12345678", "12345678"),
         ('"token": "a8f9e0d1c2b3"', "a8f9e0d1c2b3"),
+        ('{"DB_PASSWORD": "p(a[s{s"}', "p(a[s{s"),
     ],
 )
 def test_values_of_secret_named_assignments_are_scrubbed(text, value):
@@ -291,3 +292,11 @@ def test_a_begin_without_end_is_not_held_forever():
 
 def test_extra_secrets_apply_to_streams():
     assert scrub_lines(["pw hunter2!\n"], extra_secrets=["hunter2!"]) == ["pw [REDACTED:secret]\n"]
+
+
+def test_environment_secret_names_include_pass_and_credential(monkeypatch):
+    monkeypatch.setenv("MYSERVICE_PASS", "opaque-value-1")
+    monkeypatch.setenv("DB_CREDENTIAL", "opaque-value-22")
+    monkeypatch.setenv("COMPASS_HEADING", "north-north-west")
+    out = redact("opaque-value-1 opaque-value-22 north-north-west")
+    assert out == ("[REDACTED:env:MYSERVICE_PASS] [REDACTED:env:DB_CREDENTIAL] north-north-west")
