@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
+from tests.bubblewrap import require_sandbox
 from tests.fakes import llm_server as llm
 
-pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap not installed")
+
+@pytest.fixture(autouse=True)
+def _bubblewrap() -> None:
+    require_sandbox()
 
 
 def test_confined_bash_can_write_the_workspace_but_nothing_else(cli, fake_llm, tmp_path):
