@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from agent.config import user_config_path
+from agent.tools.local import seccomp
 from tests.bubblewrap import require_sandbox
 from tests.fakes import llm_server as llm
 
@@ -101,3 +102,12 @@ def test_stdio_mcp_servers_run_confined(cli, fake_llm, home_outside):
     assert written.strip() == "written"
     assert not outside.exists()
     assert inside.read_text() == "y"
+
+
+def test_an_architecture_without_a_filter_refuses_to_start(cli, fake_llm, monkeypatch):
+    monkeypatch.setattr(seccomp.platform, "machine", lambda: "riscv64")
+    result = cli("--sandbox", "workspace-write", "hi")
+    assert result.exit_code == 3
+    assert "no seccomp filter for this machine's architecture (riscv64)" in result.stderr
+    assert "Use --sandbox off" in result.stderr
+    assert fake_llm.requests == []

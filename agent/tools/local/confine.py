@@ -26,7 +26,7 @@ from typing import NamedTuple
 
 from agent.core.errors import ConfigError
 from agent.tools.local.roots import ensure_placeholders, protected_paths, writable_roots
-from agent.tools.local.seccomp import UnsupportedArch, unix_socket_filter
+from agent.tools.local.seccomp import UnsupportedArch, machine_arch, unix_socket_filter
 from agent.tools.spec import ToolContext, ToolError
 
 PROBE_TIMEOUT_S = 10.0
@@ -137,8 +137,6 @@ def _probe(bwrap: str, allow_network: bool) -> str | None:
                 check=False,
                 pass_fds=launch.pass_fds,
             )
-    except UnsupportedArch as exc:
-        return str(exc)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"{bwrap} did not run ({exc})"
     if done.returncode == 0:
@@ -147,11 +145,21 @@ def _probe(bwrap: str, allow_network: bool) -> str | None:
     return lines[-1] if lines else f"{bwrap} exited with code {done.returncode}"
 
 
+def _arch_problem() -> str | None:
+    try:
+        machine_arch()
+    except UnsupportedArch as exc:
+        return f"{exc}, so unix sockets could not be blocked"
+    return None
+
+
 def sandbox_problem(allow_network: bool = False) -> str | None:
     """Why commands cannot be confined here, or None when they can."""
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         return MISSING
+    if problem := _arch_problem():
+        return problem
     problem = _probe(bwrap, allow_network)
     return None if problem is None else f"bubblewrap cannot create a sandbox here: {problem}"
 
@@ -159,6 +167,8 @@ def sandbox_problem(allow_network: bool = False) -> str | None:
 def check_available(allow_network: bool = False) -> None:
     """Refuse to start with the sandbox on when bubblewrap is missing or cannot work."""
     _bwrap()
+    if problem := _arch_problem():
+        raise ConfigError(f"--sandbox workspace-write: {problem}. Use --sandbox off.")
     if problem := sandbox_problem(allow_network):
         raise ConfigError(f"{problem}. {UNUSABLE_HINT}")
 

@@ -16,6 +16,7 @@ against the machine's audit architecture: a syscall made through another ABI
 
 from __future__ import annotations
 
+import functools
 import platform
 import struct
 from dataclasses import dataclass
@@ -110,6 +111,7 @@ def assemble(source: list[Line]) -> bytes:
     return b"".join(packed)
 
 
+@functools.cache
 def unix_socket_filter() -> bytes:
     """The filter for this machine; UnsupportedArch when there is none."""
     return assemble(_program(machine_arch()))
