@@ -14,7 +14,6 @@ from agent.core import events as ev
 from agent.core import tools as builtin
 from agent.core.notifier import attach_notifier
 from agent.core.session import Session
-from agent.core.subagent import USAGE_STATE
 from agent.tools.notify import notify_tools
 from agent.tools.plan import restore_plan
 from agent.tools.router import ToolRouter
@@ -47,7 +46,6 @@ async def open_session(
         from agent.tools.local.roots import remove_placeholders
 
         session.resources.callback(remove_placeholders)  # registered first, so it runs last
-    session.tool_state[USAGE_STATE] = session.usage
     if loaded:
         restore(session, loaded)
     attach_log(session, SessionLog.open_existing(loaded.session_id) if loaded else None)
