@@ -352,3 +352,18 @@ def test_write_and_edit_refuse_the_protected_paths(workspace):
     assert not read.is_error and edit.is_error
     assert {path: path.read_text() for path in files} == files
     assert not (workspace / ".git" / "hooks" / "post-checkout").exists()
+
+
+def test_placeholders_stay_while_a_background_job_runs(workspace):
+    ctx = ToolContext(settings=Settings(sandbox="workspace-write"), cwd=workspace, turn=1)
+    bash = {"command": "sleep 60", "run_in_background": True}
+    started = asyncio.run(ROUTER.call("bash", bash, ctx))
+    assert not started.is_error, started.content
+    roots.remove_placeholders()
+    assert (workspace / ".env").is_file()  # still covered by the job's read-only mount
+
+    kill = {"job_id": started.data["job_id"]}
+    stopped = asyncio.run(ROUTER.call("kill_background", kill, ctx))
+    assert not stopped.is_error, stopped.content
+    roots.remove_placeholders()
+    assert not (workspace / ".env").exists()

@@ -8,12 +8,14 @@ prompt's included), `.env*` and `configs/` (read by ml-intern at start-up).
 A protected path that does not exist yet is created empty before a confined
 command starts (an empty `.git/` and `configs/`, an empty `.env`), so the
 read-only mount covers it too and the command cannot create it. These
-placeholders are removed at the end of the session if they are still empty.
+placeholders are removed at the end of the session if they are still empty and
+no confined background job still runs.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import tempfile
 from pathlib import Path
 
@@ -59,8 +61,26 @@ def ensure_placeholders(workspace: Path) -> None:
         _placeholders.add(path)
 
 
+def _sandboxes_running() -> bool:
+    """Whether a bubblewrap child of ours still runs (a background job): removing a
+    placeholder under it would lift its read-only mount."""
+    me = str(os.getpid())
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            name, rest = stat.read_text().rsplit(")", 1)
+        except OSError:
+            continue
+        state, parent = rest.split()[:2]
+        if parent == me and name.endswith("(bwrap") and state != "Z":
+            return True
+    return False
+
+
 def remove_placeholders() -> None:
-    """Take back the placeholders that are still empty; anything put there meanwhile stays."""
+    """Take back the placeholders that are still empty, unless a sandbox still uses them;
+    anything put there meanwhile stays."""
+    if _sandboxes_running():
+        return
     for path in sorted(_placeholders, reverse=True):
         with contextlib.suppress(OSError):
             if path.is_dir() and not path.is_symlink():
