@@ -18,7 +18,7 @@ import pytest
 
 from agent.config import Settings
 from agent.core.errors import ConfigError
-from agent.tools.local import confine, roots
+from agent.tools.local import confine, roots, seccomp
 from agent.tools.local.tools import local_tools
 from agent.tools.router import ToolRouter
 from agent.tools.spec import ToolContext, ToolResult
@@ -367,3 +367,26 @@ def test_placeholders_stay_while_a_background_job_runs(workspace):
     assert not stopped.is_error, stopped.content
     roots.remove_placeholders()
     assert not (workspace / ".env").exists()
+
+
+def raw_syscall_command(nr: int, *args: int) -> str:
+    code = (
+        "import ctypes, os; libc = ctypes.CDLL(None, use_errno=True); "
+        f"rc = libc.syscall({nr}, {', '.join(map(str, args))}); "
+        "print('rc', rc, os.strerror(ctypes.get_errno()))"
+    )
+    return f'{sys.executable} -c "{code}"'
+
+
+def test_io_uring_and_other_abis_are_closed_too(workspace):
+    """io_uring could create a socket without `socket`; so could another syscall ABI."""
+    arch = seccomp.machine_arch()
+    io_uring = raw_syscall_command(arch.io_uring_setup, 1, 0)
+    assert "Operation not permitted" in call(workspace, io_uring).content
+    assert "Operation not permitted" not in call(workspace, io_uring, sandbox="off").content
+    if arch.has_x32:
+        x32_socket = raw_syscall_command(0x40000000 | arch.socket, 1, 1, 0)
+        killed = call(workspace, x32_socket)
+        assert killed.is_error
+        assert "rc" not in killed.content
+        assert "SIGSYS" in killed.content or "exit code 159" in killed.content, killed.content
