@@ -119,8 +119,9 @@ def run(
         Sandbox | None,
         typer.Option(
             "--sandbox",
-            help="Confine bash: off (default) or workspace-write "
-            "(bubblewrap: only the working and temp dirs writable, no network).",
+            help="Confine bash, write/edit and stdio MCP servers: off (default) or "
+            "workspace-write (bubblewrap: only the working and temp dirs writable, .git, .env* "
+            "and configs/ read-only, no network, no unix sockets, no capabilities).",
             rich_help_panel=ADVANCED,
         ),
     ] = None,

@@ -42,6 +42,10 @@ async def open_session(
         use_remote_sandbox(router)
     loaded = load_session(resume) if resume else None
     session = Session(settings, router, cwd=cwd, session_id=loaded.session_id if loaded else None)
+    if settings.sandbox == "workspace-write":
+        from agent.tools.local.roots import remove_placeholders
+
+        session.resources.callback(remove_placeholders)  # registered first, so it runs last
     if loaded:
         restore(session, loaded)
     attach_log(session, SessionLog.open_existing(loaded.session_id) if loaded else None)
@@ -63,8 +67,14 @@ async def start_mcp(session: Session, wait: bool) -> None:
         if status.startswith("failed"):
             session.notify(f"MCP server '{name}' {status}")
 
+    settings = session.settings
+    servers = settings.mcp_servers
+    if settings.sandbox == "workspace-write":
+        from agent.tools.mcp.confined import confine_stdio_servers
+
+        servers = confine_stdio_servers(servers, session.cwd, settings.allow_network)
     stderr_path = data_home() / "logs" / f"{session.id}.mcp.log"
-    manager = McpManager(session.settings.mcp_servers, stderr_path=stderr_path, on_status=report)
+    manager = McpManager(servers, stderr_path=stderr_path, on_status=report)
     session.mcp = manager
     starting = asyncio.create_task(manager.start(session.router), name="mcp-start")
 

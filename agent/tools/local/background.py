@@ -25,7 +25,7 @@ from agent.tools.local.bash import (
     terminate_group,
     work_dir,
 )
-from agent.tools.local.confine import shell_argv
+from agent.tools.local.confine import Launch, shell_launch
 from agent.tools.router import cap_output
 from agent.tools.spec import ToolContext, ToolError, ToolResult
 
@@ -86,17 +86,18 @@ def _jobs(ctx: ToolContext) -> BackgroundJobs:
     return ctx.state[BG_STATE]
 
 
-def _start_detached(argv: list[str], cwd: Path, log_path: Path) -> subprocess.Popen[bytes]:
+def _start_detached(launch: Launch, cwd: Path, log_path: Path) -> subprocess.Popen[bytes]:
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("wb") as log_file:
         return subprocess.Popen(
-            argv,
+            launch.argv,
             cwd=cwd,
             env=run_env(),
             stdin=subprocess.DEVNULL,
             stdout=log_file,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            pass_fds=launch.pass_fds,
         )
 
 
@@ -107,7 +108,8 @@ def start_background(args: BashArgs, ctx: ToolContext) -> ToolResult:
         number += 1
     job_id = f"bg{number}"
     log_path = registry.directory / f"{job_id}.log"
-    process = _start_detached(shell_argv(args.command, ctx), work_dir(args, ctx), log_path)
+    with shell_launch(args.command, ctx) as launch:
+        process = _start_detached(launch, work_dir(args, ctx), log_path)
     registry.jobs[job_id] = BackgroundJob(job_id, args.command, log_path, process)
     return ToolResult(
         f"Started background job {job_id} (pid {process.pid}). Output goes to {log_path}.\n"

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from agent.tools.local.confine import shell_argv
+from agent.tools.local.confine import Launch, shell_launch
 from agent.tools.router import cap_output
 from agent.tools.spec import ToolContext, ToolError, ToolResult
 
@@ -191,19 +191,20 @@ async def terminate_group(pgid: int, grace: float = TERM_GRACE_S) -> None:
         await wait_gone(pgid, 1.0)
 
 
-async def _spawn(argv: list[str], cwd: Path) -> tuple[asyncio.subprocess.Process, int]:
+async def _spawn(launch: Launch, cwd: Path) -> tuple[asyncio.subprocess.Process, int]:
     """Start bash with stdout+stderr on a pipe we own, so waiting for exit never waits
     on grandchildren that keep the pipe open."""
     read_fd, write_fd = os.pipe()
     try:
         proc = await asyncio.create_subprocess_exec(
-            *argv,
+            *launch.argv,
             cwd=cwd,
             env=run_env(),
             stdin=subprocess.DEVNULL,
             stdout=write_fd,
             stderr=write_fd,
             start_new_session=True,
+            pass_fds=launch.pass_fds,
         )
     except BaseException:
         os.close(read_fd)
@@ -256,7 +257,8 @@ async def _drained(pump: asyncio.Task[None]) -> bool:
 async def run_foreground(args: BashArgs, ctx: ToolContext, limit: int = OUTPUT_LIMIT) -> ToolResult:
     """Run a command to its end, its timeout, or the caller's cancellation."""
     out = _Output(ctx.log, limit)
-    proc, read_fd = await _spawn(shell_argv(args.command, ctx), work_dir(args, ctx))
+    with shell_launch(args.command, ctx) as launch:
+        proc, read_fd = await _spawn(launch, work_dir(args, ctx))
     pump = asyncio.create_task(_pump(read_fd, out))
     try:
         code = await _wait_exit(proc, args.timeout)

@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from agent.tools.local.checkpoints import checkpoint
+from agent.tools.local.roots import check_sandboxed_write
 from agent.tools.router import cap_output
 from agent.tools.spec import ToolContext, ToolError, ToolResult
 
@@ -292,6 +293,7 @@ def syntax_note(path: Path, text: str) -> str:
 
 async def write(args: WriteArgs, ctx: ToolContext) -> ToolResult:
     path = resolve_path(args.path, ctx.cwd)
+    check_sandboxed_write(path, ctx)
     if path.is_dir():
         raise ToolError(f"{path} is a directory; give a file path.")
     existed = path.exists()
