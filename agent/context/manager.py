@@ -101,10 +101,10 @@ class ContextManager:
     def undo_last_turn(self) -> int:
         """Drop the last user message and everything after it; returns how many went."""
         for i in range(len(self.messages) - 1, 0, -1):
-            content = self.messages[i].get("content")
-            if isinstance(content, str) and content.startswith(SUMMARY_PREFIX):
+            message = self.messages[i]
+            if message["role"] == "user" and SUMMARY_PREFIX in str(message.get("content")):
                 return 0  # that turn was summarised: nothing left to take back cleanly
-            if is_person_turn(self.messages[i]):
+            if is_person_turn(message):
                 removed = len(self.messages) - i
                 self.replace(self.messages[:i])
                 return removed

@@ -265,6 +265,11 @@ def empty(*, expect: Expect | None = None) -> Step:
     return Step("empty()", _Answer(None).serve, expect)
 
 
+def cut_off(content: str, *, expect: Expect | None = None) -> Step:
+    """An answer stopped by the output limit (finish_reason "length")."""
+    return Step(f"cut_off({content[:20]!r})", _Answer(content, finish="length").serve, expect)
+
+
 def no_finish(content: str, *, expect: Expect | None = None) -> Step:
     """A complete stream (with [DONE]) that never states a finish_reason."""
     return Step("no_finish()", _Answer(content, finish=None).serve, expect)
