@@ -254,6 +254,16 @@ class _Replay:
         if self.seen is not None:
             self.seen.add(_key(message))
 
+    def _on_system(self, record: dict[str, Any], ts: float) -> None:
+        message = record["message"]
+        if not isinstance(message, dict) or message.get("role") != "system":
+            raise TypeError("not a system message")
+        entry = LogEntry(message, ts, self.model)
+        if self.current and _role(self.current[0]) == "system":
+            self.current[0] = entry
+        else:
+            self.current.insert(0, entry)
+
     def _on_truncate(self, record: dict[str, Any], ts: float) -> None:
         self.current = self.current[: max(int(record["keep"]), 0)]
 

@@ -186,8 +186,7 @@ class Agent:
                 if future and not future.done():
                     future.set_result((decision, feedback))
             case op.SetModel(model=model):
-                session.settings.model_name = model
-                session.context.messages[0]["content"] = session.system_prompt()
+                session.set_model(model)
                 session.emit(ev.Notice(message=f"Model set to {model}"))
             case op.Undo(restore_files=restore_files) if not self.busy:
                 removed = session.context.undo_last_turn()
