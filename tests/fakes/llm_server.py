@@ -356,6 +356,16 @@ def malformed_chunk(*, expect: Expect | None = None) -> Step:
     return Step("malformed_chunk()", serve, expect)
 
 
+def held(step: Step, release: threading.Event, timeout: float = 60) -> Step:
+    """`step`, answered only once the test sets `release`: holds a client mid-turn."""
+
+    def serve(reply: Reply) -> None:
+        release.wait(timeout)
+        step.serve(reply)
+
+    return Step(f"held({step.name})", serve, step.expect)
+
+
 def hang(seconds: float, *, expect: Expect | None = None) -> Step:
     """Accept the request and send nothing, then close; ends early when the server stops."""
 
