@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import re
 from pathlib import Path
 
 from agent.config import Settings, data_home
@@ -12,6 +14,7 @@ from agent.context.store import SessionBusy, SessionLog
 from agent.core import events as ev
 from agent.core import tools as builtin
 from agent.core.notifier import attach_notifier
+from agent.core.resume_model import model_problem
 from agent.core.session import Session
 from agent.core.subagent import USAGE_STATE
 from agent.tools.notify import notify_tools
@@ -20,6 +23,7 @@ from agent.tools.router import ToolRouter
 
 log = logging.getLogger(__name__)
 UPLOAD_GRACE_S = 15.0
+REDACTION_MARKER = re.compile(r"\[REDACTED:[^\]\s]{1,40}\]")  # what context/redact.py writes
 
 
 async def open_session(
@@ -138,8 +142,32 @@ def restore(session: Session, loaded: LoadedSession) -> None:
     session.context.replace(loaded.messages)
     session.turns = loaded.turns
     restore_plan(session.tool_state, loaded)
-    for warning in loaded.warnings:
-        session.notify(f"Session log: {warning}")
+    for message in resume_notices(loaded, session.settings):
+        session.notify(message)
+
+
+def resume_notices(loaded: LoadedSession, settings: Settings) -> list[str]:
+    """What the person should know about a resumed session: damage repaired, a saved
+    model that no longer works, secrets scrubbed from the history."""
+    notices = []
+    if problems := loaded.warnings:
+        more = f"; and {len(problems) - 3} more" if problems[3:] else ""
+        notices.append(
+            f"The saved session log was damaged: {len(problems)} problem(s) skipped or "
+            f"repaired ({'; '.join(problems[:3])}{more}). Only valid messages go to the model."
+        )
+    current = settings.model_name
+    if loaded.model and loaded.model != current:
+        if problem := model_problem(loaded.model, settings.api_base):
+            notices.append(
+                f"The saved model {loaded.model!r} {problem}: continuing with {current}."
+            )
+    if any(REDACTION_MARKER.search(json.dumps(m)) for m in loaded.messages):
+        notices.append(
+            "Secrets were scrubbed from this session's saved history (shown as [REDACTED:...]): "
+            "the model no longer sees them and may ask for them again."
+        )
+    return notices
 
 
 def attach_log(session: Session, existing: SessionLog | None) -> None:
