@@ -16,7 +16,6 @@ from agent.core import tools as builtin
 from agent.core.notifier import attach_notifier
 from agent.core.resume_model import model_problem
 from agent.core.session import Session
-from agent.core.subagent import USAGE_STATE
 from agent.tools.notify import notify_tools
 from agent.tools.plan import restore_plan
 from agent.tools.router import ToolRouter
@@ -47,7 +46,6 @@ async def open_session(
     loaded = load_session(resume) if resume else None
     log = open_resumed_log(loaded) if loaded else None
     session = Session(settings, router, cwd=cwd, session_id=log.session_id if log else None)
-    session.tool_state[USAGE_STATE] = session.usage
     if loaded:
         restore(session, loaded)
         if log is None:
