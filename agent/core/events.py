@@ -143,6 +143,17 @@ class UndoComplete(_Event):
     restored_files: list[str] = []
 
 
+class HistoryChanged(_Event):
+    """The history sent to the model changed: a message was appended (`append`), the
+    whole list rewritten (`replace`: compaction, undo, a fresh start) or the system
+    prompt renewed (`system`: a model switch, a resume). The session log is built
+    from these."""
+
+    type: Literal["history"] = "history"
+    change: Literal["append", "replace", "system"]
+    messages: list[dict[str, Any]]
+
+
 class Notice(_Event):
     """Something the person should know that is neither an error nor model output."""
 
@@ -181,6 +192,7 @@ Event = Annotated[
     | TurnComplete
     | Interrupted
     | UndoComplete
+    | HistoryChanged
     | Notice
     | Error
     | Shutdown,
