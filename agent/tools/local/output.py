@@ -105,12 +105,10 @@ class _Kept:
         self.tail = _Recent(KEEP_BYTES)
         self.total_bytes = 0
         self.newlines = 0
-        self.ends_with_newline = True
 
     def add(self, data: memoryview, newlines: int) -> None:
         self.total_bytes += len(data)
         self.newlines += newlines
-        self.ends_with_newline = data[-1:] == b"\n"
         room = KEEP_BYTES - len(self.head)
         if room > 0:
             self.head += data[:room]
@@ -118,12 +116,12 @@ class _Kept:
         if data:
             self.tail.add(data)
 
-    @property
-    def total_lines(self) -> int:
-        return self.newlines + (0 if self.ends_with_newline or not self.total_bytes else 1)
-
     def summary(self, limit: int) -> str:
-        """Head and tail within `limit` characters, with what lies between them counted."""
+        """Head and tail within `limit` characters, with what lies between them counted.
+
+        Lines cut by the edges of what was kept are shown in part (a progress line or
+        a minified file may be one line of megabytes).
+        """
         head_budget = limit * 2 // 3
         tail_budget = limit - head_budget - MARKER_ROOM
         tail_bytes = b"".join(self.tail.chunks)
@@ -131,47 +129,40 @@ class _Kept:
             lines = _split(bytes(self.head) + tail_bytes)
             head = _take(lines, head_budget)
             tail = _take(reversed(lines[len(head) :]), tail_budget)[::-1]
+            omitted_lines = len(lines) - len(head) - len(tail)
         else:
-            head = _take(_split(_through_last_newline(self.head)), head_budget)
-            tail = _take(reversed(_split(_after_first_newline(tail_bytes))), tail_budget)[::-1]
+            head_lines, tail_lines = _split(bytes(self.head)), _split(tail_bytes)
+            head = _take(head_lines, head_budget)
+            tail = _take(reversed(tail_lines), tail_budget)[::-1]
+            between = self.newlines - self.head.count(b"\n") - tail_bytes.count(b"\n")
+            head_line_goes_on = between > 0 and not self.head.endswith(b"\n")
+            omitted_lines = len(head_lines) - len(head) + len(tail_lines) - len(tail)
+            omitted_lines += between - head_line_goes_on
+        omitted_bytes = self.total_bytes - sum(size for size, _ in head + tail)
         shown = [text for _, text in head]
-        omitted_bytes = max(0, self.total_bytes - sum(raw for raw, _ in head + tail))
-        if omitted_bytes > 1:  # a last line without its newline is one byte short
-            omitted_lines = max(0, self.total_lines - len(head) - len(tail))
+        if omitted_bytes:
             shown.append(f"[... {omitted_lines:,} lines ({omitted_bytes:,} bytes) omitted ...]")
-        shown += [text for _, text in tail]
-        return "\n".join(shown)
+        return "\n".join(shown + [text for _, text in tail])
 
 
-def _through_last_newline(data: bytearray) -> bytes:
-    """The head without the line that goes on past it (unless it is all there is)."""
-    end = data.rfind(b"\n") + 1
-    return bytes(data[:end] if end else data)
-
-
-def _after_first_newline(data: bytes) -> bytes:
-    """The tail without the line that began before it (unless it is all there is)."""
-    start = data.find(b"\n") + 1
-    return bytes(data[start:] if 0 < start < len(data) else data)
-
-
-def _split(data: bytes) -> list[bytes]:
+def _split(data: bytes) -> list[tuple[bytes, int]]:
+    """The lines of `data` with their size in bytes, newline included where there is one."""
     parts = data.split(b"\n")
-    if parts and parts[-1] == b"":
-        parts.pop()
-    return parts
+    last = parts.pop()
+    lines = [(part, len(part) + 1) for part in parts]
+    return [*lines, (last, len(last))] if last else lines
 
 
-def _take(lines: Iterable[bytes], budget: int) -> list[tuple[int, str]]:
-    """(raw size with its newline, cleaned text) of lines from the front, while the
-    characters taken so far are under `budget`; only those lines are decoded."""
+def _take(lines: Iterable[tuple[bytes, int]], budget: int) -> list[tuple[int, str]]:
+    """(size in bytes, cleaned text) of lines from the front while the characters taken
+    so far are under `budget`; only those lines are decoded."""
     taken: list[tuple[int, str]] = []
     used = 0
-    for raw in lines:
+    for raw, size in lines:
         if used >= budget:
             break
         text = clean_line(raw.decode("utf-8", errors="replace"))
-        taken.append((len(raw) + 1, text))
+        taken.append((size, text))
         used += len(text) + 1
     return taken
 
