@@ -52,7 +52,7 @@ class Flood:
         from agent.tools.router import ToolRouter
 
         self.session = Session(Settings(), ToolRouter(local_tools()), cwd=Path.cwd())
-        self.sink = open(os.devnull, "w")  # noqa: PTH123 - lives as long as the benchmark
+        self.sink = Path(os.devnull).open("w")  # lives as long as the benchmark
         self.session.subscribe(StreamJsonWriter(self.sink))
         self.events = 0
         self.session.subscribe(self._count)
