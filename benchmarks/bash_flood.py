@@ -5,7 +5,8 @@
 The tool runs in-process as it does in a session: through the ToolRouter, with the
 session's ToolContext, every `tool_log` event going to the headless stream-json
 writer (into /dev/null). The floor is `yes | head -c 200000000 > /dev/null`, run in
-turn with the tool in the same run. Printed: the median wall of each, their ratio
+turn with the tool in the same run; a bare Python loop reading the same pipeline shows
+what any reader pays. Printed: the median wall of each, the tool's ratio to the floor
 (budget < 3x), the `tool_log` events of a run, whether the model's result kept the
 end, and how much the peak RSS of this process grew over a small warm-up run, after
 20 MB and after 200 MB (budget: flat, the same for both).
@@ -38,6 +39,22 @@ def peak_rss_mib() -> float:
 def floor() -> float:
     started = time.perf_counter()
     subprocess.run(["bash", "-c", COMMAND.format(size=SIZE) + " > /dev/null"], check=True)
+    return time.perf_counter() - started
+
+
+def bare_reader() -> float:
+    """The least any reader of the pipe pays: Python reading it in a loop, nothing else."""
+    from agent.tools.local.output import widen_pipe
+
+    read_fd, write_fd = os.pipe()
+    widen_pipe(read_fd)
+    started = time.perf_counter()
+    proc = subprocess.Popen(["bash", "-c", COMMAND.format(size=SIZE)], stdout=write_fd)
+    os.close(write_fd)
+    while os.read(read_fd, 1 << 20):
+        pass
+    proc.wait()
+    os.close(read_fd)
     return time.perf_counter() - started
 
 
@@ -82,14 +99,17 @@ def main() -> None:
     baseline = peak_rss_mib()
     flood.run(20_000_000)
     after_20 = peak_rss_mib() - baseline
-    tool_walls, floor_walls = [], []
+    tool_walls, floor_walls, reader_walls = [], [], []
     for _ in range(RUNS):
         wall, events, content = flood.run(SIZE)
         tool_walls.append(wall)
         floor_walls.append(floor())
+        reader_walls.append(bare_reader())
     after_200 = peak_rss_mib() - baseline
     tool_wall, floor_wall = statistics.median(tool_walls), statistics.median(floor_walls)
+    reader_wall = statistics.median(reader_walls)
     print(f"{'yes | head -c 200000000 > /dev/null':<44} {floor_wall:>8.3f} s  (floor)")
+    print(f"{'the same into a bare Python read loop':<44} {reader_wall:>8.3f} s")
     print(f"{'the same through bash, streamed as events':<44} {tool_wall:>8.3f} s")
     print(
         f"{'ratio (median of ' + str(RUNS) + ')':<44} {tool_wall / floor_wall:>8.2f} x  (budget < 3x)"
