@@ -69,10 +69,18 @@ class ToolOutput(_Event):
 
 
 class ToolLog(_Event):
+    """Output of a running tool, coalesced: `line` holds one or more whole lines.
+
+    `omitted_lines` counts lines that came just before them and are not carried
+    (a flood of output is sampled, never queued); the model still gets the head
+    and the tail of the whole output in `tool_output`.
+    """
+
     type: Literal["tool_log"] = "tool_log"
     tool_call_id: str
     name: str
     line: str
+    omitted_lines: int = 0
 
 
 class ToolStateChange(_Event):

@@ -108,8 +108,12 @@ class Session:
             self.emit(ev.Notice(message=message))
 
     def tool_context(self, tool_call_id: str, name: str) -> ToolContext:
-        def log(line: str) -> None:
-            self.emit(ev.ToolLog(tool_call_id=tool_call_id, name=name, line=line))
+        def log(text: str, omitted_lines: int = 0) -> None:
+            self.emit(
+                ev.ToolLog(
+                    tool_call_id=tool_call_id, name=name, line=text, omitted_lines=omitted_lines
+                )
+            )
 
         return ToolContext(
             settings=self.settings,

@@ -193,7 +193,7 @@ def _cell_outputs(cell: dict[str, Any]) -> Iterator[str]:
 
 def render_notebook(text: str) -> list[str]:
     """A notebook as its cells: type, source and text outputs (images named, not dumped)."""
-    from agent.tools.local.bash import clean_line
+    from agent.tools.local.output import clean_line
 
     cells = json.loads(text).get("cells", [])
     lines = [f"Notebook with {len(cells)} cells (edit and write act on the raw JSON)"]
