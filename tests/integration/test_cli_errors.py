@@ -35,7 +35,7 @@ def test_malformed_config_file_names_the_file(cli, monkeypatch, tmp_path):
     assert str(bad) in result.stderr and "invalid JSON" in result.stderr
 
 
-def test_invalid_config_value_names_the_field(cli, monkeypatch):
+def test_invalid_config_value_names_the_field(cli, trusted_work):
     config = Path("configs")
     config.mkdir()
     (config / "cli_agent_config.json").write_text(json.dumps({"max_iterations": "lots"}))
