@@ -84,3 +84,23 @@ def cli(capsys):
     from tests.cli import run_in_process
 
     return lambda *args: run_in_process(capsys, *args)
+
+
+@pytest.fixture
+def repo(isolated_env, monkeypatch):
+    """A cloned checkout (not trusted); the run starts in a folder below its root."""
+    root = isolated_env / "repo"
+    (root / ".git").mkdir(parents=True)
+    (root / "src").mkdir()
+    monkeypatch.chdir(root / "src")
+    return root
+
+
+@pytest.fixture
+def user_endpoint(fake_llm, monkeypatch):
+    """The model endpoint as a user sets it in the environment (litellm's own variable),
+    so that a project's `api_base` would win over it once the folder is trusted."""
+    monkeypatch.delenv("ML_INTERN_API_BASE")
+    monkeypatch.setenv("OPENAI_BASE_URL", fake_llm.url)
+    monkeypatch.setenv("ML_INTERN_LLM_MAX_ATTEMPTS", "1")
+    return fake_llm
