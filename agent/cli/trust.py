@@ -24,6 +24,7 @@ app = make_app("Trust a folder: its own configs/ and .env then count, also in fo
 
 ENDPOINT_KEYS = ("api_base", "hf_endpoint", "github_api_url", "sandbox_url_template")
 APPROVAL_KEYS = ("yolo", "approval_mode", "approval", "sandbox", "allow_network")
+DATA_KEYS = ("messaging", "share_traces", "traces_repo", "traces_private", "jobs_pass_hf_token")
 
 
 @app.command()
@@ -123,6 +124,8 @@ def describe_config(data: dict[str, Any]) -> list[str]:
             lines.append(f"sends requests to {value} ({key})")
         elif key in APPROVAL_KEYS:
             lines.append(f"approval: {key} = {json.dumps(value)}")
+        elif key in DATA_KEYS:
+            lines.append(f"where your data goes: {key}")
         else:
             others.append(key)
     if others:
