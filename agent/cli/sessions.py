@@ -57,6 +57,16 @@ def resolve_resume(
     return loaded.session_id
 
 
+def require_session(resume: str | None) -> None:
+    """A named session must exist: checked before anything else asks or starts."""
+    if resume is None or resume == PICK:
+        return
+    try:
+        find_session_file(resume, sessions_dir())
+    except SessionNotFound as exc:
+        raise UsageError(str(exc)) from None
+
+
 def print_sessions(sessions: list[SessionSummary], out=None) -> None:
     out = out or sys.stdout
     if not sessions:

@@ -209,6 +209,11 @@ def _checked_id(session_id: str) -> str:
     return session_id
 
 
+def looks_like_session_id(token: str) -> bool:
+    """True when `token` has the shape of a session id or of its prefix."""
+    return bool(_ID.fullmatch(token))
+
+
 def find_session_file(id_or_prefix: str, directory: Path) -> Path:
     hint = "run `ml-intern --resume` without an id to choose from the saved sessions"
     if not _ID.fullmatch(id_or_prefix):
