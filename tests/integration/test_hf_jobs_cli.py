@@ -81,7 +81,9 @@ trainer.train()
 
 def test_a_training_job_that_would_lose_its_model_is_refused_before_approval(cli, fake_llm, hub):
     call = {"operation": "uv", "script": TRAIN_NO_PUSH, "flavor": "a10g-large", "timeout": "3h"}
-    fake_llm.script(llm.tool_call("hf_jobs", call), llm.text("Refused: the script does not save the model."))
+    fake_llm.script(
+        llm.tool_call("hf_jobs", call), llm.text("Refused: the script does not save the model.")
+    )
     result = cli("-o", "stream-json", "--yolo", "fine-tune qwen")
     assert result.exit_code == 0, result.stderr
     refusal = fake_llm.requests[1]["messages"][-1]["content"]

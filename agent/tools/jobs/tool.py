@@ -33,17 +33,28 @@ if TYPE_CHECKING:
     from agent.config import Settings
 
 DESCRIPTION = """\
-Run work on Hugging Face's cloud hardware (CPU and GPU) as Jobs, and manage them.
+Run work on Hugging Face's cloud hardware (CPU and GPU) as Jobs, and manage them. Jobs are \
+billed per minute to the user (or namespace) while they run.
 
 - run: a Docker image and a command (image, command). uv: a Python script run with uv \
-(script: code with PEP 723 inline dependencies, a local file path or an https URL; \
-dependencies, python, script_args).
-- Both take flavor (default cpu-basic; list flavors and prices with operation='hardware'), \
-timeout (e.g. '30m', '6h'; training needs hours: the job is killed at the timeout), env \
-(plain variables) and secrets (by reference: {"WANDB_API_KEY": "$WANDB_API_KEY"}). HF_TOKEN \
-is passed only when the user's configuration allows it.
-- Starting a job costs money and asks the user first. Job storage is ephemeral: push results \
-to the Hub from the job or they are lost.
+(script: code with PEP 723 inline dependencies, a local file path, sent inline, or an https \
+URL; dependencies, python, script_args).
+- Both take flavor (default cpu-basic; operation='hardware' lists flavors and prices), \
+timeout (default 30m, which kills most training: set hours, e.g. '4h', from model size, data \
+and hardware), env (plain variables) and secrets (by reference: \
+{"WANDB_API_KEY": "$WANDB_API_KEY"}). HF_TOKEN is passed only when the user's configuration \
+allows it; pushing to the Hub from a job needs it.
+- Storage is ephemeral: a training job must push its model (push_to_hub=True with \
+hub_model_id, or an explicit upload) or everything is lost. A training script that never \
+pushes is refused unless keep_nothing=true (a smoke test); a training job without an explicit \
+timeout is refused.
+- Hardware by model size (fine-tuning, bf16/LoRA): <1B t4-medium/a10g-small; 1-3B \
+a10g-large/a10g-largex2 (a10g-small and a10g-large share the same 24 GB GPU); 7-13B \
+a100-large; 30B+ l40sx4/a100x4; 70B+ a100x8.
+- Smoke-test first (same script, a few steps, tiny subset), then the real run; for several \
+runs, confirm the first one trains before launching the rest.
+- Starting a job asks the user first, showing price per hour, timeout and worst case. A \
+scheduled run spends on every run and always needs the user's yes.
 - wait=true follows the job to its end and returns its final status and last log lines; \
 otherwise check it later with logs (tail, or follow=true), inspect, and stop it with cancel.
 - ps lists your jobs; scheduled run (with schedule: cron or @hourly/@daily/...), \
