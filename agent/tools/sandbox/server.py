@@ -35,7 +35,7 @@ from agent.context.redact import LineScrubber, redact, redact_obj
 from agent.tools.local import bash as sh
 from agent.tools.local import edit as ed
 from agent.tools.local import files as fs
-from agent.tools.spec import ToolContext, ToolError, ToolResult
+from agent.tools.spec import LogSink, ToolContext, ToolError, ToolResult, no_log
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -147,7 +147,7 @@ class _Sandbox:
         self.settings = Settings()
         self.state: dict[str, Any] = {}
 
-    def context(self, log: Callable[[str], None] = lambda line: None) -> ToolContext:
+    def context(self, log: LogSink = no_log) -> ToolContext:
         return ToolContext(settings=self.settings, cwd=self.workdir, state=self.state, log=log)
 
     async def health(self, request: Request) -> Response:
@@ -187,16 +187,24 @@ class _Sandbox:
 
     async def _run(self, args: sh.BashArgs) -> AsyncIterator[str]:
         """The command's lines as they come, then its result; a dropped client stops it."""
-        queue: asyncio.Queue[str | None] = asyncio.Queue()
-        task = asyncio.create_task(sh.run_foreground(args, self.context(queue.put_nowait)))
+        queue: asyncio.Queue[tuple[str, int] | None] = asyncio.Queue()
+
+        def log(text: str, omitted_lines: int = 0) -> None:
+            queue.put_nowait((text, omitted_lines))
+
+        task = asyncio.create_task(sh.run_foreground(args, self.context(log)))
         task.add_done_callback(lambda _: queue.put_nowait(None))
         scrubber = LineScrubber()  # a private key printed over many lines goes whole
         try:
-            while (line := await queue.get()) is not None:
-                for text in _split(scrubber.feed(line + "\n")):
-                    yield _line({"log": text})
-            for text in _split(scrubber.flush()):
-                yield _line({"log": text})
+            omitted = 0  # lines left out before the next record
+            while (chunk := await queue.get()) is not None:
+                text, skipped = chunk
+                omitted += skipped
+                if (shown := _scrubbed_lines(scrubber, text)) is not None:
+                    yield _line({"log": shown, "omitted_lines": omitted})
+                    omitted = 0
+            if held := scrubber.flush():
+                yield _line({"log": "".join(held).removesuffix("\n"), "omitted_lines": omitted})
             yield _line({"result": _exec_result(task)})
         finally:
             if not task.done():
@@ -218,9 +226,11 @@ def _exec_result(task: asyncio.Task[ToolResult]) -> dict[str, Any]:
     }
 
 
-def _split(chunks: list[str]) -> list[str]:
-    """Scrubbed text back into the lines the client shows one by one."""
-    return [line for chunk in chunks for line in chunk.removesuffix("\n").split("\n")]
+def _scrubbed_lines(scrubber: LineScrubber, text: str) -> str | None:
+    """The lines of `text` that can be shown now, scrubbed (None: nothing yet); a private
+    key's lines are held until its END and then shown as one marker."""
+    pieces = [piece for line in text.split("\n") for piece in scrubber.feed(line + "\n")]
+    return "".join(pieces).removesuffix("\n") if pieces else None
 
 
 def _line(record: dict[str, Any]) -> str:
