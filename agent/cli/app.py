@@ -194,9 +194,11 @@ def run(
 
     log_to_file()
     settings = load_settings(Path.cwd(), flags)
+    check_model_id(settings, model_flag=model)
     resume = resolve_resume(resume, continue_, settings, model_flag=model, headless=headless)
     if headless:
         headless_approvals(settings, asked_for=approval_mode)
+        check_key(settings)
         import asyncio
 
         from agent.core.llm import preload_in_background
@@ -209,6 +211,32 @@ def run(
     from agent.cli.interactive import run_interactive
 
     raise typer.Exit(run_interactive(settings, resume=resume))
+
+
+def check_model_id(settings: Settings, model_flag: str | None) -> None:
+    """An id that cannot work stops the run before anything starts, saying where it came from."""
+    from agent.core.errors import UsageError
+    from agent.core.model_ids import id_problem
+
+    if model_flag is not None:
+        source = "--model"
+    else:
+        source = "ML_INTERN_MODEL" if os.environ.get("ML_INTERN_MODEL") else "model_name"
+    ids = [(source, settings.model_name), ("research_model", settings.research_model)]
+    for source, model in ids:
+        if model is not None and (problem := id_problem(model)):
+            raise UsageError(f"{source} {model!r}: {problem}")
+
+
+def check_key(settings: Settings) -> None:
+    """A missing key stops a headless run at once, before MCP servers start or litellm
+    loads, for the providers whose key variable is known; litellm checks the rest later."""
+    from agent.core.errors import AuthError
+    from agent.core.model_ids import missing_key, no_key_message, resolve_model
+
+    target = resolve_model(settings.model_name, settings)
+    if names := missing_key(target):
+        raise AuthError(no_key_message(target, names))
 
 
 def headless_approvals(settings: Settings, asked_for: ApprovalMode | None) -> None:
