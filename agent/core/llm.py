@@ -110,7 +110,7 @@ def missing_keys(target: ModelTarget) -> list[str]:
         lib.get_llm_provider(target.model)
     except Exception:
         raise UsageError(
-            f"{target.name or target.model}: no provider for this id. Start it with one, "
+            f"{target.name}: no provider for this id. Start it with one, "
             f"e.g. openai/{target.model} or ollama/{target.model}."
         ) from None
     env = lib.validate_environment(model=target.model)

@@ -104,10 +104,13 @@ class ModelTarget:
     local: bool = False
     name: str = ""
 
+    def __post_init__(self) -> None:
+        self.name = self.name or self.model
+
     @property
     def provider(self) -> str:
         """The provider as the person named it (`lm_studio`, not litellm's `openai`)."""
-        return (self.name or self.model).partition("/")[0]
+        return self.name.partition("/")[0]
 
 
 def resolve_model(model_name: str, settings: Settings) -> ModelTarget:
@@ -166,6 +169,6 @@ def missing_key(target: ModelTarget) -> list[str] | None:
 
 def no_key_message(target: ModelTarget, names: list[str]) -> str:
     return (
-        f"No API key for {target.name or target.model}: set {' or '.join(names)} {KEY_HOME}, "
+        f"No API key for {target.name}: set {' or '.join(names)} {KEY_HOME}, "
         "or pick another model (--model, or /model in the chat)."
     )
