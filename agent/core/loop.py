@@ -93,7 +93,7 @@ async def ask_model_within_context(session: Session) -> llm.LLMReply:
         return await ask_model_or_heal(session)
     except ContextOverflow:
         session.emit(ev.Notice(message="The conversation outgrew the model's context: compacting."))
-        await compact(session, force=True)
+        await compact(session, force=True, overflowed=True)
     try:
         return await ask_model_or_heal(session)
     except ContextOverflow as exc:

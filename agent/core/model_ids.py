@@ -91,7 +91,10 @@ PROVIDER_KEYS: dict[str, tuple[str, ...]] = {
     "nebius": ("NEBIUS_API_KEY",),
     "novita": ("NOVITA_API_KEY",),
 }
-KEY_HOME = "in your environment or in a .env file (in this directory or ~/.config/ml-intern/.env)"
+KEY_HOME = (
+    "in your environment or in ~/.config/ml-intern/.env (or this folder's .env once trusted "
+    "with `ml-intern trust`)"
+)
 
 
 @dataclass

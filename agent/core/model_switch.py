@@ -28,6 +28,5 @@ async def switch_model(session: Session, model: str) -> None:
     if problem is not None:
         session.emit(ev.Notice(message=f"Kept {current}: {model} cannot be used ({problem})"))
         return
-    session.settings.model_name = model
-    session.context.messages[0]["content"] = session.system_prompt()
+    session.set_model(model)
     session.emit(ev.Notice(message=f"Model set to {model}"))

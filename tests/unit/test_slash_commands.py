@@ -144,7 +144,8 @@ def test_recap_is_the_last_request_and_answer():
     assert answer == "done"
 
 
-def test_picking_by_number_switches_to_that_session_and_its_model(isolated_env):
+def test_picking_by_number_switches_to_that_session_and_its_model(isolated_env, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")  # the saved model must be usable here
     other = isolated_env.parent / "elsewhere"
     other.mkdir()
     older = save_session("20250101-000000-aaaaaa", other, "openai/old", "remember pelican", "Ok.")

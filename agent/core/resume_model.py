@@ -1,0 +1,33 @@
+"""Whether a resumed session can go back to the model it was saved with.
+
+A saved model id can stop working: it was mistyped, its provider is unknown, or
+its key is gone from this machine. Resuming then keeps the current model (with a
+notice) rather than failing the run. The checks need no litellm import: they use the
+static tables of `agent.core.model_ids`.
+"""
+
+from __future__ import annotations
+
+import os
+
+from agent.core.model_ids import KNOWN_PROVIDERS, LOCAL_SERVERS, PROVIDER_KEYS
+
+
+def model_problem(model: str, api_base: str | None = None) -> str:
+    """Why `model` cannot be used here, or "" when it looks usable."""
+    if not model.strip():
+        return "is empty"
+    if any(c.isspace() for c in model):
+        return "contains whitespace"
+    prefix, slash, rest = model.partition("/")
+    if slash and not rest:
+        return f"names no model after '{prefix}/'"
+    if not slash or prefix in LOCAL_SERVERS:
+        return ""
+    if prefix not in KNOWN_PROVIDERS:
+        return f"has an unknown provider '{prefix}'"
+    names = PROVIDER_KEYS.get(prefix, ())
+    custom_endpoint = prefix == "openai" and api_base  # may need no key at all
+    if names and not any(os.environ.get(n) for n in names) and not custom_endpoint:
+        return f"has no key on this machine (set {names[0]})"
+    return ""
