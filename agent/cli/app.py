@@ -96,6 +96,7 @@ def start(given: RunOptions) -> int:
     log_to_file()
     settle_trust(Path.cwd(), ask=not headless)
     settings = load_settings(Path.cwd(), flags, warn=_warn)
+    check_model_id(settings, model_flag=given.model)
     resume = resolve_resume(
         given.resume, given.continue_, settings, model_flag=given.model, headless=headless
     )
@@ -104,6 +105,7 @@ def start(given: RunOptions) -> int:
 
         return run_interactive(settings, resume=resume)
     headless_approvals(settings, asked_for=given.approval_mode)
+    check_key(settings)
     import asyncio
 
     from agent.core.llm import preload_in_background
@@ -117,6 +119,32 @@ def start(given: RunOptions) -> int:
 
 def _warn(line: str) -> None:
     typer.echo(f"ml-intern: {line}", err=True)
+
+
+def check_model_id(settings: Settings, model_flag: str | None) -> None:
+    """An id that cannot work stops the run before anything starts, saying where it came from."""
+    from agent.core.errors import UsageError
+    from agent.core.model_ids import id_problem
+
+    if model_flag is not None:
+        source = "--model"
+    else:
+        source = "ML_INTERN_MODEL" if os.environ.get("ML_INTERN_MODEL") else "model_name"
+    ids = [(source, settings.model_name), ("research_model", settings.research_model)]
+    for source, model in ids:
+        if model is not None and (problem := id_problem(model)):
+            raise UsageError(f"{source} {model!r}: {problem}")
+
+
+def check_key(settings: Settings) -> None:
+    """A missing key stops a headless run at once, before MCP servers start or litellm
+    loads, for the providers whose key variable is known; litellm checks the rest later."""
+    from agent.core.errors import AuthError
+    from agent.core.model_ids import missing_key, no_key_message, resolve_model
+
+    target = resolve_model(settings.model_name, settings)
+    if names := missing_key(target):
+        raise AuthError(no_key_message(target, names))
 
 
 def headless_approvals(settings: Settings, asked_for: ApprovalMode | None) -> None:

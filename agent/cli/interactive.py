@@ -217,10 +217,11 @@ class Chat:
 
     async def perform(
         self, operation: op.Operation, until: tuple[str, ...], busy: str = ""
-    ) -> None:
+    ) -> bool:
         """Submit an operation and wait for the engine's answer (Ctrl-C stops waiting)."""
-        if busy and not await self._key_ready():
-            return
+        switching_to = operation.model if isinstance(operation, op.SetModel) else None
+        if busy and not await self._key_ready(switching_to):
+            return False
         self._clear_inbox()
         self.agent.submit(operation)
         if busy:
@@ -229,6 +230,7 @@ class Chat:
             if event.type in until:
                 break
         self.renderer.pause()
+        return True
 
     async def _next_event(self, idle_ends: bool) -> ev.Event | None:
         """The next control event; None once the engine is idle or Ctrl-C stopped the wait."""
@@ -252,20 +254,22 @@ class Chat:
         while not self.inbox.empty():
             self.inbox.get_nowait()
 
-    async def _key_ready(self) -> bool:
-        """Before the first request to a model: its key is there, or the person pastes it."""
+    async def _key_ready(self, model: str | None = None) -> bool:
+        """Before the first request to a model (the session's, or one being switched to):
+        its key is there, or the person pastes it."""
         settings = self.session.settings
-        if self._key_checked_for == settings.model_name:
+        model = model or settings.model_name
+        if self._key_checked_for == model:
             return True
         self._stop.clear()
         self.renderer.status("Loading the model library")
         loaded = await _unless_stopped(asyncio.to_thread(llm.litellm), self._stop)
         self.renderer.pause()
-        if not loaded or not await keys.ensure_key(settings, self.console, self._ask_secret):
+        if not loaded or not await keys.ensure_key(model, settings, self.console, self._ask_secret):
             return False
         if not self._key_checked_for:  # once, after the model's key
             await self._offer_hf_token()
-        self._key_checked_for = settings.model_name
+        self._key_checked_for = model
         return True
 
     async def _offer_hf_token(self) -> None:

@@ -19,20 +19,11 @@ from rich.text import Text
 
 from agent.config import Settings, config_home
 from agent.core import llm
-from agent.core.errors import AuthError
+from agent.core.errors import AgentStop
+from agent.core.model_ids import no_key_message
 
 Ask = Callable[[str], Awaitable[str | None]]
 _PLAIN = re.compile(r"[A-Za-z0-9_./+:@=-]+")
-
-
-def missing_variables(target: llm.ModelTarget) -> list[str]:
-    """The environment variables the model's provider needs and does not have."""
-    if target.local or target.api_key:
-        return []
-    env = llm.litellm().validate_environment(model=target.model)
-    if env.get("keys_in_environment", True):
-        return []
-    return [str(name) for name in env.get("missing_keys") or []]
 
 
 def save_key(name: str, value: str, path: Path | None = None) -> Path:
@@ -66,15 +57,18 @@ def _quoted(value: str) -> str:
     return f"'{value}'" if "'" not in value else json.dumps(value)
 
 
-async def ensure_key(settings: Settings, console: Console, ask: Ask) -> bool:
+async def ensure_key(model_name: str, settings: Settings, console: Console, ask: Ask) -> bool:
     """True when the model can be called: its key was there or has just been pasted."""
-    target = llm.resolve_model(settings.model_name, settings)
+    target = llm.resolve_model(model_name, settings)
     try:
-        await asyncio.to_thread(llm.check_credentials, target)
-        return True
-    except AuthError as exc:
+        missing = await asyncio.to_thread(llm.missing_keys, target)
+    except AgentStop as exc:  # an id no provider serves
         console.print(Text(exc.message, "yellow"))
-    for name in await asyncio.to_thread(missing_variables, target):
+        return False
+    if not missing:
+        return True
+    console.print(Text(no_key_message(target, missing), "yellow"))
+    for name in missing:
         value = (await ask(f"Paste your {name} (hidden; Enter to skip): ") or "").strip()
         if not value:
             console.print(

@@ -54,11 +54,13 @@ class ChatContext(Protocol):
 
     async def perform(
         self, operation: op.Operation, until: tuple[str, ...], busy: str = ""
-    ) -> None:
-        """Submit an operation and wait for the first event of a type in `until`.
+    ) -> bool:
+        """Submit an operation and wait for the first event of a type in `until`;
+        False when it was not submitted (the key is missing).
 
-        `busy` names work that calls the model: the key is checked first and a
-        spinner with this label runs while waiting; Ctrl-C interrupts it.
+        `busy` names work that calls the model: the key is checked first (for a
+        model switch, the new model's key) and a spinner with this label runs
+        while waiting; Ctrl-C interrupts it.
         """
 
     def quit(self) -> None:
@@ -183,18 +185,18 @@ async def _help(ctx: ChatContext, arg: str) -> None:
 
 
 def _model_choices(ctx: ChatContext) -> list[str]:
-    from agent.core.llm import LOCAL_PROVIDERS
+    from agent.core.model_ids import LOCAL_SERVERS
 
     current = ctx.session.settings.model_name
     rest = [m for m in MODEL_SUGGESTIONS if m != current]
-    return [current, *rest, *(f"{prefix}/" for prefix in LOCAL_PROVIDERS)]
+    return [current, *rest, *(f"{prefix}/" for prefix in LOCAL_SERVERS)]
 
 
 async def _model(ctx: ChatContext, arg: str) -> None:
     if arg:
-        await ctx.perform(op.SetModel(model=arg), until=("notice", "error"))
+        await _switch_model(ctx, arg)
         return
-    from agent.core.llm import LOCAL_PROVIDERS
+    from agent.core.model_ids import LOCAL_SERVERS
 
     print_ = ctx.console.print
     print_(Text.assemble("Current model: ", (ctx.session.settings.model_name, "bold")))
@@ -204,10 +206,24 @@ async def _model(ctx: ChatContext, arg: str) -> None:
     print_rows(
         ctx,
         (
-            (f"{prefix}/<model>", f"{stem}_BASE_URL, default {url}")
-            for prefix, (stem, url) in LOCAL_PROVIDERS.items()
+            (f"{prefix}/<model>", f"{server.stems[0]}_BASE_URL, default {server.default_url}")
+            for prefix, server in LOCAL_SERVERS.items()
         ),
     )
+
+
+async def _switch_model(ctx: ChatContext, model: str) -> None:
+    """Only to a model that can answer: the id is checked, its key asked for if missing,
+    and the model probed; on any failure the current model stays."""
+    from agent.core.model_ids import id_problem
+
+    current = ctx.session.settings.model_name
+    if problem := id_problem(model):
+        ctx.console.print(Text(f"Kept {current}: {model} cannot be used ({problem}).", "yellow"))
+        return
+    until = ("notice", "error", "interrupted")
+    if not await ctx.perform(op.SetModel(model=model), until, busy=f"Checking {model}"):
+        ctx.console.print(Text(f"Kept {current}.", "yellow"))
 
 
 async def _status(ctx: ChatContext, arg: str) -> None:

@@ -6,10 +6,13 @@ so the next request uses the new value.
 
 from __future__ import annotations
 
+import asyncio
+
 from rich.text import Text
 
 from agent.cli.slash import ChatContext, Command, register
 from agent.core import events as ev
+from agent.core.llm import effort_ignored
 
 EFFORTS = ("low", "medium", "high", "off")
 
@@ -27,6 +30,14 @@ async def _effort(ctx: ChatContext, arg: str) -> None:
         return
     settings.effort = None if arg == "off" else arg  # type: ignore[assignment]
     ctx.console.print(Text(f"· reasoning effort {arg}", "dim"))
+    if arg != "off" and await asyncio.to_thread(effort_ignored, settings.model_name, settings):
+        ctx.console.print(
+            Text(
+                f"{settings.model_name} has no reasoning setting, so /effort {arg} does not "
+                "change its answers; it applies once you switch to a model that has one.",
+                "yellow",
+            )
+        )
 
 
 def parse_usd(text: str) -> float | None:

@@ -109,6 +109,20 @@ class BadRequest(LLMError):
     code = "bad_request"
 
 
+class OutOfCredits(LLMError):
+    """The provider refused to serve the account any further until it pays."""
+
+    exit_code = 3
+    code = "out_of_credits"
+
+
+class StaleReasoning(BadRequest):
+    """The provider refused reasoning metadata replayed from earlier answers (a thinking
+    block's or a thought's signature it no longer accepts)."""
+
+    code = "stale_reasoning"
+
+
 class UsageError(AgentStop):
     """The command line asks for something that cannot be done."""
 

@@ -8,13 +8,14 @@ of `agent.core.errors`, and usage and cost collected per call.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import logging
 import os
 import random
 import re
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from agent.core.errors import (
@@ -23,29 +24,28 @@ from agent.core.errors import (
     BadRequest,
     ContextOverflow,
     LLMError,
+    OutOfCredits,
     RateLimited,
+    StaleReasoning,
     TransientLLMError,
+    UsageError,
 )
+from agent.core.model_ids import ModelTarget, missing_key, no_key_message, resolve_model
 from agent.core.replies import (
     LLMReply,
     StreamCallbacks,
     TokenUsage,
     assemble_stream,
     from_response,
+    unsigned_tool_turn,
 )
 from agent.retry_after import retry_after_seconds
 
 if TYPE_CHECKING:
     from agent.config import Settings
 
-# Local OpenAI-compatible servers, as the original named them: prefix -> (env stem, default URL).
-LOCAL_PROVIDERS = {
-    "ollama": ("OLLAMA", "http://localhost:11434/v1"),
-    "vllm": ("VLLM", "http://localhost:8000/v1"),
-    "lm_studio": ("LM_STUDIO", "http://localhost:1234/v1"),
-    "llamacpp": ("LLAMACPP", "http://localhost:8080/v1"),
-}
 MAX_RETRY_DELAY_S = 60.0
+PROBE_TIMEOUT_S = 30.0
 
 _litellm_lock = threading.Lock()
 
@@ -93,45 +93,30 @@ def preload_in_background() -> threading.Thread:
     return thread
 
 
-@dataclass
-class ModelTarget:
-    """What litellm needs to reach a model."""
-
-    model: str
-    api_base: str | None = None
-    api_key: str | None = None
-    local: bool = False
-
-
-def resolve_model(model_name: str, settings: Settings) -> ModelTarget:
-    """Map ml-intern's model ids onto litellm's, including the local-server prefixes."""
-    prefix, _, rest = model_name.partition("/")
-    if prefix in LOCAL_PROVIDERS and rest:
-        stem, default_url = LOCAL_PROVIDERS[prefix]
-        base = os.environ.get(f"{stem}_BASE_URL") or os.environ.get("LOCAL_LLM_BASE_URL")
-        key = os.environ.get(f"{stem}_API_KEY") or os.environ.get("LOCAL_LLM_API_KEY")
-        return ModelTarget(f"openai/{rest}", _with_v1(base or default_url), key or "none", True)
-    return ModelTarget(model_name, settings.api_base)
-
-
-def _with_v1(url: str) -> str:
-    url = url.rstrip("/")
-    return url if url.endswith("/v1") else f"{url}/v1"
-
-
 def check_credentials(target: ModelTarget) -> None:
-    """Fail early, naming the variable, when the model's key is missing."""
-    if target.local or target.api_key:
-        return
-    env = litellm().validate_environment(model=target.model)
-    missing = env.get("missing_keys") or []
-    if not env.get("keys_in_environment", True) and missing:
-        names = " or ".join(missing)
-        raise AuthError(
-            f"No API key for {target.model}: set {names} in your environment or in "
-            f"~/.config/ml-intern/.env (or this folder's .env once trusted with "
-            f"`ml-intern trust`), or pick another model with --model."
-        )
+    """Fail before any request, naming the variable, when the model's key is missing."""
+    if names := missing_keys(target):
+        raise AuthError(no_key_message(target, names))
+
+
+def missing_keys(target: ModelTarget) -> list[str]:
+    """The variables the model needs and does not have: from the static table where the
+    provider is in it, else from litellm (which also says when it knows no such provider)."""
+    known = missing_key(target)
+    if known is not None:
+        return known
+    lib = litellm()
+    try:
+        lib.get_llm_provider(target.model)
+    except Exception:
+        raise UsageError(
+            f"{target.name}: no provider for this id. Start it with one, "
+            f"e.g. openai/{target.model} or ollama/{target.model}."
+        ) from None
+    env = lib.validate_environment(model=target.model)
+    if env.get("keys_in_environment", True):
+        return []
+    return [str(name) for name in env.get("missing_keys") or []]
 
 
 async def complete(
@@ -164,6 +149,36 @@ def _retry_delay(exc: LLMError, attempt: int, base: float) -> float:
     return min(base * 2 ** (attempt - 1) * random.uniform(0.5, 1.5), MAX_RETRY_DELAY_S)
 
 
+async def probe(model_name: str, settings: Settings) -> None:
+    """One request for a single token: does this model answer, with the key we have?"""
+    target = resolve_model(model_name, settings)
+    await asyncio.to_thread(check_credentials, target)  # may wait for litellm to load
+    timeout = min(settings.llm_timeout_s, PROBE_TIMEOUT_S)
+    kwargs = _target_kwargs(target) | {
+        "messages": [{"role": "user", "content": "Say OK."}],
+        "max_tokens": 1,
+        "timeout": timeout,
+        "num_retries": 0,
+        "max_retries": 0,
+    }
+    try:
+        async with asyncio.timeout(timeout):
+            await litellm().acompletion(**kwargs)
+    except TimeoutError:
+        raise TransientLLMError(f"it sent nothing for {timeout:g} s") from None
+    except Exception as exc:
+        raise classify(exc, target) from exc
+
+
+def _target_kwargs(target: ModelTarget) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {"model": target.model}
+    if target.api_base:
+        kwargs["api_base"] = target.api_base
+    if target.api_key:
+        kwargs["api_key"] = target.api_key
+    return kwargs
+
+
 async def _request(
     messages: list[dict[str, Any]],
     tools: list[dict[str, Any]],
@@ -172,8 +187,7 @@ async def _request(
     callbacks: StreamCallbacks,
 ) -> LLMReply:
     lib = litellm()
-    kwargs: dict[str, Any] = {
-        "model": target.model,
+    kwargs = _target_kwargs(target) | {
         "messages": messages,
         "stream": settings.stream,
         "timeout": settings.llm_timeout_s,
@@ -182,13 +196,9 @@ async def _request(
     }
     if tools:
         kwargs["tools"] = tools
-    if target.api_base:
-        kwargs["api_base"] = target.api_base
-    if target.api_key:
-        kwargs["api_key"] = target.api_key
     if settings.stream:
         kwargs["stream_options"] = {"include_usage": True}
-    kwargs.update(_provider_features(lib, target, settings, callbacks))
+    kwargs.update(_provider_features(lib, target, settings, callbacks, messages))
     try:
         async with asyncio.timeout(settings.llm_timeout_s) as deadline:
             response = await lib.acompletion(**kwargs)
@@ -210,26 +220,42 @@ async def _request(
     return reply
 
 
-_effort_warned: set[str] = set()
+_effort_told: set[str] = set()
+
+
+def effort_ignored(model_name: str, settings: Settings) -> bool:
+    """True when the model has no reasoning setting and the person has not been told yet:
+    whoever asks first (the chat's /effort, or the request) tells them, once per model."""
+    target = resolve_model(model_name, settings)
+    if model_name in _effort_told or _supports(litellm().supports_reasoning, target.model):
+        return False
+    _effort_told.add(model_name)
+    return True
 
 
 def _provider_features(
-    lib: Any, target: ModelTarget, settings: Settings, callbacks: StreamCallbacks
+    lib: Any,
+    target: ModelTarget,
+    settings: Settings,
+    callbacks: StreamCallbacks,
+    messages: list[dict[str, Any]],
 ) -> dict[str, Any]:
     """Reasoning effort and prompt caching, where the model supports them."""
     features: dict[str, Any] = {}
-    if settings.effort:
+    anthropic = target.model.startswith("anthropic/")
+    if settings.effort and not (anthropic and unsigned_tool_turn(messages)):
         if _supports(lib.supports_reasoning, target.model):
             features["reasoning_effort"] = settings.effort
             # litellm otherwise caps output at a few thousand tokens once thinking is on
             if limit := settings.max_output_tokens or _max_output_tokens(lib, target.model):
                 features["max_tokens"] = limit
-        elif target.model not in _effort_warned:
-            _effort_warned.add(target.model)
-            callbacks.on_notice(f"--effort is ignored: {target.model} has no reasoning setting.")
+        elif effort_ignored(target.name, settings):
+            callbacks.on_notice(
+                f"The reasoning effort is ignored: {target.name} has no reasoning setting."
+            )
     from litellm.utils import supports_prompt_caching  # not exported at the top level
 
-    if target.model.startswith("anthropic/") and _supports(supports_prompt_caching, target.model):
+    if anthropic and _supports(supports_prompt_caching, target.model):
         features["cache_control_injection_points"] = [
             {"location": "message", "role": "system"},
             {"location": "message", "index": -1},
@@ -268,11 +294,18 @@ def _cost(model: str, usage: TokenUsage) -> float | None:
 def classify(exc: Exception, target: ModelTarget) -> AgentStop:
     """One place that knows litellm's exception types; the loop sees only ours."""
     lib = litellm()
-    text = _provider_message(exc)
+    error = _provider_error(exc)
+    text = error.get("message") or _provider_message(exc)
+    status = getattr(exc, "status_code", 0)
+    if out_of_credits(status, error, text):
+        return OutOfCredits(
+            f"{_provider_label(target)} says the account is out of credits ({text}). Add "
+            f"credits there, or pick another model with --model (in the chat: /model)."
+        )
     if isinstance(exc, lib.ContextWindowExceededError):
         return ContextOverflow(f"the conversation does not fit the model's context: {text}")
     if isinstance(exc, lib.AuthenticationError):
-        return AuthError(f"{target.model} refused the API key: {text}")
+        return AuthError(f"{target.name} refused the API key: {text}")
     if isinstance(exc, lib.RateLimitError):
         return RateLimited(f"rate limited: {text}", _retry_after(exc))
     transient = (
@@ -281,24 +314,68 @@ def classify(exc: Exception, target: ModelTarget) -> AgentStop:
         lib.InternalServerError,
         lib.ServiceUnavailableError,
     )
-    if isinstance(exc, transient) or getattr(exc, "status_code", 0) in (500, 502, 503, 504, 529):
+    if isinstance(exc, transient) or status in (500, 502, 503, 504, 529):
         return TransientLLMError(f"the model provider failed: {text}")
+    if isinstance(exc, lib.BadRequestError) and _STALE_SIGNATURE.search(text):
+        return StaleReasoning(f"the provider refused the saved reasoning: {text}")
     if isinstance(exc, lib.BadRequestError | lib.NotFoundError | lib.UnprocessableEntityError):
         return BadRequest(f"the provider refused the request: {text}")
     import httpx
 
     if isinstance(exc, httpx.TransportError | ConnectionError):
         return TransientLLMError(f"connection to the model failed: {text}")
-    return LLMError(f"{type(exc).__name__}: {text}")
+    if status:
+        return LLMError(f"the model provider failed (HTTP {status}): {text}")
+    return LLMError(f"the model call failed: {text}")
+
+
+# The only words read from provider errors, where no type or status tells them apart:
+# a refused reasoning signature (Anthropic's thinking blocks, Gemini's thought signatures)
+# and an exhausted balance sent with a status that also means something else.
+_STALE_SIGNATURE = re.compile(r"(thinking|thought).{0,40}signature|signature.{0,40}thinking", re.I)
+_NO_CREDITS = re.compile(r"credits? (are |is )?exhausted|credit balance is too low", re.I)
+
+
+def out_of_credits(status: int, error: dict[str, Any], text: str) -> bool:
+    """402 Payment Required, OpenAI's `insufficient_quota`, or a balance said to be empty."""
+    codes = {str(error.get("code") or ""), str(error.get("type") or "")}
+    return status == 402 or "insufficient_quota" in codes or bool(_NO_CREDITS.search(text))
+
+
+def _provider_label(target: ModelTarget) -> str:
+    """The provider as the person knows it: the id's prefix, and the host when redirected."""
+    if target.api_base and not target.local:
+        host = target.api_base.split("://", 1)[-1].split("/", 1)[0]
+        return f"{target.provider} ({host})"
+    return target.provider
+
+
+def _provider_error(exc: Exception) -> dict[str, Any]:
+    """The provider's own error object (message, type, code), wherever litellm kept it:
+    the parsed body, the HTTP response, or the JSON quoted in the exception's text."""
+    candidates: list[Any] = [getattr(exc, "body", None)]
+    response = getattr(exc, "response", None)
+    with contextlib.suppress(Exception):
+        candidates.append(json.loads(response.content))  # type: ignore[union-attr]
+    text = str(getattr(exc, "message", "") or exc)
+    if (start := text.find("{")) >= 0:
+        with contextlib.suppress(ValueError):
+            candidates.append(json.JSONDecoder().raw_decode(text, start)[0])
+    for candidate in candidates:
+        error = candidate.get("error", candidate) if isinstance(candidate, dict) else None
+        if isinstance(error, dict) and isinstance(error.get("message"), str):
+            return error
+    return {}
 
 
 _NOISE = re.compile(r"litellm\.|LiteLLM |\s*Handle with `\w+`\.?|ssl:<[^>]*>\s*")
+_CLASS_NAMES = re.compile(r"^(\s*\w+(Error|Exception)( -|:))+\s*")  # "APIError: OpenAIException -"
 
 
 def _provider_message(exc: Exception) -> str:
-    """The provider's words, without litellm's advice to programmers."""
+    """The provider's words, without litellm's advice to programmers or class names."""
     text = str(getattr(exc, "message", "") or exc).strip()
-    return _NOISE.sub("", text).strip()[:500]
+    return _CLASS_NAMES.sub("", _NOISE.sub("", text).strip())[:500]
 
 
 def _retry_after(exc: Exception) -> float | None:

@@ -22,8 +22,16 @@ from agent.core import ops as op
 from agent.core.budget import stop_if_next_call_over_budget
 from agent.core.compact import compact
 from agent.core.doom_loop import RepetitionGuard, corrective_message
-from agent.core.errors import AgentStop, ContextOverflow, DoomLoopStop, IterationLimit
-from agent.core.nudges import CONTINUE_NUDGE, FollowUps
+from agent.core.errors import (
+    AgentStop,
+    ContextOverflow,
+    DoomLoopStop,
+    IterationLimit,
+    StaleReasoning,
+)
+from agent.core.model_switch import switch_model
+from agent.core.nudges import CONTINUE_NUDGE, ArgumentStreak, FollowUps
+from agent.core.replies import without_reasoning
 from agent.core.session import Session
 from agent.core.tool_calls import run_tool_calls
 from agent.tools.local.checkpoints import forget_turn, restore_turn
@@ -37,6 +45,7 @@ async def run_turn(session: Session, text: str) -> str:
     session.turns += 1
     guard = RepetitionGuard(session.settings.doom_loop_extra_detections)
     follow_ups = FollowUps()
+    arguments = ArgumentStreak()
     for iteration in count(1):
         check_iteration_limit(session, iteration)
         stop_if_next_call_over_budget(session)
@@ -44,7 +53,7 @@ async def run_turn(session: Session, text: str) -> str:
         session.emit(ev.Processing(iteration=iteration))
         reply = await ask_model_within_context(session)
         if reply.tool_calls:
-            await run_tool_calls(session, reply.tool_calls)
+            await run_tool_calls(session, reply.tool_calls, arguments)
             check_repetition(session, guard)
             continue
         match follow_ups.after_answer(reply):
@@ -81,17 +90,36 @@ def check_repetition(session: Session, guard: RepetitionGuard) -> None:
 async def ask_model_within_context(session: Session) -> llm.LLMReply:
     """Ask the model; on a context overflow, compact once and ask again."""
     try:
-        return await ask_model(session)
+        return await ask_model_or_heal(session)
     except ContextOverflow:
         session.emit(ev.Notice(message="The conversation outgrew the model's context: compacting."))
         await compact(session, force=True, overflowed=True)
     try:
-        return await ask_model(session)
+        return await ask_model_or_heal(session)
     except ContextOverflow as exc:
         raise ContextOverflow(
             f"{exc.message}. It still does not fit after compaction: start a fresh "
             "conversation (/new) or choose a model with a larger context window."
         ) from None
+
+
+async def ask_model_or_heal(session: Session) -> llm.LLMReply:
+    """Ask the model; when the provider refuses the reasoning replayed from earlier answers
+    (a stale signature), drop that reasoning from the history once and ask again."""
+    try:
+        return await ask_model(session)
+    except StaleReasoning:
+        stripped = without_reasoning(session.context.messages)
+        if stripped is None:
+            raise
+        session.context.replace(stripped)
+        session.emit(
+            ev.Notice(
+                message="The provider refused the reasoning saved from earlier answers: "
+                "dropped it from the history and asked again."
+            )
+        )
+    return await ask_model(session)
 
 
 async def ask_model(session: Session) -> llm.LLMReply:
@@ -185,9 +213,9 @@ class Agent:
                 future = session.pending_approvals.get(call_id)
                 if future and not future.done():
                     future.set_result((decision, feedback))
-            case op.SetModel(model=model):
-                session.set_model(model)
-                session.emit(ev.Notice(message=f"Model set to {model}"))
+            case op.SetModel(model=model) if not self.busy:
+                switch = switch_model(session, model)
+                self._turn = asyncio.create_task(self._run(switch), name="set-model")
             case op.Undo(restore_files=restore_files) if not self.busy:
                 removed = session.context.undo_last_turn()
                 restored: list[str] = []

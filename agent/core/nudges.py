@@ -47,3 +47,38 @@ class FollowUps:
             self.nudged = True
             return "nudge"
         return "done"
+
+
+@dataclass
+class ArgumentStreak:
+    """Per turn: consecutive calls to one tool with arguments it could not take."""
+
+    name: str = ""
+    count: int = 0
+    instructed: bool = False
+
+    def observe(self, name: str, broken: bool) -> bool:
+        """Count one call; True when it is the second broken call in a row to the same
+        tool (once per streak: a good call or another tool starts a new one)."""
+        if not broken or name != self.name:
+            self.name, self.count, self.instructed = name, 0, False
+        if not broken:
+            return False
+        self.count += 1
+        due = self.count >= 2 and not self.instructed
+        self.instructed = self.instructed or due
+        return due
+
+
+def broken_arguments_note(name: str, problem: str, required: list[str], size: int) -> str:
+    """The firmer instruction after repeated broken arguments: what was wrong, what the
+    tool needs, and the usual cure for arguments cut off by the output limit."""
+    fields = ", ".join(f"`{field}`" for field in required) or "none"
+    return (
+        f"{AGENT_NOTE_PREFIX} Your last two calls to `{name}` could not run: their arguments "
+        f"were unusable. The last problem: {problem} (the arguments were {size:,} characters "
+        f"long). `{name}` takes one JSON object; its required fields are {fields}. Long "
+        "arguments get cut off before they are complete, so do not resend the same call: send "
+        "smaller arguments, e.g. write the file in parts (write the first part, then add the "
+        "rest with further calls)."
+    )

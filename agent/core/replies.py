@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from agent.context.manager import is_person_turn
 from agent.core.errors import TransientLLMError
 
 if TYPE_CHECKING:
@@ -182,3 +183,43 @@ def _usage(usage: Any) -> TokenUsage:
         output_tokens=getattr(usage, "completion_tokens", 0) or 0,
         cached_tokens=cached,
     )
+
+
+# litellm keeps a Gemini thought signature in the tool-call id, after this mark.
+_THOUGHT_MARK = "__thought__"
+_REASONING_FIELDS = ("thinking_blocks", "reasoning_content", "provider_specific_fields")
+
+
+def without_reasoning(messages: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+    """The history without replayed reasoning metadata (thinking blocks, reasoning text,
+    thought signatures), or None when it held none. The words of every answer stay."""
+    stripped: list[dict[str, Any]] = []
+    for message in messages:
+        clean = {k: v for k, v in message.items() if k not in _REASONING_FIELDS}
+        if message.get("tool_calls"):
+            clean["tool_calls"] = [
+                {**call, "id": _unsigned(call["id"])} for call in message["tool_calls"]
+            ]
+        if isinstance(message.get("tool_call_id"), str):
+            clean["tool_call_id"] = _unsigned(message["tool_call_id"])
+        stripped.append(clean)
+    return stripped if stripped != messages else None
+
+
+def _unsigned(call_id: str) -> str:
+    return call_id.split(_THOUGHT_MARK, 1)[0]
+
+
+def unsigned_tool_turn(messages: list[dict[str, Any]]) -> bool:
+    """True while the history ends in a tool-using answer that has no thinking blocks.
+
+    Anthropic accepts thinking in a tool-using turn only when the answer that asked
+    for the tools began with its signed thinking; after the reasoning was stripped,
+    thinking stays off until the person's next message.
+    """
+    for message in reversed(messages):
+        if message["role"] == "assistant":
+            return bool(message.get("tool_calls")) and not message.get("thinking_blocks")
+        if is_person_turn(message):
+            return False
+    return False

@@ -14,17 +14,63 @@ from typing import Any
 from agent.core import events as ev
 from agent.core.approval import approval_reason, denial
 from agent.core.budget import spend_covered
+from agent.core.nudges import ArgumentStreak, broken_arguments_note
 from agent.core.session import Session
 from agent.tools.router import ArgumentError, parse_arguments
 from agent.tools.spec import ToolResult
 
 
-async def run_tool_calls(session: Session, calls: list[dict[str, Any]]) -> None:
-    """Run every call of one assistant message and record its result."""
+async def run_tool_calls(
+    session: Session, calls: list[dict[str, Any]], streak: ArgumentStreak | None = None
+) -> None:
+    """Run every call of one assistant message and record its result.
+
+    `streak` follows broken arguments across the turn: the same tool called twice in
+    a row with arguments it cannot take earns the model one explicit instruction.
+    """
+    problems = {call["id"]: _argument_problem(session, call) for call in calls}
     for batch in _batches(session, calls):
-        results = await asyncio.gather(*(_run_one(session, call) for call in batch))
+        results = await asyncio.gather(
+            *(_run_one(session, call, problems[call["id"]]) for call in batch)
+        )
         for call, result in zip(batch, results, strict=True):
             _record(session, call, result)
+    if streak is not None:
+        _instruct_on_broken_arguments(session, streak, calls, problems)
+
+
+def _argument_problem(session: Session, call: dict[str, Any]) -> str | None:
+    """What is wrong with a call's arguments: not JSON, or not what the tool's schema asks."""
+    name = call["function"]["name"]
+    try:
+        args = parse_arguments(call["function"]["arguments"])
+    except ArgumentError as exc:
+        return str(exc)
+    return session.router.argument_problem(name, args)
+
+
+def _instruct_on_broken_arguments(
+    session: Session,
+    streak: ArgumentStreak,
+    calls: list[dict[str, Any]],
+    problems: dict[str, str | None],
+) -> None:
+    """After all results are recorded: one instruction when a streak of broken calls is due."""
+    for call in calls:
+        name, raw = call["function"]["name"], call["function"]["arguments"]
+        problem = problems[call["id"]]
+        if not streak.observe(name, broken=problem is not None) or problem is None:
+            continue
+        spec = session.router.get(name)
+        required = spec.parameters.get("required", []) if spec else []
+        note = broken_arguments_note(name, problem, required, len(raw or ""))
+        session.context.add({"role": "user", "content": note})
+        session.emit(
+            ev.Notice(
+                message=f"The model's arguments for {name} were unusable twice in a row: "
+                "told it what the tool needs."
+            )
+        )
 
 
 def _batches(session: Session, calls: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
@@ -41,15 +87,14 @@ def _batches(session: Session, calls: list[dict[str, Any]]) -> list[list[dict[st
     return batches
 
 
-async def _run_one(session: Session, call: dict[str, Any]) -> ToolResult:
+async def _run_one(session: Session, call: dict[str, Any], problem: str | None) -> ToolResult:
     call_id = call["id"]
     name = call["function"]["name"]
     raw = call["function"]["arguments"]
-    try:
-        args = parse_arguments(raw)
-    except ArgumentError as exc:
+    if problem is not None:
         session.emit(ev.ToolCall(tool_call_id=call_id, name=name, arguments=raw or ""))
-        return ToolResult(f"Invalid arguments for {name}: {exc}", is_error=True)
+        return ToolResult(f"Invalid arguments for {name}: {problem}", is_error=True)
+    args = parse_arguments(raw)
     session.emit(ev.ToolCall(tool_call_id=call_id, name=name, arguments=args))
     ctx = session.tool_context(call_id, name)
     refusal = session.router.refusal(name, args, ctx) or await _approve(

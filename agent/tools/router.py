@@ -99,6 +99,17 @@ class ToolRouter:
         result.content = cap_output(result.content, spec.max_output_chars)
         return result
 
+    def argument_problem(self, name: str, args: dict[str, Any]) -> str | None:
+        """What is wrong with these arguments for this tool (None: nothing, or no such tool)."""
+        spec = self._tools.get(name)
+        if spec is None:
+            return None
+        try:
+            self._validate(spec, args)
+        except (ArgumentError, ValidationError) as exc:
+            return _describe(exc)
+        return None
+
     def refusal(
         self, name: str, raw_args: str | dict[str, Any], ctx: ToolContext
     ) -> ToolResult | None:

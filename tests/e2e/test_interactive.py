@@ -108,6 +108,7 @@ def test_a_chat_session(terminal, fake_llm, isolated_env):
         llm.text("Build removed."),
         llm.tool_call("bash", {"command": "rm -rf data"}),
         llm.text("Kept the data."),
+        llm.text("OK"),  # /model asks the new model for one token first
         llm.text("Switched models."),
         llm.text("After the undo."),
     )
@@ -158,14 +159,14 @@ def test_a_chat_session(terminal, fake_llm, isolated_env):
     term.expect("Model set to openai/other-model")
     term.enter("which model now")
     term.expect("Switched models.")
-    assert fake_llm.requests[5]["model"] == "other-model"
+    assert fake_llm.requests[6]["model"] == "other-model"
     assert fake_llm.requests[4]["model"] == "test-model"
 
     term.enter("/undo")
     term.expect("removed the last turn")
     term.type("\x1b[200~go on\nwith this\x1b[201~\r")  # a bracketed paste keeps its newline
     term.expect("After the undo.")
-    after_undo = user_texts(fake_llm.requests[6])
+    after_undo = user_texts(fake_llm.requests[7])
     assert "which model now" not in after_undo
     assert after_undo[-1] == "go on\nwith this"
     assert after_undo[0] == "say\nhello"

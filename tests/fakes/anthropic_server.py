@@ -297,16 +297,38 @@ def _last_assistant(messages: list[dict]) -> int:
 # ---------------------------------------------------------------- server
 
 
+def stale_signatures(body: dict, invalid: frozenset[str]) -> list[str]:
+    """Thinking blocks whose signature the API no longer accepts, as it words its 400."""
+    found = []
+    for i, msg in enumerate(body.get("messages") or []):
+        content = msg.get("content")
+        for j, block in enumerate(content if isinstance(content, list) else []):
+            if block.get("type") == "thinking" and block.get("signature") in invalid:
+                found.append(f"messages.{i}.content.{j}: Invalid `signature` in `thinking` block")
+    return found
+
+
 class FakeAnthropic(ScriptedServer[Step]):
     """The scripted Messages API. `url` is the API base, as ``https://api.anthropic.com``;
-    a request the real API would refuse gets a 400 and fails `assert_done()`."""
+    a request the real API would refuse gets a 400 and fails `assert_done()`.
+
+    `invalid_signatures` are thinking signatures it refuses as the real API refuses one
+    minted for another model or key: a 400 that takes no scripted step and is not a test
+    failure (the client is expected to recover from it).
+    """
 
     label = "fake Anthropic"
 
-    def __init__(self, *steps: Step) -> None:
+    def __init__(self, *steps: Step, invalid_signatures: tuple[str, ...] = ()) -> None:
         super().__init__(Reply, steps)
+        self.invalid_signatures = frozenset(invalid_signatures)
+        self.refused: list[dict] = []
 
     def _take(self, body: dict, headers: dict) -> tuple[int, Step | None, list[str]]:
+        if stale := stale_signatures(body, self.invalid_signatures):
+            with self._cond:
+                self.refused.append(body)
+            return len(self.requests), None, stale
         if problems := request_problems(body, headers):
             number, _ = self._record(body, headers, take=False)
             self._fail(AssertionError(f"request #{number} refused: {problems}"))

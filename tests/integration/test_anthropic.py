@@ -110,6 +110,77 @@ def test_the_fake_refuses_history_the_real_api_refuses():
     assert problems(signed | {"index": 0}, use)  # a stream-only field leaked into the replay
 
 
+def thinking_blocks_in(request: dict) -> list[dict]:
+    return [
+        block
+        for message in request["messages"]
+        if isinstance(message["content"], list)
+        for block in message["content"]
+        if block["type"] == "thinking"
+    ]
+
+
+@pytest.fixture
+def stale_anthropic(monkeypatch):
+    """The fake API refusing `sig-stale` as the real one refuses a signature it did not mint."""
+    with FakeAnthropic(invalid_signatures=("sig-stale",)) as server:
+        monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test")
+        monkeypatch.setenv("ML_INTERN_MODEL", "anthropic/claude-sonnet-4-5")
+        monkeypatch.setenv("ML_INTERN_API_BASE", server.url)
+        monkeypatch.setenv("ML_INTERN_RETRY_BASE_DELAY_S", "0.01")
+        yield server
+    server.assert_done()
+
+
+def test_a_refused_signature_mid_turn_is_dropped_and_the_turn_goes_on(cli, stale_anthropic):
+    call = claude.tool_use("bash", {"command": "echo hi"})
+
+    def unsigned_and_without_thinking(body: dict) -> None:
+        assert thinking_blocks_in(body) == []
+        assert "thinking" not in body  # the answer that asked for bash is no longer signed
+
+    stale_anthropic.script(
+        claude.answer(claude.thinking(THOUGHT, "sig-stale"), call),
+        claude.answer(claude.text("Done."), expect=unsigned_and_without_thinking),
+    )
+    result = cli("--effort", "medium", "-o", "stream-json", "list the files")
+
+    assert result.exit_code == 0, result.result().get("error")
+    stale_anthropic.assert_done()
+    assert result.result()["final_text"] == "Done."
+    notices = [e["message"] for e in result.lines() if e["type"] == "notice"]
+    assert any("refused the reasoning saved from earlier answers" in n for n in notices)
+    [refused] = stale_anthropic.refused
+    assert [b["signature"] for b in thinking_blocks_in(refused)] == ["sig-stale"]
+    retried = stale_anthropic.requests[1]["messages"]
+    assert retried[-1]["content"][0]["tool_use_id"] == call["id"]  # the result is still there
+
+
+def test_a_refused_signature_from_an_earlier_turn_keeps_thinking_on(cli, stale_anthropic):
+    def thinking_on_without_old_blocks(body: dict) -> None:
+        assert thinking_blocks_in(body) == []
+        assert body["thinking"]["type"] == "enabled"
+
+    stale_anthropic.script(
+        claude.answer(claude.thinking(THOUGHT, "sig-stale"), claude.text("Hello.")),
+        claude.answer(
+            claude.thinking(SECOND_THOUGHT, "sig-new"),
+            claude.text("Still here."),
+            expect=thinking_on_without_old_blocks,
+        ),
+    )
+    assert cli("--effort", "low", "say hello").exit_code == 0
+    result = cli("--effort", "low", "--continue", "are you there")
+
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.strip() == "Still here."
+    assert "refused the reasoning saved from earlier answers" in result.stderr
+    stale_anthropic.assert_done()
+    assert len(stale_anthropic.refused) == 1
+    again = [m["content"] for m in stale_anthropic.requests[1]["messages"]]
+    assert again[0] == "say hello" or text_of(again[0]) == "say hello"
+
+
 @pytest.mark.parametrize("stream", [True, False], ids=["streamed", "whole"])
 def test_rate_limits_and_overload_are_retried_and_shown(cli, fake_anthropic, stream):
     fake_anthropic.script(

@@ -31,7 +31,7 @@ def test_tool_calls_without_ids_get_unique_ones():
     assert ids[2] == "x"
 
 
-def test_provider_messages_lose_litellm_advice_for_programmers():
+def test_provider_messages_lose_litellm_advice_and_class_names():
     from agent.core.llm import _provider_message
 
     raw = (
@@ -40,6 +40,5 @@ def test_provider_messages_lose_litellm_advice_for_programmers():
         " Handle with `InternalServerError`."
     )
     assert _provider_message(Exception(raw)) == (
-        "InternalServerError: AnthropicException - Cannot connect to host "
-        "api.anthropic.com:443 [Name or service not known]."
+        "Cannot connect to host api.anthropic.com:443 [Name or service not known]."
     )

@@ -369,3 +369,22 @@ def test_a_turn_stopped_by_the_budget_offers_to_raise_it():
     assert chat.session.settings.max_budget_usd == 2.5
     asyncio.run(offer_budget_raise(chat, ev.TurnComplete(final_text="ok")))
     assert len(chat.questions) == 1
+
+
+# -- /effort ------------------------------------------------------------------------------------
+
+
+def test_effort_on_a_model_without_reasoning_names_the_command_and_the_model_as_written():
+    chat = FakeChat(Settings(model_name="lm_studio/scripted-for-effort"))
+    out = " ".join(chat.run("/effort high").split())
+    assert "reasoning effort high" in out
+    assert "lm_studio/scripted-for-effort has no reasoning setting, so /effort high" in out
+    assert "openai/scripted" not in out and "--effort" not in out
+    assert chat.session.settings.effort == "high"  # kept for a model that reasons
+
+
+def test_effort_on_a_reasoning_model_says_nothing_more():
+    chat = FakeChat(Settings(model_name="anthropic/claude-sonnet-4-5"))
+    out = chat.run("/effort medium")
+    assert "reasoning effort medium" in out
+    assert "no reasoning setting" not in out
