@@ -197,15 +197,12 @@ def run(
     resume = resolve_resume(resume, continue_, settings, model_flag=model, headless=headless)
     if headless:
         headless_approvals(settings, asked_for=approval_mode)
-        import asyncio
-
         from agent.core.llm import preload_in_background
 
         preload_in_background()  # litellm loads while the rest of the agent is imported
-        from agent.cli.headless import run_headless
+        from agent.cli.headless import run_headless_blocking
 
-        code = asyncio.run(run_headless(settings, str(prompt), output_format.value, resume=resume))
-        raise typer.Exit(code)
+        raise typer.Exit(run_headless_blocking(settings, str(prompt), output_format.value, resume))
     from agent.cli.interactive import run_interactive
 
     raise typer.Exit(run_interactive(settings, resume=resume))
@@ -274,12 +271,9 @@ def main(argv: list[str] | None = None) -> None:
     """
     code = run_cli(sys.argv[1:] if argv is None else argv)
     if argv is None and "litellm" in sys.modules:
-        import logging
+        from agent.cli.stopping import exit_now
 
-        sys.stdout.flush()
-        sys.stderr.flush()
-        logging.shutdown()
-        os._exit(code)
+        exit_now(code)  # a closed stdout cannot fail this flush
     sys.exit(code)
 
 
