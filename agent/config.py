@@ -105,6 +105,7 @@ class Settings(BaseModel):
     share_traces: bool = True
     traces_repo: str = "{hf_user}/ml-intern-sessions"
     traces_private: bool = True  # false once the person made the dataset public on purpose
+    upload_grace_s: float = 15.0  # how long the exit waits for a trace upload
     messaging: MessagingConfig = Field(default_factory=MessagingConfig)
     research_max_iterations: int = 30
     research_max_tokens: int = 400_000
