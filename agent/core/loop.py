@@ -38,6 +38,7 @@ async def run_turn(session: Session, text: str) -> str:
     guard = RepetitionGuard(session.settings.doom_loop_extra_detections)
     follow_ups = FollowUps()
     for iteration in count(1):
+        check_pending_stop(session)
         check_iteration_limit(session, iteration)
         check_budget(session)
         await compact(session)
@@ -53,6 +54,13 @@ async def run_turn(session: Session, text: str) -> str:
             case "done":
                 return reply.content
     raise AssertionError("unreachable")
+
+
+def check_pending_stop(session: Session) -> None:
+    """A stop asked for from outside the turn (a sub-agent's token budget) ends it here."""
+    stop, session.pending_stop = session.pending_stop, None
+    if stop is not None:
+        raise stop
 
 
 def check_iteration_limit(session: Session, iteration: int) -> None:

@@ -19,6 +19,7 @@ from agent.tools.spec import ToolContext
 
 if TYPE_CHECKING:
     from agent.config import Settings
+    from agent.core.errors import AgentStop
     from agent.core.llm import LLMReply
     from agent.tools.router import ToolRouter
 
@@ -124,6 +125,7 @@ class Session:
         self.pending_approvals: dict[str, asyncio.Future[Any]] = {}
         self.turns = 0
         self.compaction_floor = 0  # tokens left by a compaction that could not get under
+        self.pending_stop: AgentStop | None = None  # ends the turn before its next step
         self._subscribers: list[Subscription] = []
         self.on_fresh: list[Callable[[], None]] = []  # run by start_fresh, before the reset
         self.resources = contextlib.AsyncExitStack()
@@ -147,6 +149,12 @@ class Session:
         event.session_id = self.id
         for subscription in list(self._subscribers):
             subscription(event)
+
+    def stop_before_next_step(self, stop: AgentStop) -> None:
+        """End the running turn with `stop` before it asks the model again; the tool
+        calls of the current step still run and are answered. The first request wins."""
+        if self.pending_stop is None:
+            self.pending_stop = stop
 
     def start_fresh(self) -> None:
         """A new conversation in this session's place: new id, empty history, no plan,
