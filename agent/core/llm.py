@@ -34,6 +34,7 @@ from agent.core.replies import (
     assemble_stream,
     from_response,
 )
+from agent.retry_after import retry_after_seconds
 
 if TYPE_CHECKING:
     from agent.config import Settings
@@ -348,7 +349,4 @@ def _provider_message(exc: Exception) -> str:
 
 def _retry_after(exc: Exception) -> float | None:
     response = getattr(exc, "response", None)
-    headers = getattr(response, "headers", None) or {}
-    with contextlib.suppress(TypeError, ValueError):
-        return float(headers.get("retry-after", ""))
-    return None
+    return retry_after_seconds(getattr(response, "headers", None))

@@ -54,14 +54,11 @@ async def _run_one(session: Session, call: dict[str, Any]) -> ToolResult:
     if refusal is not None:
         return refusal
     session.emit(ev.ToolStateChange(tool_call_id=call_id, name=name, state="running"))
-    session.tool_state["spend.total_usd"] = session.usage.total_cost_usd or 0.0
     try:
         return await session.router.call(name, args, session.tool_context(call_id, name))
     except asyncio.CancelledError:
         session.emit(ev.ToolStateChange(tool_call_id=call_id, name=name, state="cancelled"))
         raise
-    finally:
-        session.usage.extra_cost_usd = session.tool_state.get("spend.extra_usd", 0.0)
 
 
 async def _approve(
@@ -90,7 +87,7 @@ async def _approve(
         reason = spend[0]
     if reason is None:
         return None
-    spent = session.usage.total_cost_usd or 0.0
+    spent = session.usage.spent_usd
     covered = spend is None or spend_covered(spend[1], spent, settings.max_budget_usd)
     trusted = settings.yolo or name in session.always_allowed or settings.approval_mode == "auto"
     if trusted and covered:
