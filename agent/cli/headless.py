@@ -2,7 +2,8 @@
 
 Output formats: `text` streams the answer to stdout and a line per tool call to
 stderr; `json` prints one result object at the end; `stream-json` prints every
-event as a JSON line, then the result object.
+event as a JSON line, then the result object. How a run ends on a signal or a
+closed output is in `stopping.py`; the exit codes are listed in the README.
 """
 
 from __future__ import annotations
@@ -230,6 +231,7 @@ async def drive(agent: Agent, outcome: Outcome, prompt: str) -> None:
         log.error("the agent loop failed", exc_info=failure)
         reason = f"the agent loop failed: {type(failure).__name__}: {failure}"
         outcome.end(1, "internal_error", reason)
+    # A no-op when the turn ended as it should; otherwise the loop left without it.
     outcome.end(1, "internal_error", "the agent loop stopped before the turn ended")
 
 
