@@ -232,7 +232,9 @@ class Renderer:
             self.live.spin(f"Running {event.name}")
 
     def _on_tool_log(self, event: ev.ToolLog) -> None:
-        self.live.log.append(event.line)
+        """A chunk may hold thousands of lines; only the newest few can be seen."""
+        if event.line:
+            self.live.log.extend(event.line.rsplit("\n", LOG_TAIL_LINES)[-LOG_TAIL_LINES:])
 
     def _on_tool_output(self, event: ev.ToolOutput) -> None:
         self.live.stop_spinner()

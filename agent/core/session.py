@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agent.context.manager import ContextManager
+from agent.context.manager import Change, ContextManager
 from agent.context.system_prompt import render_system_prompt
 from agent.core import events as ev
 from agent.core.usage import UsageLedger
@@ -81,7 +81,8 @@ class Session:
         self.settings = settings
         self.router = router
         self.cwd = (cwd or Path.cwd()).resolve()
-        self.context = ContextManager(self.system_prompt())
+        self._subscribers: list[Subscription] = []
+        self.context = ContextManager(self.system_prompt(), self._history_changed)
         self.usage = UsageLedger()
         self.tool_state: dict[str, Any] = {}
         self.always_allowed: set[str] = set()
@@ -89,7 +90,6 @@ class Session:
         self.turns = 0
         self.compaction_floor = 0  # tokens left by a compaction that could not get under
         self.pending_stop: AgentStop | None = None  # ends the turn before its next step
-        self._subscribers: list[Subscription] = []
         self.on_fresh: list[Callable[[], None]] = []  # run by start_fresh, before the reset
         self.resources = contextlib.AsyncExitStack()
         self.mcp: Any = None  # the McpManager, when MCP servers are configured
@@ -102,6 +102,14 @@ class Session:
 
     def system_prompt(self) -> str:
         return render_system_prompt(self.settings.model_name, self.cwd, self.router.names)
+
+    def set_model(self, model: str) -> None:
+        """Switch the model; the system prompt that names it is renewed with it."""
+        self.settings.model_name = model
+        self.context.set_system_prompt(self.system_prompt())
+
+    def _history_changed(self, change: Change, messages: list[dict[str, Any]]) -> None:
+        self.emit(ev.HistoryChanged(change=change, messages=messages))
 
     def subscribe(self, subscriber: Subscriber, on_failure: FailureHandler | None = None) -> None:
         """Add a consumer of every event; `on_failure` is told when it raises."""
@@ -125,9 +133,7 @@ class Session:
         for hook in self.on_fresh:
             hook()
         self.id = new_session_id()
-        self.context.listeners, listeners = [], self.context.listeners
         self.context.replace(self.context.messages[:1])
-        self.context.listeners = listeners
         self.tool_state.pop("plan", None)
         self.always_allowed.clear()
         self.turns = 0  # spend stays on the ledger: the budget is for the whole run
@@ -149,8 +155,12 @@ class Session:
             self.emit(ev.Notice(message=message))
 
     def tool_context(self, tool_call_id: str, name: str) -> ToolContext:
-        def log(line: str) -> None:
-            self.emit(ev.ToolLog(tool_call_id=tool_call_id, name=name, line=line))
+        def log(text: str, omitted_lines: int = 0) -> None:
+            self.emit(
+                ev.ToolLog(
+                    tool_call_id=tool_call_id, name=name, line=text, omitted_lines=omitted_lines
+                )
+            )
 
         return ToolContext(
             settings=self.settings,

@@ -21,7 +21,18 @@ from agent.tools.spec import ToolContext
 from tests.fakes.mcp_server import STARTUP_LINE, png
 
 ROOT = Path(__file__).resolve().parents[2]
-FAKE_TOOLS = ["add", "auth", "crash", "echo", "exit_soon", "fail", "image", "report", "slow"]
+FAKE_TOOLS = [
+    "add",
+    "auth",
+    "crash",
+    "echo",
+    "exit_soon",
+    "fail",
+    "image",
+    "report",
+    "slow",
+    "write_file",
+]
 
 
 def fake_stdio(**fields) -> McpServer:
@@ -157,7 +168,8 @@ def test_network_servers_call_time_out_and_carry_headers(serve, transport):
             }
         )
         await s.manager.start(s.router)
-        assert sorted(s.reports) == [("anon", "connected: 9 tools"), ("web", "connected: 9 tools")]
+        connected = f"connected: {len(FAKE_TOOLS)} tools"
+        assert sorted(s.reports) == [("anon", connected), ("web", connected)]
         assert (await s.call("mcp__web__add", {"a": 1, "b": 2})).content == "3"
         assert (await s.call("mcp__web__auth")).content == "Bearer tok-1"
         assert (await s.call("mcp__anon__auth")).content == "(none)"

@@ -144,7 +144,8 @@ def test_recap_is_the_last_request_and_answer():
     assert answer == "done"
 
 
-def test_picking_by_number_switches_to_that_session_and_its_model(isolated_env):
+def test_picking_by_number_switches_to_that_session_and_its_model(isolated_env, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")  # the saved model must be usable here
     other = isolated_env.parent / "elsewhere"
     other.mkdir()
     older = save_session("20250101-000000-aaaaaa", other, "openai/old", "remember pelican", "Ok.")
@@ -329,7 +330,7 @@ def test_effort_and_budget_change_the_settings_the_engine_reads():
     from agent.core.session import UsageLedger
 
     chat = FakeChat()
-    chat.session.usage = UsageLedger(cost_usd=0.25)
+    chat.session.usage = UsageLedger(model_cost_usd=0.25)
     chat.run("/effort high")
     assert chat.session.settings.effort == "high"
     chat.run("/effort off")
@@ -348,7 +349,7 @@ def test_a_turn_stopped_by_the_budget_offers_to_raise_it():
     from agent.core.session import UsageLedger
 
     chat = FakeChat(Settings(max_budget_usd=1.0), answers=("2.5",))
-    chat.session.usage = UsageLedger(cost_usd=0.99)
+    chat.session.usage = UsageLedger(model_cost_usd=0.99)
     stop = ev.Error(code="budget_exceeded", message="over", exit_code=5)
     asyncio.run(offer_budget_raise(chat, stop))
     assert "New budget" in chat.questions[0]
