@@ -118,6 +118,7 @@ class Settings(BaseModel):
     share_traces: bool = True
     traces_repo: str = "{hf_user}/ml-intern-sessions"
     traces_private: bool = True  # false once the person made the dataset public on purpose
+    upload_grace_s: float = 15.0  # how long the exit waits for a trace upload
     messaging: MessagingConfig = Field(default_factory=MessagingConfig)
     slack_notifications: bool = True  # false: SLACK_BOT_TOKEN/SLACK_CHANNEL_ID are ignored
     research_max_iterations: int = Field(default=30, ge=1)

@@ -65,12 +65,13 @@ def spawn(*args: str, env: dict[str, str] | None = None, timeout: float = 60) ->
     return CliResult(proc.returncode, proc.stdout, proc.stderr)
 
 
-def start(*args: str) -> subprocess.Popen[str]:
-    """`ml-intern ARGS` running in the background (stdout and stderr piped, as text)."""
+def start(*args: str, stderr: Any = subprocess.PIPE) -> subprocess.Popen[str]:
+    """`ml-intern ARGS` running in the background (stdout piped, as text; stderr piped
+    unless given, e.g. a file for a test that never reads it)."""
     return subprocess.Popen(
         [sys.executable, "-m", "agent", *args],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=stderr,
         text=True,
     )

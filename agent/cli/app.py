@@ -106,15 +106,13 @@ def start(given: RunOptions) -> int:
         return run_interactive(settings, resume=resume)
     headless_approvals(settings, asked_for=given.approval_mode)
     check_key(settings)
-    import asyncio
-
     from agent.core.llm import preload_in_background
 
     preload_in_background()  # litellm loads while the rest of the agent is imported
-    from agent.cli.headless import run_headless
+    from agent.cli.headless import run_headless_blocking
 
     output_format = given.output_format.value
-    return asyncio.run(run_headless(settings, str(given.prompt), output_format, resume=resume))
+    return run_headless_blocking(settings, str(given.prompt), output_format, resume)
 
 
 def _warn(line: str) -> None:
@@ -199,12 +197,9 @@ def main(argv: list[str] | None = None) -> None:
     """
     code = run_cli(sys.argv[1:] if argv is None else argv)
     if argv is None and "litellm" in sys.modules:
-        import logging
+        from agent.cli.stopping import exit_now
 
-        sys.stdout.flush()
-        sys.stderr.flush()
-        logging.shutdown()
-        os._exit(code)
+        exit_now(code)  # a closed stdout cannot fail this flush
     sys.exit(code)
 
 

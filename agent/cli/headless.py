@@ -3,20 +3,29 @@
 Output formats: `text` streams the answer to stdout and a line per tool call to
 stderr, with a bounded view of what the tool prints; `json` prints one result
 object at the end; `stream-json` prints every event as a JSON line, then the
-result object.
+result object. How a run ends on a signal or a closed output is in `stopping.py`;
+the exit codes are listed in the README.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import signal
+import logging
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from agent.cli.log_view import SampledLog
+from agent.cli.stopping import (
+    CLOSED_OUTPUT_EXIT,
+    StopSignals,
+    is_closed_output,
+    say,
+    silence_stdout,
+)
 from agent.cli.summary import first_line, summarize_call
 from agent.config import Settings
 from agent.core import events as ev
@@ -25,29 +34,52 @@ from agent.core.loop import Agent
 from agent.core.runtime import open_session
 from agent.core.session import Session
 
+log = logging.getLogger(__name__)
+
 
 @dataclass
 class Outcome:
-    """How the turn ended, watched from the event stream."""
+    """How the run ended: watched from the event stream, or set from outside the turn
+    (a signal, a closed output, a loop that died)."""
 
     done: asyncio.Event = field(default_factory=asyncio.Event)
     final_text: str = ""
     exit_code: int = 0
     exit_reason: str = "completed"
     error: str = ""
+    interrupt_code: int = 130  # 128 + the signal that interrupted the turn
+    output_closed: bool = False
 
     def observe(self, event: ev.Event) -> None:
+        if self.done.is_set():
+            return
         match event:
             case ev.AssistantMessage(content=content) if content:
                 self.final_text = content
             case ev.TurnComplete():
                 self.done.set()
             case ev.Error(code=code, message=message, exit_code=exit_code):
-                self.exit_code, self.exit_reason, self.error = exit_code, code, message
-                self.done.set()
+                self.end(exit_code, code, message)
             case ev.Interrupted():
-                self.exit_code, self.exit_reason = 130, "interrupted"
-                self.done.set()
+                self.end(self.interrupt_code, "interrupted")
+
+    def end(self, exit_code: int, reason: str, error: str = "") -> None:
+        """The first end wins; later ones (the shutdown's own events) change nothing."""
+        if not self.done.is_set():
+            self.exit_code, self.exit_reason, self.error = exit_code, reason, error
+            self.done.set()
+
+    def output_failed(self, exc: Exception) -> None:
+        """The front end could not write: a closed pipe ends the run with 141, quietly;
+        any other failure of the writer ends it with 1 and one line on stderr."""
+        if not is_closed_output(exc):
+            self.end(1, "output_error", f"writing the output failed: {type(exc).__name__}: {exc}")
+            return
+        if not self.output_closed:
+            self.output_closed = True
+            silence_stdout()
+        self.exit_code, self.exit_reason = CLOSED_OUTPUT_EXIT, "output_closed"
+        self.done.set()
 
 
 class TextWriter:
@@ -130,33 +162,100 @@ def result_object(session: Session, outcome: Outcome, started: float) -> dict[st
     }
 
 
+def run_headless_blocking(
+    settings: Settings, prompt: str, output_format: str, resume: str | None = None
+) -> int:
+    """`asyncio.run(run_headless(...))`, except that a worker thread still busy at the
+    end (a Hub write whose call was interrupted, an upload past its grace) does not hold
+    the exit: asyncio.run would wait for it without limit."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        return loop.run_until_complete(run_headless(settings, prompt, output_format, resume))
+    finally:
+        leftovers = asyncio.all_tasks(loop)
+        for task in leftovers:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*leftovers, return_exceptions=True))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        asyncio.set_event_loop(None)
+        loop.close()  # shuts the thread pool down without waiting for it
+
+
 async def run_headless(
     settings: Settings, prompt: str, output_format: str, resume: str | None = None
 ) -> int:
     """Run one prompt to the end and return the exit code."""
     started = time.monotonic()
+    loop = asyncio.get_running_loop()
+    signals = StopSignals()
+    signals.install(loop)
     session = await open_session(settings, resume=resume, wait_for_mcp=True)
     outcome = Outcome()
-    if output_format == "text":
-        session.subscribe(TextWriter(sys.stdout, sys.stderr))
-    elif output_format == "stream-json":
-        session.subscribe(StreamJsonWriter(sys.stdout))
+    attach_output(session, output_format, outcome)
     session.subscribe(outcome.observe)
     agent = Agent(session)
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, agent.submit, op.Interrupt())
+
+    def interrupt(code: int) -> None:
+        outcome.interrupt_code = code
+        agent.submit(op.Interrupt())
+
+    signals.watch(interrupt, outcome.done.is_set)
+    try:
+        await drive(agent, outcome, prompt)
+    finally:
+        await session.aclose()
+    signals.uninstall(loop)
+    return finish(session, outcome, output_format, started)
+
+
+def attach_output(session: Session, output_format: str, outcome: Outcome) -> None:
+    """The front end's writer; once its output is gone it writes nothing more."""
+    writer: Callable[[ev.Event], None]
+    if output_format == "text":
+        writer = TextWriter(sys.stdout, sys.stderr)
+    elif output_format == "stream-json":
+        writer = StreamJsonWriter(sys.stdout)
+    else:
+        return
+
+    def write(event: ev.Event) -> None:
+        if not outcome.output_closed:
+            writer(event)
+
+    session.subscribe(write, on_failure=outcome.output_failed)
+
+
+async def drive(agent: Agent, outcome: Outcome, prompt: str) -> None:
+    """Run the turn, watching both its end and the loop: a loop that dies surfaces
+    as the run's error instead of leaving the run waiting for an end that never comes."""
     runner = asyncio.create_task(agent.run(), name="agent")
     agent.submit(op.UserInput(text=prompt))
-    waiter = asyncio.create_task(outcome.done.wait())
+    waiter = asyncio.create_task(outcome.done.wait(), name="outcome")
     await asyncio.wait({runner, waiter}, return_when=asyncio.FIRST_COMPLETED)
-    if runner.done():
-        waiter.cancel()
-        runner.result()  # a crashed loop surfaces here instead of hanging
-    agent.submit(op.Shutdown())
-    await runner
-    await session.aclose()
-    if output_format in ("json", "stream-json"):
-        sys.stdout.write(json.dumps(result_object(session, outcome, started)) + "\n")
-        sys.stdout.flush()
+    waiter.cancel()
+    if not runner.done():
+        agent.submit(op.Shutdown())  # cancels the turn if it still runs (a closed output)
+    await asyncio.wait({runner})
+    failure = None if runner.cancelled() else runner.exception()
+    if failure is not None:
+        log.error("the agent loop failed", exc_info=failure)
+        reason = f"the agent loop failed: {type(failure).__name__}: {failure}"
+        outcome.end(1, "internal_error", reason)
+    # A no-op when the turn ended as it should; otherwise the loop left without it.
+    outcome.end(1, "internal_error", "the agent loop stopped before the turn ended")
+
+
+def finish(session: Session, outcome: Outcome, output_format: str, started: float) -> int:
+    """The result object (json, stream-json) and the exit code."""
+    if outcome.exit_reason in ("internal_error", "output_error"):
+        say(outcome.error)
+    if output_format in ("json", "stream-json") and not outcome.output_closed:
+        try:
+            sys.stdout.write(json.dumps(result_object(session, outcome, started)) + "\n")
+            sys.stdout.flush()
+        except OSError as exc:
+            if not is_closed_output(exc):
+                raise
+            outcome.output_failed(exc)
     return outcome.exit_code

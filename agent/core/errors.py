@@ -43,6 +43,13 @@ class IterationLimit(AgentStop):
     code = "max_iterations"
 
 
+class TokenBudgetUsed(AgentStop):
+    """A sub-agent used the tokens it was given."""
+
+    exit_code = 1
+    code = "token_budget"
+
+
 class BudgetExceeded(AgentStop):
     """The next call would exceed the spend budget."""
 

@@ -15,7 +15,7 @@ import os
 import random
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from agent.core.errors import (
@@ -199,25 +199,51 @@ async def _request(
     if settings.stream:
         kwargs["stream_options"] = {"include_usage": True}
     kwargs.update(_provider_features(lib, target, settings, callbacks, messages))
+    deadline = asyncio.timeout(settings.llm_timeout_s)
     try:
-        async with asyncio.timeout(settings.llm_timeout_s) as deadline:
-            response = await lib.acompletion(**kwargs)
+        async with deadline:
+            with provider_errors(target):
+                response = await lib.acompletion(**kwargs)
             if settings.stream:
-                reply = await assemble_stream(response, callbacks, deadline, settings)
+                chunks = _classified(response, target)
+                reply = await assemble_stream(chunks, callbacks, deadline, settings)
             else:
-                reply = from_response(response)
+                with provider_errors(target):
+                    reply = from_response(response)
                 if reply.reasoning:
                     callbacks.on_thinking(reply.reasoning)
-    except LLMError:
-        raise
     except TimeoutError:
+        if not deadline.expired():
+            raise
         raise TransientLLMError(
             f"the model sent nothing for {settings.llm_timeout_s:g} s"
         ) from None
-    except Exception as exc:
-        raise classify(exc, target) from exc
     reply.cost_usd = _cost(target.model, reply.usage)
     return reply
+
+
+@contextlib.contextmanager
+def provider_errors(target: ModelTarget) -> Iterator[None]:
+    """Classify what the provider raises. It wraps litellm's call and the reading of its
+    stream only: a failure in our own callbacks is our bug, never a provider error."""
+    try:
+        yield
+    except LLMError:
+        raise
+    except Exception as exc:
+        raise classify(exc, target) from exc
+
+
+async def _classified(response: Any, target: ModelTarget) -> AsyncIterator[Any]:
+    """The stream's chunks, with only the reading of each one under `provider_errors`."""
+    chunks = aiter(response)
+    while True:
+        with provider_errors(target):
+            try:
+                chunk = await anext(chunks)
+            except StopAsyncIteration:
+                return
+        yield chunk
 
 
 _effort_told: set[str] = set()
@@ -308,22 +334,17 @@ def classify(exc: Exception, target: ModelTarget) -> AgentStop:
         return AuthError(f"{target.name} refused the API key: {text}")
     if isinstance(exc, lib.RateLimitError):
         return RateLimited(f"rate limited: {text}", _retry_after(exc))
-    transient = (
-        lib.Timeout,
-        lib.APIConnectionError,
-        lib.InternalServerError,
-        lib.ServiceUnavailableError,
-    )
+    if isinstance(exc, lib.Timeout):
+        return TransientLLMError(f"the model did not answer in time: {text}")
+    if _caused_by(exc, _connection_errors(lib)):
+        return TransientLLMError(f"connection to the model failed: {text}")
+    transient = (lib.InternalServerError, lib.ServiceUnavailableError)
     if isinstance(exc, transient) or status in (500, 502, 503, 504, 529):
         return TransientLLMError(f"the model provider failed: {text}")
     if isinstance(exc, lib.BadRequestError) and _STALE_SIGNATURE.search(text):
         return StaleReasoning(f"the provider refused the saved reasoning: {text}")
     if isinstance(exc, lib.BadRequestError | lib.NotFoundError | lib.UnprocessableEntityError):
         return BadRequest(f"the provider refused the request: {text}")
-    import httpx
-
-    if isinstance(exc, httpx.TransportError | ConnectionError):
-        return TransientLLMError(f"connection to the model failed: {text}")
     if status:
         return LLMError(f"the model provider failed (HTTP {status}): {text}")
     return LLMError(f"the model call failed: {text}")
@@ -366,6 +387,30 @@ def _provider_error(exc: Exception) -> dict[str, Any]:
         if isinstance(error, dict) and isinstance(error.get("message"), str):
             return error
     return {}
+
+
+def _connection_errors(lib: Any) -> tuple[type[BaseException], ...]:
+    """The SDK's own "could not talk to the server" type, and litellm's.
+
+    litellm maps a connection the server dropped onto InternalServerError (a 500 it
+    never received) with the SDK's APIConnectionError as the cause, so the cause is
+    what tells a dropped connection from a real server error.
+    """
+    import openai
+
+    return (openai.APIConnectionError, lib.APIConnectionError)
+
+
+def _caused_by(exc: BaseException, types: tuple[type[BaseException], ...]) -> bool:
+    """Whether `exc` or anything in its cause chain is one of `types`."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, types):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
 
 
 _NOISE = re.compile(r"litellm\.|LiteLLM |\s*Handle with `\w+`\.?|ssl:<[^>]*>\s*")

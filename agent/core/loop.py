@@ -47,6 +47,7 @@ async def run_turn(session: Session, text: str) -> str:
     follow_ups = FollowUps()
     arguments = ArgumentStreak()
     for iteration in count(1):
+        check_pending_stop(session)
         check_iteration_limit(session, iteration)
         stop_if_next_call_over_budget(session)
         await compact(session)
@@ -62,6 +63,13 @@ async def run_turn(session: Session, text: str) -> str:
             case "done":
                 return reply.content
     raise AssertionError("unreachable")
+
+
+def check_pending_stop(session: Session) -> None:
+    """A stop asked for from outside the turn (a sub-agent's token budget) ends it here."""
+    stop, session.pending_stop = session.pending_stop, None
+    if stop is not None:
+        raise stop
 
 
 def check_iteration_limit(session: Session, iteration: int) -> None:

@@ -22,7 +22,6 @@ from agent.tools.plan import restore_plan
 from agent.tools.router import ToolRouter
 
 log = logging.getLogger(__name__)
-UPLOAD_GRACE_S = 15.0
 REDACTION_MARKER = re.compile(r"\[REDACTED:[^\]\s]{1,40}\]")  # what context/redact.py writes
 
 
@@ -233,7 +232,9 @@ class TraceUploads:
     """After each turn, the session's trace goes to the user's private HF dataset.
 
     Uploads run in a worker thread, one at a time; a failure is logged once and
-    never reaches the chat. At the end the last upload gets a short grace period.
+    never reaches the chat. At the end the last upload gets `upload_grace_s`; one
+    still running then is abandoned (the thread ends with the process) and the person
+    is told: the next turn of the session uploads its whole trace again.
     """
 
     def __init__(self, session: Session) -> None:
@@ -278,5 +279,17 @@ class TraceUploads:
                 return
 
     async def _finish(self) -> None:
-        if self._task and not self._task.done():
-            await asyncio.wait({self._task}, timeout=UPLOAD_GRACE_S)
+        if self._task is None or self._task.done():
+            return
+        grace = self.session.settings.upload_grace_s
+        await asyncio.wait({self._task}, timeout=grace)
+        if self._task.done():
+            return
+        self._task.cancel()
+        log.warning("trace upload still running after %g s: abandoned", grace)
+        self.session.emit(
+            ev.Notice(
+                message=f"Trace upload skipped: the Hub did not finish it within {grace:g} s. "
+                "The session is saved locally; its next turn uploads the whole trace."
+            )
+        )

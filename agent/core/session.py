@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import secrets
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,15 +20,51 @@ from agent.tools.spec import ToolContext
 
 if TYPE_CHECKING:
     from agent.config import Settings
+    from agent.core.errors import AgentStop
     from agent.core.replies import LLMReply
     from agent.tools.router import ToolRouter
 
 Subscriber = Callable[[ev.Event], None]
+FailureHandler = Callable[[Exception], None]
+log = logging.getLogger(__name__)
 
 
 def new_session_id() -> str:
     """Sortable by time, unique enough to pick by prefix."""
     return time.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
+
+
+@dataclass
+class Subscription:
+    """One consumer of the event stream, and whether it has failed before."""
+
+    deliver: Subscriber
+    on_failure: FailureHandler | None = None
+    failed: bool = False
+
+    def __call__(self, event: ev.Event) -> None:
+        """Deliver one event; a failure stays with this subscriber.
+
+        The first failure goes to the diagnostics log with its traceback, later ones
+        only at debug level; `on_failure` hears of every one (a front end whose output
+        is gone ends the run there).
+        """
+        try:
+            self.deliver(event)
+        except Exception as exc:
+            self._report(event, exc)
+
+    def _report(self, event: ev.Event, exc: Exception) -> None:
+        if self.failed:
+            log.debug("event subscriber %r failed again: %r", self.deliver, exc)
+        else:
+            self.failed = True
+            log.warning("event subscriber %r failed on %s", self.deliver, event.type, exc_info=exc)
+        if self.on_failure is not None:
+            try:
+                self.on_failure(exc)
+            except Exception:
+                log.exception("the failure handler of %r failed", self.deliver)
 
 
 class Session:
@@ -43,7 +81,7 @@ class Session:
         self.settings = settings
         self.router = router
         self.cwd = (cwd or Path.cwd()).resolve()
-        self._subscribers: list[Subscriber] = []
+        self._subscribers: list[Subscription] = []
         self.context = ContextManager(self.system_prompt(), self._history_changed)
         self.usage = UsageLedger()
         self.tool_state: dict[str, Any] = {}
@@ -51,6 +89,7 @@ class Session:
         self.pending_approvals: dict[str, asyncio.Future[Any]] = {}
         self.turns = 0
         self.compaction_floor = 0  # tokens left by a compaction that could not get under
+        self.pending_stop: AgentStop | None = None  # ends the turn before its next step
         self.on_fresh: list[Callable[[], None]] = []  # run by start_fresh, before the reset
         self.resources = contextlib.AsyncExitStack()
         self.mcp: Any = None  # the McpManager, when MCP servers are configured
@@ -72,13 +111,21 @@ class Session:
     def _history_changed(self, change: Change, messages: list[dict[str, Any]]) -> None:
         self.emit(ev.HistoryChanged(change=change, messages=messages))
 
-    def subscribe(self, subscriber: Subscriber) -> None:
-        self._subscribers.append(subscriber)
+    def subscribe(self, subscriber: Subscriber, on_failure: FailureHandler | None = None) -> None:
+        """Add a consumer of every event; `on_failure` is told when it raises."""
+        self._subscribers.append(Subscription(subscriber, on_failure))
 
     def emit(self, event: ev.Event) -> None:
+        """Deliver to every subscriber; one that raises never stops the others or the turn."""
         event.session_id = self.id
-        for subscriber in self._subscribers:
-            subscriber(event)
+        for subscription in list(self._subscribers):
+            subscription(event)
+
+    def stop_before_next_step(self, stop: AgentStop) -> None:
+        """End the running turn with `stop` before it asks the model again; the tool
+        calls of the current step still run and are answered. The first request wins."""
+        if self.pending_stop is None:
+            self.pending_stop = stop
 
     def start_fresh(self) -> None:
         """A new conversation in this session's place: new id, empty history, no plan,

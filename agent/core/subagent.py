@@ -22,7 +22,14 @@ from pydantic import BaseModel, Field
 
 from agent.core import events as ev
 from agent.core.budget import stop_if_next_call_over_budget
-from agent.core.errors import BudgetExceeded, DoomLoopStop, IterationLimit, LLMError
+from agent.core.errors import (
+    AgentStop,
+    BudgetExceeded,
+    DoomLoopStop,
+    IterationLimit,
+    LLMError,
+    TokenBudgetUsed,
+)
 from agent.core.loop import ask_model, run_turn
 from agent.core.session import Session
 from agent.tools.router import ToolRouter
@@ -114,7 +121,6 @@ class Progress:
         self.tool_calls = 0
         self.tokens = 0  # this child's own: the shared ledger also counts its siblings
         self.cost_usd = 0.0
-        self.stop_reason = ""
 
     def __call__(self, event: ev.Event) -> None:
         match event:
@@ -130,10 +136,10 @@ class Progress:
             case ev.Usage(input_tokens=spent_in, output_tokens=spent_out, cost_usd=cost):
                 self.tokens += spent_in + spent_out
                 self.cost_usd += cost or 0.0
-                if self.tokens >= self.limits.max_tokens and not self.stop_reason:
+                if self.tokens >= self.limits.max_tokens:
                     # The tools of this step still run; the next step is never started.
-                    self.stop_reason = f"its budget of {self.limits.max_tokens:,} tokens is used up"
-                    self.child.settings.max_iterations = self.iteration
+                    spent = f"its budget of {self.limits.max_tokens:,} tokens is used up"
+                    self.child.stop_before_next_step(TokenBudgetUsed(spent))
 
     def summary(self) -> str:
         spent = f", ${self.cost_usd:.4f}" if self.cost_usd else ""
@@ -167,7 +173,7 @@ async def research(args: ResearchArgs, ctx: ToolContext) -> ToolResult:
     child.subscribe(progress)
     ctx.log(f"↳ researching with {len(child.router.names)} read-only tools")
     try:
-        report, is_error = await _investigate(child, progress, task_message(args))
+        report, stop = await _investigate(child, task_message(args))
     finally:
         await child.aclose()
     ctx.log(f"↳ done: {progress.summary()}")
@@ -175,23 +181,28 @@ async def research(args: ResearchArgs, ctx: ToolContext) -> ToolResult:
         "steps": progress.iteration,
         "tool_calls": progress.tool_calls,
         "tokens": progress.tokens,
+        "stopped_by": stop.code if stop else None,
     }
-    return ToolResult(report, is_error=is_error, data=data)
+    return ToolResult(report, is_error=isinstance(stop, BudgetExceeded | LLMError), data=data)
 
 
-async def _investigate(child: Session, progress: Progress, task: str) -> tuple[str, bool]:
-    """The report and whether it is an error; a stopped child still reports what it found."""
+async def _investigate(child: Session, task: str) -> tuple[str, AgentStop | None]:
+    """The report and what stopped the child early, if anything; a child stopped by its
+    own limits is still asked for the report of what it found."""
+    ended: AgentStop
     try:
-        return await run_turn(child, task), False
-    except IterationLimit:
-        reason = progress.stop_reason or f"it used all {child.settings.max_iterations} steps"
-    except DoomLoopStop:
-        reason = "it kept repeating the same calls"
+        return await run_turn(child, task), None
+    except IterationLimit as stop:
+        ended, reason = stop, f"it used all {child.settings.max_iterations} steps"
+    except TokenBudgetUsed as stop:
+        ended, reason = stop, stop.message
+    except DoomLoopStop as stop:
+        ended, reason = stop, "it kept repeating the same calls"
     except BudgetExceeded as stop:
-        return _partial(child, f"Research stopped: {stop.message}"), True
+        return _partial(child, f"Research stopped: {stop.message}"), stop
     except LLMError as exc:
-        return _partial(child, f"Research failed: {exc.message}"), True
-    return await _wrap_up(child, reason), False
+        return _partial(child, f"Research failed: {exc.message}"), exc
+    return await _wrap_up(child, reason), ended
 
 
 async def _wrap_up(child: Session, reason: str) -> str:

@@ -25,9 +25,14 @@ class Repo:
 class HubUploads:
     """Start with `with HubUploads(token=..., user=...) as hub:`; inspect `hub.repos`."""
 
-    def __init__(self, token: str = "hf_test", user: str = "alice") -> None:
+    def __init__(self, token: str = "hf_test", user: str = "alice", stall_commits: bool = False):
+        """`stall_commits`: a commit request hangs until the fake stops, as a stuck Hub
+        would; `commit_started` is set once one arrived."""
         self.token = token
         self.user = user
+        self.stall_commits = stall_commits
+        self.commit_started = threading.Event()
+        self._stopping = threading.Event()
         self.repos: dict[str, Repo] = {}
         self.requests: list[tuple[str, str]] = []
         self._lock = threading.Lock()
@@ -44,11 +49,18 @@ class HubUploads:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._stopping.set()
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
 
     def handle(self, method: str, path: str, headers: Any, body: bytes) -> tuple[int, Any]:
+        if self.stall_commits and method == "POST" and "/commit/" in path:
+            with self._lock:
+                self.requests.append((method, path))
+            self.commit_started.set()
+            self._stopping.wait()
+            return 503, {"error": "the fake Hub stopped"}
         with self._lock:
             self.requests.append((method, path))
             if headers.get("authorization") != f"Bearer {self.token}":

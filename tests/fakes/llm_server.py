@@ -343,6 +343,11 @@ def dropped_stream(partial: str = "Partial ans", *, expect: Expect | None = None
     return Step("dropped_stream()", serve, expect)
 
 
+def disconnect(*, expect: Expect | None = None) -> Step:
+    """Read the request, then close the socket without a word, as a dead proxy would."""
+    return Step("disconnect()", lambda reply: reply.drop(), expect)
+
+
 def malformed_chunk(*, expect: Expect | None = None) -> Step:
     """One valid chunk, then a line that is not JSON, then the end of the body."""
 

@@ -46,6 +46,29 @@ def test_broken_streams_are_regenerated_never_half_accepted(cli, fake_llm, fault
     assert [m["role"] for m in history] == ["system", "user"]
 
 
+@pytest.mark.parametrize("stream", [True, False], ids=["streamed", "whole"])
+def test_a_connection_the_server_drops_is_retried_as_a_connection_failure(cli, fake_llm, stream):
+    fake_llm.script(llm.disconnect(), llm.disconnect(), llm.text("back"))
+    result = cli("-o", "stream-json", *([] if stream else ["--no-stream"]), "hi")
+    assert result.exit_code == 0, result.stderr
+    reasons = [e["reason"] for e in result.lines() if e["type"] == "retrying"]
+    assert len(reasons) == 2
+    assert all(r.startswith("connection to the model failed") for r in reasons), reasons
+    assert result.result()["final_text"] == "back"
+    fake_llm.assert_done()
+
+
+def test_a_model_that_keeps_dropping_the_connection_ends_with_exit_1(cli, fake_llm, monkeypatch):
+    monkeypatch.setenv("ML_INTERN_LLM_MAX_ATTEMPTS", "2")
+    fake_llm.script(llm.disconnect(), llm.disconnect())
+    result = cli("-o", "json", "hi")
+    assert result.exit_code == 1
+    outcome = json.loads(result.stdout)
+    assert outcome["exit_reason"] == "llm_unavailable"
+    assert outcome["error"].startswith("connection to the model failed")
+    fake_llm.assert_done()
+
+
 def test_a_stalled_stream_is_bounded_by_the_request_timeout(cli, fake_llm, monkeypatch):
     monkeypatch.setenv("ML_INTERN_LLM_TIMEOUT_S", "0.5")
     fake_llm.script(llm.hang(30), llm.text("back"))

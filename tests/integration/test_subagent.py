@@ -49,6 +49,10 @@ def tool_results(request: dict) -> dict[str, str]:
     return {m["tool_call_id"]: m["content"] for m in request["messages"] if m["role"] == "tool"}
 
 
+def research_output(events: list[ev.Event]) -> ev.ToolOutput:
+    return next(e for e in events if isinstance(e, ev.ToolOutput) and e.name == "research")
+
+
 def research_call(task: str, call_id: str = "call_research", **fields: str) -> llm.Step:
     return llm.tool_call("research", {"task": task, **fields}, id=call_id)
 
@@ -179,13 +183,15 @@ def test_a_child_at_its_step_cap_is_asked_for_its_report(fake_llm):
         llm.text("a.md says alpha.", expect=asked_to_stop),
         llm.text("ok"),
     )
-    session, _ = make_session(fake_llm, research_max_iterations=2)
+    session, events = make_session(fake_llm, research_max_iterations=2)
 
     asyncio.run(run_turn(session, "go"))
 
     report = tool_results(fake_llm.requests[-1])["call_research"]
     assert report.startswith("a.md says alpha.")
     assert "Research stopped early: it used all 2 steps" in report
+    assert "tokens" not in report
+    assert research_output(events).data["stopped_by"] == "max_iterations"
     fake_llm.assert_done()
 
 
@@ -202,12 +208,49 @@ def test_a_child_over_its_token_budget_stops_after_the_current_step(fake_llm):
         llm.text("Only alpha.", expect=asked_to_stop),
         llm.text("ok"),
     )
-    session, _ = make_session(fake_llm, research_max_tokens=1_000)
+    session, events = make_session(fake_llm, research_max_tokens=1_000)
 
     asyncio.run(run_turn(session, "go"))
 
     report = tool_results(fake_llm.requests[-1])["call_research"]
     assert report.startswith("Only alpha.") and "1,000 tokens" in report
+    assert "steps" not in report
+    assert research_output(events).data["stopped_by"] == "token_budget"
+    assert session.settings.research_max_iterations == 30  # no limit was bent to stop it
+    fake_llm.assert_done()
+
+
+def test_a_token_budget_used_on_the_last_allowed_step_is_reported_as_the_budget(fake_llm):
+    Path("a.md").write_text("alpha\n")
+
+    def asked_to_stop(body: dict) -> None:
+        assert "budget of 1,000 tokens is used up" in body["messages"][-1]["content"]
+
+    fake_llm.script(
+        research_call("look around"),
+        llm.tool_call("read", {"path": "a.md"}, usage=(100, 10)),
+        llm.tool_call("read", {"path": "a.md", "offset": 1}, usage=(2_000, 10)),
+        llm.text("Alpha, twice.", expect=asked_to_stop),
+        llm.text("ok"),
+    )
+    session, events = make_session(fake_llm, research_max_iterations=2, research_max_tokens=1_000)
+
+    asyncio.run(run_turn(session, "go"))
+
+    report = tool_results(fake_llm.requests[-1])["call_research"]
+    assert "Research stopped early: its budget of 1,000 tokens is used up" in report
+    assert research_output(events).data["stopped_by"] == "token_budget"
+    fake_llm.assert_done()
+
+
+def test_a_child_that_finishes_in_time_reports_no_stop(fake_llm):
+    fake_llm.script(research_call("quick one"), llm.text("Found it."), llm.text("ok"))
+    session, events = make_session(fake_llm)
+
+    asyncio.run(run_turn(session, "go"))
+
+    assert tool_results(fake_llm.requests[-1])["call_research"] == "Found it."
+    assert research_output(events).data["stopped_by"] is None
     fake_llm.assert_done()
 
 

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import signal
 
+import pytest
+
+from tests.cli import spawn, start
 from tests.fakes import llm_server as llm
 from tests.fakes.hub_uploads import HubUploads
 
@@ -66,3 +70,36 @@ def test_the_token_hf_auth_login_saved_uploads_traces(cli, fake_llm, monkeypatch
         fake_llm.assert_done()
         sid = json.loads(result.stdout)["session_id"]
         assert f"sessions/{sid}.jsonl" in hub.repos["alice/ml-intern-sessions"].files
+
+
+@pytest.mark.timeout(180)  # spawns ml-intern: a litellm import, slow on a busy machine
+def test_a_hanging_upload_is_skipped_after_its_grace(fake_llm, monkeypatch):
+    with HubUploads(token=TOKEN, stall_commits=True) as hub:
+        monkeypatch.setenv("HF_TOKEN", TOKEN)
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        monkeypatch.setenv("ML_INTERN_UPLOAD_GRACE_S", "1")
+        fake_llm.script(llm.text("fine"))
+        result = spawn("hi", timeout=150)  # the Hub never answers the commit
+
+        assert result.exit_code == 0, result.stderr
+        assert result.stdout.strip() == "fine"
+        assert "Trace upload skipped: the Hub did not finish it within 1 s" in result.stderr
+        fake_llm.assert_done()
+
+
+@pytest.mark.timeout(180)
+def test_ctrl_c_while_the_exit_waits_for_an_upload_exits_at_once(fake_llm, monkeypatch):
+    with HubUploads(token=TOKEN, stall_commits=True) as hub:
+        monkeypatch.setenv("HF_TOKEN", TOKEN)
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        monkeypatch.setenv("ML_INTERN_UPLOAD_GRACE_S", "600")
+        fake_llm.script(llm.text("fine"))
+        proc = start("-o", "json", "hi")
+        assert hub.commit_started.wait(150)  # the turn is over; the exit waits for the Hub
+        proc.send_signal(signal.SIGINT)
+        out, errors = proc.communicate(timeout=60)
+
+        assert proc.returncode == 130, errors
+        assert "SIGINT: stopped at once" in errors
+        assert out == ""  # it left without finishing the exit (the result comes last)
+        fake_llm.assert_done()

@@ -1,0 +1,98 @@
+"""How a headless run ends when it is told to stop, or when its output is gone.
+
+SIGINT, SIGTERM and SIGHUP end a run as Ctrl-C does: the turn is interrupted, every
+tool call it started gets its answer in the session log, and the exit code is
+128 + the signal number (130, 143, 129). A second signal, or one that arrives once
+the turn is already over (the run is only closing down), exits at once: the session
+log is flushed line by line, so nothing written so far is lost.
+
+A closed stdout (a reader such as `head -1` that went away) ends the run with 141,
+the code a shell shows for a program stopped by SIGPIPE, after the log is written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import logging
+import os
+import signal
+import sys
+from collections.abc import Callable
+from typing import NoReturn
+
+log = logging.getLogger(__name__)
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+CLOSED_OUTPUT_EXIT = 128 + signal.SIGPIPE  # 141
+
+
+def signal_exit_code(signum: int) -> int:
+    return 128 + signum
+
+
+def is_closed_output(exc: BaseException) -> bool:
+    """A write failed because nobody reads the other end any more."""
+    return isinstance(exc, BrokenPipeError) or (
+        isinstance(exc, OSError) and exc.errno in (errno.EPIPE, errno.ECONNRESET)
+    )
+
+
+def exit_now(code: int, message: str = "") -> NoReturn:
+    """Leave the process at once: no task, thread or upload is waited for."""
+    if message:
+        say(message)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    logging.shutdown()
+    os._exit(code)
+
+
+def say(message: str) -> None:
+    """One line on stderr, if anyone still reads it."""
+    with contextlib.suppress(Exception):
+        sys.stderr.write(f"ml-intern: {message}\n")
+        sys.stderr.flush()
+
+
+def silence_stdout() -> None:
+    """Point stdout at /dev/null so that later writes, and the flush at exit, cannot fail."""
+    with contextlib.suppress(Exception):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
+class StopSignals:
+    """The first stop signal interrupts the turn; a second one, or one once the turn is
+    over, exits at once with the same code."""
+
+    def __init__(self) -> None:
+        self.received: int | None = None
+        self._interrupt: Callable[[int], None] | None = None
+        self._turn_over: Callable[[], bool] = lambda: False
+
+    def install(self, loop: asyncio.AbstractEventLoop) -> None:
+        for signum in STOP_SIGNALS:
+            loop.add_signal_handler(signum, self._on_signal, signum)
+
+    def uninstall(self, loop: asyncio.AbstractEventLoop) -> None:
+        for signum in STOP_SIGNALS:
+            loop.remove_signal_handler(signum)
+
+    def watch(self, interrupt: Callable[[int], None], turn_over: Callable[[], bool]) -> None:
+        """From now on a signal interrupts the turn through `interrupt`; before this
+        (while the session starts) there is nothing to save, so it exits at once."""
+        self._interrupt, self._turn_over = interrupt, turn_over
+
+    def _on_signal(self, signum: int) -> None:
+        code = signal_exit_code(signum)
+        name = signal.Signals(signum).name
+        if self.received is not None or self._interrupt is None or self._turn_over():
+            log.info("%s while stopping: exiting at once", name)
+            exit_now(code, f"{name}: stopped at once")
+        self.received = signum
+        say(f"{name}: stopping the turn (send it again to stop at once)")
+        self._interrupt(code)
