@@ -226,7 +226,8 @@ class Agent:
             if isinstance(final, str):
                 session.emit(ev.TurnComplete(final_text=final))
         except asyncio.CancelledError:
-            session.context.answer_dangling()
+            so_far, session.output_so_far = session.output_so_far, {}
+            session.context.answer_dangling(so_far={k: "\n".join(v) for k, v in so_far.items()})
             session.emit(ev.Interrupted())
         except AgentStop as stop:
             session.context.answer_dangling(f"[not run: {stop.message}]")

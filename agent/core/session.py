@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import secrets
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,9 @@ Subscriber = Callable[[ev.Event], None]
 def new_session_id() -> str:
     """Sortable by time, unique enough to pick by prefix."""
     return time.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
+
+
+OUTPUT_SO_FAR_LINES = 50
 
 
 @dataclass
@@ -87,6 +91,8 @@ class Session:
         self.always_allowed: set[str] = set()
         self.pending_approvals: dict[str, asyncio.Future[Any]] = {}
         self.turns = 0
+        # The last lines each running call logged: its result if the person stops it.
+        self.output_so_far: dict[str, deque[str]] = {}
         self.compaction_floor = 0  # tokens left by a compaction that could not get under
         self._subscribers: list[Subscriber] = []
         self.on_fresh: list[Callable[[], None]] = []  # run by start_fresh, before the reset
@@ -140,7 +146,10 @@ class Session:
             self.emit(ev.Notice(message=message))
 
     def tool_context(self, tool_call_id: str, name: str) -> ToolContext:
+        so_far = self.output_so_far.setdefault(tool_call_id, deque(maxlen=OUTPUT_SO_FAR_LINES))
+
         def log(line: str) -> None:
+            so_far.append(line)
             self.emit(ev.ToolLog(tool_call_id=tool_call_id, name=name, line=line))
 
         return ToolContext(

@@ -56,7 +56,9 @@ async def _run_one(session: Session, call: dict[str, Any]) -> ToolResult:
     session.emit(ev.ToolStateChange(tool_call_id=call_id, name=name, state="running"))
     session.tool_state["spend.total_usd"] = session.usage.total_cost_usd or 0.0
     try:
-        return await session.router.call(name, args, session.tool_context(call_id, name))
+        result = await session.router.call(name, args, session.tool_context(call_id, name))
+        session.output_so_far.pop(call_id, None)
+        return result
     except asyncio.CancelledError:
         session.emit(ev.ToolStateChange(tool_call_id=call_id, name=name, state="cancelled"))
         raise
