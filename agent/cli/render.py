@@ -109,6 +109,7 @@ class LiveArea(RenderHook):
         self._render = LiveRender(Text())
         self._active = False
         self._ticker: asyncio.Task[None] | None = None
+        self.footer: Callable[[], list[Text]] = list  # what the person types meanwhile
 
     def spin(self, label: str) -> None:
         if label != self._label:
@@ -134,6 +135,11 @@ class LiveArea(RenderHook):
         """Draw the area again (a print with nothing above it)."""
         if self._active:
             self.console.print(Control())
+
+    def touch(self) -> None:
+        """Show the area now, with whatever it holds (typed keys at least)."""
+        self._start()
+        self.refresh()
 
     def pause(self) -> None:
         """Erase the live area so a prompt can take the screen."""
@@ -193,7 +199,8 @@ class LiveArea(RenderHook):
             label = f"{self._label}{progress} ({elapsed:.0f}s · Ctrl-C to stop)"
             self._spinner.update(text=Text(label))
             parts.append(self._spinner)
-        return Group(*parts)
+        parts.extend(self.footer())
+        return Group(*parts) if parts else Text()
 
 
 def _watch_resize(redraw: Callable[[], None] | None) -> None:

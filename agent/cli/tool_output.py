@@ -7,6 +7,8 @@ show the changed lines themselves, + in green and - in red.
 
 from __future__ import annotations
 
+import difflib
+from pathlib import Path
 from typing import Any
 
 from rich.text import Text
@@ -64,3 +66,23 @@ def diff_lines(diff: str, limit: int | None) -> list[Text]:
 def numbered(lines: list[Text]) -> list[Text]:
     """The lines with the chat's gutter: `⎿` on the first, indentation after."""
     return [Text.assemble("  ⎿ " if i == 0 else "    ", line) for i, line in enumerate(lines)]
+
+
+def proposed_diff(name: str, arguments: dict[str, Any], cwd: Path) -> str | None:
+    """What a write or edit would change, for the approval question; None for other calls."""
+    path = arguments.get("path")
+    if name not in ("write", "edit") or not isinstance(path, str):
+        return None
+    if name == "edit":
+        before, after = str(arguments.get("old_str", "")), str(arguments.get("new_str", ""))
+        if arguments.get("mode") == "append_after":
+            after = before + "\n" + after
+    else:
+        target = (cwd / path).expanduser()
+        try:
+            before = target.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            before = ""
+        after = str(arguments.get("content", ""))
+    lines = difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=2)
+    return "\n".join(lines)

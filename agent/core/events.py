@@ -89,6 +89,7 @@ class ApprovalRequired(_Event):
     name: str
     arguments: dict[str, Any]
     reason: str = ""
+    always_scope: str = ""  # what an "always" answer allows: `bash: rm -rf ./build*`
 
 
 class Usage(_Event):

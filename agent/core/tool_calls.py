@@ -11,7 +11,7 @@ import asyncio
 from typing import Any
 
 from agent.core import events as ev
-from agent.core.approval import approval_reason, denial
+from agent.core.approval import allowed_always, always_scope, approval_reason, denial
 from agent.core.budget import spend_covered
 from agent.core.session import Session
 from agent.tools.router import ArgumentError, parse_arguments
@@ -94,7 +94,9 @@ async def _approve(
         return None
     spent = session.usage.total_cost_usd or 0.0
     covered = spend is None or spend_covered(spend[1], spent, settings.max_budget_usd)
-    trusted = settings.yolo or name in session.always_allowed or settings.approval_mode == "auto"
+    every_part = settings.approval.bash_always_ask
+    always = allowed_always(name, args, session.always_allowed, session.cwd, every_part)
+    trusted = settings.yolo or always or settings.approval_mode == "auto"
     if trusted and covered:
         return None
     if settings.approval_mode != "ask":
@@ -115,15 +117,18 @@ async def _ask(
     future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
     session.pending_approvals[call_id] = future
     session.emit(ev.ToolStateChange(tool_call_id=call_id, name=name, state="waiting_approval"))
+    scope = always_scope(name, args, session.cwd)
     session.emit(
-        ev.ApprovalRequired(tool_call_id=call_id, name=name, arguments=args, reason=reason)
+        ev.ApprovalRequired(
+            tool_call_id=call_id, name=name, arguments=args, reason=reason, always_scope=scope
+        )
     )
     try:
         decision, feedback = await future
     finally:
         session.pending_approvals.pop(call_id, None)
     if decision == "always":
-        session.always_allowed.add(name)
+        session.always_allowed.add(scope)
     if decision in ("approve", "always"):
         session.emit(ev.ToolStateChange(tool_call_id=call_id, name=name, state="approved"))
         return None

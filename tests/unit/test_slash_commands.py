@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -129,19 +130,56 @@ def test_an_id_is_found_whole_or_by_a_unique_prefix():
     assert slash_sessions.matching_ids("2024", ids) == []
 
 
-def test_recap_is_the_last_request_and_answer():
+def replay_text(messages, last):
+    import io
+
+    from agent.cli.render import make_console
+    from agent.cli.replay import replay
+
+    out = io.StringIO()
+    replay(make_console(file=out, width=80), messages, last=last)
+    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", out.getvalue())
+
+
+def test_replay_shows_the_last_turns_rendered_under_a_count_of_the_earlier_ones():
+    call = {
+        "id": "c1",
+        "type": "function",
+        "function": {"name": "bash", "arguments": '{"command": "ls data"}'},
+    }
     messages = [
         {"role": "system", "content": "sys"},
-        {"role": "user", "content": "first"},
-        {"role": "assistant", "content": "one\ntwo"},
-        {"role": "user", "content": [{"type": "text", "text": "second " + "x" * 300}]},
-        {"role": "assistant", "content": None, "tool_calls": []},
-        {"role": "tool", "content": "out"},
-        {"role": "assistant", "content": "done\nmore"},
+        *(
+            m
+            for i in range(4)
+            for m in (
+                {"role": "user", "content": f"request {i}"},
+                {"role": "assistant", "content": f"answer **{i}**"},
+            )
+        ),
+        {"role": "user", "content": [{"type": "text", "text": "list the data"}]},
+        {"role": "assistant", "content": None, "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": "c1", "content": "train.csv\ntest.csv"},
+        {"role": "assistant", "content": "# Found\n\n- train.csv"},
     ]
-    request, answer = slash_sessions.recap(messages, width=20)
-    assert request == "› second xxxxxxxxxxxx…"
-    assert answer == "done"
+    lines = [line.rstrip() for line in replay_text(messages, last=3).splitlines() if line.strip()]
+    assert lines[0] == "· 2 earlier turns (/transcript shows all)"
+    assert "request 1" not in "\n".join(lines)
+    assert lines[1:] == [
+        "› request 2",
+        "answer 2",
+        "› request 3",
+        "answer 3",
+        "› list the data",
+        "● bash: ls data",
+        lines[7],  # the heading, centred
+        " • train.csv",
+    ]
+    assert lines[7].strip() == "Found"
+    assert "train.csv" not in lines[6]  # tool output stays collapsed
+    full = replay_text(messages, last=None)
+    assert "earlier" not in full
+    assert "⎿ train.csv" in full and "test.csv" in full
 
 
 def test_picking_by_number_switches_to_that_session_and_its_model(isolated_env):
