@@ -27,11 +27,11 @@ _FORWARD = re.compile(r"\x1b\[(\d*)C")
 class Terminal:
     """A pseudo-terminal running ml-intern, read as text with the escape codes taken out."""
 
-    def __init__(self, cwd: Path) -> None:
+    def __init__(self, cwd: Path, *args: str) -> None:
         env = {**os.environ, "PROMPT_TOOLKIT_NO_CPR": "1"}  # pexpect answers no cursor queries
         self.child = pexpect.spawn(
             sys.executable,
-            ["-m", "agent"],
+            ["-m", "agent", *args],
             cwd=str(cwd),
             env=env,
             dimensions=(40, 100),
