@@ -137,9 +137,9 @@ class Chat:
         self._attach(fresh)
 
     def _on_event(self, event: ev.Event) -> None:
-        if isinstance(event, ev.Notice) and self._starting:
-            if event.message in self._start_notices:
-                return  # the same server failed the same way when the chat began
+        if isinstance(event, ev.Notice):
+            if self._starting and event.message in self._start_notices:
+                return  # a resumed session's start-up says what the chat already said
             self._start_notices.add(event.message)
         self.renderer(event)
         if event.type in CONTROL_EVENTS:

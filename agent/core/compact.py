@@ -5,12 +5,14 @@ from __future__ import annotations
 from functools import cache
 
 from agent.context import compaction
+from agent.context.manager import estimate_tokens
 from agent.core import events as ev
 from agent.core.session import Session
 from agent.tools.plan import plan_note
 
 WINDOW_SHARE = 0.85
-REGROWTH = 1.25  # after a compaction that stayed over the threshold, wait for this much growth
+REGROWTH = 1.25
+MIN_SUMMARISED_TOKENS = 400  # less than a summary of it would take  # after a compaction that stayed over the threshold, wait for this much growth
 
 
 @cache
@@ -40,6 +42,14 @@ async def compact(session: Session, *, force: bool = False, instructions: str = 
         return False  # under the threshold, or the last compaction could do no better yet
     head, middle, tail = compaction.split_for_compaction(session.context.messages, limit)
     head, tail = compaction.shrink_all(head, limit), compaction.shrink_all(tail, limit)
+    if sum(map(estimate_tokens, middle)) < MIN_SUMMARISED_TOKENS:
+        shrunk = sum(map(estimate_tokens, head + tail + middle))
+        if shrunk >= sum(
+            map(estimate_tokens, session.context.messages)
+        ):  # a summary would be longer than what it replaces
+            session.emit(ev.Notice(message="Nothing to compact yet: the conversation is short."))
+            return False
+        middle, tail = [], middle + tail
     if not middle:
         session.context.replace(head + tail)
     else:

@@ -36,3 +36,47 @@ def test_history_over_the_threshold_is_summarised_before_the_next_call(cli, fake
     assert tool_ids == call_ids
     assert result.result()["final_text"] == "Printed them all."
     fake_llm.assert_done()
+
+
+def test_compacting_a_short_conversation_says_there_is_nothing_to_compact(fake_llm):
+    import asyncio
+    from pathlib import Path
+
+    from agent.config import load_settings
+    from agent.core import ops
+    from agent.core.loop import Agent
+    from agent.core.runtime import open_session
+
+    fake_llm.script(llm.text("Hello."))  # no summary request: nothing is worth one
+
+    async def chat() -> tuple[list, list]:
+        session = await open_session(load_settings(Path.cwd()))
+        agent = Agent(session)
+        seen: list = []
+        ended = asyncio.Event()
+
+        def watch(event) -> None:
+            seen.append(event)
+            if event.type in ("turn_complete", "notice", "compacted"):
+                ended.set()
+
+        session.subscribe(watch)
+        runner = asyncio.create_task(agent.run())
+        agent.submit(ops.UserInput(text="hi"))
+        await ended.wait()
+        ended.clear()
+        before = list(session.context.messages)
+        agent.submit(ops.Compact())
+        await ended.wait()
+        after = list(session.context.messages)
+        agent.submit(ops.Shutdown())
+        await runner
+        await session.aclose()
+        assert after == before
+        return seen, after
+
+    seen, _ = asyncio.run(chat())
+    assert not [e for e in seen if e.type == "compacted"]
+    notices = [e.message for e in seen if e.type == "notice"]
+    assert notices[-1] == "Nothing to compact yet: the conversation is short."
+    fake_llm.assert_done()

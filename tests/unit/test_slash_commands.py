@@ -204,6 +204,7 @@ def test_enter_cancels_the_picker_and_an_unknown_id_says_what_to_do(isolated_env
     chat = FakeChat(answers=("",))
     chat.run("/resume")
     assert chat.switched == []
+    assert chat.questions == ["Resume which? 1 or an id, Enter cancels › "]  # not "1-1"
     out = chat.run("/resume 1999")
     assert "No saved session '1999'. Type /resume to choose from a list." in out
     assert chat.switched == []
@@ -220,6 +221,30 @@ def test_ids_are_completed_newest_first_without_the_current_session(isolated_env
 
 def test_no_saved_sessions():
     assert "No saved sessions to resume yet." in FakeChat().run("/resume")
+
+
+def test_only_a_close_misspelling_gets_a_suggestion():
+    assert "Did you mean /model?" in FakeChat().run("/mdoel")
+    assert "Did you mean /status?" in FakeChat().run("/stauts")
+    out = FakeChat().run("/foo")
+    assert "Unknown command /foo." in out
+    assert "Did you mean" not in out
+
+
+def test_status_after_a_new_conversation_labels_the_run_wide_totals():
+    from agent.core.session import UsageLedger
+
+    chat = FakeChat()
+    usage = UsageLedger()
+    usage.input_tokens, usage.output_tokens = 1200, 300
+    chat.session.usage = usage
+    chat.session.turns = 0
+    chat.session.context = SimpleNamespace(tokens=50)
+    chat.session.always_allowed = {"bash: rm -rf ./build*"}
+    out = " ".join(chat.run("/status").split())
+    assert "turns 0 in this conversation" in out
+    assert "1,200 in / 300 out (0 cached) since ml-intern started" in out
+    assert "always allowed: bash: rm -rf ./build*" in out
 
 
 # -- /mcp -----------------------------------------------------------------------------------------
