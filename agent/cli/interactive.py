@@ -193,6 +193,7 @@ class Chat:
         if self.typeahead.queued:
             line = self.typeahead.queued.pop(0)
             self.console.print(Text.assemble(("› ", "bold"), line))
+            prompt.history.append_string(line)  # Up finds it like any line typed at the prompt
             return line
         unsent, self.unsent = self.unsent or self.typeahead.unsent(), ""
         return await self._read_line(prompt, unsent)

@@ -310,6 +310,9 @@ class Renderer:
         if event.state == "running":
             self.live.spin(f"Running {event.name}")
 
+    def _on_tool_progress(self, event: ev.ToolProgress) -> None:
+        self.live.progress(progress_text(event.progress, event.total, event.message))
+
     def _on_tool_log(self, event: ev.ToolLog) -> None:
         self.live.log.append(event.line)
 
@@ -392,6 +395,18 @@ class Renderer:
     def _on_error(self, event: ev.Error) -> None:
         self.pause()
         self.note(f"✗ {event.message}", style="red")
+
+
+def progress_text(done: float, total: float | None, message: str) -> str:
+    """`42% · step 3/8`: the share when the total is known, then the tool's own words."""
+    parts = []
+    if total:
+        parts.append(f"{100 * done / total:.0f}%")
+    elif done:
+        parts.append(f"{done:g}")
+    if message:
+        parts.append(message)
+    return " · ".join(parts)
 
 
 PLAN_MARKS = {"completed": "☑", "in_progress": "◐", "pending": "☐"}

@@ -68,6 +68,17 @@ class ToolOutput(_Event):
     data: dict[str, Any] | None = None
 
 
+class ToolProgress(_Event):
+    """How far a running call has got, as its tool reports it (MCP progress notifications)."""
+
+    type: Literal["tool_progress"] = "tool_progress"
+    tool_call_id: str
+    name: str
+    progress: float
+    total: float | None = None
+    message: str = ""
+
+
 class ToolLog(_Event):
     type: Literal["tool_log"] = "tool_log"
     tool_call_id: str
@@ -172,6 +183,7 @@ Event = Annotated[
     | ToolCall
     | ToolOutput
     | ToolLog
+    | ToolProgress
     | ToolStateChange
     | ApprovalRequired
     | Usage

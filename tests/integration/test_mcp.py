@@ -22,6 +22,7 @@ from tests.fakes.mcp_server import STARTUP_LINE, png
 
 ROOT = Path(__file__).resolve().parents[2]
 FAKE_TOOLS = ["add", "auth", "crash", "echo", "exit_soon", "fail", "image", "report", "slow"]
+FAKE_TOOLS += ["steps", "whoami"]
 
 
 def fake_stdio(**fields) -> McpServer:
@@ -157,7 +158,8 @@ def test_network_servers_call_time_out_and_carry_headers(serve, transport):
             }
         )
         await s.manager.start(s.router)
-        assert sorted(s.reports) == [("anon", "connected: 9 tools"), ("web", "connected: 9 tools")]
+        connected = f"connected: {len(FAKE_TOOLS)} tools"
+        assert sorted(s.reports) == [("anon", connected), ("web", connected)]
         assert (await s.call("mcp__web__add", {"a": 1, "b": 2})).content == "3"
         assert (await s.call("mcp__web__auth")).content == "Bearer tok-1"
         assert (await s.call("mcp__anon__auth")).content == "(none)"
@@ -364,3 +366,33 @@ def test_empty_credentials_are_dropped_from_headers():
     }
     assert clean_headers(headers) == {"X-Keep": "1"}
     assert clean_headers({"Authorization": "Bearer hf_x"}) == {"Authorization": "Bearer hf_x"}
+
+
+def test_calls_ask_for_progress_and_the_client_introduces_itself():
+    from importlib.metadata import version
+
+    from agent.cli.render import progress_text
+
+    async def body():
+        s = Session({"fake": fake_stdio()})
+        events = []
+        s.ctx = ToolContext(
+            settings=Settings(), cwd=Path.cwd(), tool_call_id="c1", emit=events.append
+        )
+        await s.manager.start(s.router)
+        result = await s.call("mcp__fake__steps", {"count": 3})
+        assert result.content == "done 3 steps"
+        progress = [e for e in events if e.type == "tool_progress"]
+        assert [(e.progress, e.total, e.message) for e in progress] == [
+            (1, 3, "step 1/3"),
+            (2, 3, "step 2/3"),
+            (3, 3, "step 3/3"),
+        ]
+        assert {(e.tool_call_id, e.name) for e in progress} == {("c1", "mcp__fake__steps")}
+        last = progress[-1]
+        assert progress_text(last.progress, last.total, last.message) == "100% · step 3/3"
+        who = await s.call("mcp__fake__whoami")
+        assert who.content == f"ml-intern {version('ml-intern')}"
+        await s.manager.aclose()
+
+    run(body)
