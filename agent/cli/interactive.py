@@ -14,7 +14,7 @@ import asyncio
 import json
 import signal
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -169,6 +169,7 @@ class Chat:
                         await slash.dispatch(self, line)
                     elif line.strip():
                         await self.request(self.typeahead.pastes.expand(line))
+                self.renderer.pause()  # keys typed at the very end may have drawn it again
                 if not self._quitting:
                     line = await self._next_line(self._prompt)
         finally:
@@ -212,7 +213,9 @@ class Chat:
         """
         try:
             with patch_stdout(raw=True):
-                return await prompt.prompt_async(handle_sigint=False, default=default)
+                return await prompt.prompt_async(
+                    handle_sigint=False, default=default, pre_run=_complete_command(prompt)
+                )
         except EOFError:
             return None
         except KeyboardInterrupt:
@@ -350,6 +353,16 @@ def call_details(arguments: dict[str, Any], width: int = 200) -> str:
         if name != key:
             lines.append(f"{name}={first_line(json.dumps(value, ensure_ascii=False), width)}")
     return "\n".join(lines)
+
+
+def _complete_command(prompt: PromptSession[str]) -> Callable[[], None]:
+    """A command typed ahead during a turn gets its completions offered, as if typed now."""
+
+    def start() -> None:
+        if prompt.default_buffer.text.startswith("/"):
+            prompt.default_buffer.start_completion(select_first=False)
+
+    return start
 
 
 async def _unless_stopped(work: Awaitable[Any], stop: asyncio.Event) -> bool:

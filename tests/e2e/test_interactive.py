@@ -170,6 +170,8 @@ def test_a_chat_session(terminal, fake_llm, isolated_env):
     assert after_undo[-1] == "go on\nwith this"
     assert after_undo[0] == "say\nhello"
 
+    term.expect("✓")
+    term.expect("›")  # the prompt: keys typed before it would wait as typed-ahead text
     term.type("/sta")
     term.expect("/status")  # offered while typing
     term.type("\t\r")  # Tab takes it
