@@ -60,6 +60,7 @@ def fake_llm(monkeypatch):
         monkeypatch.setenv(key, value)
     yield server
     server.stop()
+    server.assert_done()
 
 
 @pytest.fixture
@@ -68,3 +69,19 @@ def cli(capsys):
     from tests.cli import run_in_process
 
     return lambda *args: run_in_process(capsys, *args)
+
+
+@pytest.fixture
+def call_tool(isolated_env):
+    """call_tool(tools, name, args, **settings) -> ToolResult, run in the test's work dir."""
+    from tests.tools import call_tool
+
+    return lambda tools, name, args, **kwargs: call_tool(
+        tools, name, args, **{"cwd": isolated_env, **kwargs}
+    )
+
+
+@pytest.fixture(params=[True, False], ids=["streamed", "whole"])
+def stream_flags(request) -> list[str]:
+    """Run a behaviour test over streamed and whole answers: the assembly paths differ."""
+    return [] if request.param else ["--no-stream"]

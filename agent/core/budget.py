@@ -10,12 +10,12 @@ if TYPE_CHECKING:
     from agent.core.session import Session
 
 
-def check_budget(session: Session) -> None:
+def stop_if_next_call_over_budget(session: Session) -> None:
     """Raise BudgetExceeded when the spend so far plus the next prompt would pass the budget."""
     budget = session.settings.max_budget_usd
     if budget is None:
         return
-    spent = session.usage.total_cost_usd or 0.0
+    spent = session.usage.spent_usd
     projected = spent + next_prompt_cost(session)
     if projected > budget:
         raise BudgetExceeded(

@@ -8,7 +8,6 @@ of `agent.core.errors`, and usage and cost collected per call.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import random
@@ -34,6 +33,7 @@ from agent.core.replies import (
     assemble_stream,
     from_response,
 )
+from agent.retry_after import retry_after_seconds
 
 if TYPE_CHECKING:
     from agent.config import Settings
@@ -303,7 +303,4 @@ def _provider_message(exc: Exception) -> str:
 
 def _retry_after(exc: Exception) -> float | None:
     response = getattr(exc, "response", None)
-    headers = getattr(response, "headers", None) or {}
-    with contextlib.suppress(TypeError, ValueError):
-        return float(headers.get("retry-after", ""))
-    return None
+    return retry_after_seconds(getattr(response, "headers", None))

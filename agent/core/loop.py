@@ -19,7 +19,7 @@ from typing import Any
 from agent.core import events as ev
 from agent.core import llm
 from agent.core import ops as op
-from agent.core.budget import check_budget
+from agent.core.budget import stop_if_next_call_over_budget
 from agent.core.compact import compact
 from agent.core.doom_loop import RepetitionGuard, corrective_message
 from agent.core.errors import AgentStop, ContextOverflow, DoomLoopStop, IterationLimit
@@ -39,7 +39,7 @@ async def run_turn(session: Session, text: str) -> str:
     follow_ups = FollowUps()
     for iteration in count(1):
         check_iteration_limit(session, iteration)
-        check_budget(session)
+        stop_if_next_call_over_budget(session)
         await compact(session)
         session.emit(ev.Processing(iteration=iteration))
         reply = await ask_model_within_context(session)

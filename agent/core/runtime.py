@@ -14,7 +14,6 @@ from agent.core import events as ev
 from agent.core import tools as builtin
 from agent.core.notifier import attach_notifier
 from agent.core.session import Session
-from agent.core.subagent import USAGE_STATE
 from agent.tools.notify import notify_tools
 from agent.tools.plan import restore_plan
 from agent.tools.router import ToolRouter
@@ -43,7 +42,6 @@ async def open_session(
         use_remote_sandbox(router)
     loaded = load_session(resume) if resume else None
     session = Session(settings, router, cwd=cwd, session_id=loaded.session_id if loaded else None)
-    session.tool_state[USAGE_STATE] = session.usage
     if loaded:
         restore(session, loaded)
     attach_log(session, SessionLog.open_existing(loaded.session_id) if loaded else None)

@@ -8,18 +8,18 @@ import secrets
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agent.context.manager import ContextManager
 from agent.context.system_prompt import render_system_prompt
 from agent.core import events as ev
+from agent.core.usage import UsageLedger
 from agent.tools.spec import ToolContext
 
 if TYPE_CHECKING:
     from agent.config import Settings
-    from agent.core.llm import LLMReply
+    from agent.core.replies import LLMReply
     from agent.tools.router import ToolRouter
 
 Subscriber = Callable[[ev.Event], None]
@@ -31,44 +31,6 @@ def new_session_id() -> str:
 
 
 OUTPUT_SO_FAR_LINES = 50
-
-
-@dataclass
-class UsageLedger:
-    """Tokens and spend of the whole session."""
-
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cached_tokens: int = 0
-    calls: int = 0
-    cost_usd: float = 0.0
-    unpriced_calls: int = 0
-    extra_cost_usd: float = 0.0  # approved spend outside the model (cloud jobs)
-
-    def add(self, reply: LLMReply) -> None:
-        self.calls += 1
-        self.input_tokens += reply.usage.input_tokens
-        self.output_tokens += reply.usage.output_tokens
-        self.cached_tokens += reply.usage.cached_tokens
-        if reply.cost_usd is None:
-            self.unpriced_calls += 1
-        else:
-            self.cost_usd += reply.cost_usd
-
-    @property
-    def total_cost_usd(self) -> float | None:
-        """None when no call had a known price: unknown is not zero."""
-        if self.unpriced_calls and not self.cost_usd:
-            return None if not self.extra_cost_usd else self.extra_cost_usd
-        return self.cost_usd + self.extra_cost_usd
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "input_tokens": self.input_tokens,
-            "output_tokens": self.output_tokens,
-            "cached_tokens": self.cached_tokens,
-            "calls": self.calls,
-        }
 
 
 class Session:
@@ -158,6 +120,7 @@ class Session:
             session_id=self.id,
             tool_call_id=tool_call_id,
             state=self.tool_state,
+            usage=self.usage,
             log=log,
             emit=self.emit,
             turn=self.turns,

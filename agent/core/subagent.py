@@ -4,7 +4,7 @@ The main agent hands it a focused brief; the child runs the ordinary agent turn
 with documentation, paper, GitHub, Hub and web tools plus `read`, under its own
 iteration cap and token budget, and hands back a concise report with sources. Its
 tool calls show up as `tool_log` lines of the parent call. Its model calls go into
-the session's usage ledger (found in `ctx.state[USAGE_STATE]`), so they count against
+the session's usage ledger (`ctx.usage`), so they count against
 the spend budget as they happen. Ctrl-C cancels it like any other tool call.
 """
 
@@ -21,17 +21,16 @@ import yaml
 from pydantic import BaseModel, Field
 
 from agent.core import events as ev
-from agent.core.budget import check_budget
+from agent.core.budget import stop_if_next_call_over_budget
 from agent.core.errors import BudgetExceeded, DoomLoopStop, IterationLimit, LLMError
 from agent.core.loop import ask_model, run_turn
-from agent.core.session import Session, UsageLedger
+from agent.core.session import Session
 from agent.tools.router import ToolRouter
 from agent.tools.spec import ToolContext, ToolResult, ToolSpec
 
 if TYPE_CHECKING:
     from agent.config import Settings
 
-USAGE_STATE = "session.usage"  # the session's UsageLedger, shared with child agents
 LOCAL_TOOLS = ("read",)
 REPORT_LIMIT = 20_000
 
@@ -163,9 +162,7 @@ async def research(args: ResearchArgs, ctx: ToolContext) -> ToolResult:
         cwd=ctx.cwd,
         session_id=f"{ctx.session_id or 'session'}.research",
     )
-    ledger = ctx.state.get(USAGE_STATE)
-    if isinstance(ledger, UsageLedger):
-        child.usage = ledger
+    child.usage = ctx.usage  # the child's calls count on the session's bill and budget
     progress = Progress(child, ctx, limits)
     child.subscribe(progress)
     ctx.log(f"↳ researching with {len(child.router.names)} read-only tools")
@@ -203,7 +200,7 @@ async def _wrap_up(child: Session, reason: str) -> str:
     child.context.add({"role": "user", "content": WRAP_UP.format(reason=reason)})
     note = f"(Research stopped early: {reason}.)"
     try:
-        check_budget(child)
+        stop_if_next_call_over_budget(child)
         reply = await ask_model(child)
     except (BudgetExceeded, LLMError) as exc:
         return _partial(child, f"{note} {exc.message}")

@@ -54,7 +54,6 @@ async def _run_one(session: Session, call: dict[str, Any]) -> ToolResult:
     if refusal is not None:
         return refusal
     session.emit(ev.ToolStateChange(tool_call_id=call_id, name=name, state="running"))
-    session.tool_state["spend.total_usd"] = session.usage.total_cost_usd or 0.0
     try:
         result = await session.router.call(name, args, session.tool_context(call_id, name))
         session.output_so_far.pop(call_id, None)
@@ -62,8 +61,6 @@ async def _run_one(session: Session, call: dict[str, Any]) -> ToolResult:
     except asyncio.CancelledError:
         session.emit(ev.ToolStateChange(tool_call_id=call_id, name=name, state="cancelled"))
         raise
-    finally:
-        session.usage.extra_cost_usd = session.tool_state.get("spend.extra_usd", 0.0)
 
 
 async def _approve(
@@ -92,7 +89,7 @@ async def _approve(
         reason = spend[0]
     if reason is None:
         return None
-    spent = session.usage.total_cost_usd or 0.0
+    spent = session.usage.spent_usd
     covered = spend is None or spend_covered(spend[1], spent, settings.max_budget_usd)
     every_part = settings.approval.bash_always_ask
     always = allowed_always(name, args, session.always_allowed, session.cwd, every_part)

@@ -12,9 +12,9 @@ import asyncio
 import re
 import time
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
+from agent.retry_after import retry_after_seconds
 from agent.tools.spec import ToolError
 
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ async def send(
     """
     response = await _send_once(client, method, url, service, **kwargs)
     if response.status_code in _RETRY_STATUSES:
-        wait = retry_after_seconds(response)
+        wait = retry_after_seconds(response.headers)
         delay = _DEFAULT_RETRY_DELAY_S if wait is None else wait
         if delay <= MAX_RETRY_WAIT_S:
             await asyncio.sleep(delay)
@@ -80,23 +80,6 @@ async def _send_once(
         raise ToolError(f"{service} did not answer in time; try again later") from None
     except httpx.HTTPError as exc:
         raise ToolError(f"could not reach {service}: {type(exc).__name__}: {exc}") from None
-
-
-def retry_after_seconds(response: httpx.Response) -> float | None:
-    """Seconds the server asks us to wait, from Retry-After or a rate-limit reset header."""
-    value = response.headers.get("retry-after")
-    if value:
-        if value.strip().isdigit():
-            return float(value.strip())
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        return max(0.0, when.timestamp() - time.time())
-    reset = response.headers.get("x-ratelimit-reset")
-    if reset and reset.strip().isdigit():
-        return max(0.0, float(reset) - time.time())
-    return None
 
 
 def is_rate_limited(response: httpx.Response) -> bool:
@@ -134,7 +117,7 @@ def check(response: httpx.Response, service: str, *, what: str = "", hint: str =
         return
     extra = f" {hint}" if hint else ""
     if is_rate_limited(response):
-        wait = describe_wait(retry_after_seconds(response))
+        wait = describe_wait(retry_after_seconds(response.headers))
         raise ToolError(f"{service} rate limit reached; it {wait}.{extra}")
     if status == 404:
         raise ToolError(f"{service}: {what or 'resource'} not found (404)")

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
+from agent.core.usage import UsageLedger
+
 if TYPE_CHECKING:
     from agent.config import Settings
 
@@ -40,6 +42,8 @@ class ToolContext:
     `log` streams a line of progress to the front ends as a `tool_log` event;
     `emit` sends any other event (e.g. `plan_update`) into the session's stream.
     `turn` is the number of the user turn the call belongs to (for checkpoints).
+    `usage` is the session's ledger: tools that spend money check the budget against it and
+    record what they spend there.
     """
 
     settings: Settings
@@ -50,6 +54,7 @@ class ToolContext:
     log: Callable[[str], None] = lambda line: None
     emit: Callable[[Any], None] = lambda event: None
     turn: int = 0
+    usage: UsageLedger = field(default_factory=UsageLedger)
 
 
 Handler = Callable[[Any, ToolContext], Awaitable["ToolResult | str"]]

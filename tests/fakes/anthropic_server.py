@@ -76,6 +76,47 @@ def answer(*blocks: Block, chunk_size: int = 5, expect: Expect | None = None) ->
     return Step(f"answer({kinds})", serve, expect)
 
 
+def error(status: int, kind: str, message: str, *, retry_after: float | None = None) -> Step:
+    """An error answer in the API's own shape (``{"type": "error", "error": {...}}``)."""
+
+    def serve(reply: Reply) -> None:
+        headers = {} if retry_after is None else {"retry-after": f"{retry_after:g}"}
+        reply.send_json(
+            status, {"type": "error", "error": {"type": kind, "message": message}}, headers
+        )
+
+    return Step(f"error({status} {kind})", serve)
+
+
+def rate_limited(retry_after: float = 0.01) -> Step:
+    return error(429, "rate_limit_error", "Number of requests exceeded", retry_after=retry_after)
+
+
+def overloaded() -> Step:
+    """The 529 Anthropic sends when its servers are busy; clients retry it."""
+    return error(529, "overloaded_error", "Overloaded")
+
+
+def broken_stream(partial: str = "Half an ans") -> Step:
+    """A stream that starts an answer and then sends ``event: error``, as the API does when it
+    overloads mid-answer; the partial text must never be kept as the answer."""
+
+    def serve(reply: Reply) -> None:
+        message = reply.message([text(partial)], "end_turn")
+        reply.start_stream()
+        start = message | {"content": [], "stop_reason": None}
+        reply.event({"type": "message_start", "message": start})
+        reply.event({"type": "content_block_start", "index": 0, "content_block": _empty(text(""))})
+        delta = {"type": "text_delta", "text": partial}
+        reply.event({"type": "content_block_delta", "index": 0, "delta": delta})
+        reply.event(
+            {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
+        )
+        reply.wfile.write(b"0\r\n\r\n")
+
+    return Step("broken_stream()", serve)
+
+
 # ---------------------------------------------------------------- the HTTP exchange
 
 
@@ -112,9 +153,11 @@ class Reply(BaseHTTPRequestHandler):
         else:
             step.serve(self)
 
-    def send_json(self, status: int, payload: Any) -> None:
+    def send_json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
         data = json.dumps(payload).encode()
         self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
@@ -141,12 +184,15 @@ class Reply(BaseHTTPRequestHandler):
             "usage": usage,
         }
 
-    def stream(self, message: dict, chunk_size: int) -> None:
-        """The event sequence of a streamed message, as the real API orders it."""
+    def start_stream(self) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
+
+    def stream(self, message: dict, chunk_size: int) -> None:
+        """The event sequence of a streamed message, as the real API orders it."""
+        self.start_stream()
         usage = message["usage"]
         start = message | {
             "content": [],
@@ -262,7 +308,7 @@ class FakeAnthropic(ScriptedServer[Step]):
 
     def _take(self, body: dict, headers: dict) -> tuple[int, Step | None, list[str]]:
         if problems := request_problems(body, headers):
-            number, _ = self._record(body, headers)
+            number, _ = self._record(body, headers, take=False)
             self._fail(AssertionError(f"request #{number} refused: {problems}"))
             return number, None, problems
         number, step = self._record(body, headers)

@@ -101,8 +101,18 @@ class FakeService:
     def __enter__(self):
         return self.start()
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, *exc: object) -> None:
         self.stop()
+        if exc_type is None:
+            self.assert_faults_consumed()
+
+    def assert_faults_consumed(self) -> None:
+        """An injected failure nobody requested means the path under test never ran."""
+        with self._lock:
+            left = [f"{reply.status} on {prefix}" for prefix, reply in self._failures]
+        assert not left, (
+            f"{type(self).__name__}: injected failure(s) never requested: {', '.join(left)}"
+        )
 
     def fail_next(
         self, path_prefix: str, status: int, headers: dict[str, str] | None = None, body: Any = None

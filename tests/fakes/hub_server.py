@@ -111,8 +111,16 @@ class FakeHub:
     def __enter__(self) -> FakeHub:
         return self.start()
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, *exc: object) -> None:
         self.stop()
+        if exc_type is None:
+            self.assert_faults_consumed()
+
+    def assert_faults_consumed(self) -> None:
+        """An injected failure nobody requested means the path under test never ran."""
+        with self.lock:
+            left = [f"{f.status} on {f.prefix} (x{f.times})" for f in self._failures]
+        assert not left, f"fake Hub: injected failure(s) never requested: {', '.join(left)}"
 
     # -- test set-up -----------------------------------------------------------------
 

@@ -288,12 +288,15 @@ def error(
     retry_after: float | None = None,
     code: str | None = None,
     err_type: str | None = None,
+    headers: dict[str, str] | None = None,
     expect: Expect | None = None,
 ) -> Step:
     """An HTTP error with the body OpenAI sends, so litellm maps it like the real thing."""
     default_type, default_message = _DEFAULT_ERRORS.get(status, _SERVER_ERROR)
     body = _error_body(message or default_message, err_type or default_type, code)
-    headers = {} if retry_after is None else {"Retry-After": f"{retry_after:g}"}
+    headers = dict(headers or {})
+    if retry_after is not None:
+        headers["Retry-After"] = f"{retry_after:g}"
     return Step(f"error({status})", lambda r: r.send_json(status, body, headers), expect)
 
 

@@ -210,9 +210,12 @@ class ResearchFakes:
             fake.start()
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, *exc: object) -> None:
         for fake in self._all:
             fake.stop()
+        if exc_type is None:
+            for fake in self._all:
+                fake.assert_faults_consumed()
 
     def settings_kwargs(self) -> dict[str, str]:
         return {

@@ -106,13 +106,19 @@ class ScriptedServer(Generic[StepT]):
                 )
 
     def _record(
-        self, body: dict, headers: dict, fallback: StepT | None = None
+        self, body: dict, headers: dict, fallback: StepT | None = None, *, take: bool = True
     ) -> tuple[int, StepT | None]:
-        """Log a request and take its step (or `fallback` once the script is used up)."""
+        """Log a request and take its step (or `fallback` once the script is used up).
+
+        A request the fake refuses is logged with `take=False`: it leaves the script as it was.
+        """
         with self._cond:
             self.requests.append(body)
             self.headers.append(headers)
             number = len(self.requests)
+            if not take:
+                self._cond.notify_all()
+                return number, None
             step = self._steps.popleft() if self._steps else fallback
             if step is None:
                 self._strays.append(f"#{number} (script exhausted)")

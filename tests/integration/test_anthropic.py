@@ -7,6 +7,8 @@ tool use. The fake checks every request against those rules as the real API woul
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.fakes import anthropic_server as claude
@@ -26,6 +28,7 @@ def fake_anthropic(monkeypatch):
         monkeypatch.setenv("ML_INTERN_RETRY_BASE_DELAY_S", "0.01")
         monkeypatch.setenv("ML_INTERN_LLM_TIMEOUT_S", "20")
         yield server
+    server.assert_done()
 
 
 def text_of(content: str | list[dict]) -> str:
@@ -105,3 +108,48 @@ def test_the_fake_refuses_history_the_real_api_refuses():
     assert problems(use)  # thinking dropped
     assert problems({"type": "thinking", "thinking": "t"}, use)  # signature lost
     assert problems(signed | {"index": 0}, use)  # a stream-only field leaked into the replay
+
+
+@pytest.mark.parametrize("stream", [True, False], ids=["streamed", "whole"])
+def test_rate_limits_and_overload_are_retried_and_shown(cli, fake_anthropic, stream):
+    fake_anthropic.script(
+        claude.rate_limited(), claude.overloaded(), claude.answer(claude.text("Hello."))
+    )
+    flags = [] if stream else ["--no-stream"]
+    result = cli(*flags, "-o", "stream-json", "say hello")
+
+    assert result.exit_code == 0, result.stderr
+    assert result.result()["final_text"] == "Hello."
+    retries = [e for e in result.lines() if e["type"] == "retrying"]
+    assert len(retries) == 2
+    assert len(fake_anthropic.requests) == 3
+
+
+def test_an_error_event_mid_stream_discards_the_partial_answer(cli, fake_anthropic):
+    fake_anthropic.script(
+        claude.broken_stream("Half an ans"), claude.answer(claude.text("The whole answer."))
+    )
+    result = cli("-o", "stream-json", "answer me")
+
+    assert result.exit_code == 0, result.stderr
+    events = result.lines()
+    assert result.result()["final_text"] == "The whole answer."
+    assert any(e["type"] == "retrying" for e in events)
+    assert any(e["type"] == "assistant_stream_end" and e.get("discarded") for e in events)
+    assert "Half an ans" not in json.dumps(fake_anthropic.requests[1]["messages"])
+
+
+def test_a_refused_request_leaves_the_script_untouched():
+    """The fake's own strictness: a request the API would refuse takes no scripted step."""
+    import httpx
+
+    with FakeAnthropic(claude.answer(claude.text("unused"))) as fake:
+        bad = {"model": "claude", "max_tokens": 5, "messages": [{"role": "tool"}]}
+        headers = {"x-api-key": "k", "anthropic-version": "2023-06-01"}
+        reply = httpx.post(f"{fake.url}/v1/messages", json=bad, headers=headers)
+        assert reply.status_code == 400
+        good = bad | {"messages": [{"role": "user", "content": "hi"}]}
+        reply = httpx.post(f"{fake.url}/v1/messages", json=good, headers=headers)
+        assert reply.json()["content"] == [{"type": "text", "text": "unused"}]
+        with pytest.raises(AssertionError, match="refused"):
+            fake.assert_done()

@@ -36,12 +36,12 @@ def test_writes_and_runs_a_file(cli, fake_llm, stream):
     fake_llm.assert_done()
 
 
-def test_every_tool_call_is_answered_before_the_next_request(cli, fake_llm):
+def test_every_tool_call_is_answered_before_the_next_request(cli, fake_llm, stream_flags):
     fake_llm.script(
         llm.tool_calls([("bash", {"command": "echo one"}), ("bash", {"command": "echo two"})]),
         llm.text("done"),
     )
-    assert cli("run two commands").exit_code == 0
+    assert cli(*stream_flags, "run two commands").exit_code == 0
     second = fake_llm.requests[1]["messages"]
     calls = second[-3]["tool_calls"]
     answers = tool_messages(fake_llm.requests[1])
@@ -49,9 +49,9 @@ def test_every_tool_call_is_answered_before_the_next_request(cli, fake_llm):
     assert [a["content"].strip() for a in answers] == ["one", "two"]
 
 
-def test_retries_rate_limits_and_server_errors(cli, fake_llm):
+def test_retries_rate_limits_and_server_errors(cli, fake_llm, stream_flags):
     fake_llm.script(llm.rate_limit(retry_after=0.01), llm.server_error(500), llm.text("recovered"))
-    result = cli("-o", "stream-json", "hello")
+    result = cli(*stream_flags, "-o", "stream-json", "hello")
     assert result.exit_code == 0, result.stderr
     events = result.lines()
     retries = [e for e in events if e["type"] == "retrying"]
@@ -61,30 +61,41 @@ def test_retries_rate_limits_and_server_errors(cli, fake_llm):
     fake_llm.assert_done()
 
 
-def test_broken_tool_json_becomes_an_error_the_model_fixes(cli, fake_llm):
+def test_the_wait_a_provider_asks_for_is_the_wait_taken(cli, fake_llm):
+    fake_llm.script(
+        llm.error(429, code="rate_limit_exceeded", headers={"retry-after-ms": "300"}),
+        llm.text("after the wait"),
+    )
+    result = cli("-o", "stream-json", "hello")
+    assert result.exit_code == 0, result.stderr
+    retries = [e for e in result.lines() if e["type"] == "retrying"]
+    assert [r["delay_s"] for r in retries] == [0.3]
+
+
+def test_broken_tool_json_becomes_an_error_the_model_fixes(cli, fake_llm, stream_flags):
     fake_llm.script(
         llm.tool_call("write", '{"path": "a.txt", "content": '),
         llm.tool_call("write", {"path": "a.txt", "content": "ok"}),
         llm.text("fixed"),
     )
-    result = cli("write a.txt")
+    result = cli(*stream_flags, "write a.txt")
     assert result.exit_code == 0, result.stderr
     error = tool_messages(fake_llm.requests[1])[-1]
     assert "not valid JSON" in error["content"]
     assert Path("a.txt").read_text() == "ok"
 
 
-def test_arguments_that_do_not_match_the_schema_are_reported(cli, fake_llm):
+def test_arguments_that_do_not_match_the_schema_are_reported(cli, fake_llm, stream_flags):
     fake_llm.script(llm.tool_call("read", {"offset": 3}), llm.text("sorry"))
-    assert cli("read something").exit_code == 0
+    assert cli(*stream_flags, "read something").exit_code == 0
     error = tool_messages(fake_llm.requests[1])[-1]["content"]
     assert "Invalid arguments for read" in error
     assert "path" in error
 
 
-def test_unknown_tool_is_reported_to_the_model(cli, fake_llm):
+def test_unknown_tool_is_reported_to_the_model(cli, fake_llm, stream_flags):
     fake_llm.script(llm.tool_call("teleport", {}), llm.text("ok"))
-    assert cli("go").exit_code == 0
+    assert cli(*stream_flags, "go").exit_code == 0
     assert "Unknown tool 'teleport'" in tool_messages(fake_llm.requests[1])[-1]["content"]
 
 
@@ -111,9 +122,9 @@ def test_stream_json_events_in_order(cli, fake_llm):
     assert final["usage"]["input_tokens"] > 0 and final["duration_ms"] >= 0
 
 
-def test_json_output_is_one_result_object(cli, fake_llm):
+def test_json_output_is_one_result_object(cli, fake_llm, stream_flags):
     fake_llm.script(llm.text("forty-two"))
-    result = cli("-o", "json", "answer")
+    result = cli(*stream_flags, "-o", "json", "answer")
     (line,) = result.stdout.strip().splitlines()
     assert json.loads(line)["final_text"] == "forty-two"
 

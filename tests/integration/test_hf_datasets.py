@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from agent.config import Settings
 from agent.tools.hub.tools import hub_tools
-from agent.tools.router import ToolRouter
-from agent.tools.spec import ToolContext
 from tests.fakes.hub_server import FakeHub
+from tests.tools import call_tool
 
 
 @pytest.fixture
@@ -23,8 +20,7 @@ def inspect(hub, tmp_path, args, token="hf_test", viewer_url=None):
     settings = Settings(
         hf_endpoint=hub.url, datasets_server_url=viewer_url or hub.url, hf_token=token
     )
-    ctx = ToolContext(settings=settings, cwd=tmp_path)
-    return asyncio.run(ToolRouter(hub_tools()).call("hf_inspect_dataset", args, ctx))
+    return call_tool(hub_tools(), "hf_inspect_dataset", args, cwd=tmp_path, settings=settings)
 
 
 def test_columns_splits_and_rows_of_a_dataset(hub, tmp_path):

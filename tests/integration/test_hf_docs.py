@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import re
@@ -12,9 +11,8 @@ import pytest
 
 from agent.config import Settings
 from agent.tools.hub.tools import hub_tools
-from agent.tools.router import ToolRouter
-from agent.tools.spec import ToolContext
 from tests.fakes.hub_server import FakeHub
+from tests.tools import call_tool
 
 
 @pytest.fixture
@@ -25,8 +23,7 @@ def hub():
 
 def call(hub, tmp_path, name, args, state=None):
     settings = Settings(hf_endpoint=hub.url, datasets_server_url=hub.url, hf_token="hf_test")
-    ctx = ToolContext(settings=settings, cwd=tmp_path, state=state if state is not None else {})
-    return asyncio.run(ToolRouter(hub_tools()).call(name, args, ctx))
+    return call_tool(hub_tools(), name, args, cwd=tmp_path, settings=settings, state=state)
 
 
 def page_fetches(hub, library):

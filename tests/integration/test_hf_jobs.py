@@ -101,7 +101,7 @@ def test_run_starts_a_job_and_records_its_worst_case(hub, tmp_path):
     assert "secrets" not in job.spec  # no token unless the configuration allows it
     assert f"Started job {job.id} on t4-small ($0.60/h" in result.content
     assert f"{hub.url}/jobs/testuser/{job.id}" in result.content
-    assert ctx.state["spend.extra_usd"] == pytest.approx(0.6)
+    assert ctx.usage.outside_cost_usd == pytest.approx(0.6)
     assert any(job.id in line for line in lines)
 
 
@@ -128,7 +128,7 @@ def test_wait_streams_status_and_logs_and_returns_the_end(hub, tmp_path):
     assert f"{hub.url}/jobs/testuser/{job.id}" in result.content
     assert "Job started" not in result.content
     # the actual cost replaces the worst case once the job has ended: 90 s at $1.20/h
-    assert ctx.state["spend.extra_usd"] == pytest.approx(0.03)
+    assert ctx.usage.outside_cost_usd == pytest.approx(0.03)
 
     again = call(ctx, operation="logs", job_id=job.id, tail=2)
     assert again.content.endswith("epoch 1 loss=0.5\nsaved")
@@ -239,7 +239,7 @@ def test_scheduled_jobs(hub, tmp_path):
     assert f"Scheduled job {sid}: active" in created.content
     assert "Schedule: @daily" in created.content and "Timeout: 2h 00m" in created.content
     assert hub.scheduled[sid]["jobSpec"]["flavor"] == "t4-small"
-    assert ctx.state["spend.extra_usd"] == pytest.approx(1.2)
+    assert ctx.usage.outside_cost_usd == pytest.approx(1.2)
     assert sid in call(ctx, operation="scheduled ps").content
     suspended = call(ctx, operation="scheduled suspend", scheduled_job_id=sid)
     assert "suspended" in suspended.content and hub.scheduled[sid]["suspend"] is True
@@ -263,9 +263,11 @@ def test_budget_counts_the_worst_case_of_every_job(hub, tmp_path):
     assert not first.is_error
     second = call(ctx, operation="run", command=["true"], flavor="t4-small", timeout="1h")
     assert second.is_error and "$0.60 already spent" in second.content
-    ctx.state["spend.total_usd"] = 0.5  # model spend counts too when the session reports it
     small = call(ctx, operation="run", command=["true"], flavor="t4-small", timeout="30m")
-    assert not small.is_error
+    assert not small.is_error  # $0.60 + $0.30 fits the $1 budget
+    ctx.usage.model_cost_usd = 0.05  # the model's calls count too
+    tiny = call(ctx, operation="run", command=["true"], flavor="t4-small", timeout="10m")
+    assert tiny.is_error and "$0.95 already spent" in tiny.content
     assert len(hub.jobs) == 2
 
 

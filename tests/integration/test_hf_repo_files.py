@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from agent.config import Settings
 from agent.tools.hub.tools import hub_tools
-from agent.tools.router import ToolRouter
-from agent.tools.spec import ToolContext
 from tests.fakes.hub_server import FakeHub
+from tests.tools import call_tool
 
 MODEL = "acme/tiny-bert-sentiment"
 
@@ -23,10 +20,8 @@ def hub():
 
 def files(hub, tmp_path, args, token="hf_test"):
     settings = Settings(hf_endpoint=hub.url, datasets_server_url=hub.url, hf_token=token)
-    ctx = ToolContext(settings=settings, cwd=tmp_path)
-    return asyncio.run(
-        ToolRouter(hub_tools()).call("hf_repo_files", {"repo_id": MODEL, **args}, ctx)
-    )
+    args = {"repo_id": MODEL, **args}
+    return call_tool(hub_tools(), "hf_repo_files", args, cwd=tmp_path, settings=settings)
 
 
 def listed(result):

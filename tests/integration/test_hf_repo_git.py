@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from agent.config import Settings
 from agent.tools.hub.tools import hub_tools
-from agent.tools.router import ToolRouter
-from agent.tools.spec import ToolContext
 from tests.fakes.hub_server import FakeHub
+from tests.tools import call_tool
 
 MODEL = "acme/tiny-bert-sentiment"
 
@@ -23,8 +20,7 @@ def hub():
 
 def run(hub, tmp_path, name, args, token="hf_test"):
     settings = Settings(hf_endpoint=hub.url, datasets_server_url=hub.url, hf_token=token)
-    ctx = ToolContext(settings=settings, cwd=tmp_path)
-    return asyncio.run(ToolRouter(hub_tools()).call(name, args, ctx))
+    return call_tool(hub_tools(), name, args, cwd=tmp_path, settings=settings)
 
 
 def git(hub, tmp_path, operation, token="hf_test", **args):

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
-from agent.config import Settings
 from agent.tools.hub.tools import hub_tools
-from agent.tools.router import ToolRouter
-from agent.tools.spec import ToolContext
 from tests.fakes.hub_server import FakeHub
+from tests.tools import call_tool
 
 
 @pytest.fixture
@@ -20,9 +16,8 @@ def hub():
 
 
 def call(hub, tmp_path, args, token="hf_test"):
-    settings = Settings(hf_endpoint=hub.url, datasets_server_url=hub.url, hf_token=token)
-    ctx = ToolContext(settings=settings, cwd=tmp_path)
-    return asyncio.run(ToolRouter(hub_tools()).call("hf_search", args, ctx))
+    hub_urls = {"hf_endpoint": hub.url, "datasets_server_url": hub.url}
+    return call_tool(hub_tools(), "hf_search", args, cwd=tmp_path, hf_token=token, **hub_urls)
 
 
 def table_ids(content):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 import sys
 
@@ -10,9 +9,8 @@ import pytest
 
 from agent.config import Settings
 from agent.tools.hub.tools import hub_tools
-from agent.tools.router import ToolRouter
-from agent.tools.spec import ToolContext
 from tests.fakes.hub_server import FakeHub
+from tests.tools import call_tool
 
 READS = {"explore_hf_docs", "fetch_hf_docs", "find_hf_api", "hf_search", "hf_inspect_dataset"}
 
@@ -24,8 +22,7 @@ def hub():
 
 
 def run(settings, tmp_path, name, args):
-    ctx = ToolContext(settings=settings, cwd=tmp_path)
-    return asyncio.run(ToolRouter(hub_tools()).call(name, args, ctx))
+    return call_tool(hub_tools(), name, args, cwd=tmp_path, settings=settings)
 
 
 def test_the_seven_tools_and_their_policies():

@@ -165,11 +165,9 @@ def test_network_servers_call_time_out_and_carry_headers(serve, transport):
         assert (await s.call("mcp__anon__auth")).content == "(none)"
         assert (await s.call("mcp__web__fail", {"message": "nope"})).is_error
 
-        started = time.monotonic()
         slow = await s.call("mcp__web__slow", {"seconds": 60})
         assert slow.is_error
         assert "did not answer within 2 s" in slow.content
-        assert time.monotonic() - started < 10
         # The session survives a timed-out call.
         assert (await s.call("mcp__web__echo", {"text": "still here"})).content == "still here"
         await s.manager.aclose()
@@ -213,10 +211,8 @@ def test_failing_servers_are_reported_once_and_do_not_hold_up_the_others():
         assert not any(name.startswith(("mcp__off", "mcp__mute")) for name in s.router.names)
 
         # Shutting down while a server is still connecting ends the start-up promptly.
-        closed_at = time.monotonic()
         await s.manager.aclose()
-        await asyncio.wait_for(start, 10)
-        assert time.monotonic() - closed_at < 10
+        await asyncio.wait_for(start, 30)  # a hang guard: aclose must end the start-up
         assert "mute" not in dict(s.reports)
 
     run(body)
@@ -267,10 +263,11 @@ def test_server_that_exited_while_idle_is_started_again_without_an_error():
 
 
 def test_a_server_that_cannot_start_again_is_restarted_only_once(tmp_path):
-    marker = tmp_path / "started-once"
+    launches = tmp_path / "launches"
     script = (
-        f'if [ -e "{marker}" ]; then echo "refusing to start twice" >&2; exit 3; fi; '
-        f'touch "{marker}"; exec "{sys.executable}" -m tests.fakes.mcp_server'
+        f'echo launch >> "{launches}"; '
+        f'if [ "$(wc -l < "{launches}")" -gt 1 ]; then echo "refusing to start twice" >&2; exit 3; fi; '
+        f'exec "{sys.executable}" -m tests.fakes.mcp_server'
     )
 
     async def body():
@@ -280,11 +277,10 @@ def test_a_server_that_cannot_start_again_is_restarted_only_once(tmp_path):
         retried = await s.call("mcp__once__echo", {"text": "x"})
         assert retried.is_error
         assert "starting it again failed" in retried.content
-        started = time.monotonic()
         again = await s.call("mcp__once__echo", {"text": "x"})
         assert again.is_error
         assert "not available" in again.content
-        assert time.monotonic() - started < 1  # no second restart
+        assert launches.read_text().splitlines() == ["launch", "launch"]  # no second restart
         assert s.status("once").state == "failed"
         await s.manager.aclose()
 

@@ -408,4 +408,4 @@ def test_at_exit_the_sandbox_is_paused_when_configured(hub, tmp_path, uploaded_s
     message = asyncio.run(sandbox_at_exit(ctx))
     assert message.startswith(f"Paused the sandbox {space_id}")
     assert hub.spaces[space_id].stage == "PAUSED" and STATE not in ctx.state
-    assert "spend.extra_usd" in ctx.state
+    assert f"sandbox:{space_id}" in ctx.usage.outside_items

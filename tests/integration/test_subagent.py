@@ -28,11 +28,10 @@ CHILD_TOOLS = {"hf_papers", "github_read_file", "web_search", "hf_search", "hf_i
 
 
 def make_session(fake: llm.FakeLLM, **settings: object) -> tuple[Session, list[ev.Event]]:
-    """A main session with the local tools and `research`, sharing its ledger as wired."""
+    """A main session with the local tools and `research`, sharing its ledger through the tool context."""
     options = {"model_name": "openai/test-model", "api_base": fake.url, "llm_timeout_s": 20.0}
     config = Settings(**(options | {"retry_base_delay_s": 0.01} | settings))
     session = Session(config, ToolRouter([*local_tools(), subagent.research_tool()]))
-    session.tool_state[subagent.USAGE_STATE] = session.usage
     events: list[ev.Event] = []
     session.subscribe(events.append)
     return session, events

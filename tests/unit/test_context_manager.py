@@ -11,8 +11,15 @@ def test_reported_prompt_tokens_correct_the_estimate_by_an_offset():
     estimated = context.tokens
     context.calibrate(estimated + 7000)  # tool schemas the estimate never sees
     assert context.tokens == estimated + 7000
-    context.add({"role": "tool", "tool_call_id": "1", "content": "y" * 40_000})
-    assert context.tokens == estimated + 7000 + 10_004  # new text is not inflated
+    before = context.tokens
+    tool_result = {"role": "tool", "tool_call_id": "1", "content": "y" * 40_000}
+    context.add(tool_result)
+    uncalibrated = ContextManager("system prompt")
+    start = uncalibrated.tokens
+    uncalibrated.add(dict(tool_result))
+    # New text costs what it costs without the correction: the offset is not a ratio.
+    assert context.tokens - before == uncalibrated.tokens - start
+    assert 9_000 < context.tokens - before < 11_000  # about 4 characters a token
 
 
 def test_undo_after_a_compaction_keeps_the_summary():

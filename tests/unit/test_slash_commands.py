@@ -232,7 +232,7 @@ def test_only_a_close_misspelling_gets_a_suggestion():
 
 
 def test_status_after_a_new_conversation_labels_the_run_wide_totals():
-    from agent.core.session import UsageLedger
+    from agent.core.usage import UsageLedger
 
     chat = FakeChat()
     usage = UsageLedger()
@@ -389,7 +389,7 @@ def test_plan_lines_show_done_current_and_open():
 
 def test_effort_and_budget_change_the_settings_the_engine_reads():
     from agent.cli import slash_settings  # noqa: F401  (registers the commands)
-    from agent.core.session import UsageLedger
+    from agent.core.usage import UsageLedger
 
     chat = FakeChat()
     chat.session.usage = UsageLedger(cost_usd=0.25)
@@ -408,7 +408,7 @@ def test_effort_and_budget_change_the_settings_the_engine_reads():
 def test_a_turn_stopped_by_the_budget_offers_to_raise_it():
     from agent.cli.slash_settings import offer_budget_raise
     from agent.core import events as ev
-    from agent.core.session import UsageLedger
+    from agent.core.usage import UsageLedger
 
     chat = FakeChat(Settings(max_budget_usd=1.0), answers=("2.5",))
     chat.session.usage = UsageLedger(cost_usd=0.99)

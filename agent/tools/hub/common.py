@@ -10,7 +10,6 @@ paths end in the same messages, which say what to do next.
 from __future__ import annotations
 
 import asyncio
-import re
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
+from agent.retry_after import retry_after_seconds
 from agent.tools.http import MAX_RETRY_WAIT_S, describe_wait, make_client
 from agent.tools.spec import ToolError
 
@@ -35,7 +35,6 @@ TOKEN_HELP = (
     "set HF_TOKEN in your environment or .env "
     "(create a token at https://huggingface.co/settings/tokens)"
 )
-_RATELIMIT_RESET = re.compile(r";\s*t=(\d+)")
 
 
 @dataclass(frozen=True)
@@ -172,13 +171,9 @@ async def call_hub(
 
 
 def retry_wait(headers: Mapping[str, str]) -> float:
-    """Seconds the Hub asks us to wait: Retry-After, else the RateLimit reset (`t=`)."""
-    value = (headers.get("retry-after") or "").strip()
-    if value.isdigit():
-        return float(value)
-    if match := _RATELIMIT_RESET.search(headers.get("ratelimit") or ""):
-        return float(match.group(1))
-    return 1.0
+    """Seconds the Hub asks us to wait; one second when it does not say."""
+    wait = retry_after_seconds(headers)
+    return 1.0 if wait is None else wait
 
 
 def hub_failure(

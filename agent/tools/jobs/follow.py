@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 
 from agent.tools.hub.common import Target, hub_client, hub_json, hub_request
 from agent.tools.jobs.api import TERMINAL_STAGES, human_duration, usd
-from agent.tools.jobs.launch import record_spend
 from agent.tools.spec import ToolContext, ToolResult
 
 if TYPE_CHECKING:
@@ -249,7 +248,7 @@ def finished_result(
         lines.append(f"Running time: {human_duration(running)}")
         if usd_per_hour is not None:
             cost = usd_per_hour * running / 3600
-            record_spend(ctx.state, f"job:{job_id}", cost)
+            ctx.usage.record_outside(f"job:{job_id}", cost)
             lines.append(f"Cost: about {usd(cost)}")
     lines.append(f"URL: {job_url(ctx.settings, namespace, job_id)}")
     if stage == "ERROR" and message and _PULL_FAILURE.search(message):

@@ -15,11 +15,11 @@ import os
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from agent.context.redact import redact
 from agent.tools.hub.common import hub_token
-from agent.tools.spec import ToolError
+from agent.tools.spec import ToolContext, ToolError
 
 if TYPE_CHECKING:
     from agent.config import Settings
@@ -28,8 +28,6 @@ DOCKER_IMAGE = "python:3.12"
 UV_IMAGE = "ghcr.io/astral-sh/uv:python3.12-bookworm"
 MAX_SCRIPT_BYTES = 256_000
 HF_TOKEN_NAMES = ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HUGGINGFACE_HUB_TOKEN")
-SPEND_ITEMS = "spend.items"
-SPEND_TOTAL = "spend.extra_usd"
 _QUIET_ENV = {
     "PYTHONUNBUFFERED": "1",
     "HF_HUB_DISABLE_PROGRESS_BARS": "1",
@@ -149,26 +147,14 @@ def worst_case(usd_per_hour: float | None, timeout_s: int) -> float:
     return math.inf if usd_per_hour is None else usd_per_hour * timeout_s / 3600
 
 
-def spent(state: dict[str, Any]) -> float:
-    """What the session has spent so far, as far as the tools know it."""
-    total = state.get("spend.total_usd")
-    return float(total if total is not None else state.get(SPEND_TOTAL) or 0.0)
-
-
-def check_budget(settings: Settings, state: dict[str, Any], cost: float, what: str) -> None:
-    budget = settings.max_budget_usd
-    if budget is None or spent(state) + cost <= budget:
+def refuse_over_budget(ctx: ToolContext, cost: float, what: str) -> None:
+    """A ToolError when `what`, at worst `cost`, would take the session past its budget."""
+    budget, spent = ctx.settings.max_budget_usd, ctx.usage.spent_usd
+    if budget is None or spent + cost <= budget:
         return
     worst = "an unknown amount" if math.isinf(cost) else f"up to ${cost:.2f}"
     raise ToolError(
-        f"Not run: {what} could cost {worst}, and with ${spent(state):.2f} already spent that "
+        f"Not run: {what} could cost {worst}, and with ${spent:.2f} already spent that "
         f"would pass the budget of ${budget:.2f} (--max-budget-usd). Ask the user to raise the "
         "budget, or use cheaper hardware or a shorter timeout."
     )
-
-
-def record_spend(state: dict[str, Any], key: str, amount: float) -> None:
-    """Note approved spend outside the model; `spend.extra_usd` is the session's sum."""
-    items = state.setdefault(SPEND_ITEMS, {})
-    items[key] = 0.0 if math.isinf(amount) else amount
-    state[SPEND_TOTAL] = sum(items.values())

@@ -3,9 +3,8 @@
 Operations and parameters follow the original ml-intern (run, ps, logs, inspect,
 cancel and the scheduled variants), plus `uv` and `hardware`. Starting anything
 that costs money asks first, with the flavor, its price per hour, the timeout and
-the worst case (price x timeout); `job_approval_reason` and `job_cost_estimate` give
-the approval step those figures, and approved spend is recorded in
-`ctx.state["spend.extra_usd"]` for the session's ledger.
+the worst case (price x timeout); `estimate_spend` gives the approval step those
+figures, and approved spend is recorded on the session's ledger (`ctx.usage`).
 """
 
 from __future__ import annotations
@@ -227,7 +226,7 @@ async def _start(args: JobsArgs, ctx: ToolContext) -> ToolResult:
     scheduled = args.operation == "scheduled run"
     if scheduled and not args.schedule:
         raise ToolError("scheduled run needs schedule, e.g. '@daily' or '0 9 * * 1'")
-    launch.check_budget(settings, ctx.state, worst, f"a job on {args.flavor}")
+    launch.refuse_over_budget(ctx, worst, f"a job on {args.flavor}")
     spec = _launch_spec(args, ctx)
     namespace = await _namespace(args, ctx)
     api = hf_api(settings)
@@ -251,10 +250,10 @@ async def _start(args: JobsArgs, ctx: ToolContext) -> ToolResult:
             schedule=args.schedule,
             **common,
         )
-        launch.record_spend(ctx.state, f"scheduled:{item.id}", worst)
+        ctx.usage.record_outside(f"scheduled:{item.id}", worst)
         return ToolResult(f"Created scheduled job.\n{fmt.scheduled_details(item)}")
     job = await jobs_call(settings, ctx, namespace, target, api.run_job, **common)
-    launch.record_spend(ctx.state, f"job:{job.id}", worst)
+    ctx.usage.record_outside(f"job:{job.id}", worst)
     url = job_url(settings, namespace, job.id)
     ctx.log(f"started job {job.id} on {args.flavor} ({usd(row.usd_per_hour)}/h): {url}")
     if args.wait:

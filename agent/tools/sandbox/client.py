@@ -31,7 +31,7 @@ from agent.tools.jobs.api import (
     usd,
     whoami,
 )
-from agent.tools.jobs.launch import check_budget, record_spend
+from agent.tools.jobs.launch import refuse_over_budget
 from agent.tools.spec import ToolContext, ToolError, ToolResult, ToolSpec
 
 if TYPE_CHECKING:
@@ -175,7 +175,7 @@ async def sandbox_create(args: CreateArgs, ctx: ToolContext) -> ToolResult:
             raise ToolError(f"the sandbox {box.space_id} did not start: sandbox_delete it first")
         return ToolResult(f"A sandbox is already running: {box.space_id} ({box.flavor}).")
     row = check_flavor(await load_hardware(settings, "spaces"), args.flavor)
-    check_budget(settings, ctx.state, row.usd_per_hour or 0.0, f"a sandbox on {args.flavor}")
+    refuse_over_budget(ctx, row.usd_per_hour or 0.0, f"a sandbox on {args.flavor}")
     user = await whoami(settings, ctx)
     name = args.name or f"ml-intern-sandbox-{secrets.token_hex(4)}"
     space_id = name if "/" in name else f"{user}/{name}"
@@ -235,7 +235,7 @@ async def _end(box: Sandbox, ctx: ToolContext, how: str) -> str:
     else:
         await call_hub(settings, target, api.delete_repo, box.space_id, repo_type="space")
     cost = box.cost()
-    record_spend(ctx.state, f"sandbox:{box.space_id}", cost if cost is not None else math.inf)
+    ctx.usage.record_outside(f"sandbox:{box.space_id}", cost if cost is not None else math.inf)
     ctx.state.pop(STATE, None)
     ran = human_duration(time.monotonic() - box.started)
     verb = "Paused" if how == "pause" else "Deleted"

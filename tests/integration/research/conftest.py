@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
-from agent.config import Settings
-from agent.tools.router import ToolRouter
 from agent.tools.sources.tools import research_tools
-from agent.tools.spec import ToolContext, ToolResult
+from agent.tools.spec import ToolResult
 from tests.fakes.research_servers import ResearchFakes
+from tests.tools import call_tool
 
 
 @pytest.fixture
@@ -24,7 +21,7 @@ def call(fakes, tmp_path):
     """call(tool_name, args, **settings) -> ToolResult, with every URL on the fakes."""
 
     def run(name: str, args: dict, **settings) -> ToolResult:
-        ctx = ToolContext(settings=Settings(**fakes.settings_kwargs(), **settings), cwd=tmp_path)
-        return asyncio.run(ToolRouter(research_tools()).call(name, args, ctx))
+        urls = fakes.settings_kwargs()
+        return call_tool(research_tools(), name, args, cwd=tmp_path, **urls, **settings)
 
     return run

@@ -1,0 +1,25 @@
+"""The fakes are strict: a fault injected on a path nobody requests fails the test."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.fakes.hub_server import FakeHub
+from tests.fakes.research_servers import GitHubFake
+
+
+def test_an_unused_hub_fault_fails_at_teardown():
+    with pytest.raises(AssertionError, match=r"429 on /api/unused"), FakeHub() as hub:
+        hub.fail_next("/api/unused", 429, {"Retry-After": "1"})
+
+
+def test_a_used_hub_fault_passes():
+    with FakeHub() as hub:
+        hub.fail_next("/api/whoami-v2", 500)
+        assert httpx.get(f"{hub.url}/api/whoami-v2").status_code == 500
+
+
+def test_an_unused_fault_of_a_service_fake_fails_at_teardown():
+    with pytest.raises(AssertionError, match=r"503 on /search/code"), GitHubFake() as github:
+        github.fail_next("/search/code", 503)
