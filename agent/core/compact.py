@@ -34,15 +34,21 @@ def threshold(session: Session) -> int:
     return min(configured, int(window * WINDOW_SHARE)) if window else configured
 
 
-async def compact(session: Session, *, force: bool = False, instructions: str = "") -> bool:
-    """Compact when over the threshold (or when forced). True if the history changed."""
+async def compact(
+    session: Session, *, force: bool = False, instructions: str = "", asked: bool = False
+) -> bool:
+    """Compact when over the threshold (or when forced). True if the history changed.
+
+    `asked`: the person asked for it (/compact); a conversation too short for a summary
+    to shrink it is left alone, with a notice saying so.
+    """
     limit = threshold(session)
     before = session.context.tokens
     if not force and (before <= limit or before < session.compaction_floor * REGROWTH):
         return False  # under the threshold, or the last compaction could do no better yet
     head, middle, tail = compaction.split_for_compaction(session.context.messages, limit)
     head, tail = compaction.shrink_all(head, limit), compaction.shrink_all(tail, limit)
-    if sum(map(estimate_tokens, middle)) < MIN_SUMMARISED_TOKENS:
+    if asked and sum(map(estimate_tokens, middle)) < MIN_SUMMARISED_TOKENS:
         shrunk = sum(map(estimate_tokens, head + tail + middle))
         if shrunk >= sum(
             map(estimate_tokens, session.context.messages)

@@ -176,7 +176,7 @@ class Agent:
                 self._waiting_inputs.append(text)
                 self._start_next_turn()
             case op.Compact(instructions=instructions) if not self.busy:
-                work = compact(session, force=True, instructions=instructions)
+                work = compact(session, force=True, instructions=instructions, asked=True)
                 self._turn = asyncio.create_task(self._run(work), name="compact")
             case op.Interrupt():
                 self._waiting_inputs.clear()
