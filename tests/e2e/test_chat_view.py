@@ -48,6 +48,7 @@ def test_what_the_chat_shows(terminal, fake_llm, isolated_env, monkeypatch):
         llm.text(words, delay_s=0.05),
         llm.text("Answer to the queued one."),
         llm.text("Got the paste."),
+        llm.text("Got both lines."),
     )
     for name in ("build", "build2", "data", "src"):
         (isolated_env / name).mkdir()
@@ -125,6 +126,12 @@ def test_what_the_chat_shows(terminal, fake_llm, isolated_env, monkeypatch):
     assert user_texts(fake_llm.requests[13])[-1] == pasted
     term.expect("›")
 
+    # a paste the terminal does not mark: the lines arrive together, so it is one message
+    term.type("first line\rsecond line\r")
+    term.expect("Got both lines.")
+    assert user_texts(fake_llm.requests[14])[-1] == "first line\nsecond line"
+    term.expect("›")
+
     term.enter("/quit")
     term.expect("resume with: ml-intern --continue")
     assert term.exit_code() == 0
@@ -135,7 +142,7 @@ def test_what_the_chat_shows(terminal, fake_llm, isolated_env, monkeypatch):
     again.expect("› and then this")
     again.expect("Answer to the queued one.")
     again.expect("row 29")
-    again.expect("Got the paste.")
+    again.expect("Got both lines.")
     again.expect("›")
     again.type("\x04")
     assert again.exit_code() == 0

@@ -392,7 +392,7 @@ def test_effort_and_budget_change_the_settings_the_engine_reads():
     from agent.core.usage import UsageLedger
 
     chat = FakeChat()
-    chat.session.usage = UsageLedger(cost_usd=0.25)
+    chat.session.usage = UsageLedger(model_cost_usd=0.25)
     chat.run("/effort high")
     assert chat.session.settings.effort == "high"
     chat.run("/effort off")
@@ -411,7 +411,7 @@ def test_a_turn_stopped_by_the_budget_offers_to_raise_it():
     from agent.core.usage import UsageLedger
 
     chat = FakeChat(Settings(max_budget_usd=1.0), answers=("2.5",))
-    chat.session.usage = UsageLedger(cost_usd=0.99)
+    chat.session.usage = UsageLedger(model_cost_usd=0.99)
     stop = ev.Error(code="budget_exceeded", message="over", exit_code=5)
     asyncio.run(offer_budget_raise(chat, stop))
     assert "New budget" in chat.questions[0]
