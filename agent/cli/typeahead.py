@@ -78,12 +78,14 @@ class TypeAhead:
             if match := _ESCAPE.match(rest):
                 rest = rest[match.end() :]
                 continue
-            self._key(rest[0])
+            self._key(rest[0], more=len(rest) > 1)
             rest = rest[1:]
         self._on_change()
 
-    def _key(self, key: str) -> None:
-        if key in "\r\n":
+    def _key(self, key: str, more: bool) -> None:
+        if key in "\r\n" and more:  # keys right behind it came in the same read: a paste
+            self.line += "\n"
+        elif key in "\r\n":
             if self.line.strip():
                 self.queued.append(self.pastes.expand(self.line))
             self.line = ""

@@ -8,11 +8,13 @@ from agent.cli.typeahead import Pastes, TypeAhead
 def test_typed_lines_are_queued_and_the_open_line_stays_editable():
     changes = []
     keys = TypeAhead(lambda: changes.append(1))
-    keys.feed("first\rsecx\x7fond")
+    keys.feed("first")
+    keys.feed("\r")
+    keys.feed("secx\x7fond")
     assert keys.queued == ["first"]
     assert keys.line == "second"
     assert [t.plain for t in keys.view()] == ["queued: first", "› second▏"]
-    assert changes == [1]
+    assert changes == [1, 1, 1]
     assert keys.take() == ["first"]
     assert keys.unsent() == "second"
     assert keys.line == ""
@@ -38,3 +40,12 @@ def test_a_short_paste_stays_as_it_is():
     pastes = Pastes()
     assert pastes.hold("a\nb") == "a\nb"
     assert pastes.expand("x [pasted 3 lines]") == "x [pasted 3 lines]"
+
+
+def test_lines_that_arrive_together_are_one_message():
+    keys = TypeAhead()
+    keys.feed("one\rtwo\rthree")
+    assert keys.queued == []
+    assert keys.line == "one\ntwo\nthree"
+    keys.feed("\r")
+    assert keys.queued == ["one\ntwo\nthree"]
