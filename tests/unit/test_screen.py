@@ -18,7 +18,7 @@ import pytest
 from rich.console import Console, Group
 from rich.text import Text
 
-from agent.cli import render
+from agent.cli import live_area
 from agent.cli.markdown_stream import MarkdownStream, markdown_block
 from agent.cli.render import Renderer, Trimmed
 from agent.core import events as ev
@@ -147,7 +147,7 @@ async def stream(renderer: Renderer, chunks: list[str], slow: bool, on_half: obj
 
 @pytest.fixture(autouse=True)
 def fast_ticker(monkeypatch):
-    monkeypatch.setattr(render, "REFRESH_PER_SECOND", 2000)
+    monkeypatch.setattr(live_area, "REFRESH_PER_SECOND", 2000)
 
 
 @pytest.mark.parametrize("speed", ["fast", "slow"])
