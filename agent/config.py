@@ -1,25 +1,38 @@
 """Settings, merged in one place.
 
 Layers, lowest precedence first: built-in defaults, the shipped config, the
-project's configs/ in the working directory, the user file, the file named by
-ML_INTERN_CLI_CONFIG, the environment, command-line flags. At each file level the
-legacy name `main_agent_config.json` is read before `cli_agent_config.json`.
-`${VAR}` in any config string is replaced from the environment (after `.env`).
+project's configs/ (its root, then the working directory) when the folder is
+trusted, the user file, the file named by ML_INTERN_CLI_CONFIG, the environment,
+command-line flags. At each file level the legacy name `main_agent_config.json` is
+read before `cli_agent_config.json`. `${VAR}` in any config string is replaced from
+the environment (after `.env`: the project's when trusted, then the user's).
 """
 
 from __future__ import annotations
 
+import difflib
 import json
+import logging
 import os
 import re
+import types
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from agent import trust
 from agent.core.errors import ConfigError
+from agent.paths import CONFIG_NAMES as CONFIG_NAMES
+from agent.paths import config_home as config_home
+from agent.paths import data_home as data_home
+from agent.paths import shipped_config_dir as shipped_config_dir
+from agent.paths import user_config_path as user_config_path
+from agent.paths import user_dotenv_path
 
-CONFIG_NAMES = ("main_agent_config.json", "cli_agent_config.json")
+log = logging.getLogger(__name__)
+MAX_DEPTH = 32  # no setting nests deeper than a few levels; a deeper file is a mistake
 
 
 class McpServer(BaseModel):
@@ -87,16 +100,16 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
     model_name: str = "anthropic/claude-sonnet-4-5"
-    max_iterations: int = 300
+    max_iterations: int = 300  # -1: no limit
     stream: bool = True
     tool_runtime: Literal["local", "sandbox"] = "local"
     mcp_servers: dict[str, McpServer] = Field(default_factory=dict, alias="mcpServers")
-    compaction_threshold_tokens: int = 170_000
-    max_budget_usd: float | None = None
-    llm_timeout_s: float = 600.0
-    llm_max_attempts: int = 5
-    retry_base_delay_s: float = 1.0
-    doom_loop_extra_detections: int = 2
+    compaction_threshold_tokens: int = Field(default=170_000, gt=0)
+    max_budget_usd: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    llm_timeout_s: float = Field(default=600.0, gt=0, allow_inf_nan=False)
+    llm_max_attempts: int = Field(default=5, ge=1)
+    retry_base_delay_s: float = Field(default=1.0, ge=0, allow_inf_nan=False)
+    doom_loop_extra_detections: int = Field(default=2, ge=0)
     yolo: bool = False
     approval_mode: Literal["ask", "auto", "deny"] = "ask"
     approval: ApprovalPolicy = Field(default_factory=ApprovalPolicy)
@@ -106,14 +119,16 @@ class Settings(BaseModel):
     traces_repo: str = "{hf_user}/ml-intern-sessions"
     traces_private: bool = True  # false once the person made the dataset public on purpose
     messaging: MessagingConfig = Field(default_factory=MessagingConfig)
-    research_max_iterations: int = 30
-    research_max_tokens: int = 400_000
+    research_max_iterations: int = Field(default=30, ge=1)
+    research_max_tokens: int = Field(default=400_000, gt=0)
     research_model: str | None = None
     jobs_pass_hf_token: bool = False  # give HF Jobs your token as a secret
     sandbox_on_exit: Literal["remind", "pause", "delete"] = "remind"
     sandbox_url_template: str = "https://{domain}"
     effort: Literal["low", "medium", "high"] | None = None
-    max_output_tokens: int | None = None  # default: the model's own limit when thinking is on
+    max_output_tokens: int | None = Field(
+        default=None, gt=0
+    )  # default: the model's own limit when thinking is on
     api_base: str | None = None
 
     # External services: every base URL is a setting so tests can point at loopback.
@@ -129,6 +144,20 @@ class Settings(BaseModel):
     hf_token: str | None = Field(default=None, exclude=True, repr=False)
     github_token: str | None = Field(default=None, exclude=True, repr=False)
 
+    @field_validator("model_name")
+    @classmethod
+    def _model_named(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("the model id must not be empty (e.g. anthropic/claude-sonnet-4-5)")
+        return value
+
+    @field_validator("max_iterations")
+    @classmethod
+    def _iterations(cls, value: int) -> int:
+        if value != -1 and value < 1:
+            raise ValueError("must be -1 (no limit) or at least 1")
+        return value
+
 
 # Environment variables the ecosystem already names; everything else is ML_INTERN_<FIELD>.
 _ENV_ALIASES = {
@@ -141,42 +170,19 @@ _ENV_ALIASES = {
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
-def config_home() -> Path:
-    return Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "ml-intern"
-
-
-def data_home() -> Path:
-    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local/share") / "ml-intern"
-
-
-def user_config_path() -> Path:
-    return config_home() / "cli_agent_config.json"
-
-
-def shipped_config_dir() -> Path:
-    """configs/ as shipped: inside the package when installed, beside it in a checkout."""
-    here = Path(__file__).resolve().parent
-    installed = here / "_configs"
-    return installed if installed.is_dir() else here.parent / "configs"
-
-
-def load_dotenv_files(cwd: Path) -> None:
-    """`.env` in the working directory, then the user's, never overriding the environment."""
+def load_dotenv_files(files: list[Path]) -> None:
+    """The honoured project `.env` files, then the user's, never overriding the environment."""
     from dotenv import load_dotenv
 
-    for path in (cwd / ".env", config_home() / ".env"):
+    for path in [*files, user_dotenv_path()]:
         if path.is_file():
             load_dotenv(path, override=False)
 
 
-def config_files(cwd: Path) -> list[Path]:
+def config_files(project: list[Path]) -> list[Path]:
     """Every config file that applies, lowest precedence first."""
-    dirs = [shipped_config_dir()]
-    project = cwd / "configs"
-    if project.resolve() != dirs[0].resolve():
-        dirs.append(project)
-    files = [d / name for d in dirs for name in CONFIG_NAMES]
-    files = [f for f in [*files, user_config_path()] if f.is_file()]
+    shipped = [shipped_config_dir() / name for name in CONFIG_NAMES]
+    files = [f for f in [*shipped, *project, user_config_path()] if f.is_file()]
     if explicit := os.environ.get("ML_INTERN_CLI_CONFIG"):
         files.append(Path(explicit).expanduser())  # named on purpose: missing is an error
     return files
@@ -193,7 +199,10 @@ def substitute(value: Any) -> Any:
     return value
 
 
-def read_config_file(path: Path) -> dict[str, Any]:
+Warn = Callable[[str], None]
+
+
+def read_config_file(path: Path, warn: Warn | None = None) -> dict[str, Any]:
     """One config file, parsed and checked on its own so errors name the file."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -203,11 +212,68 @@ def read_config_file(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: cannot read config file ({exc})") from None
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{path}: invalid JSON at line {exc.lineno}: {exc.msg}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: nested deeper than {MAX_DEPTH} levels") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a JSON object at the top level")
+    if nesting_depth(data) > MAX_DEPTH:
+        raise ConfigError(f"{path}: nested deeper than {MAX_DEPTH} levels")
+    for key, close in unknown_keys(data, Settings):
+        hint = f" — did you mean `{close}`?" if close else ""
+        (warn or log.warning)(f"unknown setting `{key}` in {path} (ignored){hint}")
     data = substitute(data)
     _validate(data, source=str(path))
     return data
+
+
+def nesting_depth(value: Any) -> int:
+    """How deep containers nest, counted without recursion (so any depth is safe)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in item)
+    return deepest
+
+
+def unknown_keys(data: dict[str, Any], model: type[BaseModel]) -> Iterator[tuple[str, str | None]]:
+    """Keys no setting reads, with the closest known key (dotted for nested blocks)."""
+    fields = {f.alias or name: name for name, f in model.model_fields.items()}
+    fields.update({name: name for name in model.model_fields})
+    for key, value in data.items():
+        if key not in fields:
+            if model.model_config.get("extra") != "allow":
+                close = difflib.get_close_matches(key, list(fields), n=1)
+                yield key, close[0] if close else None
+            continue
+        inner, keyed = _nested_model(model.model_fields[fields[key]].annotation)
+        if inner is None or not isinstance(value, dict):
+            continue
+        blocks = value.items() if keyed else [("", value)]
+        for name, block in blocks:
+            if isinstance(block, dict):
+                prefix = f"{key}.{name}." if keyed else f"{key}."
+                for sub, sub_close in unknown_keys(block, inner):
+                    yield prefix + sub, prefix + sub_close if sub_close else None
+
+
+def _nested_model(annotation: Any) -> tuple[type[BaseModel] | None, bool]:
+    """(model, keyed) for a field holding a settings block or a dict of them."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation, False
+    if get_origin(annotation) is dict:
+        inner = get_args(annotation)[1]
+        if isinstance(inner, type) and issubclass(inner, BaseModel):
+            return inner, True
+    if get_origin(annotation) in (Union, types.UnionType):
+        for arg in get_args(annotation):
+            found = _nested_model(arg)
+            if found[0] is not None:
+                return found
+    return None, False
 
 
 def env_layer() -> dict[str, Any]:
@@ -234,21 +300,34 @@ def merge(layers: list[dict[str, Any]]) -> dict[str, Any]:
     return merged
 
 
-def load_settings(cwd: Path | None = None, flags: dict[str, Any] | None = None) -> Settings:
-    """Build Settings from every layer. Flags left as None were not given and are skipped."""
-    cwd = cwd or Path.cwd()
-    load_dotenv_files(cwd)
-    layers = [read_config_file(path) for path in config_files(cwd)]
+def load_settings(
+    cwd: Path | None = None, flags: dict[str, Any] | None = None, warn: Warn | None = None
+) -> Settings:
+    """Build Settings from every layer. Flags left as None were not given and are skipped.
+
+    The project's own files count only in a trusted folder (see agent/trust.py);
+    `warn` receives one line per unknown setting.
+    """
+    honoured, _ = trust.split_by_trust(trust.project_files(cwd or Path.cwd()))
+    load_dotenv_files([f.path for f in reversed(honoured) if f.is_dotenv])
+    project = [f.path for f in honoured if not f.is_dotenv]
+    layers = [read_config_file(path, warn) for path in config_files(project)]
     layers.append(_validate(env_layer(), source="environment"))
     layers.append({k: v for k, v in (flags or {}).items() if v is not None})
     return _validate(merge(layers), source="configuration")
+
+
+def first_problem(exc: ValidationError) -> tuple[str, str]:
+    """(field, message) of a validation error's first complaint, in plain words."""
+    first = exc.errors()[0]
+    field = ".".join(str(p) for p in first["loc"]) or "(top level)"
+    return field, first["msg"].removeprefix("Value error, ")
 
 
 def _validate(data: dict[str, Any], source: str) -> Any:
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        raise ConfigError(f"{source}: invalid value for '{field}': {first['msg']}") from None
+        field, message = first_problem(exc)
+        raise ConfigError(f"{source}: invalid value for '{field}': {message}") from None
     return settings if source == "configuration" else data

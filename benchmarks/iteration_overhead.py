@@ -57,7 +57,7 @@ async def main() -> None:
         return ToolResult(f"ok {args.get('i')}")
 
     settings = Settings(
-        model_name="openai/gpt-4o",
+        model_name="openai/gpt-4.1",  # a window over the history: no compaction
         max_iterations=-1,
         max_budget_usd=1e9,
         compaction_threshold_tokens=10_000_000,

@@ -26,7 +26,11 @@ _SECRET_VARS = (
 
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path, monkeypatch):
-    """Point XDG paths at tmp_path, drop keys and ML_INTERN_* settings, work in a temp cwd."""
+    """Point XDG paths at tmp_path, drop keys and ML_INTERN_* settings, work in a temp cwd.
+
+    Whatever a test's run loaded into the environment (a `.env`) is gone afterwards.
+    """
+    saved = dict(os.environ)
     for var in list(os.environ):
         if var in _SECRET_VARS or var.startswith("ML_INTERN_"):
             monkeypatch.delenv(var, raising=False)
@@ -46,7 +50,19 @@ def isolated_env(tmp_path, monkeypatch):
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)
-    return work
+    yield work
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+@pytest.fixture
+def trusted_work(isolated_env):
+    """The test's working folder is trusted, as `ml-intern trust` records it: its own
+    configs/ and .env count."""
+    from agent.trust import add_trusted
+
+    add_trusted(isolated_env)
+    return isolated_env
 
 
 @pytest.fixture
@@ -69,6 +85,26 @@ def cli(capsys):
     from tests.cli import run_in_process
 
     return lambda *args: run_in_process(capsys, *args)
+
+
+@pytest.fixture
+def repo(isolated_env, monkeypatch):
+    """A cloned checkout (not trusted); the run starts in a folder below its root."""
+    root = isolated_env / "repo"
+    (root / ".git").mkdir(parents=True)
+    (root / "src").mkdir()
+    monkeypatch.chdir(root / "src")
+    return root
+
+
+@pytest.fixture
+def user_endpoint(fake_llm, monkeypatch):
+    """The model endpoint as a user sets it in the environment (litellm's own variable),
+    so that a project's `api_base` would win over it once the folder is trusted."""
+    monkeypatch.delenv("ML_INTERN_API_BASE")
+    monkeypatch.setenv("OPENAI_BASE_URL", fake_llm.url)
+    monkeypatch.setenv("ML_INTERN_LLM_MAX_ATTEMPTS", "1")
+    return fake_llm
 
 
 @pytest.fixture

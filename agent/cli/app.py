@@ -8,41 +8,17 @@ from __future__ import annotations
 
 import os
 import sys
-from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
 import typer
 
+from agent.cli import options as opt
+from agent.cli.options import ApprovalMode, OutputFormat, RunOptions
 from agent.core.errors import AgentStop
 
 if TYPE_CHECKING:
     from agent.config import Settings
-
-ADVANCED = "Advanced"
-
-
-class OutputFormat(StrEnum):
-    text = "text"
-    json = "json"
-    stream_json = "stream-json"
-
-
-class ApprovalMode(StrEnum):
-    ask = "ask"
-    auto = "auto"
-    deny = "deny"
-
-
-class Sandbox(StrEnum):
-    off = "off"
-    workspace_write = "workspace-write"
-
-
-class Effort(StrEnum):
-    low = "low"
-    medium = "medium"
-    high = "high"
 
 
 def make_app(help: str | None = None) -> typer.Typer:
@@ -60,155 +36,87 @@ def make_app(help: str | None = None) -> typer.Typer:
 app = make_app()
 
 
-def _version(value: bool) -> None:
-    if value:
-        from importlib.metadata import version
-
-        typer.echo(f"ml-intern {version('ml-intern')}")
-        raise typer.Exit()
-
-
 @app.command(
     epilog="More: `ml-intern sessions list|export ID` (saved sessions), "
-    "`ml-intern mcp list|add|remove` (MCP servers). In the chat, /help lists the commands."
+    "`ml-intern mcp list|add|remove` (MCP servers), "
+    "`ml-intern trust [DIR]` (let a folder's own configs/ and .env count). "
+    "In the chat, /help lists the commands."
 )
 def run(
-    prompt: Annotated[
-        str | None,
-        typer.Argument(help="Run this request headless and exit. Without it: interactive chat."),
-    ] = None,
-    model: Annotated[
-        str | None,
-        typer.Option(
-            "--model",
-            "-m",
-            help="Model id, e.g. anthropic/claude-sonnet-4-5, "
-            "openai/gpt-5, ollama/llama3.1. Env: ML_INTERN_MODEL.",
-        ),
-    ] = None,
-    max_iterations: Annotated[
-        int | None,
-        typer.Option("--max-iterations", "-n", help="Model calls allowed per turn (-1: no limit)."),
-    ] = None,
-    output_format: Annotated[
-        OutputFormat,
-        typer.Option("--output-format", "-o", help="Headless output: text, json or stream-json."),
-    ] = OutputFormat.text,
-    yolo: Annotated[
-        bool, typer.Option("--yolo", help="Approve every tool call without asking.")
-    ] = False,
-    max_budget_usd: Annotated[
-        float | None,
-        typer.Option("--max-budget-usd", help="Stop before spending more than this (USD)."),
-    ] = None,
-    no_stream: Annotated[
-        bool,
-        typer.Option(
-            "--no-stream", help="Ask the model for whole answers.", rich_help_panel=ADVANCED
-        ),
-    ] = False,
-    approval_mode: Annotated[
-        ApprovalMode | None,
-        typer.Option(
-            "--approval-mode",
-            help="For calls that need approval: ask, auto (headless default) or deny.",
-            rich_help_panel=ADVANCED,
-        ),
-    ] = None,
-    sandbox: Annotated[
-        Sandbox | None,
-        typer.Option(
-            "--sandbox",
-            help="Confine bash: off (default) or workspace-write "
-            "(bubblewrap: only the working and temp dirs writable, no network).",
-            rich_help_panel=ADVANCED,
-        ),
-    ] = None,
-    sandbox_tools: Annotated[
-        bool,
-        typer.Option(
-            "--sandbox-tools",
-            help="Offer a remote GPU sandbox (a private HF Space): "
-            "after sandbox_create, bash/read/write/edit run there.",
-            rich_help_panel=ADVANCED,
-        ),
-    ] = False,
-    allow_network: Annotated[
-        bool,
-        typer.Option(
-            "--allow-network",
-            help="With --sandbox workspace-write: keep the network.",
-            rich_help_panel=ADVANCED,
-        ),
-    ] = False,
-    effort: Annotated[
-        Effort | None,
-        typer.Option(
-            "--effort",
-            help="Reasoning effort for models that support it.",
-            rich_help_panel=ADVANCED,
-        ),
-    ] = None,
-    resume: Annotated[
-        str | None,
-        typer.Option(
-            "--resume",
-            "-r",
-            help="Resume a saved session by id (or unique prefix); "
-            "without an id: choose one (chat) or list them (headless).",
-        ),
-    ] = None,
-    continue_: Annotated[
-        bool,
-        typer.Option("--continue", "-c", help="Resume the latest session of this directory."),
-    ] = False,
-    version: Annotated[
-        bool | None,
-        typer.Option(
-            "--version", "-V", callback=_version, is_eager=True, help="Print the version and exit."
-        ),
-    ] = None,
+    prompt: opt.Prompt = None,
+    model: opt.Model = None,
+    max_iterations: opt.MaxIterations = None,
+    output_format: opt.Format = OutputFormat.text,
+    yolo: opt.Yolo = False,
+    max_budget_usd: opt.Budget = None,
+    no_stream: opt.NoStream = False,
+    approval_mode: opt.Approval = None,
+    sandbox: opt.SandboxMode = None,
+    sandbox_tools: opt.SandboxTools = False,
+    allow_network: opt.AllowNetwork = False,
+    effort: opt.EffortLevel = None,
+    resume: opt.Resume = None,
+    continue_: opt.Continue = False,
+    version: opt.Version = None,
 ) -> None:
     """ml-intern: an ML engineer in your terminal.
 
     Run `ml-intern` to chat, or `ml-intern "fine-tune a small model on my dataset"` to run
     one request headless. Piped input is added to the prompt.
     """
-    prompt = _with_stdin(prompt)
-    headless = prompt is not None
-    flags = {
-        "model_name": model,
-        "max_iterations": max_iterations,
-        "stream": False if no_stream else None,
-        "yolo": True if yolo else None,
-        "max_budget_usd": max_budget_usd,
-        "approval_mode": approval_mode.value if approval_mode else None,
-        "effort": effort.value if effort else None,
-        "sandbox": sandbox.value if sandbox else None,
-        "allow_network": True if allow_network else None,
-        "tool_runtime": "sandbox" if sandbox_tools else None,
-    }
+    given = RunOptions(
+        prompt=_with_stdin(prompt),
+        model=model,
+        max_iterations=max_iterations,
+        output_format=output_format,
+        yolo=yolo,
+        max_budget_usd=max_budget_usd,
+        no_stream=no_stream,
+        approval_mode=approval_mode,
+        sandbox=sandbox,
+        sandbox_tools=sandbox_tools,
+        allow_network=allow_network,
+        effort=effort,
+        resume=resume,
+        continue_=continue_,
+    )
+    raise typer.Exit(start(given))
+
+
+def start(given: RunOptions) -> int:
+    """Settings from every layer (the folder's own files only if trusted), then a front end."""
     from agent.cli.logs import log_to_file
-    from agent.cli.sessions import resolve_resume
+    from agent.cli.sessions import require_session, resolve_resume
+    from agent.cli.trust import settle_trust
     from agent.config import load_settings
 
+    headless = given.prompt is not None
+    flags = given.settings_layer()
+    require_session(given.resume)
     log_to_file()
-    settings = load_settings(Path.cwd(), flags)
-    resume = resolve_resume(resume, continue_, settings, model_flag=model, headless=headless)
-    if headless:
-        headless_approvals(settings, asked_for=approval_mode)
-        import asyncio
+    settle_trust(Path.cwd(), ask=not headless)
+    settings = load_settings(Path.cwd(), flags, warn=_warn)
+    resume = resolve_resume(
+        given.resume, given.continue_, settings, model_flag=given.model, headless=headless
+    )
+    if not headless:
+        from agent.cli.interactive import run_interactive
 
-        from agent.core.llm import preload_in_background
+        return run_interactive(settings, resume=resume)
+    headless_approvals(settings, asked_for=given.approval_mode)
+    import asyncio
 
-        preload_in_background()  # litellm loads while the rest of the agent is imported
-        from agent.cli.headless import run_headless
+    from agent.core.llm import preload_in_background
 
-        code = asyncio.run(run_headless(settings, str(prompt), output_format.value, resume=resume))
-        raise typer.Exit(code)
-    from agent.cli.interactive import run_interactive
+    preload_in_background()  # litellm loads while the rest of the agent is imported
+    from agent.cli.headless import run_headless
 
-    raise typer.Exit(run_interactive(settings, resume=resume))
+    output_format = given.output_format.value
+    return asyncio.run(run_headless(settings, str(given.prompt), output_format, resume=resume))
+
+
+def _warn(line: str) -> None:
+    typer.echo(f"ml-intern: {line}", err=True)
 
 
 def headless_approvals(settings: Settings, asked_for: ApprovalMode | None) -> None:
@@ -246,22 +154,11 @@ def _with_stdin(prompt: str | None) -> str | None:
     return f"{prompt}\n\n{piped}" if prompt else piped
 
 
-SUBCOMMANDS = {"sessions": "agent.cli.sessions", "mcp": "agent.cli.mcp_command"}
-
-
-def _bare_resume(argv: list[str]) -> list[str]:
-    """`--resume` without an id means "choose one": give the option its marker value."""
-    out = list(argv)
-    for i, arg in enumerate(out):
-        if arg == "--":
-            break
-        if arg in ("--resume", "-r"):
-            from agent.cli.sessions import PICK, is_session_id
-
-            following = out[i + 1] if i + 1 < len(out) else None
-            if following is None or following.startswith("-") or not is_session_id(following):
-                out[i] = f"--resume={PICK}"
-    return out
+SUBCOMMANDS = {
+    "sessions": "agent.cli.sessions",
+    "mcp": "agent.cli.mcp_command",
+    "trust": "agent.cli.trust",
+}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -293,7 +190,7 @@ def run_cli(argv: list[str]) -> int:
             sub = importlib.import_module(SUBCOMMANDS[argv[0]]).app
             sub(args=argv[1:], prog_name=f"ml-intern {argv[0]}")
         else:
-            app(args=_bare_resume(list(argv)), prog_name="ml-intern")
+            app(args=opt.resume_marked(list(argv)), prog_name="ml-intern")
     except SystemExit as done:  # typer reports success, usage errors and Exit(n) this way
         return done.code if isinstance(done.code, int) else int(done.code is not None)
     except AgentStop as stop:

@@ -1,8 +1,9 @@
 """The one-shot runner: one prompt, one turn, an exit code.
 
 Output formats: `text` streams the answer to stdout and a line per tool call to
-stderr; `json` prints one result object at the end; `stream-json` prints every
-event as a JSON line, then the result object.
+stderr, with a bounded view of what the tool prints; `json` prints one result
+object at the end; `stream-json` prints every event as a JSON line, then the
+result object.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from agent.cli.log_view import SampledLog
 from agent.cli.summary import first_line, summarize_call
 from agent.config import Settings
 from agent.core import events as ev
@@ -54,6 +56,7 @@ class TextWriter:
     def __init__(self, out: TextIO, err: TextIO) -> None:
         self.out, self.err = out, err
         self._streamed = False
+        self._tool_log = SampledLog()
 
     def __call__(self, event: ev.Event) -> None:
         match event:
@@ -74,8 +77,12 @@ class TextWriter:
                 self._streamed = False
             case ev.ToolCall(name=name, arguments=arguments):
                 self._note(f"→ {summarize_call(name, arguments)}")
-            case ev.ToolOutput(name=name, content=content, is_error=True):
-                self._note(f"✗ {name}: {first_line(content)}")
+            case ev.ToolLog():
+                self._notes(self._tool_log.chunk(event))
+            case ev.ToolOutput(tool_call_id=call_id, name=name, content=content, is_error=failed):
+                self._notes(self._tool_log.end(call_id))
+                if failed:
+                    self._note(f"✗ {name}: {first_line(content)}")
             case ev.Retrying(attempt=n, max_attempts=total, delay_s=delay, reason=why):
                 self._note(f"… retry {n}/{total - 1} in {delay:.1f}s: {first_line(why)}")
             case ev.Notice(message=message) | ev.DoomLoop(message=message):
@@ -90,6 +97,10 @@ class TextWriter:
     def _note(self, line: str) -> None:
         self.err.write(line + "\n")
         self.err.flush()
+
+    def _notes(self, lines: list[str]) -> None:
+        if lines:
+            self._note("\n".join(lines))
 
 
 class StreamJsonWriter:

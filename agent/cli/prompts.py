@@ -93,8 +93,13 @@ def main_prompt(
 
 def choice_keys() -> KeyBindings:
     """One key answers an approval; the answer stays on screen as a word."""
+    return one_key({"y": "yes", "n": "no", "a": "always", "f": "feedback"})
+
+
+def one_key(words: dict[str, str]) -> KeyBindings:
+    """Each key (either case) answers at once with itself, shown as its word; other keys
+    are not answers."""
     bindings = KeyBindings()
-    words = {"y": "yes", "n": "no", "a": "always", "f": "feedback"}
     for key, word in words.items():
         for pressed in (key, key.upper()):
 

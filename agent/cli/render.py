@@ -24,7 +24,7 @@ from rich.console import (
 from rich.segment import Segment
 from rich.text import Text
 
-from agent.cli.live_area import LiveArea
+from agent.cli.live_area import LOG_TAIL_LINES, LiveArea
 from agent.cli.markdown_stream import MarkdownStream, markdown_block
 from agent.cli.summary import summarize_call
 from agent.cli.tool_output import numbered, output_lines
@@ -173,7 +173,9 @@ class Renderer:
         self.live.progress(progress_text(event.progress, event.total, event.message))
 
     def _on_tool_log(self, event: ev.ToolLog) -> None:
-        self.live.log.append(event.line)
+        """A chunk may hold thousands of lines; only the newest few can be seen."""
+        if event.line:
+            self.live.log.extend(event.line.rsplit("\n", LOG_TAIL_LINES)[-LOG_TAIL_LINES:])
 
     def _on_tool_output(self, event: ev.ToolOutput) -> None:
         self.live.stop_spinner()

@@ -14,6 +14,7 @@ from agent.config import Settings
 from agent.context.resume import SessionSummary, latest_session, list_sessions, load_session
 from agent.context.store import SessionNotFound, find_session_file, sessions_dir
 from agent.core.errors import UsageError
+from agent.core.resume_model import model_problem
 
 PICK = "__pick__"
 
@@ -51,9 +52,19 @@ def resolve_resume(
         loaded = load_session(resume)
     except SessionNotFound as exc:
         raise UsageError(str(exc)) from None
-    if model_flag is None and loaded.model:
-        settings.model_name = loaded.model
+    if model_flag is None and loaded.model and not model_problem(loaded.model, settings.api_base):
+        settings.model_name = loaded.model  # else the current one stays: resuming says why
     return loaded.session_id
+
+
+def require_session(resume: str | None) -> None:
+    """A named session must exist: checked before anything else asks or starts."""
+    if resume is None or resume == PICK:
+        return
+    try:
+        find_session_file(resume, sessions_dir())
+    except SessionNotFound as exc:
+        raise UsageError(str(exc)) from None
 
 
 def print_sessions(sessions: list[SessionSummary], out=None) -> None:

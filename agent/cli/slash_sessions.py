@@ -23,6 +23,7 @@ from agent.context.resume import (
 )
 from agent.context.store import SessionNotFound, sessions_dir
 from agent.core.errors import AgentStop
+from agent.core.resume_model import model_problem
 
 MAX_LISTED = 30
 
@@ -156,7 +157,8 @@ async def _switch(ctx: ChatContext, wanted: str) -> None:
         return
     settings = ctx.session.settings
     previous_model = settings.model_name
-    settings.model_name = loaded.model or previous_model  # the new session starts with it
+    if loaded.model and not model_problem(loaded.model, settings.api_base):
+        settings.model_name = loaded.model  # the new session starts with it
     try:
         await ctx.switch_session(loaded.session_id)
     except (AgentStop, OSError) as exc:

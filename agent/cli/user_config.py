@@ -8,13 +8,12 @@ touch a file that does not parse rather than replace what the person wrote.
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from agent.core.errors import ConfigError
+from agent.paths import write_json
 
 KEY = "mcpServers"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -43,7 +42,7 @@ def add_server(
     data = _read(path)
     _servers(data, path)
     data.setdefault(KEY, {})[name] = entry
-    _write(path, data)
+    write_json(path, data)
 
 
 def remove_server(path: Path, name: str) -> bool:
@@ -53,7 +52,7 @@ def remove_server(path: Path, name: str) -> bool:
     if name not in servers:
         return False
     del servers[name]
-    _write(path, data)
+    write_json(path, data)
     return True
 
 
@@ -61,7 +60,7 @@ def set_setting(path: Path, key: str, value: Any) -> None:
     """Set one top-level setting, keeping everything else in the file."""
     data = _read(path)
     data[key] = value
-    _write(path, data)
+    write_json(path, data)
 
 
 def server_entry(
@@ -139,6 +138,8 @@ def _read(path: Path) -> dict[str, Any]:
             f"{path}: invalid JSON at line {exc.lineno}: {exc.msg}; fix the file first, "
             "it was left unchanged"
         ) from None
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply; it was left unchanged") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a JSON object at the top level; it was left unchanged")
     return data
@@ -149,22 +150,3 @@ def _servers(data: dict[str, Any], path: Path) -> dict[str, Any]:
     if not isinstance(servers, dict):
         raise ConfigError(f"{path}: '{KEY}' must be a JSON object; it was left unchanged")
     return servers
-
-
-def _write(path: Path, data: dict[str, Any]) -> None:
-    """Replace the file in one step, keeping its permissions (it may hold tokens)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    tmp = Path(name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2, ensure_ascii=False)
-            handle.write("\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        if path.exists():
-            tmp.chmod(path.stat().st_mode & 0o777)
-        tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise

@@ -5,14 +5,21 @@ they are; an assistant's tool calls are never separated from their results. The
 middle is summarised by the active model with a dedicated prompt, in chunks when
 it is too big for one call. Over-long single messages are cut (head and tail
 kept) first.
+
+A summary can only replace history it actually covers: one that comes back empty,
+cut off by the output limit or far too short is asked for once more, then refused
+(`SummaryRejected`), and the caller keeps the history as it was. What must never be
+lost to a careless summary (the person's requests, the files touched) is carried
+over verbatim beside it. The rebuilt history keeps roles alternating: the summary
+joins the first request, and the kept tail starts with an assistant message.
 """
 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from agent.context.manager import SUMMARY_PREFIX, Message, estimate_tokens
+from agent.context.manager import SUMMARY_PREFIX, Message, estimate_tokens, is_person_turn
 from agent.tools.router import cap_output
 
 if TYPE_CHECKING:
@@ -33,12 +40,26 @@ SUMMARY_HEADER = f"{SUMMARY_PREFIX}, written when it was compacted:"
 TAIL_SHARE = 0.3  # of the threshold, kept verbatim at the end
 CHUNK_SHARE = 0.5  # of the threshold, the most one summary call reads
 MESSAGE_SHARE = 0.1  # of the threshold, the most one message may keep
+MIN_SUMMARY_CHARS = 100  # a summary shorter than this (or a 20th of its source) is refused
+REQUEST_CHARS = 2000  # the most of one earlier request carried over verbatim
+FILE_ARGUMENTS = ("path", "file_path", "notebook_path")
+REQUESTS_HEADING = "## Requests from the user in the summarised part (verbatim)"
+FILES_HEADING = "## Files touched in the summarised part"
+
+
+class SummaryRejected(Exception):
+    """The model gave no usable summary, twice; the replies are kept for usage accounting."""
+
+    def __init__(self, reason: str, replies: list[Any]) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.replies = replies
 
 
 def split_for_compaction(
     messages: list[Message], threshold: int
 ) -> tuple[list[Message], list[Message], list[Message]]:
-    """(head, middle, tail). The tail never starts with a tool result.
+    """(head, middle, tail). The tail is empty or starts with an assistant message.
 
     The tail keeps at most a share of the threshold and at most half of what follows
     the head, so a compaction always has something to summarise.
@@ -51,8 +72,8 @@ def split_for_compaction(
     while start > head_end and used + estimate_tokens(messages[start - 1]) <= budget:
         start -= 1
         used += estimate_tokens(messages[start])
-    while start > head_end and start < len(messages) and messages[start]["role"] == "tool":
-        start -= 1  # keep an assistant's calls with their results
+    while start > head_end and start < len(messages) and messages[start]["role"] != "assistant":
+        start -= 1  # calls stay with their results; the summary is followed by an answer
     return messages[:head_end], messages[head_end:start], messages[start:]
 
 
@@ -120,26 +141,150 @@ def chunks(messages: list[Message], max_tokens: int) -> list[list[Message]]:
 async def summarise(
     middle: list[Message], settings: Settings, threshold: int, instructions: str = ""
 ) -> tuple[str, list[Any]]:
-    """The summary text, and the replies (for usage accounting)."""
-    from agent.core import llm
+    """The summary text, and the replies (for usage accounting).
 
+    Raises SummaryRejected when a part of the conversation got no usable summary.
+    """
     quiet = settings.model_copy(update={"stream": False})
     shrunk = shrink_all(middle, threshold)
-    summary, replies = "", []
+    summary, replies = "", cast(list[Any], [])
+    system = SUMMARY_PROMPT + (f"\n\nAlso: {instructions}" if instructions else "")
     for group in chunks(shrunk, int(threshold * CHUNK_SHARE)):
         request = transcript(group)
         if summary:
             request = f"Summary so far:\n{summary}\n\nContinuation of the conversation:\n{request}"
-        system = SUMMARY_PROMPT + (f"\n\nAlso: {instructions}" if instructions else "")
-        reply = await llm.complete(
-            [{"role": "system", "content": system}, {"role": "user", "content": request}],
-            [],
-            quiet,
-        )
-        replies.append(reply)
-        summary = reply.content.strip()
+        summary = await _summary_of(request, system, quiet, replies)
     return summary, replies
 
 
+async def _summary_of(request: str, system: str, settings: Settings, replies: list[Any]) -> str:
+    """One summary call, asked once more when its answer is unusable."""
+    from agent.core import llm
+
+    messages = [{"role": "system", "content": system}, {"role": "user", "content": request}]
+    reason = ""
+    for _attempt in range(2):
+        reply = await llm.complete(messages, [], settings)
+        replies.append(reply)
+        text = (reply.content or "").strip()
+        reason = summary_problem(text, reply.finish_reason, len(request))
+        if not reason:
+            return text
+        retry_note = (
+            f"\n\nA previous attempt {reason}. Write the whole summary now, "
+            "shorter if needed, and finish it."
+        )
+        messages[0] = {"role": "system", "content": system + retry_note}
+    raise SummaryRejected(reason, replies)
+
+
+def summary_problem(text: str, finish_reason: str | None, source_chars: int) -> str:
+    """Why a summary cannot stand in for the history, or "" when it can."""
+    if not text:
+        return "came back empty"
+    if finish_reason == "length":
+        return "was cut off by the output limit"
+    floor = min(MIN_SUMMARY_CHARS, source_chars // 20)
+    if len(text) < floor:
+        return f"was only {len(text)} characters long for {source_chars} characters of history"
+    return ""
+
+
+def kept_facts(middle: list[Message]) -> str:
+    """The person's requests and the files touched in `middle` (also those an earlier
+    summary carried), to keep verbatim beside a new summary."""
+    requests: list[str] = []
+    files: dict[str, list[str]] = {}
+    earlier_files: list[str] = []
+    for m in middle:
+        text = _text(m)
+        if text.startswith(SUMMARY_PREFIX):
+            requests.extend(_section(text, REQUESTS_HEADING))
+            earlier_files.extend(_section(text, FILES_HEADING))
+            continue
+        if is_person_turn(m) and text.strip():
+            requests.append("- " + cap_output(text.strip(), REQUEST_CHARS).replace("\n", "\n  "))
+        for call in m.get("tool_calls") or []:
+            name, args = call["function"]["name"], _arguments(call)
+            for key in FILE_ARGUMENTS:
+                if isinstance(args.get(key), str) and name not in files.setdefault(args[key], []):
+                    files[args[key]].append(name)
+    listed_files = [*earlier_files, *(f"- {p} ({', '.join(n)})" for p, n in files.items())]
+    out = ""
+    if requests:
+        out += f"\n\n{REQUESTS_HEADING}\n" + "\n".join(requests)
+    if listed_files:
+        out += f"\n\n{FILES_HEADING}\n" + "\n".join(dict.fromkeys(listed_files))
+    return out
+
+
+def _section(text: str, heading: str) -> list[str]:
+    """The items ("- ..." lines and their indented continuations) under `heading`."""
+    start = text.find(heading + "\n")
+    if start < 0:
+        return []
+    body = text[start + len(heading) + 1 :].split("\n## ", 1)[0]
+    items: list[str] = []
+    for line in body.splitlines():
+        if line.startswith("- ") or not items:
+            items.append(line)
+        else:
+            items[-1] += "\n" + line
+    return [item for item in items if item.strip()]
+
+
+def detach_summary(head: list[Message]) -> tuple[list[Message], list[Message]]:
+    """An earlier summary joined to the first request, taken off again so that the next
+    summary covers it: (head without it, [the earlier summary as its own message])."""
+    if not head or head[-1]["role"] != "user":
+        return head, []
+    last = head[-1]
+    content = last.get("content")
+    if isinstance(content, list):
+        notes = [p for p in content if isinstance(p, dict) and _is_note(p.get("text"))]
+        if not notes:
+            return head, []
+        rest = [p for p in content if p not in notes]
+        earlier = [{"role": "user", "content": n["text"]} for n in notes]
+        return [*head[:-1], {**last, "content": rest}], earlier
+    if not isinstance(content, str) or (at := content.find(SUMMARY_HEADER)) <= 0:
+        return head, []
+    request = content[:at].removesuffix("\n\n")
+    return [*head[:-1], {**last, "content": request}], [{"role": "user", "content": content[at:]}]
+
+
+def _is_note(text: Any) -> bool:
+    return isinstance(text, str) and text.startswith(SUMMARY_HEADER)
+
+
+def _text(message: Message) -> str:
+    content = message.get("content")
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "\n".join(p.get("text", "") for p in content if isinstance(p, dict))
+    return ""
+
+
+def _arguments(call: dict[str, Any]) -> dict[str, Any]:
+    raw = call["function"].get("arguments")
+    try:
+        args = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        return {}
+    return args if isinstance(args, dict) else {}
+
+
 def rebuilt(head: list[Message], summary: str, tail: list[Message]) -> list[Message]:
-    return [*head, {"role": "user", "content": f"{SUMMARY_HEADER}\n\n{summary}"}, *tail]
+    """head + summary + tail, with the summary joined to the first request when there is
+    one, so no two user messages follow each other (chat templates refuse that)."""
+    note = f"{SUMMARY_HEADER}\n\n{summary}"
+    last = head[-1] if head else None
+    if last is None or last["role"] != "user":
+        return [*head, {"role": "user", "content": note}, *tail]
+    content = last.get("content")
+    if isinstance(content, list):
+        joined: Any = [*content, {"type": "text", "text": note}]
+    else:
+        joined = f"{content or ''}\n\n{note}"
+    return [*head[:-1], {**last, "content": joined}, *tail]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 Message = dict[str, Any]
 # User-role messages the agent writes itself (nudges, corrections); never a person's turn.
@@ -38,15 +38,23 @@ def is_person_turn(message: Message) -> bool:
     return not (isinstance(content, str) and content.startswith(AGENT_NOTE_PREFIX))
 
 
-class ContextManager:
-    """Owns the history sent to the model; every change goes through here."""
+Change = Literal["append", "replace", "system"]
+OnChange = Callable[[Change, list[Message]], None]
 
-    def __init__(self, system_prompt: str) -> None:
+
+class ContextManager:
+    """Owns the history sent to the model; every change goes through here.
+
+    Each change is reported once to `on_change(change, messages)`: the session turns
+    it into a `history` event, which is how the session log hears of it.
+    """
+
+    def __init__(self, system_prompt: str, on_change: OnChange | None = None) -> None:
         self.messages: list[Message] = []
         self._estimates: list[int] = []
         self._total = 0
         self._offset = 0
-        self.listeners: list[Callable[[str, Any], None]] = []
+        self._on_change = on_change
         self.add({"role": "system", "content": system_prompt})
 
     def add(self, message: Message) -> None:
@@ -54,14 +62,27 @@ class ContextManager:
         estimate = estimate_tokens(message)
         self._estimates.append(estimate)
         self._total += estimate
-        self._notify("message", message)
+        self._report("append", [message])
 
     def replace(self, messages: list[Message]) -> None:
         """Swap in a rewritten history (undo, compaction, resume)."""
         self.messages = list(messages)
         self._estimates = [estimate_tokens(m) for m in self.messages]
         self._total = sum(self._estimates)
-        self._notify("replace", self.messages)
+        self._report("replace", self.messages)
+
+    def set_system_prompt(self, text: str) -> None:
+        """Renew the system prompt (a model switch, a resume); the estimate follows."""
+        message = {"role": "system", "content": text}
+        if self.messages and self.messages[0]["role"] == "system":
+            self._total -= self._estimates[0]
+            self.messages[0] = message
+            self._estimates[0] = estimate_tokens(message)
+        else:
+            self.messages.insert(0, message)
+            self._estimates.insert(0, estimate_tokens(message))
+        self._total += self._estimates[0]
+        self._report("system", [message])
 
     @property
     def tokens(self) -> int:
@@ -107,15 +128,15 @@ class ContextManager:
     def undo_last_turn(self) -> int:
         """Drop the last user message and everything after it; returns how many went."""
         for i in range(len(self.messages) - 1, 0, -1):
-            content = self.messages[i].get("content")
-            if isinstance(content, str) and content.startswith(SUMMARY_PREFIX):
+            message = self.messages[i]
+            if message["role"] == "user" and SUMMARY_PREFIX in str(message.get("content")):
                 return 0  # that turn was summarised: nothing left to take back cleanly
-            if is_person_turn(self.messages[i]):
+            if is_person_turn(message):
                 removed = len(self.messages) - i
                 self.replace(self.messages[:i])
                 return removed
         return 0
 
-    def _notify(self, kind: str, payload: Any) -> None:
-        for listener in self.listeners:
-            listener(kind, payload)
+    def _report(self, change: Change, messages: list[Message]) -> None:
+        if self._on_change is not None:
+            self._on_change(change, messages)

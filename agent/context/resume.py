@@ -17,6 +17,7 @@ from agent.context.store import (
     find_session_file,
     sessions_dir,
 )
+from agent.context.validate import clean_message
 
 
 @dataclass(eq=False)
@@ -71,6 +72,8 @@ class SessionSummary:
 
 def message_text(message: Message) -> str:
     """The text of a message, whether its content is a string or a list of parts."""
+    if not isinstance(message, dict):
+        return ""
     content = message.get("content")
     if isinstance(content, str):
         return content
@@ -82,20 +85,22 @@ def message_text(message: Message) -> str:
 
 def repair_history(messages: list[Message]) -> list[Message]:
     """Make the history valid to send: every tool call answered once, no orphan results."""
-    entries, _ = _repair([LogEntry(m) for m in messages])
+    entries, _, _ = _repair([LogEntry(m) for m in messages])
     return [e.message for e in entries if e.message is not None]
 
 
-def _repair(entries: list[LogEntry]) -> tuple[list[LogEntry], int]:
-    """Returns the repaired entries and how many results had to be invented."""
+def _repair(entries: list[LogEntry]) -> tuple[list[LogEntry], int, int]:
+    """The repaired entries, how many results had to be invented and how many results
+    without their call were dropped."""
     out: list[LogEntry] = []
-    invented = 0
+    invented = orphans = 0
     i = 0
     while i < len(entries):
         entry = entries[i]
         i += 1
         if _role(entry) == "tool":
-            continue  # no call right before it: an orphan
+            orphans += 1  # no call right before it
+            continue
         out.append(entry)
         calls = (entry.message or {}).get("tool_calls") if _role(entry) == "assistant" else None
         if not calls:
@@ -106,13 +111,15 @@ def _repair(entries: list[LogEntry]) -> tuple[list[LogEntry], int]:
             i += 1
             if pending.pop((result.message or {}).get("tool_call_id"), None) is not None:
                 out.append(result)
+            else:
+                orphans += 1
         for call_id, call in pending.items():
             name = (call.get("function") or {}).get("name") or ""
             message = {"role": "tool", "tool_call_id": call_id, "name": name}
             message["content"] = SYNTHETIC_RESULT
             out.append(LogEntry(message, entry.ts, entry.model, is_error=True, synthetic=True))
             invented += 1
-    return out, invented
+    return out, invented, orphans
 
 
 def _role(entry: LogEntry) -> str | None:
@@ -193,7 +200,7 @@ def _summarize(path: Path) -> SessionSummary:
 def _parse(raw: bytes) -> dict[str, Any]:
     try:
         record = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         return {}
     return record if isinstance(record, dict) else {}
 
@@ -225,15 +232,25 @@ class _Replay:
         self.seen: set[str] | None = None  # message keys in the transcript, once needed
         self.errors: set[str] = set()
         self.pending_usage: dict[str, Any] | None = None
+        self.lineno = 0
 
     def feed(self, record: dict[str, Any], lineno: int) -> None:
         handler = getattr(self, f"_on_{record.get('kind')}", None)
         if handler is None:
             return  # a kind this version does not use
+        self.lineno = lineno
         try:
             handler(record, float(record.get("ts") or 0.0))
-        except (TypeError, ValueError, AttributeError, KeyError):
+        except (TypeError, ValueError, AttributeError, KeyError, RecursionError):
             self.warnings.append(f"line {lineno}: malformed {record.get('kind')} record skipped")
+
+    def _cleaned(self, raw: Any) -> Message | None:
+        """The message fit to send again, or None; what was wrong becomes a warning."""
+        message, problem = clean_message(raw)
+        if problem:
+            done = "skipped" if message is None else "repaired"
+            self.warnings.append(f"line {self.lineno}: {problem} {done}")
+        return message
 
     def _on_meta(self, record: dict[str, Any], ts: float) -> None:
         self.meta.update(record)
@@ -243,9 +260,9 @@ class _Replay:
         self.model = str(record["model"])
 
     def _on_message(self, record: dict[str, Any], ts: float) -> None:
-        message = record["message"]
-        if not isinstance(message, dict):
-            raise TypeError("message is not an object")
+        message = self._cleaned(record["message"])
+        if message is None:
+            return
         entry = LogEntry(message, ts, self.model)
         if message.get("role") == "assistant" and self.pending_usage is not None:
             entry.usage, self.pending_usage = self.pending_usage, None
@@ -254,19 +271,31 @@ class _Replay:
         if self.seen is not None:
             self.seen.add(_key(message))
 
+    def _on_system(self, record: dict[str, Any], ts: float) -> None:
+        message = self._cleaned(record["message"])
+        if message is None:
+            return
+        if message.get("role") != "system":
+            raise TypeError("not a system message")
+        entry = LogEntry(message, ts, self.model)
+        if self.current and _role(self.current[0]) == "system":
+            self.current[0] = entry
+        else:
+            self.current.insert(0, entry)
+
     def _on_truncate(self, record: dict[str, Any], ts: float) -> None:
         self.current = self.current[: max(int(record["keep"]), 0)]
 
     def _on_replace(self, record: dict[str, Any], ts: float) -> None:
         if self.seen is None:
             self.seen = {_key(e.message) for e in self.transcript if e.message is not None}
-        if not all(isinstance(m, dict) for m in record["messages"]):
-            raise TypeError("a message is not an object")
+        if not isinstance(record["messages"], list):
+            raise TypeError("messages is not a list")
+        messages = [m for m in map(self._cleaned, record["messages"]) if m is not None]
         known = {_key(e.message): e for e in self.current}
-        keys = [_key(m) for m in record["messages"]]
+        keys = [_key(m) for m in messages]
         new = [
-            known.get(k) or LogEntry(m, ts, self.model)
-            for k, m in zip(keys, record["messages"], strict=True)
+            known.get(k) or LogEntry(m, ts, self.model) for k, m in zip(keys, messages, strict=True)
         ]
         kept = {id(e) for e in new}
         if any(id(e) not in kept and _role(e) != "tool" for e in self.current):
@@ -294,11 +323,13 @@ class _Replay:
 
     def result(self, path: Path) -> LoadedSession:
         created = float(self.meta.get("created") or 0.0)
-        entries, invented = _repair(self.current)
-        transcript, _ = _repair(self.transcript)
+        entries, invented, orphans = _repair(self.current)
+        transcript, _, _ = _repair(self.transcript)
         for entry in transcript + entries:
             if _role(entry) == "tool" and (entry.message or {}).get("tool_call_id") in self.errors:
                 entry.is_error = True
+        if orphans:
+            self.warnings.append(f"{orphans} tool result(s) without their call skipped")
         if invented:
             self.warnings.append(
                 f"{invented} tool call(s) had no recorded result and are marked as interrupted"

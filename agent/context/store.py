@@ -7,12 +7,17 @@ Everything passes through `redact_obj` before it reaches the disk.
 
 Records: a `meta` line first, then `message` (one history message), `truncate` (the
 history is now its first `keep` messages: undo), `replace` (a rewritten history:
-compaction, resume), `model`, `event` (selected metadata events) and any kind given to
-`SessionLog.record`.
+compaction), `system` (a renewed system prompt: model switch, resume), `model`, `event`
+(selected metadata events) and any kind given to `SessionLog.record`.
+
+One process writes a log at a time: the writer holds an exclusive `flock` on the file
+for as long as it is open (the kernel drops it when the process dies, even by kill -9).
+Opening a log that another process holds raises `SessionBusy`; readers never lock.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -39,6 +44,10 @@ class SessionNotFound(KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0])
+
+
+class SessionBusy(RuntimeError):
+    """Another process is writing this session's log."""
 
 
 def sessions_dir(root: Path | None = None) -> Path:
@@ -78,29 +87,48 @@ class SessionLog:
         root: Path | None = None,
         *,
         durable: bool = False,
+        forked_from: str | None = None,
     ) -> SessionLog:
         """Start a new log. `durable` adds an fsync per record (survives power loss)."""
         directory = sessions_dir(root)
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         path = directory / f"{_checked_id(session_id)}.jsonl"
         flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL
-        log = cls(path, os.open(path, flags, 0o600), model, durable)
+        fd = os.open(path, flags, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX)  # a new file: nobody else can hold it yet
+        log = cls(path, fd, model, durable)
         log._history = []
         meta = {"session_id": session_id, "created": time.time(), "cwd": str(Path(cwd).resolve())}
+        if forked_from:
+            meta["forked_from"] = forked_from
         log.record("meta", **meta, model=model, version=app_version())
         return log
 
     @classmethod
     def open_existing(
-        cls, session_id: str, root: Path | None = None, *, durable: bool = False
+        cls,
+        session_id: str,
+        root: Path | None = None,
+        *,
+        durable: bool = False,
+        model: str | None = None,
     ) -> SessionLog:
-        """Append to a saved session after resuming it (a torn last line is closed first)."""
+        """Append to a saved session after resuming it (a torn last line is closed first).
+
+        Raises SessionBusy when another process is writing it. `model` is the one the
+        log last recorded, so that only a change is written.
+        """
         path = find_session_file(session_id, sessions_dir(root))
         fd = os.open(path, os.O_RDWR | os.O_APPEND)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise SessionBusy(f"session {path.stem} is open in another ml-intern process") from None
         size = os.fstat(fd).st_size
         if size and os.pread(fd, 1, size - 1) != b"\n":
             os.write(fd, b"\n")
-        return cls(path, fd, None, durable)
+        return cls(path, fd, model, durable)
 
     def append_message(self, message: Message) -> None:
         self._write({"kind": "message", "role": message.get("role"), "message": message})
@@ -116,6 +144,12 @@ class SessionLog:
         else:
             self._write({"kind": "replace", "messages": messages})
         self._history = list(messages)
+
+    def set_system(self, message: Message) -> None:
+        """Record a renewed system prompt (the first message of the history)."""
+        self._write({"kind": "system", "message": message})
+        if self._history:
+            self._history[0] = message
 
     def record(self, kind: str, **data: Any) -> None:
         """Metadata beside the history: `record("model", model=...)`, usage, approvals."""
@@ -173,6 +207,11 @@ def _checked_id(session_id: str) -> str:
     if not _ID.fullmatch(session_id):
         raise ValueError(f"invalid session id {session_id!r}: use letters, digits, '.', '_', '-'")
     return session_id
+
+
+def looks_like_session_id(token: str) -> bool:
+    """True when `token` has the shape of a session id or of its prefix."""
+    return bool(_ID.fullmatch(token))
 
 
 def find_session_file(id_or_prefix: str, directory: Path) -> Path:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 from agent.context import compaction
 from agent.context.manager import estimate_tokens
 from agent.core import events as ev
+from agent.core.errors import CompactionFailed
 from agent.core.session import Session
 from agent.tools.plan import plan_note
 
@@ -35,10 +37,17 @@ def threshold(session: Session) -> int:
 
 
 async def compact(
-    session: Session, *, force: bool = False, instructions: str = "", asked: bool = False
+    session: Session,
+    *,
+    force: bool = False,
+    instructions: str = "",
+    overflowed: bool = False,
+    asked: bool = False,
 ) -> bool:
     """Compact when over the threshold (or when forced). True if the history changed.
 
+    `overflowed`: the provider refused the history as too long, so keeping it as it
+    is cannot work; a failed summary then ends the turn (CompactionFailed).
     `asked`: the person asked for it (/compact); a conversation too short for a summary
     to shrink it is left alone, with a notice saying so.
     """
@@ -47,6 +56,9 @@ async def compact(
     if not force and (before <= limit or before < session.compaction_floor * REGROWTH):
         return False  # under the threshold, or the last compaction could do no better yet
     head, middle, tail = compaction.split_for_compaction(session.context.messages, limit)
+    if middle:
+        head, earlier = compaction.detach_summary(head)
+        middle = [*earlier, *middle]
     head, tail = compaction.shrink_all(head, limit), compaction.shrink_all(tail, limit)
     if asked and sum(map(estimate_tokens, middle)) < MIN_SUMMARISED_TOKENS:
         shrunk = sum(map(estimate_tokens, head + tail + middle))
@@ -59,12 +71,39 @@ async def compact(
     if not middle:
         session.context.replace(head + tail)
     else:
-        summary, replies = await compaction.summarise(middle, session.settings, limit, instructions)
-        summary += plan_note(session.tool_state)
-        for reply in replies:
-            session.usage.add(reply)
+        try:
+            summary, replies = await compaction.summarise(
+                middle, session.settings, limit, instructions
+            )
+        except compaction.SummaryRejected as rejected:
+            _account(session, rejected.replies)
+            return _keep_history(session, rejected.reason, before, overflowed)
+        _account(session, replies)
+        summary += plan_note(session.tool_state) + compaction.kept_facts(middle)
         session.context.replace(compaction.rebuilt(head, summary, tail))
     after = session.context.tokens
     session.compaction_floor = after if after > limit else 0
     session.emit(ev.Compacted(tokens_before=before, tokens_after=after))
     return True
+
+
+def _account(session: Session, replies: list[Any]) -> None:
+    for reply in replies:
+        session.usage.add(reply)
+
+
+def _keep_history(session: Session, reason: str, before: int, overflowed: bool) -> bool:
+    """No usable summary: the history stays whole. The turn goes on while it still fits."""
+    session.compaction_floor = before  # not again before the history has grown
+    message = (
+        f"Compaction failed: the summary {reason}, also when asked again. "
+        "The history was kept as it was"
+    )
+    window = context_window(session.settings.model_name)
+    if overflowed or (window is not None and before >= window):
+        raise CompactionFailed(
+            f"{message}, and it no longer fits in the model's context. Start a fresh "
+            "conversation (/new) or choose a model with a larger context window (--model)."
+        )
+    session.emit(ev.Notice(message=f"{message}; the work goes on with it."))
+    return False

@@ -96,6 +96,13 @@ class ContextOverflow(LLMError):
     code = "context_overflow"
 
 
+class CompactionFailed(AgentStop):
+    """The history no longer fits and no usable summary of it could be made."""
+
+    exit_code = 1
+    code = "compaction_failed"
+
+
 class BadRequest(LLMError):
     """The provider refused the request as malformed."""
 

@@ -80,10 +80,18 @@ class ToolProgress(_Event):
 
 
 class ToolLog(_Event):
+    """Output of a running tool, coalesced: `line` holds one or more whole lines.
+
+    `omitted_lines` counts lines that came just before them and are not carried
+    (a flood of output is sampled, never queued); the model still gets the head
+    and the tail of the whole output in `tool_output`.
+    """
+
     type: Literal["tool_log"] = "tool_log"
     tool_call_id: str
     name: str
     line: str
+    omitted_lines: int = 0
 
 
 class ToolStateChange(_Event):
@@ -155,6 +163,17 @@ class UndoComplete(_Event):
     restored_files: list[str] = []
 
 
+class HistoryChanged(_Event):
+    """The history sent to the model changed: a message was appended (`append`), the
+    whole list rewritten (`replace`: compaction, undo, a fresh start) or the system
+    prompt renewed (`system`: a model switch, a resume). The session log is built
+    from these."""
+
+    type: Literal["history"] = "history"
+    change: Literal["append", "replace", "system"]
+    messages: list[dict[str, Any]]
+
+
 class Notice(_Event):
     """Something the person should know that is neither an error nor model output."""
 
@@ -194,6 +213,7 @@ Event = Annotated[
     | TurnComplete
     | Interrupted
     | UndoComplete
+    | HistoryChanged
     | Notice
     | Error
     | Shutdown,

@@ -128,9 +128,9 @@ def check_credentials(target: ModelTarget) -> None:
     if not env.get("keys_in_environment", True) and missing:
         names = " or ".join(missing)
         raise AuthError(
-            f"No API key for {target.model}: set {names} in your environment or in a .env "
-            f"file (in this directory or ~/.config/ml-intern/.env), or pick another model "
-            f"with --model."
+            f"No API key for {target.model}: set {names} in your environment or in "
+            f"~/.config/ml-intern/.env (or this folder's .env once trusted with "
+            f"`ml-intern trust`), or pick another model with --model."
         )
 
 

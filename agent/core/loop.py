@@ -84,7 +84,7 @@ async def ask_model_within_context(session: Session) -> llm.LLMReply:
         return await ask_model(session)
     except ContextOverflow:
         session.emit(ev.Notice(message="The conversation outgrew the model's context: compacting."))
-        await compact(session, force=True)
+        await compact(session, force=True, overflowed=True)
     try:
         return await ask_model(session)
     except ContextOverflow as exc:
@@ -186,8 +186,7 @@ class Agent:
                 if future and not future.done():
                     future.set_result((decision, feedback))
             case op.SetModel(model=model):
-                session.settings.model_name = model
-                session.context.messages[0]["content"] = session.system_prompt()
+                session.set_model(model)
                 session.emit(ev.Notice(message=f"Model set to {model}"))
             case op.Undo(restore_files=restore_files) if not self.busy:
                 removed = session.context.undo_last_turn()

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import re
 from pathlib import Path
-from typing import Any
 
 from agent.config import Settings, data_home
 from agent.context.resume import LoadedSession, load_session
-from agent.context.store import SessionLog
+from agent.context.store import SessionBusy, SessionLog
 from agent.core import events as ev
 from agent.core import tools as builtin
 from agent.core.notifier import attach_notifier
+from agent.core.resume_model import model_problem
 from agent.core.session import Session
 from agent.tools.notify import notify_tools
 from agent.tools.plan import restore_plan
@@ -20,6 +22,7 @@ from agent.tools.router import ToolRouter
 
 log = logging.getLogger(__name__)
 UPLOAD_GRACE_S = 15.0
+REDACTION_MARKER = re.compile(r"\[REDACTED:[^\]\s]{1,40}\]")  # what context/redact.py writes
 
 
 async def open_session(
@@ -41,10 +44,19 @@ async def open_session(
     if settings.tool_runtime == "sandbox":
         use_remote_sandbox(router)
     loaded = load_session(resume) if resume else None
-    session = Session(settings, router, cwd=cwd, session_id=loaded.session_id if loaded else None)
+    log = open_resumed_log(loaded) if loaded else None
+    session = Session(settings, router, cwd=cwd, session_id=log.session_id if log else None)
+    if settings.sandbox == "workspace-write":
+        from agent.tools.local.roots import remove_placeholders
+
+        session.resources.callback(remove_placeholders)  # registered first, so it runs last
     if loaded:
         restore(session, loaded)
-    attach_log(session, SessionLog.open_existing(loaded.session_id) if loaded else None)
+        if log is None:
+            log = fork(session, loaded)
+    attach_log(session, log)
+    if loaded:
+        renew_system_prompt(session)
     attach_notifier(session)
     if settings.tool_runtime == "sandbox":
         session.resources.push_async_callback(remind_of_sandbox, session)
@@ -63,8 +75,14 @@ async def start_mcp(session: Session, wait: bool) -> None:
         if status.startswith("failed"):
             session.notify(f"MCP server '{name}' {status}")
 
+    settings = session.settings
+    servers = settings.mcp_servers
+    if settings.sandbox == "workspace-write":
+        from agent.tools.mcp.confined import confine_stdio_servers
+
+        servers = confine_stdio_servers(servers, session.cwd, settings.allow_network)
     stderr_path = data_home() / "logs" / f"{session.id}.mcp.log"
-    manager = McpManager(session.settings.mcp_servers, stderr_path=stderr_path, on_status=report)
+    manager = McpManager(servers, stderr_path=stderr_path, on_status=report)
     session.mcp = manager
     starting = asyncio.create_task(manager.start(session.router), name="mcp-start")
 
@@ -96,40 +114,84 @@ async def remind_of_sandbox(session: Session) -> None:
         session.emit(ev.Notice(message=message))
 
 
+def open_resumed_log(loaded: LoadedSession) -> SessionLog | None:
+    """The saved session's log, to append to; None when another process is writing it."""
+    try:
+        return SessionLog.open_existing(loaded.session_id, model=loaded.model)
+    except SessionBusy:
+        return None
+
+
+def fork(session: Session, loaded: LoadedSession) -> SessionLog:
+    """A new session holding a copy of a busy one's history: the other stays untouched."""
+    log = SessionLog.create(
+        session.id, session.cwd, session.settings.model_name, forked_from=loaded.session_id
+    )
+    for message in session.context.messages:
+        log.append_message(message)
+    session.notify(
+        f"Session {loaded.session_id} is open in another ml-intern process: continuing in a "
+        f"new session {session.id} with a copy of its history; the other one is left as it is."
+    )
+    return log
+
+
+def renew_system_prompt(session: Session) -> None:
+    """A resumed session works with today's system prompt (model, tools, date, project
+    instructions), not the one saved with it."""
+    today = session.system_prompt()
+    first = session.context.messages[0] if session.context.messages else {}
+    if first.get("role") != "system" or first.get("content") != today:
+        session.context.set_system_prompt(today)
+
+
 def restore(session: Session, loaded: LoadedSession) -> None:
     """Put a saved history back; warnings from a torn log are shown once."""
-    messages = loaded.messages
-    if not messages or messages[0]["role"] != "system":
-        messages = [session.context.messages[0], *messages]
-    session.context.replace(messages)
+    session.context.replace(loaded.messages)
     session.turns = loaded.turns
     restore_plan(session.tool_state, loaded)
-    for warning in loaded.warnings:
-        session.notify(f"Session log: {warning}")
+    for message in resume_notices(loaded, session.settings):
+        session.notify(message)
+
+
+def resume_notices(loaded: LoadedSession, settings: Settings) -> list[str]:
+    """What the person should know about a resumed session: damage repaired, a saved
+    model that no longer works, secrets scrubbed from the history."""
+    notices = []
+    if problems := loaded.warnings:
+        more = f"; and {len(problems) - 3} more" if problems[3:] else ""
+        notices.append(
+            f"The saved session log was damaged: {len(problems)} problem(s) skipped or "
+            f"repaired ({'; '.join(problems[:3])}{more}). Only valid messages go to the model."
+        )
+    current = settings.model_name
+    if loaded.model and loaded.model != current:
+        if problem := model_problem(loaded.model, settings.api_base):
+            notices.append(
+                f"The saved model {loaded.model!r} {problem}: continuing with {current}."
+            )
+    if any(REDACTION_MARKER.search(json.dumps(m)) for m in loaded.messages):
+        notices.append(
+            "Secrets were scrubbed from this session's saved history (shown as [REDACTED:...]): "
+            "the model no longer sees them and may ask for them again."
+        )
+    return notices
 
 
 def attach_log(session: Session, existing: SessionLog | None) -> None:
-    """Every history change and the metadata events go to disk as they happen.
+    """The session log is one more consumer of the event stream: history changes and
+    the metadata events go to disk as they happen.
 
     A new session's file is created with the person's first message, so a chat
     opened and left without a word leaves nothing behind.
     """
     log: SessionLog | None = existing
 
-    def on_change(kind: str, payload: Any) -> None:
-        nonlocal log
-        if log is None:
-            if kind != "message" or payload["role"] != "user":
-                return
-            log = SessionLog.create(session.id, session.cwd, session.settings.model_name)
-            log.append_message(session.context.messages[0])
-        if kind == "message":
-            log.append_message(payload)
-        else:
-            log.replace_messages(payload)
-
     def on_event(event: ev.Event) -> None:
-        if log is not None:
+        nonlocal log
+        if isinstance(event, ev.HistoryChanged):
+            log = write_history(session, log, event)
+        elif log is not None:
             log.record_event(event)
 
     def close() -> None:
@@ -138,10 +200,31 @@ def attach_log(session: Session, existing: SessionLog | None) -> None:
             log.close()
             log = None  # a fresh conversation gets a file of its own with its first message
 
-    session.context.listeners.append(on_change)
     session.on_fresh.append(close)
     session.subscribe(on_event)
     session.resources.callback(close)
+
+
+def write_history(
+    session: Session, log: SessionLog | None, event: ev.HistoryChanged
+) -> SessionLog | None:
+    """Write one history change; the log is created with the first request."""
+    if log is None:
+        if event.change != "append" or event.messages[0].get("role") != "user":
+            return None
+        log = SessionLog.create(session.id, session.cwd, session.settings.model_name)
+        for message in session.context.messages[:-1]:
+            log.append_message(message)
+    if log.model != session.settings.model_name:
+        log.record("model", model=session.settings.model_name)
+    match event.change:
+        case "append":
+            log.append_message(event.messages[0])
+        case "replace":
+            log.replace_messages(event.messages)
+        case "system":
+            log.set_system(event.messages[0])
+    return log
 
 
 class TraceUploads:

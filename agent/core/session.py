@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agent.context.manager import ContextManager
+from agent.context.manager import Change, ContextManager
 from agent.context.system_prompt import render_system_prompt
 from agent.core import events as ev
 from agent.core.usage import UsageLedger
@@ -47,7 +47,8 @@ class Session:
         self.settings = settings
         self.router = router
         self.cwd = (cwd or Path.cwd()).resolve()
-        self.context = ContextManager(self.system_prompt())
+        self._subscribers: list[Subscriber] = []
+        self.context = ContextManager(self.system_prompt(), self._history_changed)
         self.usage = UsageLedger()
         self.tool_state: dict[str, Any] = {}
         self.always_allowed: set[str] = set()
@@ -56,7 +57,6 @@ class Session:
         # The last lines each running call logged: its result if the person stops it.
         self.output_so_far: dict[str, deque[str]] = {}
         self.compaction_floor = 0  # tokens left by a compaction that could not get under
-        self._subscribers: list[Subscriber] = []
         self.on_fresh: list[Callable[[], None]] = []  # run by start_fresh, before the reset
         self.resources = contextlib.AsyncExitStack()
         self.mcp: Any = None  # the McpManager, when MCP servers are configured
@@ -69,6 +69,14 @@ class Session:
 
     def system_prompt(self) -> str:
         return render_system_prompt(self.settings.model_name, self.cwd, self.router.names)
+
+    def set_model(self, model: str) -> None:
+        """Switch the model; the system prompt that names it is renewed with it."""
+        self.settings.model_name = model
+        self.context.set_system_prompt(self.system_prompt())
+
+    def _history_changed(self, change: Change, messages: list[dict[str, Any]]) -> None:
+        self.emit(ev.HistoryChanged(change=change, messages=messages))
 
     def subscribe(self, subscriber: Subscriber) -> None:
         self._subscribers.append(subscriber)
@@ -84,9 +92,7 @@ class Session:
         for hook in self.on_fresh:
             hook()
         self.id = new_session_id()
-        self.context.listeners, listeners = [], self.context.listeners
         self.context.replace(self.context.messages[:1])
-        self.context.listeners = listeners
         self.tool_state.pop("plan", None)
         self.always_allowed.clear()
         self.turns = 0  # spend stays on the ledger: the budget is for the whole run
@@ -110,9 +116,13 @@ class Session:
     def tool_context(self, tool_call_id: str, name: str) -> ToolContext:
         so_far = self.output_so_far.setdefault(tool_call_id, deque(maxlen=OUTPUT_SO_FAR_LINES))
 
-        def log(line: str) -> None:
-            so_far.append(line)
-            self.emit(ev.ToolLog(tool_call_id=tool_call_id, name=name, line=line))
+        def log(text: str, omitted_lines: int = 0) -> None:
+            so_far.extend(text.splitlines())
+            self.emit(
+                ev.ToolLog(
+                    tool_call_id=tool_call_id, name=name, line=text, omitted_lines=omitted_lines
+                )
+            )
 
         return ToolContext(
             settings=self.settings,

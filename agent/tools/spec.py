@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel
 
@@ -33,13 +33,37 @@ class ToolResult:
     data: dict[str, Any] | None = None
 
 
+class LogSink(Protocol):
+    """Where a running tool streams its progress or output, shown live by the front ends.
+
+    `text` is one or more whole lines (newline-separated, no trailing newline);
+    `omitted_lines` counts lines the tool produced just before them but left out,
+    because they came faster than anyone can be shown them (see `send_log`).
+    """
+
+    def __call__(self, text: str, omitted_lines: int = 0) -> None: ...
+
+
+def no_log(text: str, omitted_lines: int = 0) -> None:
+    """The sink of a context nobody watches: progress goes nowhere."""
+
+
+def send_log(log: LogSink, text: str, omitted_lines: int = 0) -> None:
+    """Send to `log`, naming `omitted_lines` only when there are some, so that a plain
+    one-argument callable serves as a sink for ordinary output."""
+    if omitted_lines:
+        log(text, omitted_lines=omitted_lines)
+    else:
+        log(text)
+
+
 @dataclass
 class ToolContext:
     """Everything a handler may use. Nothing global: tests build one by hand.
 
     `state` is a per-session scratch dict shared by all tools (e.g. which files the
     model has read), keyed by the tool family that owns the entry.
-    `log` streams a line of progress to the front ends as a `tool_log` event;
+    `log` streams lines of progress to the front ends as one `tool_log` event;
     `emit` sends any other event (e.g. `plan_update`) into the session's stream.
     `turn` is the number of the user turn the call belongs to (for checkpoints).
     `usage` is the session's ledger: tools that spend money check the budget against it and
@@ -51,7 +75,7 @@ class ToolContext:
     session_id: str = ""
     tool_call_id: str = ""
     state: dict[str, Any] = field(default_factory=dict)
-    log: Callable[[str], None] = lambda line: None
+    log: LogSink = no_log
     emit: Callable[[Any], None] = lambda event: None
     turn: int = 0
     usage: UsageLedger = field(default_factory=UsageLedger)

@@ -62,7 +62,7 @@ def roles_and_texts(request: dict) -> list[tuple[str, str]]:
 
 @pytest.mark.timeout(300)
 def test_resume_mcp_share_traces_and_a_job_left_running(
-    cli, fake_llm, hub, isolated_env, monkeypatch
+    cli, fake_llm, hub, isolated_env, monkeypatch, trusted_work
 ):
     elsewhere = isolated_env.parent / "elsewhere"
     elsewhere.mkdir()

@@ -265,6 +265,11 @@ def empty(*, expect: Expect | None = None) -> Step:
     return Step("empty()", _Answer(None).serve, expect)
 
 
+def cut_off(content: str, *, expect: Expect | None = None) -> Step:
+    """An answer stopped by the output limit (finish_reason "length")."""
+    return Step(f"cut_off({content[:20]!r})", _Answer(content, finish="length").serve, expect)
+
+
 def no_finish(content: str, *, expect: Expect | None = None) -> Step:
     """A complete stream (with [DONE]) that never states a finish_reason."""
     return Step("no_finish()", _Answer(content, finish=None).serve, expect)
@@ -352,6 +357,16 @@ def malformed_chunk(*, expect: Expect | None = None) -> Step:
         reply.end_stream(done=False)
 
     return Step("malformed_chunk()", serve, expect)
+
+
+def held(step: Step, release: threading.Event, timeout: float = 60) -> Step:
+    """`step`, answered only once the test sets `release`: holds a client mid-turn."""
+
+    def serve(reply: Reply) -> None:
+        release.wait(timeout)
+        step.serve(reply)
+
+    return Step(f"held({step.name})", serve, step.expect)
 
 
 def hang(seconds: float, *, expect: Expect | None = None) -> Step:

@@ -66,6 +66,16 @@ def build_server() -> MCPServer:
         return text
 
     @server.tool()
+    def write_file(path: str, text: str) -> str:
+        """Write text to a file; says what happened (used to test confinement)."""
+        try:
+            with open(path, "w") as file:
+                file.write(text)
+        except OSError as exc:
+            return f"not written: {exc}"
+        return "written"
+
+    @server.tool()
     def fail(message: str) -> str:
         """Always fail with the given message."""
         raise ToolError(message)

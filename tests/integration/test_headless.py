@@ -180,7 +180,7 @@ def test_configured_deny_wins_over_the_headless_default(cli, fake_llm, monkeypat
     assert "approvals are set to deny" in fake_llm.requests[1]["messages"][-1]["content"]
 
 
-def test_deny_listed_commands_never_run_even_with_yolo(cli, fake_llm, monkeypatch):
+def test_deny_listed_commands_never_run_even_with_yolo(cli, fake_llm, trusted_work):
     Path("configs").mkdir()
     Path("configs/cli_agent_config.json").write_text(
         json.dumps({"approval": {"deny_commands": ["touch forbidden"]}})

@@ -110,7 +110,12 @@ def test_long_output_keeps_head_and_tail(ctx):
     assert len(result.content) <= ROUTER.get("bash").max_output_chars
     assert result.content.startswith("1\n2\n3\n")
     assert result.content.rstrip().endswith("299999\n300000")
-    assert "cut" in result.content
+    head, marker, tail = re.split(r"\n(\[\.\.\. .* omitted \.\.\.\])\n", result.content)
+    lines, size = (int(n.replace(",", "")) for n in re.findall(r"[\d,]+", marker))
+    shown = head.split("\n") + tail.split("\n")
+    assert lines + len(shown) == 300000
+    assert size + sum(len(x) + 1 for x in shown) == len("".join(f"{i}\n" for i in range(1, 300001)))
+    assert shown[len(head.split("\n"))] == f"{300000 - len(tail.split()) + 1}"
 
 
 def test_timeout_stops_the_whole_process_group(ctx):

@@ -21,8 +21,20 @@ from agent.tools.spec import ToolContext
 from tests.fakes.mcp_server import STARTUP_LINE, png
 
 ROOT = Path(__file__).resolve().parents[2]
-FAKE_TOOLS = ["add", "auth", "crash", "echo", "exit_soon", "fail", "image", "report", "slow"]
-FAKE_TOOLS += ["steps", "whoami"]
+FAKE_TOOLS = [
+    "add",
+    "auth",
+    "crash",
+    "echo",
+    "exit_soon",
+    "fail",
+    "image",
+    "report",
+    "slow",
+    "steps",
+    "whoami",
+    "write_file",
+]
 
 
 def fake_stdio(**fields) -> McpServer:

@@ -7,12 +7,15 @@ import sys
 from pathlib import Path
 
 from agent.config import user_config_path
+from agent.trust import add_trusted
 from tests.fakes import llm_server as llm
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def project_config(servers: dict) -> None:
+    """MCP servers in the project's own config, in a folder the user trusted."""
+    add_trusted(Path.cwd())
     Path("configs").mkdir(exist_ok=True)
     Path("configs/cli_agent_config.json").write_text(json.dumps({"mcpServers": servers}))
 

@@ -141,7 +141,10 @@ def test_the_plan_is_in_the_compaction_summary(cli, fake_llm, monkeypatch):
     fake_llm.script(
         llm.tool_call("plan_tool", {"todos": THREE_STEPS}),
         llm.tool_call("bash", {"command": big}),
-        llm.text("## Goal\nprint many x"),
+        llm.text(
+            "## Goal\nprint many x\n## Commands and outcomes\n"
+            "printed 12000 x with python3, exit 0\n## Next steps\nreport the count"
+        ),
         llm.text("Done."),
     )
     result = cli("-o", "stream-json", "print lots of x")

@@ -107,7 +107,7 @@ def test_a_server_without_a_token_refuses_everything(tmp_path, monkeypatch):
 def test_commands_stream_output_with_exit_code_timeout_and_caps(sandbox):
     url, workdir = sandbox
     logs, result = run(url, "echo one; echo two >&2; pwd")
-    assert logs == ["one", "two", str(workdir.resolve())]
+    assert "\n".join(logs).split("\n") == ["one", "two", str(workdir.resolve())]
     assert result == {
         "output": f"one\ntwo\n{workdir.resolve()}",
         "exit_code": 0,
@@ -120,7 +120,8 @@ def test_commands_stream_output_with_exit_code_timeout_and_caps(sandbox):
     assert slow["timed_out"] and "timed out after 1 s" in slow["output"]
     _, big = run(url, "python3 -c \"print('\\n'.join('line %d' % i for i in range(20000)))\"")
     assert len(big["output"]) <= 31_000
-    assert "line 0" in big["output"] and "line 19999" in big["output"] and "cut" in big["output"]
+    assert "line 0" in big["output"] and "line 19999" in big["output"]
+    assert "lines" in big["output"] and "omitted" in big["output"]
     bad = post(url, "/exec", {"command": "true", "timeout": "soon"}).text
     assert "Invalid arguments: timeout" in bad
 

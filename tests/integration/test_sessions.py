@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 import signal
+import threading
 
-from tests.cli import start
+import pytest
+
+from agent.context.resume import load_session
+from tests.cli import spawn, start
 from tests.fakes import llm_server as llm
 
 
@@ -120,3 +124,75 @@ def test_kill_9_mid_turn_then_resume_with_a_consistent_history(fake_llm, cli):
     assert answer["tool_call_id"] == call["id"]
     assert "interrupted" in answer["content"]
     assert history[-1] == {"role": "user", "content": "what happened?"}
+
+
+def well_formed(messages: list[dict]) -> bool:
+    """Every tool call answered right after it, no orphan result, no two requests in a row."""
+    expected: list[str] = []
+    for previous, message in zip([None, *messages], messages, strict=False):
+        if message["role"] == "tool":
+            if message["tool_call_id"] not in expected:
+                return False
+            expected.remove(message["tool_call_id"])
+            continue
+        if expected or (previous and previous["role"] == message["role"] == "user"):
+            return False
+        expected = [c["id"] for c in message.get("tool_calls") or []]
+    return not expected
+
+
+@pytest.mark.timeout(240)  # two real processes, each importing litellm
+def test_a_second_continue_of_a_session_in_use_forks_it(cli, fake_llm, monkeypatch):
+    monkeypatch.setenv("ML_INTERN_LLM_TIMEOUT_S", "200")  # A waits on its model while B runs
+    fake_llm.script(llm.text("Noted."))
+    first = cli("-o", "json", "the code word is alpha")
+    sid = session_id_of(first)
+
+    release = threading.Event()
+    fake_llm.script(
+        llm.tool_call("bash", {"command": "echo from-A"}),
+        llm.held(llm.text("A finished."), release),
+        llm.text("B finished."),
+    )
+    busy = start("-o", "json", "--continue", "long task")
+    try:
+        fake_llm.wait_for_requests(3, timeout=120)  # A is now waiting for its model, mid-turn
+        other = spawn("-o", "stream-json", "--continue", "other task", timeout=120)
+    finally:
+        release.set()
+    out, err = busy.communicate(timeout=60)
+    assert busy.returncode == 0, err
+    assert json.loads(out)["session_id"] == sid
+
+    assert other.exit_code == 0, other.stderr
+    fork = session_id_of(other)
+    assert fork != sid
+    notices = [e["message"] for e in other.lines() if e["type"] == "notice"]
+    assert any(f"Session {sid} is open in another ml-intern process" in n for n in notices)
+    assert any(f"new session {fork} with a copy of its history" in n for n in notices)
+
+    original = load_session(sid).messages
+    assert [m.get("content") for m in original if m["role"] == "user"] == [
+        "the code word is alpha",
+        "long task",
+    ]
+    assert original[-1] == {"role": "assistant", "content": "A finished."}
+    copied = load_session(fork).messages
+    assert [m.get("content") for m in copied if m["role"] == "user"] == [
+        "the code word is alpha",
+        "long task",
+        "other task",
+    ]
+    assert copied[-1] == {"role": "assistant", "content": "B finished."}
+    assert well_formed(original) and well_formed(copied)
+
+    fake_llm.script(llm.text("again A"), llm.text("again B"))
+    assert cli("-o", "json", "--continue", "go on").exit_code == 0
+    assert cli("-o", "json", "--resume", fork, "go on").exit_code == 0
+    for request, mine, not_mine in ((-2, "A finished.", "other task"), (-1, "B finished.", "")):
+        sent = fake_llm.requests[request]["messages"]
+        assert well_formed(sent)
+        contents = [m.get("content") for m in sent]
+        assert mine in contents and "the code word is alpha" in contents
+        assert not_mine not in contents
+    fake_llm.assert_done()

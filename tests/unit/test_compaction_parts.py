@@ -40,3 +40,45 @@ def test_the_tail_never_starts_with_a_tool_result():
     assert head == messages[:2]
     assert tail[0]["role"] == "assistant" or tail == []
     assert middle + tail == messages[2:]
+
+
+def test_the_rebuilt_history_alternates_even_when_the_tail_began_with_a_request():
+    from agent.context.compaction import rebuilt
+
+    messages = [
+        {"role": "system", "content": "s"},
+        {"role": "user", "content": "first request"},
+        {"role": "assistant", "content": "a" * 8000},
+        {"role": "user", "content": "second request"},
+        {"role": "assistant", "content": "c" * 4000},
+        {"role": "user", "content": "third request"},
+        {"role": "assistant", "content": "b" * 40},
+        {"role": "user", "content": "fourth request"},
+    ]
+    head, middle, tail = split_for_compaction(messages, threshold=1_000)
+    assert middle == messages[2:4]
+    assert tail[0]["role"] == "assistant"  # the cut moved back from "third request"
+    history = rebuilt(head, "what happened", tail)
+    roles = [m["role"] for m in history]
+    assert roles == ["system", "user", "assistant", "user", "assistant", "user"]
+    assert history[1]["content"].startswith("first request\n\n[ml-intern] Summary")
+    assert history[-1]["content"] == "fourth request"
+
+
+def test_an_earlier_summary_is_taken_off_the_first_request_to_be_summarised_again():
+    from agent.context.compaction import detach_summary, kept_facts, rebuilt
+
+    middle = [
+        {"role": "user", "content": "fix the loss"},
+        {"role": "assistant", "content": None, "tool_calls": [call("1", '{"path": "train.py"}')]},
+    ]
+    first = rebuilt(
+        [{"role": "system", "content": "s"}, {"role": "user", "content": "go"}],
+        "did things" + kept_facts(middle),
+        [],
+    )
+    head, earlier = detach_summary(first)
+    assert head[1] == {"role": "user", "content": "go"}
+    facts = kept_facts([*earlier, {"role": "user", "content": "now evaluate"}])
+    assert "- fix the loss\n- now evaluate" in facts
+    assert "- train.py (write)" in facts

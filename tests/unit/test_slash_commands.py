@@ -182,7 +182,8 @@ def test_replay_shows_the_last_turns_rendered_under_a_count_of_the_earlier_ones(
     assert "⎿ train.csv" in full and "test.csv" in full
 
 
-def test_picking_by_number_switches_to_that_session_and_its_model(isolated_env):
+def test_picking_by_number_switches_to_that_session_and_its_model(isolated_env, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")  # the saved model must be usable here
     other = isolated_env.parent / "elsewhere"
     other.mkdir()
     older = save_session("20250101-000000-aaaaaa", other, "openai/old", "remember pelican", "Ok.")

@@ -20,16 +20,17 @@ from agent.config import data_home
 from agent.tools.local.bash import (
     OUTPUT_LIMIT,
     BashArgs,
-    clean_line,
     run_env,
     terminate_group,
     work_dir,
 )
-from agent.tools.local.confine import shell_argv
+from agent.tools.local.confine import Launch, shell_launch
+from agent.tools.local.output import clean_lines
 from agent.tools.router import cap_output
 from agent.tools.spec import ToolContext, ToolError, ToolResult
 
 BG_STATE = "local.bg"
+TAIL_READ_BYTES = 1_000_000
 
 
 class BashOutputArgs(BaseModel):
@@ -86,17 +87,18 @@ def _jobs(ctx: ToolContext) -> BackgroundJobs:
     return ctx.state[BG_STATE]
 
 
-def _start_detached(argv: list[str], cwd: Path, log_path: Path) -> subprocess.Popen[bytes]:
+def _start_detached(launch: Launch, cwd: Path, log_path: Path) -> subprocess.Popen[bytes]:
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("wb") as log_file:
         return subprocess.Popen(
-            argv,
+            launch.argv,
             cwd=cwd,
             env=run_env(),
             stdin=subprocess.DEVNULL,
             stdout=log_file,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            pass_fds=launch.pass_fds,
         )
 
 
@@ -107,7 +109,8 @@ def start_background(args: BashArgs, ctx: ToolContext) -> ToolResult:
         number += 1
     job_id = f"bg{number}"
     log_path = registry.directory / f"{job_id}.log"
-    process = _start_detached(shell_argv(args.command, ctx), work_dir(args, ctx), log_path)
+    with shell_launch(args.command, ctx) as launch:
+        process = _start_detached(launch, work_dir(args, ctx), log_path)
     registry.jobs[job_id] = BackgroundJob(job_id, args.command, log_path, process)
     return ToolResult(
         f"Started background job {job_id} (pid {process.pid}). Output goes to {log_path}.\n"
@@ -120,25 +123,39 @@ def start_background(args: BashArgs, ctx: ToolContext) -> ToolResult:
 def _new_output(job: BackgroundJob, tail_lines: int) -> str:
     """What the job wrote since the last look, at most `tail_lines` of its newest lines.
 
-    While the job runs, a line it is still writing waits for the next look, unless
-    nothing else is new (a progress bar that only redraws with `\\r`).
+    Only the end of the log is read, so a job that floods its log costs a look no more
+    than a quiet one. While the job runs, a line it is still writing waits for the next
+    look, unless nothing else is new (a progress bar that only redraws with `\\r`).
     """
     with job.log_path.open("rb") as log_file:
         size = log_file.seek(0, os.SEEK_END)
-        start = max(job.shown_bytes, size - 1_000_000)
+        start = max(job.shown_bytes, size - TAIL_READ_BYTES)
         log_file.seek(start)
         data = log_file.read(size - start)
     if job.process.poll() is None and (end := data.rfind(b"\n") + 1):
         data = data[:end]
-    skipped = start > job.shown_bytes
-    job.shown_bytes = start + len(data)
-    lines = [clean_line(x) for x in data.decode("utf-8", errors="replace").splitlines()]
-    if not lines:
+    if not data:
         return "(no new output)"
-    shown = "\n".join(lines[-tail_lines:])
-    if skipped or len(lines) > tail_lines:
-        shown = f"[... earlier new output not shown; full log: {job.log_path} ...]\n{shown}"
+    newest = _last_lines(data, tail_lines)
+    skipped = start - job.shown_bytes + len(data) - len(newest)
+    job.shown_bytes = start + len(data)
+    shown = clean_lines(newest.decode("utf-8", errors="replace")).removesuffix("\n")
+    if skipped:
+        shown = (
+            f"[... {skipped:,} bytes of earlier new output not shown; full log: "
+            f"{job.log_path} ...]\n{shown}"
+        )
     return cap_output(shown, OUTPUT_LIMIT)
+
+
+def _last_lines(data: bytes, count: int) -> bytes:
+    """The last `count` lines of `data`, found from the end without splitting the rest."""
+    cut = len(data) - 1 if data.endswith(b"\n") else len(data)
+    for _ in range(count):
+        cut = data.rfind(b"\n", 0, cut)
+        if cut < 0:
+            return data
+    return data[cut + 1 :]
 
 
 async def bash_output(args: BashOutputArgs, ctx: ToolContext) -> ToolResult:

@@ -2,27 +2,23 @@
 
 Every command runs in its own process group so that a timeout, Ctrl-C or
 `kill_background` stops the whole tree it started, not just the shell.
-Output reaches the front ends line by line while the command runs, and the
-model gets the head and the tail of it.
+Output is drained on a thread of its own (`output.py`): the front ends see it live in
+coalesced chunks, the model gets its head and tail, and neither makes the command wait.
 """
 
 from __future__ import annotations
 
 import asyncio
-import codecs
 import contextlib
 import os
-import re
 import signal
 import subprocess
-import time
-from collections import deque
-from collections.abc import Callable
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from agent.tools.local.confine import shell_argv
+from agent.tools.local.confine import Launch, shell_launch
+from agent.tools.local.output import OutputReader, widen_pipe
 from agent.tools.router import cap_output
 from agent.tools.spec import ToolContext, ToolError, ToolResult
 
@@ -31,10 +27,6 @@ MAX_TIMEOUT_S = 600
 OUTPUT_LIMIT = 30_000
 TERM_GRACE_S = 3.0
 EXIT_DRAIN_S = 0.5
-PROGRESS_EVERY_S = 1.0
-MAX_PARTIAL = 65_536
-
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)")
 
 
 class BashArgs(BaseModel):
@@ -67,67 +59,6 @@ class BashArgs(BaseModel):
     @classmethod
     def _clamp(cls, value: int) -> int:
         return max(1, min(value, MAX_TIMEOUT_S))
-
-
-def clean_line(line: str) -> str:
-    """A line as a terminal would finally show it: no colour codes, `\\r` redraws applied."""
-    line = _ANSI.sub("", line).rstrip("\r")
-    return line.rsplit("\r", 1)[-1]
-
-
-class _Output:
-    """Collects a command's output: every line to the log, head and tail for the model."""
-
-    def __init__(self, log: Callable[[str], None], limit: int) -> None:
-        self._log = log
-        self._head_budget = limit * 2 // 3
-        self._tail_budget = limit - self._head_budget - 100
-        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        self._partial = ""
-        self._head: list[str] = []
-        self._head_chars = 0
-        self._tail: deque[str] = deque()
-        self._tail_chars = 0
-        self._cut = 0
-        self._last_progress = 0.0
-
-    def feed(self, data: bytes, final: bool = False) -> None:
-        text = self._partial + self._decoder.decode(data, final)
-        *lines, self._partial = text.split("\n")
-        if len(self._partial) > MAX_PARTIAL or (final and self._partial):
-            lines.append(self._partial)
-            self._partial = ""
-        for line in lines:
-            self._add(clean_line(line))
-        self._show_progress()
-
-    def _show_progress(self) -> None:
-        """Progress bars redraw with `\\r` and never end a line; show the latest now and then."""
-        if "\r" not in self._partial or time.monotonic() - self._last_progress < PROGRESS_EVERY_S:
-            return
-        self._last_progress = time.monotonic()
-        current = clean_line(self._partial.rstrip("\r"))
-        if current:
-            self._log(current)
-
-    def _add(self, line: str) -> None:
-        self._log(line)
-        if self._head_chars < self._head_budget:
-            self._head.append(line)
-            self._head_chars += len(line) + 1
-            return
-        self._tail.append(line)
-        self._tail_chars += len(line) + 1
-        while self._tail_chars > self._tail_budget and len(self._tail) > 1:
-            self._cut += 1
-            self._tail_chars -= len(self._tail.popleft()) + 1
-
-    def text(self, limit: int) -> str:
-        head = "\n".join(self._head)
-        tail = "\n".join(self._tail)
-        if self._cut:
-            head += f"\n[... {self._cut} lines cut ...]"
-        return cap_output("\n".join(p for p in (head, tail) if p), limit)
 
 
 def run_env() -> dict[str, str]:
@@ -191,19 +122,21 @@ async def terminate_group(pgid: int, grace: float = TERM_GRACE_S) -> None:
         await wait_gone(pgid, 1.0)
 
 
-async def _spawn(argv: list[str], cwd: Path) -> tuple[asyncio.subprocess.Process, int]:
+async def _spawn(launch: Launch, cwd: Path) -> tuple[asyncio.subprocess.Process, int]:
     """Start bash with stdout+stderr on a pipe we own, so waiting for exit never waits
     on grandchildren that keep the pipe open."""
     read_fd, write_fd = os.pipe()
+    widen_pipe(read_fd)
     try:
         proc = await asyncio.create_subprocess_exec(
-            *argv,
+            *launch.argv,
             cwd=cwd,
             env=run_env(),
             stdin=subprocess.DEVNULL,
             stdout=write_fd,
             stderr=write_fd,
             start_new_session=True,
+            pass_fds=launch.pass_fds,
         )
     except BaseException:
         os.close(read_fd)
@@ -211,20 +144,6 @@ async def _spawn(argv: list[str], cwd: Path) -> tuple[asyncio.subprocess.Process
     finally:
         os.close(write_fd)
     return proc, read_fd
-
-
-async def _pump(read_fd: int, out: _Output) -> None:
-    loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader()
-    transport, _ = await loop.connect_read_pipe(
-        lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(read_fd, "rb", 0)
-    )
-    try:
-        while data := await reader.read(65536):
-            out.feed(data)
-        out.feed(b"", final=True)
-    finally:
-        transport.close()
 
 
 def exit_note(code: int) -> str:
@@ -243,21 +162,12 @@ async def _wait_exit(proc: asyncio.subprocess.Process, timeout: float) -> int | 
         return None
 
 
-async def _drained(pump: asyncio.Task[None]) -> bool:
-    """Whether all output arrived; processes left running may hold the pipe forever."""
-    await asyncio.wait([pump], timeout=EXIT_DRAIN_S)
-    if pump.done():
-        pump.result()
-        return True
-    pump.cancel()
-    return False
-
-
 async def run_foreground(args: BashArgs, ctx: ToolContext, limit: int = OUTPUT_LIMIT) -> ToolResult:
     """Run a command to its end, its timeout, or the caller's cancellation."""
-    out = _Output(ctx.log, limit)
-    proc, read_fd = await _spawn(shell_argv(args.command, ctx), work_dir(args, ctx))
-    pump = asyncio.create_task(_pump(read_fd, out))
+    with shell_launch(args.command, ctx) as launch:
+        proc, read_fd = await _spawn(launch, work_dir(args, ctx))
+    output = OutputReader(read_fd)
+    live = asyncio.create_task(output.stream(ctx.log))
     try:
         code = await _wait_exit(proc, args.timeout)
     except asyncio.CancelledError:
@@ -265,8 +175,10 @@ async def run_foreground(args: BashArgs, ctx: ToolContext, limit: int = OUTPUT_L
         await wait_gone(proc.pid, 1.0)
         raise
     finally:
-        complete = await _drained(pump)
-    notes = [out.text(limit) or "(no output)"]
+        complete = await output.finished(EXIT_DRAIN_S)
+        live.cancel()
+        output.send_live(ctx.log, final=True)
+    notes = [cap_output(output.summary(limit), limit) or "(no output)"]
     if code is None:
         notes.append(
             f"Command timed out after {args.timeout} s and was stopped. "

@@ -1,21 +1,32 @@
-"""Confining bash with bubblewrap (`--sandbox workspace-write`).
+"""Confining bash and stdio MCP servers with bubblewrap (`--sandbox workspace-write`).
 
-The command sees the whole filesystem read-only, except the working directory
-and the temp dir; the network is cut off (loopback only) unless allowed. GPUs
-stay visible, since training is the point. A probe run tells, once per process,
-whether bubblewrap can build a sandbox here at all, so a broken setup fails at
-start-up with a reason instead of running commands unconfined.
+The command sees the whole filesystem read-only, except the writable roots: the
+working directory and the temp dir. Inside the working directory, what takes
+effect on the next unconfined launch stays read-only: `.git/` (hooks, config),
+`.env*` and `configs/`. The command holds no capabilities, so even as root it
+cannot mount or remount anything; a seccomp filter keeps it from creating unix
+sockets (see `seccomp.py`); the network is cut off (loopback only) unless
+allowed. GPUs stay visible, since training is the point. A probe run tells, once
+per process, whether bubblewrap can build a sandbox here at all, so a broken
+setup fails at start-up with a reason instead of running commands unconfined.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
 import shutil
 import subprocess
+import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 from agent.core.errors import ConfigError
+from agent.tools.local.roots import ensure_placeholders, protected_paths, writable_roots
+from agent.tools.local.seccomp import UnsupportedArch, machine_arch, unix_socket_filter
 from agent.tools.spec import ToolContext, ToolError
 
 PROBE_TIMEOUT_S = 10.0
@@ -34,6 +45,21 @@ UNUSABLE_HINT = (
 )
 MISSING = "bubblewrap (bwrap) is not installed (`sudo apt-get install bubblewrap`)"
 
+# Run by the interpreter in isolated mode: hands the filter to bwrap on a pipe, for
+# callers (the MCP SDK) that start a command but cannot pass it a file descriptor.
+_LAUNCHER = (
+    "import os,sys\n"
+    "r,w=os.pipe();os.write(w,bytes.fromhex(sys.argv[1]));os.close(w);os.set_inheritable(r,True)\n"
+    "os.execv(sys.argv[2],[sys.argv[2],'--seccomp',str(r),*sys.argv[3:]])\n"
+)
+
+
+class Launch(NamedTuple):
+    """A command line, and the file descriptors it must inherit."""
+
+    argv: list[str]
+    pass_fds: tuple[int, ...] = ()
+
 
 def _bwrap() -> str:
     path = shutil.which("bwrap")
@@ -42,32 +68,75 @@ def _bwrap() -> str:
     return path
 
 
-def confined_argv(argv: list[str], cwd: Path, allow_network: bool) -> list[str]:
-    """`argv` wrapped in bubblewrap: only `cwd` and the temp dir are writable.
+def _bwrap_options(cwd: Path, allow_network: bool) -> list[str]:
+    """Everything bubblewrap needs to know, but the seccomp filter."""
+    options = ["--ro-bind", "/", "/", "--dev", "/dev"]
+    for pattern in _GPU_DEVICES:
+        for device in sorted(Path("/dev").glob(pattern)):
+            options += ["--dev-bind", str(device), str(device)]
+    options += ["--proc", "/proc", "--unshare-pid", "--unshare-ipc"]
+    options += ["--die-with-parent", "--new-session", "--cap-drop", "ALL"]
+    if not allow_network:
+        options.append("--unshare-net")
+    for writable in writable_roots(cwd):
+        options += ["--bind", str(writable), str(writable)]
+    ensure_placeholders(cwd.resolve())
+    for protected in protected_paths(cwd.resolve()):
+        options += ["--ro-bind", str(protected), str(protected)]
+    return options
+
+
+def _filter_pipe() -> int:
+    """A pipe's read end holding the seccomp filter; bwrap reads it once."""
+    program = unix_socket_filter()
+    read_fd, write_fd = os.pipe()
+    try:
+        os.write(write_fd, program)
+    finally:
+        os.close(write_fd)
+    return read_fd
+
+
+@contextlib.contextmanager
+def confined(argv: list[str], cwd: Path, allow_network: bool) -> Iterator[Launch]:
+    """`argv` wrapped in bubblewrap, valid until the block ends (start the process inside).
 
     The command keeps the caller's working directory and environment; it dies
     with its parent, and sees its own process table.
     """
-    command = [_bwrap(), "--ro-bind", "/", "/", "--dev", "/dev"]
-    for pattern in _GPU_DEVICES:
-        for device in sorted(Path("/dev").glob(pattern)):
-            command += ["--dev-bind", str(device), str(device)]
-    command += ["--proc", "/proc", "--unshare-pid", "--die-with-parent"]
-    if not allow_network:
-        command.append("--unshare-net")
-    for writable in dict.fromkeys((Path(tempfile.gettempdir()).resolve(), cwd.resolve())):
-        command += ["--bind", str(writable), str(writable)]
-    return [*command, "--", *argv]
+    bwrap = _bwrap()
+    options = _bwrap_options(cwd, allow_network)
+    filter_fd = _filter_pipe()
+    try:
+        yield Launch([bwrap, "--seccomp", str(filter_fd), *options, "--", *argv], (filter_fd,))
+    finally:
+        os.close(filter_fd)
+
+
+def launcher_argv(argv: list[str], cwd: Path, allow_network: bool) -> list[str]:
+    """`argv` confined as by `confined`, as one command line that needs no inherited fd."""
+    program = unix_socket_filter().hex()
+    options = _bwrap_options(cwd, allow_network)
+    python = [sys.executable, "-I", "-S", "-c", _LAUNCHER]
+    return [*python, program, _bwrap(), *options, "--", *argv]
 
 
 @functools.cache
 def _probe(bwrap: str, allow_network: bool) -> str | None:
     """Why a trivial command cannot run confined, or None when it can."""
-    argv = confined_argv(["true"], Path(tempfile.gettempdir()), allow_network)
     try:
-        done = subprocess.run(
-            argv, capture_output=True, text=True, timeout=PROBE_TIMEOUT_S, check=False
-        )
+        with (
+            tempfile.TemporaryDirectory(prefix="ml-intern-probe-") as workspace,
+            confined(["true"], Path(workspace), allow_network) as launch,
+        ):
+            done = subprocess.run(
+                launch.argv,
+                capture_output=True,
+                text=True,
+                timeout=PROBE_TIMEOUT_S,
+                check=False,
+                pass_fds=launch.pass_fds,
+            )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"{bwrap} did not run ({exc})"
     if done.returncode == 0:
@@ -76,11 +145,21 @@ def _probe(bwrap: str, allow_network: bool) -> str | None:
     return lines[-1] if lines else f"{bwrap} exited with code {done.returncode}"
 
 
+def _arch_problem() -> str | None:
+    try:
+        machine_arch()
+    except UnsupportedArch as exc:
+        return f"{exc}, so unix sockets could not be blocked"
+    return None
+
+
 def sandbox_problem(allow_network: bool = False) -> str | None:
-    """Why bash cannot be confined here, or None when it can."""
+    """Why commands cannot be confined here, or None when they can."""
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         return MISSING
+    if problem := _arch_problem():
+        return problem
     problem = _probe(bwrap, allow_network)
     return None if problem is None else f"bubblewrap cannot create a sandbox here: {problem}"
 
@@ -88,19 +167,24 @@ def sandbox_problem(allow_network: bool = False) -> str | None:
 def check_available(allow_network: bool = False) -> None:
     """Refuse to start with the sandbox on when bubblewrap is missing or cannot work."""
     _bwrap()
+    if problem := _arch_problem():
+        raise ConfigError(f"--sandbox workspace-write: {problem}. Use --sandbox off.")
     if problem := sandbox_problem(allow_network):
         raise ConfigError(f"{problem}. {UNUSABLE_HINT}")
 
 
-def shell_argv(command: str, ctx: ToolContext) -> list[str]:
+@contextlib.contextmanager
+def shell_launch(command: str, ctx: ToolContext) -> Iterator[Launch]:
     """How to run `command` with bash: confined when the settings ask for it."""
     argv = ["bash", "-c", command]
     settings = ctx.settings
     if settings.sandbox != "workspace-write":
-        return argv
+        yield Launch(argv)
+        return
     if problem := sandbox_problem(settings.allow_network):
         raise ToolError(
             f"Not run: bash must run confined (--sandbox workspace-write), but {problem}. "
             "Tell the user; nothing can run until bubblewrap works or the sandbox is turned off."
         )
-    return confined_argv(argv, ctx.cwd, settings.allow_network)
+    with confined(argv, ctx.cwd, settings.allow_network) as launch:
+        yield launch

@@ -25,6 +25,7 @@ from agent.tools.local.files import (
     resolve_path,
     syntax_note,
 )
+from agent.tools.local.roots import check_sandboxed_write
 from agent.tools.router import cap_output
 from agent.tools.spec import ToolContext, ToolError, ToolResult
 
@@ -232,6 +233,7 @@ async def edit(args: EditArgs, ctx: ToolContext) -> ToolResult:
     if args.old_str == args.new_str and args.mode == "replace":
         raise ToolError("old_str and new_str are the same: nothing to change.")
     path = resolve_path(args.path, ctx.cwd)
+    check_sandboxed_write(path, ctx)
     if not path.exists():
         raise ToolError(f"File not found: {path}. To create a file use write.")
     check_text_file(path)

@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from agent.tools.local.checkpoints import checkpoint
+from agent.tools.local.roots import check_sandboxed_write
 from agent.tools.router import cap_output
 from agent.tools.spec import ToolContext, ToolError, ToolResult
 
@@ -192,7 +193,7 @@ def _cell_outputs(cell: dict[str, Any]) -> Iterator[str]:
 
 def render_notebook(text: str) -> list[str]:
     """A notebook as its cells: type, source and text outputs (images named, not dumped)."""
-    from agent.tools.local.bash import clean_line
+    from agent.tools.local.output import clean_line
 
     cells = json.loads(text).get("cells", [])
     lines = [f"Notebook with {len(cells)} cells (edit and write act on the raw JSON)"]
@@ -292,6 +293,7 @@ def syntax_note(path: Path, text: str) -> str:
 
 async def write(args: WriteArgs, ctx: ToolContext) -> ToolResult:
     path = resolve_path(args.path, ctx.cwd)
+    check_sandboxed_write(path, ctx)
     if path.is_dir():
         raise ToolError(f"{path} is a directory; give a file path.")
     existed = path.exists()

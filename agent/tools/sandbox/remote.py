@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from agent.tools.http import make_client
 from agent.tools.sandbox.client import STATE, Sandbox
-from agent.tools.spec import ToolContext, ToolError, ToolResult, ToolSpec
+from agent.tools.spec import ToolContext, ToolError, ToolResult, ToolSpec, send_log
 
 if TYPE_CHECKING:
     import httpx
@@ -35,7 +35,7 @@ def _refused(box: Sandbox, response: httpx.Response) -> ToolError:
 
 
 async def remote_exec(box: Sandbox, args: Any, ctx: ToolContext) -> ToolResult:
-    """Run a bash command inside the sandbox, streaming its lines to `ctx.log`."""
+    """Run a bash command inside the sandbox, streaming its output to `ctx.log`."""
     import httpx
 
     if args.run_in_background:
@@ -53,7 +53,7 @@ async def remote_exec(box: Sandbox, args: Any, ctx: ToolContext) -> ToolResult:
                 async for line in response.aiter_lines():
                     record = json.loads(line) if line.strip() else {}
                     if "log" in record:
-                        ctx.log(record["log"])
+                        send_log(ctx.log, record["log"], int(record.get("omitted_lines", 0)))
                     result = record.get("result", result)
     except httpx.HTTPError as exc:
         raise _unreachable(box, exc) from None

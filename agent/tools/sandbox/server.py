@@ -34,7 +34,7 @@ from agent.context.redact import redact, redact_obj
 from agent.tools.local import bash as sh
 from agent.tools.local import edit as ed
 from agent.tools.local import files as fs
-from agent.tools.spec import ToolContext, ToolError, ToolResult
+from agent.tools.spec import LogSink, ToolContext, ToolError, ToolResult, no_log
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -104,7 +104,7 @@ class _Sandbox:
         self.settings = Settings()
         self.state: dict[str, Any] = {}
 
-    def context(self, log: Callable[[str], None] = lambda line: None) -> ToolContext:
+    def context(self, log: LogSink = no_log) -> ToolContext:
         return ToolContext(settings=self.settings, cwd=self.workdir, state=self.state, log=log)
 
     async def health(self, request: Request) -> Response:
@@ -144,12 +144,16 @@ class _Sandbox:
 
     async def _run(self, args: sh.BashArgs) -> AsyncIterator[str]:
         """The command's lines as they come, then its result; a dropped client stops it."""
-        queue: asyncio.Queue[str | None] = asyncio.Queue()
-        task = asyncio.create_task(sh.run_foreground(args, self.context(queue.put_nowait)))
+        queue: asyncio.Queue[tuple[str, int] | None] = asyncio.Queue()
+
+        def log(text: str, omitted_lines: int = 0) -> None:
+            queue.put_nowait((text, omitted_lines))
+
+        task = asyncio.create_task(sh.run_foreground(args, self.context(log)))
         task.add_done_callback(lambda _: queue.put_nowait(None))
         try:
-            while (line := await queue.get()) is not None:
-                yield _line({"log": redact(line)})
+            while (chunk := await queue.get()) is not None:
+                yield _line({"log": redact(chunk[0]), "omitted_lines": chunk[1]})
             yield _line({"result": _exec_result(task)})
         finally:
             if not task.done():

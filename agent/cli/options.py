@@ -1,0 +1,212 @@
+"""The flags of `ml-intern`, declared once: how each is spelled, and the setting it sets.
+
+`app.run` lists them by name; what they mean for Settings lives in `RunOptions`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
+
+ADVANCED = "Advanced"
+
+# Settings a flag sets, and the flag to name when its value is refused.
+FLAG_NAMES = {
+    "model_name": "--model",
+    "max_iterations": "--max-iterations",
+    "max_budget_usd": "--max-budget-usd",
+}
+
+
+class OutputFormat(StrEnum):
+    text = "text"
+    json = "json"
+    stream_json = "stream-json"
+
+
+class ApprovalMode(StrEnum):
+    ask = "ask"
+    auto = "auto"
+    deny = "deny"
+
+
+class Sandbox(StrEnum):
+    off = "off"
+    workspace_write = "workspace-write"
+
+
+class Effort(StrEnum):
+    low = "low"
+    medium = "medium"
+    high = "high"
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"ml-intern {version('ml-intern')}")
+        raise typer.Exit()
+
+
+Prompt = Annotated[
+    str | None,
+    typer.Argument(help="Run this request headless and exit. Without it: interactive chat."),
+]
+Model = Annotated[
+    str | None,
+    typer.Option(
+        "--model",
+        "-m",
+        help="Model id, e.g. anthropic/claude-sonnet-4-5, "
+        "openai/gpt-5, ollama/llama3.1. Env: ML_INTERN_MODEL.",
+    ),
+]
+MaxIterations = Annotated[
+    int | None,
+    typer.Option("--max-iterations", "-n", help="Model calls allowed per turn (-1: no limit)."),
+]
+Format = Annotated[
+    OutputFormat,
+    typer.Option("--output-format", "-o", help="Headless output: text, json or stream-json."),
+]
+Yolo = Annotated[bool, typer.Option("--yolo", help="Approve every tool call without asking.")]
+Budget = Annotated[
+    float | None,
+    typer.Option("--max-budget-usd", help="Stop before spending more than this (USD)."),
+]
+NoStream = Annotated[
+    bool,
+    typer.Option("--no-stream", help="Ask the model for whole answers.", rich_help_panel=ADVANCED),
+]
+Approval = Annotated[
+    ApprovalMode | None,
+    typer.Option(
+        "--approval-mode",
+        help="For calls that need approval: ask, auto (headless default) or deny.",
+        rich_help_panel=ADVANCED,
+    ),
+]
+SandboxMode = Annotated[
+    Sandbox | None,
+    typer.Option(
+        "--sandbox",
+        help="Confine bash, write/edit and stdio MCP servers: off (default) or "
+        "workspace-write (bubblewrap: only the working and temp dirs writable, .git, .env* "
+        "and configs/ read-only, no network, no unix sockets, no capabilities).",
+        rich_help_panel=ADVANCED,
+    ),
+]
+SandboxTools = Annotated[
+    bool,
+    typer.Option(
+        "--sandbox-tools",
+        help="Offer a remote GPU sandbox (a private HF Space): "
+        "after sandbox_create, bash/read/write/edit run there.",
+        rich_help_panel=ADVANCED,
+    ),
+]
+AllowNetwork = Annotated[
+    bool,
+    typer.Option(
+        "--allow-network",
+        help="With --sandbox workspace-write: keep the network.",
+        rich_help_panel=ADVANCED,
+    ),
+]
+EffortLevel = Annotated[
+    Effort | None,
+    typer.Option(
+        "--effort", help="Reasoning effort for models that support it.", rich_help_panel=ADVANCED
+    ),
+]
+Resume = Annotated[
+    str | None,
+    typer.Option(
+        "--resume",
+        "-r",
+        help="Resume a saved session by id (or unique prefix); "
+        "without an id: choose one (chat) or list them (headless).",
+    ),
+]
+Continue = Annotated[
+    bool, typer.Option("--continue", "-c", help="Resume the latest session of this directory.")
+]
+Version = Annotated[
+    bool | None,
+    typer.Option(
+        "--version", "-V", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+]
+
+
+@dataclass
+class RunOptions:
+    """What was given on the command line for one run."""
+
+    prompt: str | None
+    model: str | None
+    max_iterations: int | None
+    output_format: OutputFormat
+    yolo: bool
+    max_budget_usd: float | None
+    no_stream: bool
+    approval_mode: ApprovalMode | None
+    sandbox: Sandbox | None
+    sandbox_tools: bool
+    allow_network: bool
+    effort: Effort | None
+    resume: str | None
+    continue_: bool
+
+    def settings_layer(self) -> dict[str, Any]:
+        """The flags as a settings layer (None: not given); a refused value is a usage
+        error naming the flag."""
+        from pydantic import ValidationError
+
+        from agent.config import Settings, first_problem
+        from agent.core.errors import UsageError
+
+        layer = {
+            "model_name": self.model,
+            "max_iterations": self.max_iterations,
+            "stream": False if self.no_stream else None,
+            "yolo": True if self.yolo else None,
+            "max_budget_usd": self.max_budget_usd,
+            "approval_mode": self.approval_mode.value if self.approval_mode else None,
+            "effort": self.effort.value if self.effort else None,
+            "sandbox": self.sandbox.value if self.sandbox else None,
+            "allow_network": True if self.allow_network else None,
+            "tool_runtime": "sandbox" if self.sandbox_tools else None,
+        }
+        try:
+            Settings.model_validate({k: v for k, v in layer.items() if v is not None})
+        except ValidationError as exc:
+            field, message = first_problem(exc)
+            raise UsageError(
+                f"invalid value for {FLAG_NAMES.get(field, field)}: {message}"
+            ) from None
+        return layer
+
+
+def resume_marked(argv: list[str]) -> list[str]:
+    """`--resume` without an id means "choose one": give the option its marker value.
+
+    The word after `--resume` is the id unless it starts with `-` or cannot be one
+    (a prompt with spaces); a word that names no session is then an error, never a prompt.
+    """
+    out = list(argv)
+    for i, arg in enumerate(out):
+        if arg == "--":
+            break
+        if arg in ("--resume", "-r"):
+            from agent.cli.sessions import PICK
+            from agent.context.store import looks_like_session_id
+
+            following = out[i + 1] if i + 1 < len(out) else None
+            if not following or following.startswith("-") or not looks_like_session_id(following):
+                out[i] = f"--resume={PICK}"
+    return out

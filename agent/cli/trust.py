@@ -1,0 +1,183 @@
+"""`ml-intern trust`, and what a launch does in a folder that is not trusted.
+
+A checkout's own `configs/*.json` and `.env` count only in a trusted folder
+(agent/trust.py). Headless runs never ask: the files are ignored with one notice.
+The chat asks once per launch, showing what the files would do, and only when they
+would change anything.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from agent import trust
+from agent.cli.app import make_app
+from agent.core.errors import UsageError
+
+app = make_app("Trust a folder: its own configs/ and .env then count, also in folders below it.")
+
+ENDPOINT_KEYS = ("api_base", "hf_endpoint", "github_api_url", "sandbox_url_template")
+APPROVAL_KEYS = ("yolo", "approval_mode", "approval", "sandbox", "allow_network")
+DATA_KEYS = ("messaging", "share_traces", "traces_repo", "traces_private", "jobs_pass_hf_token")
+
+
+@app.command()
+def trust_command(
+    folder: Annotated[
+        Path | None,
+        typer.Argument(
+            metavar="DIR",
+            help="Folder to trust (default: the project root: the top of the git checkout "
+            "you are in, or the working directory).",
+            show_default=False,
+        ),
+    ] = None,
+    list_: Annotated[bool, typer.Option("--list", "-l", help="List the trusted folders.")] = False,
+    remove: Annotated[
+        Path | None, typer.Option("--remove", metavar="DIR", help="Stop trusting DIR.")
+    ] = None,
+) -> None:
+    """Trust a folder, list the trusted ones, or remove one."""
+    if sum((folder is not None, list_, remove is not None)) > 1:
+        raise UsageError("give one of: a folder, --list, --remove DIR")
+    if list_:
+        folders = trust.trusted_folders()
+        typer.echo("\n".join(map(str, folders)) if folders else "No trusted folders.")
+    elif remove is not None:
+        _remove(remove)
+    else:
+        target = folder if folder is not None else trust.project_root(Path.cwd())
+        if not target.expanduser().is_dir():
+            raise UsageError(f"{target}: not a folder")
+        recorded = trust.add_trusted(target)
+        typer.echo(f"Trusted {recorded}: its configs/ and .env now count (also below it).")
+
+
+def _remove(folder: Path) -> None:
+    if trust.remove_trusted(folder):
+        typer.echo(f"No longer trusted: {folder.expanduser().resolve()}")
+        return
+    if (via := trust.trusted_by(folder.expanduser())) is not None:
+        raise UsageError(
+            f"{folder} is trusted because {via} is; remove that: ml-intern trust --remove {via}"
+        )
+    raise UsageError(f"{folder} is not a trusted folder (see: ml-intern trust --list)")
+
+
+def settle_trust(cwd: Path, *, ask: bool) -> None:
+    """Before settings load: the chat may trust the folder now; otherwise one notice
+    names what is ignored. Files that would change nothing are not mentioned."""
+    _, ignored = trust.split_by_trust(trust.project_files(cwd))
+    effects = {f: describe(f) for f in ignored}
+    ignored = [f for f in ignored if effects[f]]
+    if not ignored:
+        return
+    folder = ignored[0].folder  # the outermost: trusting it covers every file found
+    if ask and _asked_to_trust(ignored, effects, folder, cwd):
+        typer.echo(f"Trusted {trust.add_trusted(folder)}.")
+        return
+    typer.echo(notice(ignored, folder, cwd), err=True)
+
+
+def notice(ignored: list[trust.ProjectFile], folder: Path, cwd: Path) -> str:
+    """The one line that says what was ignored and how to use it."""
+    names = []
+    for file in ignored:
+        shown = _shown(file.path, cwd)
+        if file.is_dotenv:
+            shown += f" ({', '.join(_dotenv_names(file.path))})"
+        names.append(shown)
+    return (
+        f"ml-intern: ignored the project settings in {', '.join(names)}: this folder is not "
+        f"trusted. To use them: ml-intern trust {shlex.quote(str(folder))}"
+    )
+
+
+def describe(file: trust.ProjectFile) -> list[str]:
+    """What the file would do, one line each; empty when it would change nothing."""
+    if file.is_dotenv:
+        names = _dotenv_names(file.path)
+        return [f"sets environment variables: {', '.join(names)}"] if names else []
+    try:
+        data = json.loads(file.path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        return ["cannot be read as a JSON settings file"]
+    if not isinstance(data, dict):
+        return ["is not a JSON object"]
+    return describe_config(data)
+
+
+def describe_config(data: dict[str, Any]) -> list[str]:
+    """Processes it would start, hosts it would contact, approval it would loosen, the rest."""
+    lines: list[str] = []
+    others: list[str] = []
+    for key, value in data.items():
+        if key in ("mcpServers", "mcp_servers") and isinstance(value, dict):
+            lines += [_server_effect(name, entry) for name, entry in value.items()]
+        elif key in ENDPOINT_KEYS or key.endswith("_url"):
+            lines.append(f"sends requests to {value} ({key})")
+        elif key in APPROVAL_KEYS:
+            lines.append(f"approval: {key} = {json.dumps(value)}")
+        elif key in DATA_KEYS:
+            lines.append(f"where your data goes: {key}")
+        else:
+            others.append(key)
+    if others:
+        lines.append(f"also sets: {', '.join(others)}")
+    return lines
+
+
+def _server_effect(name: str, entry: Any) -> str:
+    if not isinstance(entry, dict) or entry.get("enabled") is False:
+        return f"changes MCP server '{name}'"
+    if command := entry.get("command"):
+        args: list[Any] = entry["args"] if isinstance(entry.get("args"), list) else []
+        return f"starts `{shlex.join(map(str, [command, *args]))}` (MCP server '{name}')"
+    if url := entry.get("url"):
+        return f"connects to {url} (MCP server '{name}')"
+    return f"changes MCP server '{name}'"
+
+
+def _asked_to_trust(
+    ignored: list[trust.ProjectFile],
+    effects: dict[trust.ProjectFile, list[str]],
+    folder: Path,
+    cwd: Path,
+) -> bool:
+    """Show what the files would do and ask: trust, or not now (asked again next launch)."""
+    import asyncio
+
+    from prompt_toolkit import PromptSession
+
+    from agent.cli.prompts import ask_once, one_key
+
+    typer.echo("This folder has settings of its own, ignored until you trust it:")
+    for file in ignored:
+        typer.echo(f"  {_shown(file.path, cwd)}")
+        for line in effects[file]:
+            typer.echo(f"    {line}")
+    session: PromptSession[str] = PromptSession(
+        key_bindings=one_key({"t": "trust", "n": "not now"})
+    )
+    question = f"Trust {folder}? [t]rust  [n]ot now › "
+    answer = asyncio.run(ask_once(session, question))
+    if answer is None:
+        raise KeyboardInterrupt
+    return answer == "t"
+
+
+def _dotenv_names(path: Path) -> list[str]:
+    from dotenv import dotenv_values
+
+    return [name for name in dotenv_values(path) if name]
+
+
+def _shown(path: Path, cwd: Path) -> str:
+    cwd = cwd.resolve()
+    return os.path.relpath(path, cwd) if cwd in path.parents else str(path)

@@ -1,0 +1,112 @@
+"""Trusted folders: a checkout's own settings count only where the user said so.
+
+A cloned repository can carry `configs/*.json` and a `.env` that would start
+processes, send keys to another host or loosen approval. Those project files are
+read only when the folder they belong to (or a folder above it) is on the user's
+list, kept in the user's config dir; a parent of a trusted folder is not trusted.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from agent.core.errors import ConfigError
+from agent.paths import CONFIG_NAMES, config_home, shipped_config_dir, write_json
+
+KEY = "trusted_folders"
+
+
+@dataclass(frozen=True)
+class ProjectFile:
+    """A settings file found in the working directory or its project root."""
+
+    path: Path
+    folder: Path  # trusting this folder (or one above it) honours the file
+
+    @property
+    def is_dotenv(self) -> bool:
+        return self.path.name == ".env"
+
+
+def trust_file() -> Path:
+    return config_home() / "trusted_folders.json"
+
+
+def project_root(cwd: Path) -> Path:
+    """The enclosing git checkout's top folder, or `cwd` outside a checkout."""
+    cwd = cwd.resolve()
+    for folder in (cwd, *cwd.parents):
+        if (folder / ".git").exists():
+            return folder
+    return cwd
+
+
+def project_files(cwd: Path) -> list[ProjectFile]:
+    """Project settings files that exist, lowest precedence first (root, then cwd)."""
+    cwd = cwd.resolve()
+    root = project_root(cwd)
+    shipped = shipped_config_dir().resolve()
+    found: list[ProjectFile] = []
+    for folder in dict.fromkeys((root, cwd)):
+        configs = folder / "configs"
+        if configs.resolve() != shipped:
+            found += [ProjectFile(configs / n, folder) for n in CONFIG_NAMES]
+        found.append(ProjectFile(folder / ".env", folder))
+    return [f for f in found if f.path.is_file()]
+
+
+def split_by_trust(files: list[ProjectFile]) -> tuple[list[ProjectFile], list[ProjectFile]]:
+    """(honoured, ignored): a file counts when its folder is trusted."""
+    trusted = trusted_folders()
+    honoured = [f for f in files if _covered(f.folder, trusted)]
+    return honoured, [f for f in files if f not in honoured]
+
+
+def trusted_folders() -> list[Path]:
+    """The folders the user trusted, as recorded (resolved paths)."""
+    path = trust_file()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return []
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ConfigError(f"{path}: cannot read the trusted folders ({exc})") from None
+    folders = data.get(KEY) if isinstance(data, dict) else None
+    if not isinstance(folders, list) or not all(isinstance(f, str) for f in folders):
+        raise ConfigError(f"{path}: expected {{{KEY!r}: [paths]}}")
+    return [Path(f) for f in folders]
+
+
+def is_trusted(folder: Path) -> bool:
+    return _covered(folder.resolve(), trusted_folders())
+
+
+def trusted_by(folder: Path) -> Path | None:
+    """The entry on the list that makes `folder` trusted, if any."""
+    folder = folder.resolve()
+    return next((t for t in trusted_folders() if _covered(folder, [t])), None)
+
+
+def add_trusted(folder: Path) -> Path:
+    """Trust `folder` (resolved); returns the path recorded."""
+    folder = folder.expanduser().resolve()
+    folders = trusted_folders()
+    if folder not in folders:
+        write_json(trust_file(), {KEY: [str(f) for f in [*folders, folder]]})
+    return folder
+
+
+def remove_trusted(folder: Path) -> bool:
+    """Forget `folder`; False when it was not on the list itself."""
+    folder = folder.expanduser().resolve()
+    folders = trusted_folders()
+    if folder not in folders:
+        return False
+    write_json(trust_file(), {KEY: [str(f) for f in folders if f != folder]})
+    return True
+
+
+def _covered(folder: Path, trusted: list[Path]) -> bool:
+    return any(folder == t or t in folder.parents for t in trusted)

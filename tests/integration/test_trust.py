@@ -1,0 +1,113 @@
+"""A checkout's own configs/ and .env count only in a folder the user trusted."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from agent.trust import trust_file
+from tests.fakes import llm_server as llm
+from tests.project import hostile_config
+
+
+def test_an_untrusted_checkout_starts_nothing_until_trusted(cli, user_endpoint, repo, tmp_path):
+    marker = tmp_path / "marker"
+    hostile_config(repo, marker)
+    user_endpoint.script(llm.text("Hello from your own endpoint."))
+
+    untrusted = cli("-o", "json", "hi")
+
+    assert untrusted.exit_code == 0, untrusted.stderr
+    assert json.loads(untrusted.stdout)["final_text"] == "Hello from your own endpoint."
+    assert not marker.exists()
+    notices = [line for line in untrusted.stderr.splitlines() if "not trusted" in line]
+    assert len(notices) == 1
+    assert str(repo / "configs" / "cli_agent_config.json") in notices[0]
+    assert f"ml-intern trust {repo}" in notices[0]
+    user_endpoint.assert_done()
+
+    trusted = cli("trust", str(repo))
+    assert trusted.exit_code == 0, trusted.stderr
+    assert cli("trust", "--list").stdout.split() == [str(repo)]
+
+    after = cli("-o", "json", "hi")
+    assert marker.read_text() == "started"  # the project's MCP server was started
+    assert after.exit_code == 1  # its api_base (nothing listening) replaced the user's
+    assert len(user_endpoint.requests) == 1
+    assert "not trusted" not in after.stderr
+
+
+def test_an_untrusted_dotenv_sets_no_key_and_opens_no_private_urls(
+    cli, fake_llm, repo, monkeypatch
+):
+    (repo / ".env").write_text("HF_TOKEN=hf_projectsecret123\nML_INTERN_ALLOW_PRIVATE_URLS=1\n")
+    monkeypatch.setenv("ML_INTERN_SHARE_TRACES", "false")
+    show_env = 'echo "token:[${HF_TOKEN:+set}] private:[${ML_INTERN_ALLOW_PRIVATE_URLS:-unset}]"'
+    fake_llm.script(
+        llm.tool_call("bash", {"command": show_env}),
+        llm.tool_call("fetch_url", {"url": f"{fake_llm.url}/secret"}),
+        llm.text("done"),
+        llm.tool_call("bash", {"command": show_env}),
+        llm.text("done"),
+    )
+
+    untrusted = cli("-o", "json", "look around")
+
+    assert untrusted.exit_code == 0, untrusted.stderr
+    assert fake_llm.requests[1]["messages"][-1]["content"].strip() == "token:[] private:[unset]"
+    refused = fake_llm.requests[2]["messages"][-1]["content"]
+    assert refused.startswith("refusing to fetch")
+    assert len(fake_llm.requests) == 3  # the private URL was never fetched
+    assert "HF_TOKEN, ML_INTERN_ALLOW_PRIVATE_URLS" in untrusted.stderr
+    assert "hf_projectsecret123" not in untrusted.stderr + untrusted.stdout
+
+    assert cli("trust").exit_code == 0  # no folder given: the checkout's root
+    trusted = cli("-o", "json", "look again")
+    assert trusted.exit_code == 0, trusted.stderr
+    assert fake_llm.requests[4]["messages"][-1]["content"].strip() == "token:[set] private:[1]"
+    fake_llm.assert_done()
+
+
+def test_a_child_of_a_trusted_folder_is_trusted_but_not_its_parent(cli, isolated_env):
+    parent, child = isolated_env / "parent", isolated_env / "parent" / "child"
+    child.mkdir(parents=True)
+    assert cli("trust", str(parent)).exit_code == 0
+    removal = cli("trust", "--remove", str(child))
+    assert removal.exit_code == 2
+    assert f"trusted because {parent} is" in removal.stderr
+
+    from agent.trust import is_trusted
+
+    assert is_trusted(child)
+    assert not is_trusted(isolated_env)
+    assert cli("trust", "--remove", str(parent)).exit_code == 0
+    assert not is_trusted(child)
+    assert cli("trust", "--list").stdout.strip() == "No trusted folders."
+
+
+def test_trusting_a_missing_folder_is_a_usage_error(cli, isolated_env):
+    result = cli("trust", str(isolated_env / "nowhere"))
+    assert result.exit_code == 2
+    assert "not a folder" in result.stderr
+    assert not trust_file().exists()
+
+
+def test_project_files_that_change_nothing_are_not_mentioned(cli, fake_llm):
+    Path("configs").mkdir()
+    Path("configs/cli_agent_config.json").write_text("{}")
+    Path(".env").write_text("# nothing here\n")
+    fake_llm.script(llm.text("ok"))
+    result = cli("hi")
+    assert result.exit_code == 0, result.stderr
+    assert "trust" not in result.stderr
+    fake_llm.assert_done()
+
+
+def test_an_untrusted_malformed_config_is_ignored_not_fatal(cli, fake_llm):
+    Path("configs").mkdir()
+    Path("configs/cli_agent_config.json").write_text('{"model_name": ')
+    fake_llm.script(llm.text("ok"))
+    result = cli("hi")
+    assert result.exit_code == 0, result.stderr
+    assert "configs/cli_agent_config.json" in result.stderr
+    fake_llm.assert_done()
