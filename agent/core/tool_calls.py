@@ -8,6 +8,7 @@ can read. Consecutive read-only calls run concurrently; the rest run in order.
 from __future__ import annotations
 
 import asyncio
+import math
 from typing import Any
 
 from agent.core import events as ev
@@ -50,12 +51,16 @@ async def _run_one(session: Session, call: dict[str, Any]) -> ToolResult:
         session.emit(ev.ToolCall(tool_call_id=call_id, name=name, arguments=raw or ""))
         return ToolResult(f"Invalid arguments for {name}: {exc}", is_error=True)
     session.emit(ev.ToolCall(tool_call_id=call_id, name=name, arguments=args))
-    refusal = await _approve(session, call_id, name, args)
+    ctx = session.tool_context(call_id, name)
+    refusal = session.router.refusal(name, args, ctx) or await _approve(
+        session, call_id, name, args
+    )
     if refusal is not None:
+        session.output_so_far.pop(call_id, None)
         return refusal
     session.emit(ev.ToolStateChange(tool_call_id=call_id, name=name, state="running"))
     try:
-        result = await session.router.call(name, args, session.tool_context(call_id, name))
+        result = await session.router.call(name, args, ctx)
         session.output_so_far.pop(call_id, None)
         return result
     except asyncio.CancelledError:
@@ -98,7 +103,10 @@ async def _approve(
         return None
     if settings.approval_mode != "ask":
         session.emit(ev.ToolStateChange(tool_call_id=call_id, name=name, state="denied"))
-        why = "approvals are set to deny" if covered else "--max-budget-usd does not cover it"
+        why = "approvals are set to deny"
+        if spend is not None and not covered:
+            unbounded = math.isinf(spend[1])
+            why = "no budget can cover it" if unbounded else "--max-budget-usd does not cover it"
         return ToolResult(
             f"Not run: this call needs approval ({reason}) and {why}. Find another way "
             "that does not need it, or tell the user what you wanted to run.",

@@ -81,14 +81,10 @@ class ToolRouter:
 
     async def call(self, name: str, raw_args: str | dict[str, Any], ctx: ToolContext) -> ToolResult:
         """Run one tool call; never raises except for cancellation."""
-        spec = self._tools.get(name)
-        if spec is None:
-            available = ", ".join(sorted(self._tools)) or "none"
-            return ToolResult(f"Unknown tool '{name}'. Available tools: {available}", True)
-        try:
-            args = self._validate(spec, parse_arguments(raw_args))
-        except (ArgumentError, ValidationError) as exc:
-            return ToolResult(f"Invalid arguments for {name}: {_describe(exc)}", True)
+        admitted = self._admit(name, raw_args, ctx)
+        if isinstance(admitted, ToolResult):
+            return admitted
+        spec, args = admitted
         try:
             result = await asyncio.wait_for(spec.handler(args, ctx), spec.timeout_s)
         except TimeoutError:
@@ -102,6 +98,31 @@ class ToolRouter:
             result = ToolResult(result)
         result.content = cap_output(result.content, spec.max_output_chars)
         return result
+
+    def refusal(
+        self, name: str, raw_args: str | dict[str, Any], ctx: ToolContext
+    ) -> ToolResult | None:
+        """The error a call would end in before doing anything (unknown tool, invalid
+        arguments, a failed `check`), so nobody is asked to approve a call that cannot run."""
+        admitted = self._admit(name, raw_args, ctx)
+        return admitted if isinstance(admitted, ToolResult) else None
+
+    def _admit(
+        self, name: str, raw_args: str | dict[str, Any], ctx: ToolContext
+    ) -> tuple[ToolSpec, Any] | ToolResult:
+        spec = self._tools.get(name)
+        if spec is None:
+            available = ", ".join(sorted(self._tools)) or "none"
+            return ToolResult(f"Unknown tool '{name}'. Available tools: {available}", True)
+        try:
+            args = self._validate(spec, parse_arguments(raw_args))
+            if spec.check is not None:
+                spec.check(args, ctx)
+        except (ArgumentError, ValidationError) as exc:
+            return ToolResult(f"Invalid arguments for {name}: {_describe(exc)}", True)
+        except ToolError as exc:
+            return ToolResult(str(exc), True)
+        return spec, args
 
     @staticmethod
     def _validate(spec: ToolSpec, args: dict[str, Any]) -> Any:

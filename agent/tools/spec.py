@@ -85,6 +85,8 @@ Handler = Callable[[Any, ToolContext], Awaitable["ToolResult | str"]]
 ApprovalHook = Callable[[dict[str, Any], "Settings"], bool]
 # For tools that spend money: (what the person approves, worst-case USD), or None.
 SpendHook = Callable[[dict[str, Any], "Settings"], Awaitable[tuple[str, float] | None]]
+# Runs on the validated arguments before anyone is asked; a ToolError refuses the call.
+CheckHook = Callable[[Any, ToolContext], None]
 
 
 @dataclass
@@ -93,7 +95,9 @@ class ToolSpec:
 
     `parameters` is the JSON schema the model sees. When `args_model` is set, the
     schema is derived from it and the handler receives a validated instance of it;
-    otherwise the handler receives the argument dict.
+    otherwise the handler receives the argument dict. `check` catches a call that must not
+    run as it is (e.g. a paid training job that would lose its results) before the person is
+    asked and before anything is spent.
     """
 
     name: str
@@ -104,6 +108,7 @@ class ToolSpec:
     read_only: bool = False
     needs_approval: ApprovalHook | None = None
     estimate_spend: SpendHook | None = None
+    check: CheckHook | None = None
     timeout_s: float = 120.0
     max_output_chars: int = 30_000
 

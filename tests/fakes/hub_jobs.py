@@ -77,6 +77,7 @@ class JobScript:
     final: str | None = "COMPLETED"
     message: str | None = None
     running_secs: int = 90
+    queued_polls: int = 0  # inspections that still find it waiting for hardware
 
 
 @dataclass
@@ -240,7 +241,9 @@ def _list(hub: JobsHub, call: Call) -> Response:
 
 def _inspect(hub: JobsHub, call: Call) -> Response:
     job = hub.job(call)
-    if job.stage == "SCHEDULING":
+    if job.stage == "SCHEDULING" and job.script.queued_polls > 0:
+        job.script.queued_polls -= 1
+    elif job.stage == "SCHEDULING":
         image = job.spec.get("dockerImage")
         if image in hub.broken_images:
             job.stage = "ERROR"

@@ -23,7 +23,7 @@ def roles_alternate(messages: list[dict]) -> bool:
 
 
 def test_history_over_the_threshold_is_summarised_before_the_next_call(cli, fake_llm, monkeypatch):
-    monkeypatch.setenv("ML_INTERN_COMPACTION_THRESHOLD_TOKENS", "5000")
+    monkeypatch.setenv("ML_INTERN_COMPACTION_THRESHOLD_TOKENS", "6500")
     fake_llm.script(
         llm.tool_call("bash", {"command": BIG}),
         llm.tool_call("bash", {"command": BIG}),
@@ -55,7 +55,7 @@ def test_history_over_the_threshold_is_summarised_before_the_next_call(cli, fake
 
 
 def test_an_empty_then_cut_off_summary_keeps_the_whole_history(cli, fake_llm, monkeypatch):
-    monkeypatch.setenv("ML_INTERN_COMPACTION_THRESHOLD_TOKENS", "5000")
+    monkeypatch.setenv("ML_INTERN_COMPACTION_THRESHOLD_TOKENS", "6500")
     fake_llm.script(
         llm.tool_call("bash", {"command": "echo the-answer-is-1234"}),
         llm.tool_call("bash", {"command": BIG}),
@@ -81,7 +81,7 @@ def test_an_empty_then_cut_off_summary_keeps_the_whole_history(cli, fake_llm, mo
 
 
 def test_a_summary_asked_again_after_an_empty_one_is_used(cli, fake_llm, monkeypatch):
-    monkeypatch.setenv("ML_INTERN_COMPACTION_THRESHOLD_TOKENS", "5000")
+    monkeypatch.setenv("ML_INTERN_COMPACTION_THRESHOLD_TOKENS", "6500")
     fake_llm.script(
         llm.tool_call("write", {"path": "notes.txt", "content": "lr=3e-4\n"}),
         llm.tool_call("bash", {"command": BIG}),
@@ -102,7 +102,7 @@ def test_a_summary_asked_again_after_an_empty_one_is_used(cli, fake_llm, monkeyp
 
 
 def test_a_second_compaction_keeps_the_requests_of_the_first(cli, fake_llm, monkeypatch):
-    monkeypatch.setenv("ML_INTERN_COMPACTION_THRESHOLD_TOKENS", "5000")
+    monkeypatch.setenv("ML_INTERN_COMPACTION_THRESHOLD_TOKENS", "6500")
     fake_llm.script(
         llm.tool_call("bash", {"command": BIG}),
         llm.tool_call("bash", {"command": BIG}),

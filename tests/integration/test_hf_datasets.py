@@ -127,3 +127,38 @@ def test_viewer_rate_limit_is_retried(hub, tmp_path):
     result = inspect(hub, tmp_path, {"dataset": "acme/sentiment-prompts"})
     assert not result.is_error, result.content
     assert len(hub.requests_to("/splits")) == 2
+
+
+def test_a_preference_dataset_is_reported_as_fitting_dpo(hub, tmp_path):
+    rows = [
+        {"prompt": "Capital of France?", "chosen": "Paris.", "rejected": "Lyon."},
+        {"prompt": "2+2?", "chosen": "4", "rejected": "5"},
+    ]
+    hub.add_repo("acme/prefs", "dataset", viewer={"default": {"train": rows}})
+    result = inspect(hub, tmp_path, {"dataset": "acme/prefs"})
+    assert not result.is_error, result.content
+    fits = result.content.split("## Training formats")[1]
+    assert "- fits DPO / reward modeling (explicit prompt: `prompt`, `chosen`, `rejected`)" in fits
+    assert "GRPO" in fits  # a prompt column is all GRPO needs
+    assert "SFT" not in fits
+
+
+def test_chat_and_labelled_datasets_name_their_methods(hub, tmp_path):
+    chat = inspect(hub, tmp_path, {"dataset": "acme/chat-sft"}).content
+    assert "- fits SFT (conversational: `messages`)" in chat
+    labelled = inspect(hub, tmp_path, {"dataset": "acme/sentiment-prompts"}).content
+    assert "- fits SFT (prompt-completion: `prompt`, `completion`)" in labelled
+    assert "KTO" not in labelled  # its label is a class id; KTO wants a bool
+
+
+def test_columns_that_fit_nothing_say_so(hub, tmp_path):
+    hub.add_repo("acme/raw", "dataset", viewer={"default": {"train": [{"q": "a", "a": "b"}]}})
+    result = inspect(hub, tmp_path, {"dataset": "acme/raw"})
+    assert "No known training format matches these columns" in result.content
+
+
+def test_boolean_labels_fit_kto(hub, tmp_path):
+    rows = [{"prompt": "Hi", "completion": "Hello!", "label": True}]
+    hub.add_repo("acme/kto", "dataset", viewer={"default": {"train": rows}})
+    result = inspect(hub, tmp_path, {"dataset": "acme/kto"})
+    assert "- fits KTO (unpaired preference: `prompt`, `completion`, `label`)" in result.content

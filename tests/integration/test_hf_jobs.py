@@ -11,14 +11,14 @@ import pytest
 
 from agent.config import Settings
 from agent.core.budget import spend_covered
-from agent.tools.jobs.follow import cancel_job, interrupted_job
-from agent.tools.jobs.tool import (
-    hf_jobs_tools,
+from agent.tools.jobs.approval import (
     job_approval_reason,
     job_cost_estimate,
     load_job_prices,
     needs_approval,
 )
+from agent.tools.jobs.follow import cancel_job, interrupted_job
+from agent.tools.jobs.tool import hf_jobs_tools
 from agent.tools.router import ToolRouter
 from agent.tools.spec import ToolContext
 from tests.fakes.hub_jobs import JobScript, JobsHub
@@ -77,7 +77,10 @@ def test_launches_ask_with_flavor_price_timeout_and_worst_case(hub, tmp_path):
     assert not spend_covered(math.inf, spent_usd=0.0, budget_usd=1000.0)
     assert spend_covered(job_cost_estimate({"operation": "cancel"}, settings), 0.0, None)
     scheduled = {**launch, "operation": "scheduled run", "schedule": "@daily"}
-    assert job_approval_reason(scheduled, settings).endswith("per run, on schedule '@daily'")
+    reason = job_approval_reason(scheduled, settings)
+    assert "worst case $3.60 per run, on schedule '@daily'" in reason
+    assert "no budget covers it" in reason
+    assert math.isinf(job_cost_estimate(scheduled, settings))  # so no budget ever covers it
 
 
 def test_run_starts_a_job_and_records_its_worst_case(hub, tmp_path):
@@ -288,3 +291,49 @@ def test_secrets_are_references_and_the_token_needs_permission(hub, tmp_path, mo
     secrets = hub.only_job().spec["secrets"]
     assert secrets == {"WANDB": "wandb-secret-value-123", "HF_TOKEN": "hf_test"}
     assert "wandb-secret-value-123" not in result.content and "hf_test" not in result.content
+
+
+TRAINS = "from trl import SFTTrainer\ntrainer = SFTTrainer(model='m')\ntrainer.train()\n"
+TRAINS_AND_PUSHES = TRAINS + "trainer.push_to_hub()\n"
+
+
+def test_a_training_job_must_keep_its_model_and_choose_its_timeout(hub, tmp_path):
+    ctx, _ = context(hub, tmp_path)
+    lost = call(ctx, operation="uv", script=TRAINS, flavor="t4-small", timeout="2h")
+    assert lost.is_error and "never saves to the Hub" in lost.content
+    default = call(ctx, operation="uv", script=TRAINS_AND_PUSHES, flavor="t4-small")
+    assert default.is_error and "default 30-minute timeout" in default.content
+    assert "never saves" not in default.content
+    assert hub.jobs == {}
+    smoke = call(
+        ctx, operation="uv", script=TRAINS, flavor="t4-small", timeout="30m", keep_nothing=True
+    )
+    assert not smoke.is_error, smoke.content
+    assert len(hub.jobs) == 1
+
+
+def test_a_local_script_is_sent_inline_and_a_missing_one_is_refused(hub, tmp_path):
+    ctx, _ = context(hub, tmp_path)
+    (tmp_path / "job.py").write_text("print('hello from the job')\n")
+    sent = call(ctx, operation="uv", script="job.py")
+    assert not sent.is_error, sent.content
+    assert f"Sent the local file {tmp_path / 'job.py'} (1 lines) inline" in sent.content
+    missing = call(ctx, operation="uv", script="/nowhere/train.py")
+    assert missing.is_error and "script file not found: /nowhere/train.py" in missing.content
+    assert len(hub.jobs) == 1
+
+
+def test_a_second_gpu_run_of_the_same_script_before_the_first_runs_gets_a_note(hub, tmp_path):
+    ctx, _ = context(hub, tmp_path)
+    hub.scripts.append(JobScript(queued_polls=1))  # the first run waits for hardware
+    args = {"operation": "uv", "script": TRAINS_AND_PUSHES, "flavor": "t4-small", "timeout": "1h"}
+    first = call(ctx, **args)
+    assert "has not started running yet" not in first.content
+    second = call(ctx, **args)
+    assert not second.is_error, second.content
+    first_id = first.data["job_id"]
+    assert f"Note: job {first_id} runs the same script and has not started running yet" in (
+        second.content
+    )
+    third = call(ctx, **args)  # by now the first one runs: no note
+    assert "has not started running yet" not in third.content

@@ -58,3 +58,35 @@ def test_sandbox_tools_flag_offers_the_remote_sandbox(cli, fake_llm):
     assert "bash_output" not in tools
     refusal = fake_llm.requests[1]["messages"][-1]["content"]
     assert "create one with sandbox_create" in refusal
+
+
+def test_a_schedule_is_never_started_without_a_person(cli, fake_llm, hub):
+    schedule = {**LAUNCH, "operation": "scheduled run", "schedule": "@daily"}
+    fake_llm.script(llm.tool_call("hf_jobs", schedule), llm.text("Needs you."))
+    result = cli("-o", "json", "--yolo", "--max-budget-usd", "1000", "train every day")
+    assert result.exit_code == 0, result.stderr
+    refusal = fake_llm.requests[1]["messages"][-1]["content"]
+    assert "Not run" in refusal
+    assert "no budget can cover it" in refusal
+    assert "hf jobs scheduled run" in refusal
+    assert hub.scheduled == {}
+
+
+TRAIN_NO_PUSH = """\
+from trl import SFTConfig, SFTTrainer
+trainer = SFTTrainer(model="Qwen/Qwen3-0.6B", args=SFTConfig(output_dir="out"))
+trainer.train()
+"""
+
+
+def test_a_training_job_that_would_lose_its_model_is_refused_before_approval(cli, fake_llm, hub):
+    call = {"operation": "uv", "script": TRAIN_NO_PUSH, "flavor": "a10g-large", "timeout": "3h"}
+    fake_llm.script(
+        llm.tool_call("hf_jobs", call), llm.text("Refused: the script does not save the model.")
+    )
+    result = cli("-o", "stream-json", "--yolo", "fine-tune qwen")
+    assert result.exit_code == 0, result.stderr
+    refusal = fake_llm.requests[1]["messages"][-1]["content"]
+    assert "never saves to the Hub" in refusal and "push_to_hub" in refusal
+    assert not [e for e in result.lines() if e["type"] == "approval_required"]
+    assert hub.requests_to("/api/jobs/", "POST") == []

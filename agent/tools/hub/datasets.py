@@ -22,6 +22,7 @@ from agent.tools.hub.common import (
     repo_url,
     short_date,
 )
+from agent.tools.hub.dataset_formats import fits_section
 from agent.tools.spec import ToolContext, ToolError, ToolResult, ToolSpec
 
 if TYPE_CHECKING:
@@ -77,6 +78,7 @@ async def _inspect(args: InspectArgs, ctx: ToolContext) -> ToolResult:
     infos = _config_infos(info, config)
     lines += _splits_section(configs, infos)
     lines += _columns_section(config, infos.get(config, {}), rows)
+    lines += fits_section(_features(infos.get(config, {}), rows))
     lines += _stats_section(config, split, stats)
     lines += _rows_section(config, split, rows, args.sample_rows, infos.get(config, {}))
     return ToolResult("\n".join(lines), data={"config": config, "split": split})
@@ -199,10 +201,15 @@ def _splits_section(configs: dict[str, list[str]], infos: dict[str, dict[str, An
     return lines
 
 
-def _columns_section(config: str, info: dict[str, Any], rows: dict[str, Any] | None) -> list[str]:
+def _features(info: dict[str, Any], rows: dict[str, Any] | None) -> dict[str, Any] | None:
     features = info.get("features")
     if not features and rows:
         features = {f["name"]: f["type"] for f in rows.get("features", [])}
+    return features or None
+
+
+def _columns_section(config: str, info: dict[str, Any], rows: dict[str, Any] | None) -> list[str]:
+    features = _features(info, rows)
     if not features:
         return ["", f"## Columns ({config})", "(the viewer did not report the features)"]
     lines = ["", f"## Columns ({config})", "| column | type |", "|---|---|"]
@@ -331,8 +338,10 @@ def hf_datasets_tools() -> list[ToolSpec]:
             description=(
                 "Inspect a Hugging Face dataset before writing code for it: configs and splits with "
                 "row counts and sizes, the columns and their types (ClassLabel names included), "
-                "column statistics, and a few sample rows (long cells cut). Warns when the dataset "
-                "is gated or has no viewer. Always check the column names here before training."
+                "column statistics, a few sample rows (long cells cut), and which training methods "
+                "the columns fit (SFT, DPO, KTO, GRPO, classification). Warns when the dataset "
+                "is gated or has no viewer. Always check the column names here before training: "
+                "never guess them."
             ),
             handler=_inspect,
             args_model=InspectArgs,

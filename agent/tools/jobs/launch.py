@@ -72,7 +72,7 @@ def uv_launch(
     options += [f"--python={python}"] if python else []
     if script.startswith(("https://", "http://")):
         return image or UV_IMAGE, ["uv", "run", *options, script, *script_args]
-    code = _script_code(script, cwd)
+    code = script_code(script, cwd)
     if len(code.encode()) > MAX_SCRIPT_BYTES:
         raise ToolError(
             f"the script is larger than {MAX_SCRIPT_BYTES // 1000} kB: push it to a Hub repo "
@@ -84,7 +84,7 @@ def uv_launch(
     return image or UV_IMAGE, ["/bin/sh", "-c", shell, "job", *script_args]
 
 
-def _script_code(script: str, cwd: Path) -> str:
+def script_code(script: str, cwd: Path) -> str:
     if "\n" in script:
         return script
     path = (cwd / Path(script).expanduser()).resolve()

@@ -9,14 +9,11 @@ figures, and approved spend is recorded on the session's ledger (`ctx.usage`).
 
 from __future__ import annotations
 
-import math
-from typing import TYPE_CHECKING, Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from typing import TYPE_CHECKING
 
 from agent.tools.hub.common import Target, hf_api
 from agent.tools.jobs import format as fmt
-from agent.tools.jobs import launch
+from agent.tools.jobs import guards, launch
 from agent.tools.jobs.api import (
     cached_hardware,
     check_flavor,
@@ -27,170 +24,42 @@ from agent.tools.jobs.api import (
     usd,
     whoami,
 )
+from agent.tools.jobs.approval import check, estimate_spend, needs_approval
+from agent.tools.jobs.args import LAUNCHES, WAIT_LIMIT_S, JobsArgs
 from agent.tools.jobs.follow import fetch_tail, finished_result, follow, job_url
 from agent.tools.spec import ToolContext, ToolError, ToolResult, ToolSpec
 
 if TYPE_CHECKING:
     from agent.config import Settings
 
-Operation = Literal[
-    "run",
-    "uv",
-    "ps",
-    "logs",
-    "inspect",
-    "cancel",
-    "hardware",
-    "scheduled run",
-    "scheduled ps",
-    "scheduled inspect",
-    "scheduled delete",
-    "scheduled suspend",
-    "scheduled resume",
-]
-LAUNCHES = ("run", "uv", "scheduled run")
-ASKS = (*LAUNCHES, "cancel", "scheduled delete", "scheduled resume")
-WAIT_LIMIT_S = 7 * 24 * 3600.0
-
 DESCRIPTION = """\
-Run work on Hugging Face's cloud hardware (CPU and GPU) as Jobs, and manage them.
+Run work on Hugging Face's cloud hardware (CPU and GPU) as Jobs, and manage them. Jobs are \
+billed per minute to the user (or namespace) while they run.
 
 - run: a Docker image and a command (image, command). uv: a Python script run with uv \
-(script: code with PEP 723 inline dependencies, a local file path or an https URL; \
-dependencies, python, script_args).
-- Both take flavor (default cpu-basic; list flavors and prices with operation='hardware'), \
-timeout (e.g. '30m', '6h'; training needs hours: the job is killed at the timeout), env \
-(plain variables) and secrets (by reference: {"WANDB_API_KEY": "$WANDB_API_KEY"}). HF_TOKEN \
-is passed only when the user's configuration allows it.
-- Starting a job costs money and asks the user first. Job storage is ephemeral: push results \
-to the Hub from the job or they are lost.
+(script: code with PEP 723 inline dependencies, a local file path, sent inline, or an https \
+URL; dependencies, python, script_args).
+- Both take flavor (default cpu-basic; operation='hardware' lists flavors and prices), \
+timeout (default 30m, which kills most training: set hours, e.g. '4h', from model size, data \
+and hardware), env (plain variables) and secrets (by reference: \
+{"WANDB_API_KEY": "$WANDB_API_KEY"}). HF_TOKEN is passed only when the user's configuration \
+allows it; pushing to the Hub from a job needs it.
+- Storage is ephemeral: a training job must push its model (push_to_hub=True with \
+hub_model_id, or an explicit upload) or everything is lost. A training script that never \
+pushes is refused unless keep_nothing=true (a smoke test); a training job without an explicit \
+timeout is refused.
+- Hardware by model size (fine-tuning, bf16/LoRA): <1B t4-medium/a10g-small; 1-3B \
+a10g-large/a10g-largex2 (a10g-small and a10g-large share the same 24 GB GPU); 7-13B \
+a100-large; 30B+ l40sx4/a100x4; 70B+ a100x8.
+- Smoke-test first (same script, a few steps, tiny subset), then the real run; for several \
+runs, confirm the first one trains before launching the rest.
+- Starting a job asks the user first, showing price per hour, timeout and worst case. A \
+scheduled run spends on every run and always needs the user's yes.
 - wait=true follows the job to its end and returns its final status and last log lines; \
 otherwise check it later with logs (tail, or follow=true), inspect, and stop it with cancel.
 - ps lists your jobs; scheduled run (with schedule: cron or @hourly/@daily/...), \
 scheduled ps/inspect/delete/suspend/resume manage recurring jobs.
 """
-
-
-class JobsArgs(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    operation: Operation = Field(description="What to do; see the tool description.")
-    image: str | None = Field(
-        None, description="Docker image (run: default python:3.12; uv: an image with uv)."
-    )
-    command: list[str] | str | None = Field(
-        None, description="run: the command, as a list of arguments or one shell line."
-    )
-    script: str | None = Field(
-        None, description="uv: Python code, a local .py path or an https URL."
-    )
-    script_args: list[str] = Field(default_factory=list, description="uv: script arguments.")
-    dependencies: list[str] = Field(
-        default_factory=list, description="uv: extra pip packages for the script."
-    )
-    python: str | None = Field(None, description="uv: Python version, e.g. '3.12'.")
-    flavor: str = Field("cpu-basic", description="Hardware flavor, e.g. t4-small, a10g-large.")
-    timeout: str | int = Field(
-        "30m", description="Maximum run time: seconds or e.g. '45m', '6h', '1d'."
-    )
-    env: dict[str, str] = Field(default_factory=dict, description="Plain environment variables.")
-    secrets: dict[str, str] = Field(
-        default_factory=dict,
-        description='Secret variables, by reference to the user\'s environment: {"NAME": "$NAME"}.',
-    )
-    wait: bool = Field(False, description="run/uv: follow the job to its end.")
-    schedule: str | None = Field(
-        None, description="scheduled run: cron expression or @hourly/@daily/@weekly/@monthly."
-    )
-    job_id: str | None = Field(None, description="logs, inspect, cancel: the job id.")
-    scheduled_job_id: str | None = Field(
-        None, description="scheduled inspect/delete/suspend/resume: the scheduled job id."
-    )
-    namespace: str | None = Field(
-        None, description="User or organization that owns (and pays for) the jobs; default: you."
-    )
-    follow: bool = Field(False, description="logs: stream until the job ends.")
-    tail: int = Field(50, ge=1, le=2000, description="logs: how many of the last lines to show.")
-
-
-# -- approval and spend (used by the approval step) ------------------------------------
-
-
-def _parse(args: dict[str, Any]) -> JobsArgs | None:
-    try:
-        return JobsArgs.model_validate(args)
-    except ValidationError:
-        return None
-
-
-def needs_approval(args: dict[str, Any], settings: Settings) -> bool:
-    """Launching (which spends), cancelling, deleting and resuming ask; reading never does."""
-    return str(args.get("operation")) in ASKS
-
-
-def job_cost_estimate(args: dict[str, Any], settings: Settings) -> float | None:
-    """Worst-case cost in USD of a launch (price per hour x timeout); None when the call
-    starts nothing, `math.inf` when the price is not known (no budget covers it).
-    Prices come from the cached hardware table: await `load_job_prices` first."""
-    parsed = _parse(args)
-    if parsed is None or parsed.operation not in LAUNCHES:
-        return None
-    table = cached_hardware(settings)
-    row = table.get(parsed.flavor) if table else None
-    try:
-        timeout_s = parse_timeout(parsed.timeout)
-    except ToolError:
-        return math.inf
-    return launch.worst_case(row.usd_per_hour if row else None, timeout_s)
-
-
-def job_approval_reason(args: dict[str, Any], settings: Settings) -> str:
-    """What the person approves: flavor, price per hour, timeout and worst-case cost."""
-    parsed = _parse(args)
-    if parsed is None:
-        return "`hf_jobs` asks for approval for this call"
-    if parsed.operation == "cancel":
-        return f"cancels job {parsed.job_id}"
-    if parsed.operation == "scheduled delete":
-        return f"deletes scheduled job {parsed.scheduled_job_id}"
-    if parsed.operation == "scheduled resume":
-        return f"resumes scheduled job {parsed.scheduled_job_id}: its runs cost money again"
-    if parsed.operation not in LAUNCHES:
-        return "`hf_jobs` asks for approval for this call"
-    table = cached_hardware(settings)
-    row = table.get(parsed.flavor) if table else None
-    price = row.usd_per_hour if row else None
-    try:
-        timeout = human_duration(parse_timeout(parsed.timeout))
-    except ToolError:
-        timeout = str(parsed.timeout)
-    cost = job_cost_estimate(args, settings) or 0.0
-    worst = "unknown (price not known)" if math.isinf(cost) else usd(cost)
-    scheduled = parsed.operation == "scheduled run"
-    what = "schedules a Hugging Face job" if scheduled else "starts a Hugging Face job"
-    text = (
-        f"{what} on {parsed.flavor} at {usd(price)}/h with a timeout of {timeout}: "
-        f"worst case {worst}"
-    )
-    if scheduled:
-        text += f" per run, on schedule '{parsed.schedule}'"
-    return text
-
-
-async def estimate_spend(args: dict[str, Any], settings: Settings) -> tuple[str, float] | None:
-    """The approval text and worst-case cost of a launch; None for calls that spend nothing."""
-    await load_job_prices(settings)
-    cost = job_cost_estimate(args, settings)
-    return None if cost is None else (job_approval_reason(args, settings), cost)
-
-
-async def load_job_prices(settings: Settings) -> bool:
-    """Fill the price cache the two functions above read; False when the Hub did not answer."""
-    try:
-        await load_hardware(settings)
-    except ToolError:
-        return False
-    return True
 
 
 # -- operations ---------------------------------------------------------------------------
@@ -252,20 +121,47 @@ async def _start(args: JobsArgs, ctx: ToolContext) -> ToolResult:
         )
         ctx.usage.record_outside(f"scheduled:{item.id}", worst)
         return ToolResult(f"Created scheduled job.\n{fmt.scheduled_details(item)}")
+    earlier = guards.earlier_run(args, ctx, flavor_is_gpu=row.accelerator != "-")
     job = await jobs_call(settings, ctx, namespace, target, api.run_job, **common)
     ctx.usage.record_outside(f"job:{job.id}", worst)
+    guards.remember_launch(args, ctx, job.id, namespace)
+    notes = [note for note in (guards.inline_notice(args, ctx.cwd),) if note]
+    if earlier is not None and (note := await _earlier_run_note(settings, ctx, *earlier)):
+        notes.append(note)
     url = job_url(settings, namespace, job.id)
     ctx.log(f"started job {job.id} on {args.flavor} ({usd(row.usd_per_hour)}/h): {url}")
     if args.wait:
         first = {"status": {"stage": job.status.stage, "message": job.status.message}}
         followed = await follow(settings, ctx, namespace, job.id, first)
-        return finished_result(followed, ctx, namespace, job.id, row.usd_per_hour, spec.image)
+        result = finished_result(followed, ctx, namespace, job.id, row.usd_per_hour, spec.image)
+        result.content = "\n".join([*notes, result.content])
+        return result
     return ToolResult(
-        f"Started job {job.id} on {args.flavor} ({usd(row.usd_per_hour)}/h, timeout "
-        f"{human_duration(timeout_s)}, worst case {usd(worst)}).\nURL: {url}\n"
-        f"Follow it with operation='logs' job_id='{job.id}' (follow=true streams to the end), "
-        "check it with inspect, stop it with cancel.",
+        "\n".join(
+            [
+                *notes,
+                f"Started job {job.id} on {args.flavor} ({usd(row.usd_per_hour)}/h, timeout "
+                f"{human_duration(timeout_s)}, worst case {usd(worst)}).",
+                f"URL: {url}",
+                f"Follow it with operation='logs' job_id='{job.id}' (follow=true streams to the "
+                "end), check it with inspect, stop it with cancel.",
+            ]
+        ),
         data={"job_id": job.id, "url": url},
+    )
+
+
+async def _earlier_run_note(settings: Settings, ctx: ToolContext, job_id: str, ns: str) -> str:
+    """A nudge to confirm one run trains before paying for more of the same."""
+    api = hf_api(settings)
+    target = Target(what=f"jobs of '{ns}'")
+    first = await jobs_call(settings, ctx, ns, target, api.inspect_job, job_id=job_id, namespace=ns)
+    stage = str(first.status.stage)
+    if stage in ("RUNNING", "COMPLETED"):
+        return ""
+    return (
+        f"Note: job {job_id} runs the same script and has not started running yet (stage "
+        f"{stage}). Check that it trains (operation='logs') before launching more runs of it."
     )
 
 
@@ -373,6 +269,7 @@ def hf_jobs_tools() -> list[ToolSpec]:
             args_model=JobsArgs,
             needs_approval=needs_approval,
             estimate_spend=estimate_spend,
+            check=check,
             timeout_s=WAIT_LIMIT_S,
             max_output_chars=20_000,
         )

@@ -1,0 +1,69 @@
+"""The prompts render from their sources for every model family, and carry the ML practice."""
+
+from __future__ import annotations
+
+import datetime
+import json
+
+import pytest
+
+from agent.context.system_prompt import render_system_prompt
+from agent.core.subagent import research_prompt, research_toolset
+from agent.core.tools import create_builtin_tools
+
+FAMILIES = [
+    "anthropic/claude-sonnet-4-5",
+    "openai/gpt-5",
+    "gemini/gemini-2.5-pro",
+    "huggingface/Qwen/Qwen3-Coder-480B-A35B-Instruct",
+    "openrouter/meta-llama/llama-3.3-70b-instruct",
+    "ollama/llama3.1",
+]
+
+
+@pytest.mark.parametrize("model", FAMILIES)
+def test_the_system_prompt_renders_for_every_model_family(model, tmp_path):
+    names = [spec.name for spec in create_builtin_tools()]
+    prompt = render_system_prompt(model, tmp_path, names)
+    assert f"Today is {datetime.date.today().isoformat()}." in prompt
+    assert f"Working directory: {tmp_path}." in prompt
+    assert f"Model: {model}." in prompt
+    assert "Tools available in this session: bash, " in prompt
+    assert "{" not in prompt.replace("{{", "")  # no field left unfilled
+
+
+def test_the_system_prompt_carries_the_practice_that_saves_a_training_run(tmp_path):
+    prompt = render_system_prompt("openai/gpt-5", tmp_path, ["bash"])
+    for fact in (
+        "push_to_hub=True",  # ephemeral job storage
+        "hub_model_id",
+        "default timeout (30 minutes)",
+        "smoke test",
+        'report_to="trackio"',
+        "disable_tqdm=True",
+        "logging_first_step=True",
+        "`prompt`/`chosen`/`rejected`",
+        "hf_inspect_dataset",
+        "kernels-community/",
+        "Never switch the user's model or dataset",
+    ):
+        assert fact in prompt, fact
+
+
+def test_the_research_prompt_renders_and_walks_the_citation_graph(tmp_path):
+    names = [spec.name for spec in research_toolset()]
+    prompt = research_prompt(str(tmp_path), names)
+    assert f"Working directory: {tmp_path}." in prompt
+    assert "hf_papers operation='search'" in prompt
+    assert "'citations' with sort='citations'" in prompt
+    assert "methodology and experiments sections" in prompt
+
+
+def test_every_tool_schema_is_valid_json_with_a_description():
+    for spec in create_builtin_tools():
+        schema = json.loads(json.dumps(spec.schema()))
+        assert schema["function"]["description"].strip(), spec.name
+        assert schema["function"]["parameters"]["type"] == "object", spec.name
+    jobs = next(s for s in create_builtin_tools() if s.name == "hf_jobs")
+    assert "a10g-small and a10g-large share the same 24 GB GPU" in jobs.description
+    assert "keep_nothing" in jobs.parameters["properties"]
