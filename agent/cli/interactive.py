@@ -14,7 +14,7 @@ import asyncio
 import json
 import signal
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,12 +25,15 @@ from rich.padding import Padding
 from rich.text import Text
 
 from agent.cli import keys, slash
-from agent.cli.prompts import ask_once, choice_keys, keys_silenced, main_prompt
+from agent.cli.prompts import ask_once, choice_keys, main_prompt
 from agent.cli.render import Renderer, make_console
+from agent.cli.replay import replay
 from agent.cli.sessions import PICK
 from agent.cli.slash_settings import offer_budget_raise
 from agent.cli.slash_tools import offer_job_cancel
 from agent.cli.summary import first_line
+from agent.cli.tool_output import DIFF_LINES, diff_lines, proposed_diff
+from agent.cli.typeahead import TypeAhead, reading
 from agent.config import Settings
 from agent.core import events as ev
 from agent.core import llm
@@ -74,6 +77,7 @@ async def _chat(settings: Settings, resume: str | None) -> int:
     session = await open_session(settings, resume=None if pick else resume)
     if resume and not pick:
         console.print(Text(f"· resumed {session.id} ({session.turns} turns)", "dim"))
+        replay(console, session.context.messages)
     picker = pick and "resume" in slash.COMMANDS
     if pick and not picker:
         console.print(Text(NO_PICKER, "yellow"))
@@ -106,11 +110,16 @@ class Chat:
         self._quitting = False
         self._last_ctrl_c = float("-inf")
         self._key_checked_for = ""
+        self.unsent = ""  # a request that could not be sent, offered again at the prompt
         self._prompt: PromptSession[str] | None = None
+        self._start_notices: set[str] = set()
+        self.typeahead = TypeAhead(self.renderer.live.touch)
+        self.renderer.live.footer = self.typeahead.view
         self._attach(session)
 
     def _attach(self, session: Session) -> None:
         self.session = session
+        self._starting = True  # until the first request: start-up notices are said once
         self.agent = Agent(session)
         session.subscribe(self._on_event)
         self._runner = asyncio.create_task(self.agent.run(), name="agent")
@@ -128,6 +137,10 @@ class Chat:
         self._attach(fresh)
 
     def _on_event(self, event: ev.Event) -> None:
+        if isinstance(event, ev.Notice):
+            if self._starting and event.message in self._start_notices:
+                return  # a resumed session's start-up says what the chat already said
+            self._start_notices.add(event.message)
         self.renderer(event)
         if event.type in CONTROL_EVENTS:
             self.inbox.put_nowait(event)
@@ -136,7 +149,11 @@ class Chat:
         """Read and act on lines until the person leaves; `first` acts as if typed."""
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGINT, self._on_sigint)
-        self._prompt = main_prompt(lambda text: slash.completions(self, text))
+        self._prompt = main_prompt(
+            lambda text: slash.completions(self, text),
+            self.renderer.expand_last_output,
+            self.typeahead.pastes,
+        )
 
         # litellm loads while the person types: from the first drawing of the prompt on,
         # so that its import does not compete with showing the prompt.
@@ -147,25 +164,47 @@ class Chat:
         try:
             line: str | None = first
             while line is not None and not self._quitting:
-                with keys_silenced():
+                with reading(self.typeahead):
                     if slash.is_command(line):
                         await slash.dispatch(self, line)
                     elif line.strip():
-                        await self.request(line)
+                        await self.request(self.typeahead.pastes.expand(line))
+                self.renderer.pause()  # keys typed at the very end may have drawn it again
                 if not self._quitting:
-                    line = await self._read_line(self._prompt)
+                    line = await self._next_line(self._prompt)
         finally:
             loop.remove_signal_handler(signal.SIGINT)
             self.renderer.pause()
             await self._detach()
+            self._resume_hint()
         return 0
+
+    def _resume_hint(self) -> None:
+        """How to come back to this conversation, when there is one to come back to."""
+        if self.session.turns:
+            self.console.print(
+                Text(
+                    f"resume with: ml-intern --continue (or ml-intern --resume {self.session.id})",
+                    "dim",
+                )
+            )
+
+    async def _next_line(self, prompt: PromptSession[str]) -> str | None:
+        """A line queued while the last turn ran, else the prompt (with any unsent text)."""
+        if self.typeahead.queued:
+            line = self.typeahead.queued.pop(0)
+            self.console.print(Text.assemble(("› ", "bold"), line))
+            prompt.history.append_string(line)  # Up finds it like any line typed at the prompt
+            return line
+        unsent, self.unsent = self.unsent or self.typeahead.unsent(), ""
+        return await self._read_line(prompt, unsent)
 
     def quit(self) -> None:
         self._quitting = True
 
     # -- the prompt and Ctrl-C -------------------------------------------------------------
 
-    async def _read_line(self, prompt: PromptSession[str]) -> str | None:
+    async def _read_line(self, prompt: PromptSession[str], default: str = "") -> str | None:
         """The next line, or None when the person leaves (Ctrl-D, or Ctrl-C twice).
 
         The prompt reads Ctrl-C as a key; SIGINT stays with the chat's own handler
@@ -174,7 +213,9 @@ class Chat:
         """
         try:
             with patch_stdout(raw=True):
-                return await prompt.prompt_async(handle_sigint=False)
+                return await prompt.prompt_async(
+                    handle_sigint=False, default=default, pre_run=_complete_command(prompt)
+                )
         except EOFError:
             return None
         except KeyboardInterrupt:
@@ -203,7 +244,9 @@ class Chat:
     async def request(self, text: str) -> None:
         """Send one request and follow the turn to its end, answering approvals on the way."""
         if not await self._key_ready():
+            self.unsent = text  # back in the input line, not lost
             return
+        self._starting = False
         self._clear_inbox()
         self.agent.submit(op.UserInput(text=text))
         while (event := await self._next_event(idle_ends=True)) is not None:
@@ -289,7 +332,13 @@ class Chat:
         self.console.print()
         self.console.print(Text(f"⚠ Approve {event.name}?{reason}", "yellow"))
         self.console.print(Padding(Text(call_details(event.arguments)), (0, 0, 0, 4)))
-        question = f"  [y]es  [n]o  [a]lways allow {event.name} here  [f]eedback › "
+        if diff := proposed_diff(event.name, event.arguments, self.session.cwd):
+            for line in diff_lines(diff, DIFF_LINES):
+                self.console.print(Padding(line, (0, 0, 0, 4)), overflow="fold")
+        scope = event.always_scope.replace("bash: ", ": ", 1).removeprefix("tool: ")
+        question = (
+            f"  [y]es  [n]o  [a]lways allow{'' if scope[:1] == ':' else ' '}{scope}  [f]eedback › "
+        )
         choice = await ask_once(PromptSession(key_bindings=choice_keys()), question)
         feedback: str | None = ""
         if choice == "f":
@@ -318,6 +367,16 @@ def call_details(arguments: dict[str, Any], width: int = 200) -> str:
         if name != key:
             lines.append(f"{name}={first_line(json.dumps(value, ensure_ascii=False), width)}")
     return "\n".join(lines)
+
+
+def _complete_command(prompt: PromptSession[str]) -> Callable[[], None]:
+    """A command typed ahead during a turn gets its completions offered, as if typed now."""
+
+    def start() -> None:
+        if prompt.default_buffer.text.startswith("/"):
+            prompt.default_buffer.start_completion(select_first=False)
+
+    return start
 
 
 async def _unless_stopped(work: Awaitable[Any], stop: asyncio.Event) -> bool:

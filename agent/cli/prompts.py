@@ -1,19 +1,19 @@
-"""The chat's prompts: the main input line, one-key answers, and quiet keys between them."""
+"""The chat's prompts: the main input line and one-key answers."""
 
 from __future__ import annotations
 
-import contextlib
-import sys
-import termios
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from prompt_toolkit import PromptSession
+from prompt_toolkit.application import run_in_terminal
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
+from prompt_toolkit.keys import Keys
 from prompt_toolkit.patch_stdout import patch_stdout
 
+from agent.cli import typeahead
 from agent.cli.history import PrivateHistory
 from agent.config import data_home
 
@@ -24,31 +24,10 @@ Completions = Callable[[str], Iterable[tuple[str, int, str]]]
 async def ask_once(prompt: PromptSession[str], message: str, **kwargs: Any) -> str | None:
     """One answer; None when the person presses Ctrl-C or Ctrl-D instead."""
     try:
-        with patch_stdout(raw=True):
+        with typeahead.paused(), patch_stdout(raw=True):
             return await prompt.prompt_async(message, handle_sigint=False, **kwargs)
     except (KeyboardInterrupt, EOFError):
         return None
-
-
-@contextlib.contextmanager
-def keys_silenced() -> Iterator[None]:
-    """Between prompts, typed keys wait for the next prompt instead of garbling the output.
-
-    Only echo is turned off: Ctrl-C still arrives as SIGINT.
-    """
-    try:
-        fd = sys.stdin.fileno()
-        saved = termios.tcgetattr(fd)
-    except (OSError, ValueError, termios.error):
-        yield
-        return
-    quiet = list(saved)
-    quiet[3] &= ~termios.ECHO
-    termios.tcsetattr(fd, termios.TCSANOW, quiet)
-    try:
-        yield
-    finally:
-        termios.tcsetattr(fd, termios.TCSANOW, saved)
 
 
 class _SlashCompleter(Completer):
@@ -60,9 +39,33 @@ class _SlashCompleter(Completer):
             yield Completion(text, start_position=start, display_meta=meta)
 
 
-def main_prompt(complete: Completions) -> PromptSession[str]:
-    """Enter sends; Alt-Enter / Esc-Enter adds a line; Ctrl-C clears a line, or quits."""
+def main_prompt(
+    complete: Completions, expand: Callable[[], object], pastes: typeahead.Pastes
+) -> PromptSession[str]:
+    """Enter sends; Alt-Enter / Esc-Enter adds a line; Ctrl-C clears a line, or quits;
+    Ctrl-O prints the last tool output in full above the prompt.
+
+    A paste is one piece of text even where the terminal does not mark it: an Enter
+    with more keys right behind it (they arrived in the same read) is a new line, not
+    a send. A long paste shows as `[pasted N lines]`; `pastes.expand` puts it back.
+    """
     bindings = KeyBindings()
+
+    @bindings.add("enter")
+    def _enter(event: KeyPressEvent) -> None:
+        if event.app.key_processor.input_queue:
+            event.current_buffer.insert_text("\n")
+        else:
+            event.current_buffer.validate_and_handle()
+
+    @bindings.add(Keys.BracketedPaste)
+    def _paste(event: KeyPressEvent) -> None:
+        text = event.data.replace("\r\n", "\n").replace("\r", "\n")
+        event.current_buffer.insert_text(pastes.hold(text))
+
+    @bindings.add("c-o")
+    def _expand(event: KeyPressEvent) -> None:
+        run_in_terminal(expand)
 
     @bindings.add("escape", "enter")
     def _newline(event: KeyPressEvent) -> None:

@@ -11,22 +11,24 @@ from __future__ import annotations
 
 import os
 import time
-from collections import deque
 from collections.abc import Callable
 from typing import IO, Any
 
-from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
-from rich.live import Live
+from rich.console import (
+    Console,
+    ConsoleOptions,
+    Group,
+    RenderableType,
+    RenderResult,
+)
 from rich.segment import Segment
-from rich.spinner import Spinner
 from rich.text import Text
 
-from agent.cli.markdown_stream import MarkdownStream, code_block, markdown_block
+from agent.cli.live_area import LOG_TAIL_LINES, LiveArea
+from agent.cli.markdown_stream import MarkdownStream, markdown_block
 from agent.cli.summary import summarize_call
+from agent.cli.tool_output import numbered, output_lines
 from agent.core import events as ev
-
-COLLAPSED_LINES = 4
-LOG_TAIL_LINES = 4
 
 
 def make_console(file: IO[str] | None = None, width: int | None = None) -> Console:
@@ -76,70 +78,6 @@ def _is_blank(line: list[Segment], coloured: bool) -> bool:
     return all(not s.text.strip() and not _background(s, coloured) for s in line)
 
 
-class LiveArea:
-    """The bottom of the screen while a turn runs: open answer tail, tool log, spinner."""
-
-    def __init__(self, console: Console, stream: MarkdownStream) -> None:
-        self.console = console
-        self.stream = stream
-        self.log: deque[str] = deque(maxlen=LOG_TAIL_LINES)
-        self._spinner = Spinner("dots", style="cyan")
-        self._label = ""
-        self._since = 0.0
-        self._showing_tail = False
-        self._live: Live | None = None
-
-    def spin(self, label: str) -> None:
-        if label != self._label:
-            self._label, self._since = label, time.monotonic()
-        self._start()
-
-    def stop_spinner(self) -> None:
-        self._label = ""
-        self.log.clear()
-
-    def show_tail(self, on: bool) -> None:
-        self._showing_tail = on
-        if on:
-            self._start()
-
-    def pause(self) -> None:
-        """Erase the live area so a prompt can take the screen."""
-        if self._live is not None:
-            self._live.stop()
-            self._live = None
-
-    def _start(self) -> None:
-        if self._live is None:
-            self._live = Live(
-                console=self.console,
-                get_renderable=self._view,
-                transient=True,
-                refresh_per_second=10,
-                redirect_stdout=False,
-                redirect_stderr=False,
-            )
-            self._live.start()
-
-    def _view(self) -> RenderableType:
-        parts: list[RenderableType] = []
-        height = max(4, self.console.height - LOG_TAIL_LINES - 3)
-        if self._showing_tail:
-            tail, language = self.stream.tail(height)
-            if language is not None:
-                parts += [Text(), code_block(tail, language)]
-            elif tail:
-                parts += [Text(), markdown_block(tail)]  # the blank line the printed block gets
-        parts.extend(
-            Text(line, style="dim", no_wrap=True, overflow="ellipsis") for line in self.log
-        )
-        if self._label:
-            elapsed = time.monotonic() - self._since
-            self._spinner.update(text=Text(f"{self._label} ({elapsed:.0f}s · Ctrl-C to stop)"))
-            parts.append(self._spinner)
-        return Group(*parts)
-
-
 class Renderer:
     """Turns the event stream into what the person sees. Never blocks, never asks.
 
@@ -153,6 +91,7 @@ class Renderer:
         self._streamed = False
         self._turn_started = 0.0
         self._last_usage: ev.Usage | None = None
+        self.last_output: ev.ToolOutput | None = None
         self._handlers: dict[str, Callable[[Any], None]] = {
             name.removeprefix("_on_"): getattr(self, name)
             for name in dir(self)
@@ -215,8 +154,7 @@ class Renderer:
         self._streamed = False
 
     def _print_block(self, block: str) -> None:
-        self.console.print()
-        self.console.print(Trimmed(markdown_block(block)))
+        self.console.print(Group(Text(), Trimmed(markdown_block(block))))
 
     # -- tools ----------------------------------------------------------------------
 
@@ -231,6 +169,9 @@ class Renderer:
         if event.state == "running":
             self.live.spin(f"Running {event.name}")
 
+    def _on_tool_progress(self, event: ev.ToolProgress) -> None:
+        self.live.progress(progress_text(event.progress, event.total, event.message))
+
     def _on_tool_log(self, event: ev.ToolLog) -> None:
         """A chunk may hold thousands of lines; only the newest few can be seen."""
         if event.line:
@@ -238,13 +179,27 @@ class Renderer:
 
     def _on_tool_output(self, event: ev.ToolOutput) -> None:
         self.live.stop_spinner()
-        lines = event.content.rstrip("\n").splitlines() or ["(no output)"]
-        style = "red" if event.is_error else "dim"
-        for i, text in enumerate(lines[:COLLAPSED_LINES]):
-            self.line(Text.assemble("  ⎿ " if i == 0 else "    ", (text, style)))
-        if len(lines) > COLLAPSED_LINES:
-            hidden = len(lines) - COLLAPSED_LINES
-            self.line(f"    … {hidden} more line{'s' if hidden > 1 else ''}", style="dim")
+        self.last_output = event
+        for line in numbered(output_lines(event.content, event.is_error, event.data)):
+            self._output_line(line, wrap=event.is_error)
+
+    def expand_last_output(self) -> bool:
+        """Print the last tool output whole (Ctrl-O); False when there is none."""
+        event = self.last_output
+        if event is None:
+            return False
+        self.console.print()
+        self.line(Text.assemble(("● ", "cyan"), (f"{event.name} output, in full", "bold")))
+        for line in numbered(output_lines(event.content, event.is_error, event.data, full=True)):
+            self._output_line(line, wrap=True)
+        return True
+
+    def _output_line(self, line: Text, wrap: bool) -> None:
+        """Errors wrap so the whole message shows; other output keeps one row a line."""
+        if wrap:
+            self.console.print(line, overflow="fold")
+        else:
+            self.line(line)
 
     def _on_approval_required(self, event: ev.ApprovalRequired) -> None:
         self.pause()  # the chat asks the question
@@ -301,6 +256,18 @@ class Renderer:
     def _on_error(self, event: ev.Error) -> None:
         self.pause()
         self.note(f"✗ {event.message}", style="red")
+
+
+def progress_text(done: float, total: float | None, message: str) -> str:
+    """`42% · step 3/8`: the share when the total is known, then the tool's own words."""
+    parts = []
+    if total:
+        parts.append(f"{100 * done / total:.0f}%")
+    elif done:
+        parts.append(f"{done:g}")
+    if message:
+        parts.append(message)
+    return " · ".join(parts)
 
 
 PLAN_MARKS = {"completed": "☑", "in_progress": "◐", "pending": "☐"}

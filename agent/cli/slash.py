@@ -109,7 +109,8 @@ def is_command(line: str) -> bool:
 
 
 def closest(name: str) -> str | None:
-    match = difflib.get_close_matches(name, list(COMMANDS), n=1, cutoff=0.5)
+    """A command one slip away (`/mdoel`), not any with a letter in common (`/foo`)."""
+    match = difflib.get_close_matches(name, list(COMMANDS), n=1, cutoff=0.75)
     return match[0] if match else None
 
 
@@ -238,10 +239,12 @@ async def _status(ctx: ChatContext, arg: str) -> None:
     rows = {
         "model": settings.model_name,
         "session": session.id,
-        "turns": str(session.turns),
+        "turns": f"{session.turns} in this conversation",
         "tokens": f"{usage.input_tokens:,} in / {usage.output_tokens:,} out "
-        f"({usage.cached_tokens:,} cached)",
-        "cost": "unknown for this model" if cost is None else f"${cost:.4f} (estimated)",
+        f"({usage.cached_tokens:,} cached) since ml-intern started",
+        "cost": "unknown for this model"
+        if cost is None
+        else f"${cost:.4f} since ml-intern started (estimated)",
         "context": f"{used:,} / {threshold:,} tokens ({100 * used / max(threshold, 1):.0f}%)",
         "approvals": approvals,
     }

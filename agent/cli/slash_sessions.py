@@ -13,21 +13,19 @@ from pathlib import Path
 
 from rich.text import Text
 
+from agent.cli.replay import replay
 from agent.cli.slash import ChatContext, Command, register
-from agent.cli.summary import first_line
 from agent.context.resume import (
     LoadedSession,
     SessionSummary,
     list_sessions,
     load_session,
-    message_text,
 )
-from agent.context.store import Message, SessionNotFound, sessions_dir
+from agent.context.store import SessionNotFound, sessions_dir
 from agent.core.errors import AgentStop
 from agent.core.resume_model import model_problem
 
 MAX_LISTED = 30
-RECAP_WIDTH = 160
 
 
 def resumable(sessions: Iterable[SessionSummary], cwd: Path, current: str) -> list[SessionSummary]:
@@ -115,21 +113,6 @@ def saved_ids() -> list[str]:
     return [stem for _, stem in sorted(found, reverse=True)]
 
 
-def recap(messages: list[Message], width: int = RECAP_WIDTH) -> list[str]:
-    """The last request and the last answer, one line each: where the session left off."""
-    last: dict[str, str] = {}
-    for message in messages:
-        role = message.get("role")
-        if role in ("user", "assistant") and (text := message_text(message).strip()):
-            last[role] = text
-    lines = []
-    if "user" in last:
-        lines.append("› " + first_line(last["user"], width))
-    if "assistant" in last:
-        lines.append(first_line(last["assistant"], width))
-    return lines
-
-
 async def _pick(ctx: ChatContext) -> str | None:
     """A numbered list, then a number (or an id); None when the person just presses Enter."""
     cwd, now = ctx.session.cwd, time.time()
@@ -144,7 +127,8 @@ async def _pick(ctx: ChatContext) -> str | None:
         more = len(sessions) - len(shown)
         ctx.console.print(Text(f"  … and {more} older: /resume <id> continues any.", "dim"))
     while True:
-        answer = await ctx.ask(f"Resume which? 1-{len(shown)} or an id, Enter cancels › ")
+        numbers = "1" if len(shown) == 1 else f"1-{len(shown)}"
+        answer = await ctx.ask(f"Resume which? {numbers} or an id, Enter cancels › ")
         answer = (answer or "").strip()
         if not answer:
             return None
@@ -183,8 +167,7 @@ async def _switch(ctx: ChatContext, wanted: str) -> None:
         return
     line = f"· resumed {loaded.session_id} ({turns(loaded)}) · {settings.model_name}"
     ctx.console.print(Text(line, "dim"))
-    for line in recap(loaded.messages):
-        ctx.console.print(Text("  " + line, "dim"), no_wrap=True, overflow="ellipsis")
+    replay(ctx.console, loaded.messages)
 
 
 async def _resume(ctx: ChatContext, arg: str) -> None:
@@ -205,4 +188,15 @@ register(
         "[id]",
         _complete,
     )
+)
+
+
+async def _transcript(ctx: ChatContext, arg: str) -> None:
+    """The whole conversation, tool output in full, in the pager ($PAGER, else less)."""
+    with ctx.console.pager(styles=True):
+        replay(ctx.console, ctx.session.context.messages, last=None)
+
+
+register(
+    Command("transcript", "page through the whole conversation, tool output in full", _transcript)
 )

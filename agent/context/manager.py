@@ -107,15 +107,21 @@ class ContextManager:
                 return []
         return []
 
-    def answer_dangling(self, content: str = INTERRUPTED_RESULT) -> None:
-        """Give every unanswered tool call a result, so the next request is valid."""
+    def answer_dangling(
+        self, content: str = INTERRUPTED_RESULT, so_far: dict[str, str] | None = None
+    ) -> None:
+        """Give every unanswered tool call a result, so the next request is valid.
+
+        `so_far` holds what a stopped call had printed: the model sees how far it got.
+        """
         for call in self.unanswered_calls():
+            output = (so_far or {}).get(call["id"])
             self.add(
                 {
                     "role": "tool",
                     "tool_call_id": call["id"],
                     "name": call["function"]["name"],
-                    "content": content,
+                    "content": f"{content}\nOutput so far:\n{output}" if output else content,
                 }
             )
 

@@ -64,9 +64,12 @@ def _line_for(entry: LogEntry, index: int, session: LoadedSession) -> dict[str, 
         return _envelope(line_id, "user", entry, session, _user_message(message))
     if role == "assistant":
         message_id = "msg_" + uuid.uuid5(_NAMESPACE, line_id).hex[:24]
-        return _envelope(
+        line = _envelope(
             line_id, "assistant", entry, session, _assistant(message_id, entry, session)
         )
+        # One model request per reply: transcript viewers count tokens per requestId.
+        line["requestId"] = "req_" + uuid.uuid5(_NAMESPACE, message_id).hex[:24]
+        return line
     if role == "tool":
         return _envelope(line_id, "user", entry, session, _tool_result(entry))
     if role == "system" and index > 0:

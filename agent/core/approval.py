@@ -327,3 +327,67 @@ def _git_reason(sub: str, rest: list[str]) -> str | None:
     if sub == "stash" and rest[:1] in (["drop"], ["clear"]):
         return f"`git stash {rest[0]}` deletes stashed changes"
     return None
+
+
+def always_scope(name: str, args: dict[str, Any], cwd: Path) -> str:
+    """What answering "always" to this call allows for the rest of the session.
+
+    Never a whole tool that can do harm: a bash command prefix (`bash: rm -rf ./build*`,
+    the star extending the last word only), or a directory for file changes
+    (`edits in src/`); other tools by name.
+    """
+    if name == "bash":
+        command = str(args.get("command") or "")
+        segments = split_segments(command)
+        if not segments:
+            return f"bash: {command.strip()}"
+        asking = [s for s in segments if _segments_reason([s])] or segments
+        return f"bash: {' '.join(strip_assignments(asking[0].words))}*"
+    if name in FILE_TOOLS and isinstance(args.get("path"), str) and args["path"]:
+        folder = resolve_path(args["path"], cwd).parent
+        root = cwd.resolve()
+        shown = str(folder.relative_to(root)) if folder.is_relative_to(root) else str(folder)
+        return "edits in ./" if shown == "." else f"edits in {shown.rstrip('/')}/"
+    return f"tool: {name}"
+
+
+def allowed_always(
+    name: str, args: dict[str, Any], scopes: set[str], cwd: Path, every_part: bool = False
+) -> bool:
+    """Whether an earlier "always" answer covers this call.
+
+    A bash command is covered when each part that would ask (each part at all with
+    `every_part`, as under approval.bash_always_ask) extends an allowed prefix.
+    """
+    if not scopes:
+        return False
+    if name == "bash":
+        command = str(args.get("command") or "")
+        segments = split_segments(command)
+        if not segments:
+            return f"bash: {command.strip()}" in scopes
+        prefixes = [
+            s[len("bash: ") : -1] for s in scopes if s.startswith("bash: ") and s[-1] == "*"
+        ]
+        return all(
+            (not every_part and _segments_reason([s]) is None)
+            or _extends(" ".join(strip_assignments(s.words)), prefixes)
+            for s in segments
+        )
+    if name in FILE_TOOLS and isinstance(args.get("path"), str) and args["path"]:
+        target = resolve_path(args["path"], cwd)
+        root = cwd.resolve()
+        for scope in scopes:
+            if scope.startswith("edits in "):
+                folder = scope[len("edits in ") :].rstrip("/") or "/"
+                if target.is_relative_to((root / folder).resolve()):
+                    return True
+        return False
+    return f"tool: {name}" in scopes
+
+
+def _extends(text: str, prefixes: list[str]) -> bool:
+    """`text` is a prefix with its last word extended, never with another word added."""
+    return any(
+        text.startswith(p) and not any(c.isspace() for c in text[len(p) :]) for p in prefixes
+    )

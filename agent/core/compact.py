@@ -6,13 +6,15 @@ from functools import cache
 from typing import Any
 
 from agent.context import compaction
+from agent.context.manager import estimate_tokens
 from agent.core import events as ev
 from agent.core.errors import CompactionFailed
 from agent.core.session import Session
 from agent.tools.plan import plan_note
 
 WINDOW_SHARE = 0.85
-REGROWTH = 1.25  # after a compaction that stayed over the threshold, wait for this much growth
+REGROWTH = 1.25
+MIN_SUMMARISED_TOKENS = 400  # less than a summary of it would take  # after a compaction that stayed over the threshold, wait for this much growth
 
 
 @cache
@@ -35,12 +37,19 @@ def threshold(session: Session) -> int:
 
 
 async def compact(
-    session: Session, *, force: bool = False, instructions: str = "", overflowed: bool = False
+    session: Session,
+    *,
+    force: bool = False,
+    instructions: str = "",
+    overflowed: bool = False,
+    asked: bool = False,
 ) -> bool:
     """Compact when over the threshold (or when forced). True if the history changed.
 
     `overflowed`: the provider refused the history as too long, so keeping it as it
     is cannot work; a failed summary then ends the turn (CompactionFailed).
+    `asked`: the person asked for it (/compact); a conversation too short for a summary
+    to shrink it is left alone, with a notice saying so.
     """
     limit = threshold(session)
     before = session.context.tokens
@@ -51,6 +60,14 @@ async def compact(
         head, earlier = compaction.detach_summary(head)
         middle = [*earlier, *middle]
     head, tail = compaction.shrink_all(head, limit), compaction.shrink_all(tail, limit)
+    if asked and sum(map(estimate_tokens, middle)) < MIN_SUMMARISED_TOKENS:
+        shrunk = sum(map(estimate_tokens, head + tail + middle))
+        if shrunk >= sum(
+            map(estimate_tokens, session.context.messages)
+        ):  # a summary would be longer than what it replaces
+            session.emit(ev.Notice(message="Nothing to compact yet: the conversation is short."))
+            return False
+        middle, tail = [], middle + tail
     if not middle:
         session.context.replace(head + tail)
     else:

@@ -68,6 +68,17 @@ class ToolOutput(_Event):
     data: dict[str, Any] | None = None
 
 
+class ToolProgress(_Event):
+    """How far a running call has got, as its tool reports it (MCP progress notifications)."""
+
+    type: Literal["tool_progress"] = "tool_progress"
+    tool_call_id: str
+    name: str
+    progress: float
+    total: float | None = None
+    message: str = ""
+
+
 class ToolLog(_Event):
     """Output of a running tool, coalesced: `line` holds one or more whole lines.
 
@@ -97,6 +108,7 @@ class ApprovalRequired(_Event):
     name: str
     arguments: dict[str, Any]
     reason: str = ""
+    always_scope: str = ""  # what an "always" answer allows: `bash: rm -rf ./build*`
 
 
 class Usage(_Event):
@@ -190,6 +202,7 @@ Event = Annotated[
     | ToolCall
     | ToolOutput
     | ToolLog
+    | ToolProgress
     | ToolStateChange
     | ApprovalRequired
     | Usage

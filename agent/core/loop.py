@@ -212,7 +212,7 @@ class Agent:
                 self._waiting_inputs.append(text)
                 self._start_next_turn()
             case op.Compact(instructions=instructions) if not self.busy:
-                work = compact(session, force=True, instructions=instructions)
+                work = compact(session, force=True, instructions=instructions, asked=True)
                 self._turn = asyncio.create_task(self._run(work), name="compact")
             case op.Interrupt():
                 self._waiting_inputs.clear()
@@ -261,7 +261,8 @@ class Agent:
             if isinstance(final, str):
                 session.emit(ev.TurnComplete(final_text=final))
         except asyncio.CancelledError:
-            session.context.answer_dangling()
+            so_far, session.output_so_far = session.output_so_far, {}
+            session.context.answer_dangling(so_far={k: "\n".join(v) for k, v in so_far.items()})
             session.emit(ev.Interrupted())
         except AgentStop as stop:
             session.context.answer_dangling(f"[not run: {stop.message}]")

@@ -7,6 +7,7 @@ import contextlib
 import logging
 import secrets
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,9 @@ log = logging.getLogger(__name__)
 def new_session_id() -> str:
     """Sortable by time, unique enough to pick by prefix."""
     return time.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
+
+
+OUTPUT_SO_FAR_LINES = 50
 
 
 @dataclass
@@ -88,6 +92,8 @@ class Session:
         self.always_allowed: set[str] = set()
         self.pending_approvals: dict[str, asyncio.Future[Any]] = {}
         self.turns = 0
+        # The last lines each running call logged: its result if the person stops it.
+        self.output_so_far: dict[str, deque[str]] = {}
         self.compaction_floor = 0  # tokens left by a compaction that could not get under
         self.pending_stop: AgentStop | None = None  # ends the turn before its next step
         self.on_fresh: list[Callable[[], None]] = []  # run by start_fresh, before the reset
@@ -155,7 +161,10 @@ class Session:
             self.emit(ev.Notice(message=message))
 
     def tool_context(self, tool_call_id: str, name: str) -> ToolContext:
+        so_far = self.output_so_far.setdefault(tool_call_id, deque(maxlen=OUTPUT_SO_FAR_LINES))
+
         def log(text: str, omitted_lines: int = 0) -> None:
+            so_far.extend(text.splitlines())
             self.emit(
                 ev.ToolLog(
                     tool_call_id=tool_call_id, name=name, line=text, omitted_lines=omitted_lines

@@ -12,7 +12,7 @@ import math
 from typing import Any
 
 from agent.core import events as ev
-from agent.core.approval import approval_reason, denial
+from agent.core.approval import allowed_always, always_scope, approval_reason, denial
 from agent.core.budget import spend_covered
 from agent.core.nudges import ArgumentStreak, broken_arguments_note
 from agent.core.session import Session
@@ -101,10 +101,13 @@ async def _run_one(session: Session, call: dict[str, Any], problem: str | None) 
         session, call_id, name, args
     )
     if refusal is not None:
+        session.output_so_far.pop(call_id, None)
         return refusal
     session.emit(ev.ToolStateChange(tool_call_id=call_id, name=name, state="running"))
     try:
-        return await session.router.call(name, args, ctx)
+        result = await session.router.call(name, args, ctx)
+        session.output_so_far.pop(call_id, None)
+        return result
     except asyncio.CancelledError:
         session.emit(ev.ToolStateChange(tool_call_id=call_id, name=name, state="cancelled"))
         raise
@@ -138,7 +141,9 @@ async def _approve(
         return None
     spent = session.usage.spent_usd
     covered = spend is None or spend_covered(spend[1], spent, settings.max_budget_usd)
-    trusted = settings.yolo or name in session.always_allowed or settings.approval_mode == "auto"
+    every_part = settings.approval.bash_always_ask
+    always = allowed_always(name, args, session.always_allowed, session.cwd, every_part)
+    trusted = settings.yolo or always or settings.approval_mode == "auto"
     if trusted and covered:
         return None
     if settings.approval_mode != "ask":
@@ -162,15 +167,18 @@ async def _ask(
     future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
     session.pending_approvals[call_id] = future
     session.emit(ev.ToolStateChange(tool_call_id=call_id, name=name, state="waiting_approval"))
+    scope = always_scope(name, args, session.cwd)
     session.emit(
-        ev.ApprovalRequired(tool_call_id=call_id, name=name, arguments=args, reason=reason)
+        ev.ApprovalRequired(
+            tool_call_id=call_id, name=name, arguments=args, reason=reason, always_scope=scope
+        )
     )
     try:
         decision, feedback = await future
     finally:
         session.pending_approvals.pop(call_id, None)
     if decision == "always":
-        session.always_allowed.add(name)
+        session.always_allowed.add(scope)
     if decision in ("approve", "always"):
         session.emit(ev.ToolStateChange(tool_call_id=call_id, name=name, state="approved"))
         return None

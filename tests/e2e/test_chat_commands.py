@@ -147,3 +147,4 @@ def walk_through(term: Terminal, fake_llm, hub: JobsHub, old_id: str, here_id: s
 
     term.enter("/quit")
     assert term.exit_code() == 0
+    assert term.text.count("MCP server 'broken'") == 1  # said once, not again on each /resume

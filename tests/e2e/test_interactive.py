@@ -27,11 +27,11 @@ _FORWARD = re.compile(r"\x1b\[(\d*)C")
 class Terminal:
     """A pseudo-terminal running ml-intern, read as text with the escape codes taken out."""
 
-    def __init__(self, cwd: Path) -> None:
+    def __init__(self, cwd: Path, *args: str) -> None:
         env = {**os.environ, "PROMPT_TOOLKIT_NO_CPR": "1"}  # pexpect answers no cursor queries
         self.child = pexpect.spawn(
             sys.executable,
-            ["-m", "agent"],
+            ["-m", "agent", *args],
             cwd=str(cwd),
             env=env,
             dimensions=(40, 100),
@@ -171,6 +171,8 @@ def test_a_chat_session(terminal, fake_llm, isolated_env):
     assert after_undo[-1] == "go on\nwith this"
     assert after_undo[0] == "say\nhello"
 
+    term.expect("✓")
+    term.expect("›")  # the prompt: keys typed before it would wait as typed-ahead text
     term.type("/sta")
     term.expect("/status")  # offered while typing
     term.type("\t\r")  # Tab takes it

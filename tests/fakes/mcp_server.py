@@ -92,6 +92,20 @@ def build_server() -> MCPServer:
         return Image(data=png(3, 2), format="png")
 
     @server.tool()
+    async def steps(count: int, ctx: Context) -> str:
+        """Work through `count` steps, reporting progress after each."""
+        for step in range(1, count + 1):
+            await ctx.report_progress(step, count, f"step {step}/{count}")
+        return f"done {count} steps"
+
+    @server.tool()
+    def whoami(ctx: Context) -> str:
+        """Tell which client name and version this connection introduced itself with."""
+        params = ctx.session.client_params
+        info = params.client_info if params is not None else None
+        return f"{info.name} {info.version}" if info is not None else "(unknown)"
+
+    @server.tool()
     def auth(ctx: Context) -> str:
         """Tell which Authorization header the request carried (HTTP only)."""
         headers = ctx.headers or {}

@@ -146,4 +146,47 @@ def test_overflow_with_no_usable_summary_ends_with_a_clear_error(cli, fake_llm):
     saved = load_session(outcome["session_id"]).messages
     assert [m["role"] for m in saved] == ["system", "user", "assistant", "tool"]
     assert "x" * 12000 in saved[-1]["content"]
+
+
+def test_compacting_a_short_conversation_says_there_is_nothing_to_compact(fake_llm):
+    import asyncio
+    from pathlib import Path
+
+    from agent.config import load_settings
+    from agent.core import ops
+    from agent.core.loop import Agent
+    from agent.core.runtime import open_session
+
+    fake_llm.script(llm.text("Hello."))  # no summary request: nothing is worth one
+
+    async def chat() -> tuple[list, list]:
+        session = await open_session(load_settings(Path.cwd()))
+        agent = Agent(session)
+        seen: list = []
+        ended = asyncio.Event()
+
+        def watch(event) -> None:
+            seen.append(event)
+            if event.type in ("turn_complete", "notice", "compacted"):
+                ended.set()
+
+        session.subscribe(watch)
+        runner = asyncio.create_task(agent.run())
+        agent.submit(ops.UserInput(text="hi"))
+        await ended.wait()
+        ended.clear()
+        before = list(session.context.messages)
+        agent.submit(ops.Compact())
+        await ended.wait()
+        after = list(session.context.messages)
+        agent.submit(ops.Shutdown())
+        await runner
+        await session.aclose()
+        assert after == before
+        return seen, after
+
+    seen, _ = asyncio.run(chat())
+    assert not [e for e in seen if e.type == "compacted"]
+    notices = [e.message for e in seen if e.type == "notice"]
+    assert notices[-1] == "Nothing to compact yet: the conversation is short."
     fake_llm.assert_done()

@@ -31,6 +31,8 @@ FAKE_TOOLS = [
     "image",
     "report",
     "slow",
+    "steps",
+    "whoami",
     "write_file",
 ]
 
@@ -398,3 +400,33 @@ def test_the_hf_mcp_server_gets_the_saved_login_token_or_no_header(
     fake_llm.assert_done()
     (tool_message,) = [m for m in fake_llm.requests[-1]["messages"] if m["role"] == "tool"]
     assert tool_message["content"] == (f"Bearer {token}" if saved else "(none)")
+
+
+def test_calls_ask_for_progress_and_the_client_introduces_itself():
+    from importlib.metadata import version
+
+    from agent.cli.render import progress_text
+
+    async def body():
+        s = Session({"fake": fake_stdio()})
+        events = []
+        s.ctx = ToolContext(
+            settings=Settings(), cwd=Path.cwd(), tool_call_id="c1", emit=events.append
+        )
+        await s.manager.start(s.router)
+        result = await s.call("mcp__fake__steps", {"count": 3})
+        assert result.content == "done 3 steps"
+        progress = [e for e in events if e.type == "tool_progress"]
+        assert [(e.progress, e.total, e.message) for e in progress] == [
+            (1, 3, "step 1/3"),
+            (2, 3, "step 2/3"),
+            (3, 3, "step 3/3"),
+        ]
+        assert {(e.tool_call_id, e.name) for e in progress} == {("c1", "mcp__fake__steps")}
+        last = progress[-1]
+        assert progress_text(last.progress, last.total, last.message) == "100% · step 3/3"
+        who = await s.call("mcp__fake__whoami")
+        assert who.content == f"ml-intern {version('ml-intern')}"
+        await s.manager.aclose()
+
+    run(body)

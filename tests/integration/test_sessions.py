@@ -95,6 +95,10 @@ def test_sessions_list_and_export(cli, fake_llm, tmp_path):
         if block["type"] == "tool_use"
     ]
     assert tool_use[0]["name"] == "bash"
+    replies = [line for line in lines if line["type"] == "assistant"]
+    request_ids = [line["requestId"] for line in replies]
+    assert all(i.startswith("req_") for i in request_ids)
+    assert len(set(request_ids)) == len(replies) == 2
 
 
 def test_kill_9_mid_turn_then_resume_with_a_consistent_history(fake_llm, cli):

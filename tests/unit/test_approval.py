@@ -223,3 +223,35 @@ def test_a_hash_inside_a_word_is_not_a_comment_but_a_real_comment_is(tmp_path):
 )
 def test_deny_lists_see_through_wrappers(command):
     assert refused("bash", {"command": command}, deny_commands=["rm -rf", "git push"])
+
+
+def test_always_allows_a_command_prefix_not_all_of_bash(tmp_path):
+    from agent.core.approval import allowed_always, always_scope
+
+    scope = always_scope("bash", {"command": "rm -rf ./build"}, tmp_path)
+    assert scope == "bash: rm -rf ./build*"
+    scopes = {scope}
+
+    def allowed(command: str) -> bool:
+        return allowed_always("bash", {"command": command}, scopes, tmp_path)
+
+    assert allowed("rm -rf ./build")
+    assert allowed("rm -rf ./build2 && ls")
+    assert allowed("cd x; rm -rf ./build/cache")
+    assert not allowed("rm -rf ./build ~")
+    assert not allowed("rm -rf ./data")
+    assert not allowed("git push --force")
+    assert not allowed_always("bash", {"command": "ls"}, scopes, tmp_path, every_part=True)
+
+
+def test_always_allows_edits_in_one_directory(tmp_path):
+    from agent.core.approval import allowed_always, always_scope
+
+    assert always_scope("edit", {"path": "src/a.py"}, tmp_path) == "edits in src/"
+    assert always_scope("write", {"path": "notes.md"}, tmp_path) == "edits in ./"
+    scopes = {always_scope("edit", {"path": "src/a.py"}, tmp_path)}
+    assert allowed_always("write", {"path": "src/pkg/b.py"}, scopes, tmp_path)
+    assert not allowed_always("write", {"path": "tests/b.py"}, scopes, tmp_path)
+    assert not allowed_always("write", {"path": "src/../setup.py"}, scopes, tmp_path)
+    assert always_scope("mcp__x__y", {}, tmp_path) == "tool: mcp__x__y"
+    assert allowed_always("mcp__x__y", {}, {"tool: mcp__x__y"}, tmp_path)

@@ -126,25 +126,98 @@ def test_a_narrow_terminal_gets_no_line_wider_than_it():
     assert max(len(line) for line in lines) <= 60
 
 
-def test_tool_output_is_collapsed_and_errors_are_red():
+def test_tool_output_keeps_head_and_tail_with_the_exit_code():
     console, out = colour_console()
     renderer = Renderer(console)
-    renderer(ev.ToolCall(tool_call_id="1", name="bash", arguments={"command": "seq 10"}))
-    output = "\n".join(str(i) for i in range(1, 11))
-    renderer(ev.ToolOutput(tool_call_id="1", name="bash", content=output))
-    text = _ANSI.sub("", out.getvalue())
-    assert "● bash: seq 10" in text
-    assert "⎿ 1" in text
-    assert "4" in text.splitlines()[-2]
-    assert "5" not in text
-    assert text.splitlines()[-1].strip() == "… 6 more lines"
+    renderer(ev.ToolCall(tool_call_id="1", name="bash", arguments={"command": "./check.sh"}))
+    lines = [f"ok {i}" for i in range(60)]
+    lines += ["Traceback (most recent call last):", '  File "t.py", line 3', "ValueError: bad row"]
+    content = "\n".join(lines) + "\n\nexit code 2"
+    renderer(
+        ev.ToolOutput(
+            tool_call_id="1", name="bash", content=content, is_error=True, data={"exit_code": 2}
+        )
+    )
+    text = [line.rstrip() for line in _ANSI.sub("", out.getvalue()).splitlines()]
+    assert text[2:] == [
+        "  ⎿ ok 0",
+        "    ok 1",
+        "    ok 2",
+        "    … 57 lines hidden (Ctrl-O shows all)",
+        "    Traceback (most recent call last):",
+        '      File "t.py", line 3',
+        "    ValueError: bad row",
+        "",
+        "    exit code 2",
+    ]
+    error_line = next(line for line in out.getvalue().splitlines() if "ValueError" in line)
+    assert "31" in sgr_codes(error_line)
+    assert "ok 30" not in out.getvalue()
 
+    renderer.expand_last_output()
+    shown = _ANSI.sub("", out.getvalue())
+    assert "ok 30" in shown
+    assert shown.count("ValueError: bad row") == 2
+
+
+def test_a_failure_without_the_exit_code_in_its_text_still_shows_it():
     console, out = colour_console()
     Renderer(console)(
-        ev.ToolOutput(tool_call_id="2", name="bash", content="no such file", is_error=True)
+        ev.ToolOutput(
+            tool_call_id="1", name="bash", content="boom", is_error=True, data={"exit_code": 3}
+        )
     )
-    error_line = next(line for line in out.getvalue().splitlines() if "no such file" in line)
-    assert "31" in sgr_codes(error_line)
+    assert _ANSI.sub("", out.getvalue()).splitlines()[-1].strip() == "exit code 3"
+
+
+def test_a_long_error_message_wraps_instead_of_being_cut():
+    console, out = colour_console(width=40)
+    message = "Invalid arguments for edit: " + "the old text was not found in the file " * 3
+    Renderer(console)(ev.ToolOutput(tool_call_id="1", name="edit", content=message, is_error=True))
+    shown = " ".join(line.strip() for line in _ANSI.sub("", out.getvalue()).splitlines())
+    assert "not found in the file the old text was not found in the file" in shown
+    assert "…" not in shown
+
+
+def test_an_edit_shows_its_changed_lines_in_colour():
+    console, out = colour_console()
+    diff = "--- a/t.py\n+++ b/t.py\n@@ -1,3 +1,3 @@\n x = 1\n-y = 2\n+y = 3\n z = 4\n"
+    Renderer(console)(
+        ev.ToolOutput(
+            tool_call_id="1",
+            name="edit",
+            content="Edited t.py: 1 replacement\n" + diff,
+            data={"path": "t.py", "diff": diff},
+        )
+    )
+    raw = out.getvalue().splitlines()
+    text = [_ANSI.sub("", line) for line in raw]
+    assert text == [
+        "  ⎿ Edited t.py: 1 replacement",
+        "    @@ -1,3 +1,3 @@",
+        "     x = 1",
+        "    -y = 2",
+        "    +y = 3",
+        "     z = 4",
+    ]
+    assert "31" in sgr_codes(raw[3])
+    assert "32" in sgr_codes(raw[4])
+
+
+def test_a_long_diff_is_collapsed_and_expands():
+    console, out = colour_console()
+    diff = "@@ -1,40 +1,40 @@\n" + "".join(f"-old {i}\n+new {i}\n" for i in range(40))
+    renderer = Renderer(console)
+    renderer(
+        ev.ToolOutput(
+            tool_call_id="1", name="write", content="Wrote 40 lines to a.txt", data={"diff": diff}
+        )
+    )
+    text = _ANSI.sub("", out.getvalue())
+    assert "… 57 more diff lines (Ctrl-O shows all)" in text
+    assert "new 39" not in text
+    renderer.expand_last_output()
+    assert "new 39" in _ANSI.sub("", out.getvalue())
 
 
 def test_streaming_does_not_re_render_the_whole_answer(monkeypatch):

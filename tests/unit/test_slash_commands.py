@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -129,19 +130,56 @@ def test_an_id_is_found_whole_or_by_a_unique_prefix():
     assert slash_sessions.matching_ids("2024", ids) == []
 
 
-def test_recap_is_the_last_request_and_answer():
+def replay_text(messages, last):
+    import io
+
+    from agent.cli.render import make_console
+    from agent.cli.replay import replay
+
+    out = io.StringIO()
+    replay(make_console(file=out, width=80), messages, last=last)
+    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", out.getvalue())
+
+
+def test_replay_shows_the_last_turns_rendered_under_a_count_of_the_earlier_ones():
+    call = {
+        "id": "c1",
+        "type": "function",
+        "function": {"name": "bash", "arguments": '{"command": "ls data"}'},
+    }
     messages = [
         {"role": "system", "content": "sys"},
-        {"role": "user", "content": "first"},
-        {"role": "assistant", "content": "one\ntwo"},
-        {"role": "user", "content": [{"type": "text", "text": "second " + "x" * 300}]},
-        {"role": "assistant", "content": None, "tool_calls": []},
-        {"role": "tool", "content": "out"},
-        {"role": "assistant", "content": "done\nmore"},
+        *(
+            m
+            for i in range(4)
+            for m in (
+                {"role": "user", "content": f"request {i}"},
+                {"role": "assistant", "content": f"answer **{i}**"},
+            )
+        ),
+        {"role": "user", "content": [{"type": "text", "text": "list the data"}]},
+        {"role": "assistant", "content": None, "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": "c1", "content": "train.csv\ntest.csv"},
+        {"role": "assistant", "content": "# Found\n\n- train.csv"},
     ]
-    request, answer = slash_sessions.recap(messages, width=20)
-    assert request == "› second xxxxxxxxxxxx…"
-    assert answer == "done"
+    lines = [line.rstrip() for line in replay_text(messages, last=3).splitlines() if line.strip()]
+    assert lines[0] == "· 2 earlier turns (/transcript shows all)"
+    assert "request 1" not in "\n".join(lines)
+    assert lines[1:] == [
+        "› request 2",
+        "answer 2",
+        "› request 3",
+        "answer 3",
+        "› list the data",
+        "● bash: ls data",
+        lines[7],  # the heading, centred
+        " • train.csv",
+    ]
+    assert lines[7].strip() == "Found"
+    assert "train.csv" not in lines[6]  # tool output stays collapsed
+    full = replay_text(messages, last=None)
+    assert "earlier" not in full
+    assert "⎿ train.csv" in full and "test.csv" in full
 
 
 def test_picking_by_number_switches_to_that_session_and_its_model(isolated_env, monkeypatch):
@@ -167,6 +205,7 @@ def test_enter_cancels_the_picker_and_an_unknown_id_says_what_to_do(isolated_env
     chat = FakeChat(answers=("",))
     chat.run("/resume")
     assert chat.switched == []
+    assert chat.questions == ["Resume which? 1 or an id, Enter cancels › "]  # not "1-1"
     out = chat.run("/resume 1999")
     assert "No saved session '1999'. Type /resume to choose from a list." in out
     assert chat.switched == []
@@ -183,6 +222,30 @@ def test_ids_are_completed_newest_first_without_the_current_session(isolated_env
 
 def test_no_saved_sessions():
     assert "No saved sessions to resume yet." in FakeChat().run("/resume")
+
+
+def test_only_a_close_misspelling_gets_a_suggestion():
+    assert "Did you mean /model?" in FakeChat().run("/mdoel")
+    assert "Did you mean /status?" in FakeChat().run("/stauts")
+    out = FakeChat().run("/foo")
+    assert "Unknown command /foo." in out
+    assert "Did you mean" not in out
+
+
+def test_status_after_a_new_conversation_labels_the_run_wide_totals():
+    from agent.core.usage import UsageLedger
+
+    chat = FakeChat()
+    usage = UsageLedger()
+    usage.input_tokens, usage.output_tokens = 1200, 300
+    chat.session.usage = usage
+    chat.session.turns = 0
+    chat.session.context = SimpleNamespace(tokens=50)
+    chat.session.always_allowed = {"bash: rm -rf ./build*"}
+    out = " ".join(chat.run("/status").split())
+    assert "turns 0 in this conversation" in out
+    assert "1,200 in / 300 out (0 cached) since ml-intern started" in out
+    assert "always allowed: bash: rm -rf ./build*" in out
 
 
 # -- /mcp -----------------------------------------------------------------------------------------
@@ -340,7 +403,7 @@ def test_plan_lines_show_done_current_and_open():
 
 def test_effort_and_budget_change_the_settings_the_engine_reads():
     from agent.cli import slash_settings  # noqa: F401  (registers the commands)
-    from agent.core.session import UsageLedger
+    from agent.core.usage import UsageLedger
 
     chat = FakeChat()
     chat.session.usage = UsageLedger(model_cost_usd=0.25)
@@ -359,7 +422,7 @@ def test_effort_and_budget_change_the_settings_the_engine_reads():
 def test_a_turn_stopped_by_the_budget_offers_to_raise_it():
     from agent.cli.slash_settings import offer_budget_raise
     from agent.core import events as ev
-    from agent.core.session import UsageLedger
+    from agent.core.usage import UsageLedger
 
     chat = FakeChat(Settings(max_budget_usd=1.0), answers=("2.5",))
     chat.session.usage = UsageLedger(model_cost_usd=0.99)

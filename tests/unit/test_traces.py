@@ -72,6 +72,9 @@ def test_export_has_the_shape_of_a_claude_code_session(tmp_path):
     ]
     assert good["message"]["content"][0]["is_error"] is False
     assert answer["message"]["stop_reason"] == "end_turn"
+    ids = [line.get("requestId") for line in lines]
+    assert [i is not None for i in ids] == [False, True, False, False, True]
+    assert ask["requestId"].startswith("req_") and ask["requestId"] != answer["requestId"]
 
 
 def test_lines_form_one_chain_with_the_session_metadata(tmp_path):

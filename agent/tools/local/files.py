@@ -297,8 +297,10 @@ async def write(args: WriteArgs, ctx: ToolContext) -> ToolResult:
     if path.is_dir():
         raise ToolError(f"{path} is a directory; give a file path.")
     existed = path.exists()
+    before = ""
     if existed:
         check_writable(ctx, path, "overwrite")
+        before = path.read_bytes().decode("utf-8", errors="replace")
     checkpoint(ctx, path)
     atomic_write(path, args.content)
     mark_read(ctx, path)
@@ -306,5 +308,16 @@ async def write(args: WriteArgs, ctx: ToolContext) -> ToolResult:
     note = syntax_note(path, args.content)
     return ToolResult(
         f"Wrote {count_lines(args.content)} to {path} ({how}){note}",
-        data={"path": str(path), "created": not existed},
+        data={
+            "path": str(path),
+            "created": not existed,
+            "diff": write_diff(before, args.content, path),
+        },
     )
+
+
+def write_diff(before: str, after: str, path: Path) -> str:
+    """What the write changed, as the chat shows it under the call."""
+    from agent.tools.local.edit import short_diff  # edit builds on this module
+
+    return short_diff(before, after, path.name)

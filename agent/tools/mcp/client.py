@@ -16,6 +16,7 @@ import asyncio
 import importlib
 import logging
 import math
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -31,6 +32,26 @@ _CLOSE_GRACE_S = 5.0
 _MAX_TOOL_PAGES = 100
 _AUTH_SCHEMES = {"bearer", "basic", "token"}
 _TRANSPORTS = ("stdio", "http", "streamable-http", "sse")
+
+
+Progress = Callable[[float, float | None, str | None], Awaitable[None]]
+
+
+async def _ignore(progress: float, total: float | None, message: str | None) -> None:
+    """A caller with nowhere to show progress still asks for it: the server may pace by it."""
+
+
+def client_info() -> Any:
+    """How ml-intern introduces itself to a server: its own name and version."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from mcp.types import Implementation
+
+    try:
+        own = version("ml-intern")
+    except PackageNotFoundError:
+        own = "0"
+    return Implementation(name="ml-intern", version=own)
 
 
 class McpConnectError(Exception):
@@ -226,7 +247,9 @@ class _Live:
                         streams = await stack.enter_async_context(context)
                     read, write = streams
                     watched = _WatchedStream(read, self._mark_lost)
-                    session = await stack.enter_async_context(ClientSession(watched, write))
+                    session = await stack.enter_async_context(
+                        ClientSession(watched, write, client_info=client_info())
+                    )
                     init = await session.initialize()
                     self.tools = await _list_all_tools(session, init.capabilities)
                     self.session = session
@@ -312,15 +335,21 @@ class McpConnection:
         self._state = "connected"
         return live
 
-    async def call(self, tool: str, args: dict[str, Any]) -> Any:
-        """Call a tool; the SDK's CallToolResult, or ToolError with a message for the model."""
+    async def call(self, tool: str, args: dict[str, Any], progress: Progress | None = None) -> Any:
+        """Call a tool; the SDK's CallToolResult, or ToolError with a message for the model.
+
+        Every call carries a progress token (the SDK adds one with a callback), so a
+        long-running tool can say how far it has got.
+        """
         from mcp.shared.exceptions import MCPError
         from mcp.types import CONNECTION_CLOSED, REQUEST_TIMEOUT
 
         live = await self._usable()
         timeout = self.server.timeout_s
         try:
-            return await live.session.call_tool(tool, args, read_timeout_seconds=timeout)
+            return await live.session.call_tool(
+                tool, args, read_timeout_seconds=timeout, progress_callback=progress or _ignore
+            )
         except MCPError as exc:
             if exc.code == REQUEST_TIMEOUT:
                 raise ToolError(

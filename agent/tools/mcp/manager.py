@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from agent.core.events import ToolProgress
 from agent.tools.mcp.results import to_tool_result
 from agent.tools.spec import ToolContext, ToolResult, ToolSpec
 
@@ -153,7 +154,18 @@ class McpManager:
 
 def _tool_spec(connection: McpConnection, tool: Any, name: str) -> ToolSpec:
     async def handler(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
-        return to_tool_result(await connection.call(tool.name, args))
+        async def progress(done: float, total: float | None, message: str | None) -> None:
+            ctx.emit(
+                ToolProgress(
+                    tool_call_id=ctx.tool_call_id,
+                    name=name,
+                    progress=done,
+                    total=total,
+                    message=message or "",
+                )
+            )
+
+        return to_tool_result(await connection.call(tool.name, args, progress))
 
     annotations = tool.annotations
     timeout = connection.server.timeout_s

@@ -1,0 +1,151 @@
+"""The bottom of the screen while a turn runs, drawn by the one writer on the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+from collections import deque
+from collections.abc import Callable
+
+from rich.console import Console, ConsoleRenderable, Group, RenderableType, RenderHook
+from rich.control import Control
+from rich.live_render import LiveRender
+from rich.spinner import Spinner
+from rich.text import Text
+
+from agent.cli.markdown_stream import MarkdownStream, code_block, markdown_block
+
+LOG_TAIL_LINES = 4
+REFRESH_PER_SECOND = 10
+
+
+class LiveArea(RenderHook):
+    """The bottom of the screen while a turn runs: open answer tail, tool log, spinner.
+
+    One writer draws the terminal, on the event loop: the area is a render hook of
+    the console, so anything printed while it shows goes above it (the area is erased
+    first and drawn again after, in one write), and a ticker task on the loop redraws
+    it for the spinner. No thread ever writes, so printed blocks never interleave.
+    """
+
+    def __init__(self, console: Console, stream: MarkdownStream) -> None:
+        self.console = console
+        self.stream = stream
+        self.log: deque[str] = deque(maxlen=LOG_TAIL_LINES)
+        self._spinner = Spinner("dots", style="cyan")
+        self._label = ""
+        self._progress = ""
+        self._since = 0.0
+        self._showing_tail = False
+        self._render = LiveRender(Text())
+        self._active = False
+        self._ticker: asyncio.Task[None] | None = None
+        self.footer: Callable[[], list[Text]] = list  # what the person types meanwhile
+
+    def spin(self, label: str) -> None:
+        if label != self._label:
+            self._label, self._since, self._progress = label, time.monotonic(), ""
+        self._start()
+
+    def progress(self, text: str) -> None:
+        """A short progress note after the spinner's label ("42% · step 3/8")."""
+        self._progress = text
+        self.refresh()
+
+    def stop_spinner(self) -> None:
+        self._label = ""
+        self._progress = ""
+        self.log.clear()
+
+    def show_tail(self, on: bool) -> None:
+        self._showing_tail = on
+        if on:
+            self._start()
+
+    def refresh(self) -> None:
+        """Draw the area again (a print with nothing above it)."""
+        if self._active:
+            self.console.print(Control())
+
+    def touch(self) -> None:
+        """Show the area now, with whatever it holds (typed keys at least)."""
+        self._start()
+        self.refresh()
+
+    def pause(self) -> None:
+        """Erase the live area so a prompt can take the screen."""
+        if not self._active:
+            return
+        self._active = False
+        if self._ticker is not None:
+            self._ticker.cancel()
+            self._ticker = None
+        _watch_resize(None)
+        self.console.pop_render_hook()
+        self.console.control(self._render.position_cursor())
+        self._render = LiveRender(Text())
+        self.console.show_cursor(True)
+
+    def process_renderables(self, renderables: list[ConsoleRenderable]) -> list[ConsoleRenderable]:
+        """Erase the area, print what was asked, draw the area again: one write."""
+        erase = self._render.position_cursor()
+        self._render.set_renderable(self._view())
+        return [erase, *renderables, self._render]
+
+    def _start(self) -> None:
+        if self._active:
+            return
+        self._active = True
+        self.console.show_cursor(False)
+        self.console.push_render_hook(self)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # drawn by hand (tests, a synchronous caller)
+            loop = None
+        if loop is not None:
+            self._ticker = loop.create_task(self._tick(), name="live-area")
+            _watch_resize(self.refresh)
+        self.refresh()
+
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(1 / REFRESH_PER_SECOND)
+            self.refresh()
+
+    def _view(self) -> RenderableType:
+        parts: list[RenderableType] = []
+        height = max(4, self.console.height - LOG_TAIL_LINES - 3)
+        if self._showing_tail:
+            tail, language = self.stream.tail(height)
+            if language is not None:
+                parts += [Text(), code_block(tail, language)]
+            elif tail:
+                parts += [Text(), markdown_block(tail)]  # the blank line the printed block gets
+        parts.extend(
+            Text(line, style="dim", no_wrap=True, overflow="ellipsis") for line in list(self.log)
+        )
+        if self._label:
+            elapsed = time.monotonic() - self._since
+            progress = f" · {self._progress}" if self._progress else ""
+            label = f"{self._label}{progress} ({elapsed:.0f}s · Ctrl-C to stop)"
+            self._spinner.update(text=Text(label))
+            parts.append(self._spinner)
+        parts.extend(self.footer())
+        return Group(*parts) if parts else Text()
+
+
+def _watch_resize(redraw: Callable[[], None] | None) -> None:
+    """A resized window gets the live area erased and drawn again at once, at its new width.
+
+    The erase moves up as many rows as the area had: exact on terminals that do not
+    re-wrap old lines, and on every terminal when the window grows.
+    """
+    try:
+        loop = asyncio.get_running_loop()
+        if redraw is None:
+            loop.remove_signal_handler(signal.SIGWINCH)
+        else:
+            loop.add_signal_handler(signal.SIGWINCH, redraw)
+    except (RuntimeError, ValueError, NotImplementedError):
+        pass  # no loop, or not the main thread: redrawn on the next tick instead

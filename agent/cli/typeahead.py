@@ -1,0 +1,177 @@
+"""Keys typed while a turn runs: a line being written, and lines waiting to be sent.
+
+While the engine works, no prompt reads the terminal, so the chat reads it itself:
+echo off, one key at a time, Ctrl-C still a signal. What is typed shows under the
+live area; Enter queues the line, to be sent when the turn ends. Terminal replies
+(cursor-position reports and other escape sequences) are dropped, never shown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import sys
+import termios
+from collections.abc import Callable, Iterator
+
+from rich.text import Text
+
+# CSI sequences (arrows, cursor-position reports `ESC [ 12 ; 1 R`), SS3 and lone ESC pairs.
+_ESCAPE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1bO.|\x1b.?")
+_PASTE_START, _PASTE_END = "\x1b[200~", "\x1b[201~"
+PASTE_LINES = 20
+
+
+def placeholder(text: str) -> str:
+    return f"[pasted {text.count(chr(10)) + 1} lines]"
+
+
+class Pastes:
+    """Long pastes shown as `[pasted N lines]` and put back whole when the line is sent."""
+
+    def __init__(self) -> None:
+        self._held: list[tuple[str, str]] = []
+
+    def hold(self, text: str) -> str:
+        """What to show for `text`: itself, or a placeholder when it is long."""
+        if text.count("\n") + 1 <= PASTE_LINES:
+            return text
+        shown = placeholder(text)
+        self._held.append((shown, text))
+        return shown
+
+    def expand(self, line: str) -> str:
+        for shown, text in self._held:
+            line = line.replace(shown, text, 1)
+        self._held.clear()
+        return line
+
+
+class TypeAhead:
+    """The line being typed during a turn and the lines queued behind it."""
+
+    def __init__(self, on_change: Callable[[], None] = lambda: None) -> None:
+        self.line = ""
+        self.queued: list[str] = []
+        self.pastes = Pastes()
+        self._on_change = on_change
+        self._pasting: list[str] | None = None
+
+    def feed(self, data: str) -> None:
+        rest = data
+        while rest:
+            if self._pasting is not None:
+                end = rest.find(_PASTE_END)
+                self._pasting.append(rest if end < 0 else rest[:end])
+                if end < 0:
+                    break
+                text = "".join(self._pasting).replace("\r\n", "\n").replace("\r", "\n")
+                self._pasting = None
+                self.line += self.pastes.hold(text)
+                rest = rest[end + len(_PASTE_END) :]
+                continue
+            if rest.startswith(_PASTE_START):
+                self._pasting, rest = [], rest[len(_PASTE_START) :]
+                continue
+            if match := _ESCAPE.match(rest):
+                rest = rest[match.end() :]
+                continue
+            self._key(rest[0], more=len(rest) > 1)
+            rest = rest[1:]
+        self._on_change()
+
+    def _key(self, key: str, more: bool) -> None:
+        if key in "\r\n" and more:  # keys right behind it came in the same read: a paste
+            self.line += "\n"
+        elif key in "\r\n":
+            if self.line.strip():
+                self.queued.append(self.pastes.expand(self.line))
+            self.line = ""
+        elif key in "\x7f\x08":
+            self.line = self.line[:-1]
+        elif key == "\x15":  # Ctrl-U
+            self.line = ""
+        elif key.isprintable() or key == "\t":
+            self.line += key
+
+    def take(self) -> list[str]:
+        """The queued lines, oldest first; the queue is empty after."""
+        queued, self.queued = self.queued, []
+        return queued
+
+    def unsent(self) -> str:
+        """The line typed but not yet sent, long pastes put back."""
+        line, self.line = self.line, ""
+        return self.pastes.expand(line) if line else ""
+
+    def view(self) -> list[Text]:
+        lines = [Text.assemble(("queued: ", "cyan"), one_line(q)) for q in self.queued]
+        if self.line:
+            lines.append(Text.assemble(("› ", "bold"), one_line(self.line), ("▏", "dim")))
+        return lines
+
+
+def one_line(text: str) -> str:
+    return (
+        text if "\n" not in text else f"{text.splitlines()[0]} … [{text.count(chr(10)) + 1} lines]"
+    )
+
+
+@contextlib.contextmanager
+def reading(typeahead: TypeAhead) -> Iterator[None]:
+    """Read the terminal into `typeahead` while the block runs (a turn, a command).
+
+    Echo and line editing are off, signals stay on. Not a terminal: nothing is read.
+    """
+    try:
+        fd = sys.stdin.fileno()
+        saved = termios.tcgetattr(fd)
+        loop = asyncio.get_running_loop()
+    except (OSError, ValueError, termios.error, RuntimeError):
+        yield
+        return
+    quiet = list(saved)
+    quiet[3] &= ~(termios.ECHO | termios.ICANON)
+    quiet[6] = list(quiet[6])
+    quiet[6][termios.VMIN], quiet[6][termios.VTIME] = 1, 0
+    termios.tcsetattr(fd, termios.TCSANOW, quiet)
+
+    def readable() -> None:
+        try:
+            data = os.read(fd, 65536)
+        except OSError:
+            return
+        typeahead.feed(data.decode("utf-8", errors="replace"))
+
+    loop.add_reader(fd, readable)
+    global _paused_reader
+    _paused_reader = (fd, saved, quiet, readable)
+    try:
+        yield
+    finally:
+        _paused_reader = None
+        loop.remove_reader(fd)
+        termios.tcsetattr(fd, termios.TCSANOW, saved)
+
+
+_paused_reader: tuple[int, list, list, Callable[[], None]] | None = None
+
+
+@contextlib.contextmanager
+def paused() -> Iterator[None]:
+    """Hand the terminal to a prompt for a moment (an approval, a pasted key)."""
+    active = _paused_reader
+    if active is None:
+        yield
+        return
+    fd, saved, quiet, readable = active
+    loop = asyncio.get_running_loop()
+    loop.remove_reader(fd)
+    termios.tcsetattr(fd, termios.TCSANOW, saved)
+    try:
+        yield
+    finally:
+        termios.tcsetattr(fd, termios.TCSANOW, quiet)
+        loop.add_reader(fd, readable)

@@ -1,0 +1,31 @@
+"""A call stopped by Ctrl-C hands the model what it had printed so far."""
+
+from __future__ import annotations
+
+import asyncio
+
+from agent.core import ops as op
+from tests.fakes import llm_server as llm
+from tests.integration.test_undo_files import Engine, run_engine
+
+
+def test_the_output_so_far_is_the_stopped_calls_result(fake_llm, isolated_env):
+    command = "for i in 1 2 3; do echo line $i; done; echo ready; sleep 60"
+    fake_llm.script(llm.tool_call("bash", {"command": command}))
+
+    async def scenario(engine: Engine) -> None:
+        engine.agent.submit(op.UserInput(text="run the long job"))
+        async with asyncio.timeout(120):  # the first request waits for litellm to load
+            while True:  # lines may come one per event or several in one
+                event = await engine.events.get()
+                if event.type == "tool_log" and "ready" in event.line.splitlines():
+                    break
+        engine.agent.submit(op.Interrupt())
+        await engine.next("interrupted")
+        result = engine.session.context.messages[-1]
+        assert result["role"] == "tool"
+        assert result["content"].startswith("[interrupted")
+        assert result["content"].endswith("Output so far:\nline 1\nline 2\nline 3\nready")
+        assert engine.session.output_so_far == {}
+
+    run_engine(fake_llm, isolated_env, scenario)

@@ -1,0 +1,51 @@
+"""Keys typed while a turn runs: edited, queued, pasted, and terminal replies dropped."""
+
+from __future__ import annotations
+
+from agent.cli.typeahead import Pastes, TypeAhead
+
+
+def test_typed_lines_are_queued_and_the_open_line_stays_editable():
+    changes = []
+    keys = TypeAhead(lambda: changes.append(1))
+    keys.feed("first")
+    keys.feed("\r")
+    keys.feed("secx\x7fond")
+    assert keys.queued == ["first"]
+    assert keys.line == "second"
+    assert [t.plain for t in keys.view()] == ["queued: first", "› second▏"]
+    assert changes == [1, 1, 1]
+    assert keys.take() == ["first"]
+    assert keys.unsent() == "second"
+    assert keys.line == ""
+
+
+def test_terminal_replies_and_arrow_keys_never_show():
+    keys = TypeAhead()
+    keys.feed("\x1b[1;1Rab\x1b[12;40R\x1b[Ac\x1bOP")
+    assert keys.line == "abc"
+
+
+def test_a_long_paste_shows_as_a_placeholder_and_is_sent_whole():
+    keys = TypeAhead()
+    text = "\n".join(f"row {i}" for i in range(30))
+    keys.feed("look at this: \x1b[200~" + text[:50])
+    keys.feed(text[50:] + "\x1b[201~")
+    assert keys.line == "look at this: [pasted 30 lines]"
+    keys.feed("\r")
+    assert keys.queued == ["look at this: " + text]
+
+
+def test_a_short_paste_stays_as_it_is():
+    pastes = Pastes()
+    assert pastes.hold("a\nb") == "a\nb"
+    assert pastes.expand("x [pasted 3 lines]") == "x [pasted 3 lines]"
+
+
+def test_lines_that_arrive_together_are_one_message():
+    keys = TypeAhead()
+    keys.feed("one\rtwo\rthree")
+    assert keys.queued == []
+    assert keys.line == "one\ntwo\nthree"
+    keys.feed("\r")
+    assert keys.queued == ["one\ntwo\nthree"]
