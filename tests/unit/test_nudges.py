@@ -32,7 +32,7 @@ def test_tool_calls_without_ids_get_unique_ones():
 
 
 def test_provider_messages_lose_litellm_advice_and_class_names():
-    from agent.core.llm import _provider_message
+    from agent.core.provider_errors import _provider_message
 
     raw = (
         "litellm.InternalServerError: AnthropicException - Cannot connect to host "

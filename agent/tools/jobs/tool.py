@@ -110,14 +110,9 @@ async def _start(args: JobsArgs, ctx: ToolContext) -> ToolResult:
     }
     target = Target(what=f"Hugging Face Jobs in namespace '{namespace}'")
     if scheduled:
+        create = api.create_scheduled_job
         item = await jobs_call(
-            settings,
-            ctx,
-            namespace,
-            target,
-            api.create_scheduled_job,
-            schedule=args.schedule,
-            **common,
+            settings, ctx, namespace, target, create, schedule=args.schedule, **common
         )
         ctx.usage.record_outside(f"scheduled:{item.id}", worst)
         return ToolResult(f"Created scheduled job.\n{fmt.scheduled_details(item)}")
