@@ -9,23 +9,10 @@ import re
 
 import pytest
 
-from tests.e2e.test_interactive import FIRST_ANSWER_S, Terminal, tool_results, user_texts
+from tests.e2e.test_interactive import FIRST_ANSWER_S, tool_results, user_texts
 from tests.fakes import llm_server as llm
 
 CHECK = "for i in $(seq 60); do echo ok $i; done; echo 'ValueError: bad row' >&2; exit 2"
-
-
-@pytest.fixture
-def terminal(isolated_env):
-    opened: list[Terminal] = []
-
-    def open_terminal(*args: str) -> Terminal:
-        opened.append(Terminal(isolated_env, *args))
-        return opened[-1]
-
-    yield open_terminal
-    for term in opened:
-        term.stop()
 
 
 @pytest.mark.timeout(300)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_interactive import FIRST_ANSWER_S, Terminal
+from tests.e2e.test_interactive import FIRST_ANSWER_S
 from tests.fakes import llm_server as llm
 from tests.fakes.hub_uploads import HubUploads
 
@@ -17,18 +17,10 @@ QUESTION = "Paste your Hugging Face token (hidden; Enter to skip)"
 
 
 @pytest.fixture
-def first_launch(isolated_env):
+def first_launch(terminal):
     """A person who has never been offered: no token anywhere, no record of the offer."""
     (Path(os.environ["XDG_CONFIG_HOME"]) / "ml-intern" / "hf-token-offered").unlink()
-    opened: list[Terminal] = []
-
-    def open_terminal() -> Terminal:
-        opened.append(Terminal(isolated_env))
-        return opened[-1]
-
-    yield open_terminal
-    for term in opened:
-        term.stop()
+    return terminal
 
 
 @pytest.mark.timeout(180)

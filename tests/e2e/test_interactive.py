@@ -79,19 +79,6 @@ class Terminal:
             self.child.terminate(force=True)
 
 
-@pytest.fixture
-def terminal(isolated_env):
-    opened: list[Terminal] = []
-
-    def open_terminal() -> Terminal:
-        opened.append(Terminal(isolated_env))
-        return opened[-1]
-
-    yield open_terminal
-    for term in opened:
-        term.stop()
-
-
 def user_texts(request: dict) -> list[str]:
     return [m["content"] for m in request["messages"] if m["role"] == "user"]
 
