@@ -274,13 +274,11 @@ def test_repair_leaves_a_valid_history_alone():
     assert repair_history(history) == history
 
 
-def test_appending_a_thousand_messages_is_fast(tmp_path):
+def test_a_thousand_appended_messages_read_back_in_order(tmp_path):
     messages = [m for i in range(200) for m in turn(i)]
-    start = time.perf_counter()
     with SessionLog.create("big", tmp_path, "m", tmp_path) as log:
         for message in messages:
             log.append_message(message)
-    assert time.perf_counter() - start < 3.0  # about 0.1 s here; generous for slow machines
     assert load_session("big", tmp_path).messages == messages
 
 
