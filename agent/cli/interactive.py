@@ -31,9 +31,10 @@ from agent.cli.replay import replay
 from agent.cli.sessions import PICK
 from agent.cli.slash_settings import offer_budget_raise
 from agent.cli.slash_tools import offer_job_cancel
+from agent.cli.stopping import exit_now, signal_exit_code
 from agent.cli.summary import first_line
 from agent.cli.tool_output import DIFF_LINES, diff_lines, proposed_diff
-from agent.cli.typeahead import TypeAhead, reading
+from agent.cli.typeahead import TypeAhead, quiet_terminal, reading
 from agent.config import Settings
 from agent.core import events as ev
 from agent.core import llm
@@ -108,10 +109,12 @@ class Chat:
         self.inbox: asyncio.Queue[ev.Event] = asyncio.Queue()
         self._stop = asyncio.Event()
         self._quitting = False
+        self.exit_code = 0
         self._last_ctrl_c = float("-inf")
         self._key_checked_for = ""
         self.unsent = ""  # a request that could not be sent, offered again at the prompt
         self._prompt: PromptSession[str] | None = None
+        self._asking: PromptSession[str] | None = None
         self._start_notices: set[str] = set()
         self.typeahead = TypeAhead(self.renderer.live.touch)
         self.renderer.live.footer = self.typeahead.view
@@ -146,9 +149,15 @@ class Chat:
             self.inbox.put_nowait(event)
 
     async def run(self, first: str = "") -> int:
-        """Read and act on lines until the person leaves; `first` acts as if typed."""
+        """Read and act on lines until the person leaves; `first` acts as if typed.
+
+        SIGTERM and SIGHUP end the chat as Ctrl-C twice does (the turn stops, the
+        session is closed, the terminal put back), with 128 + the signal number.
+        """
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGINT, self._on_sigint)
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            loop.add_signal_handler(signum, self._on_stop_signal, signum)
         self._prompt = main_prompt(
             lambda text: slash.completions(self, text),
             self.renderer.expand_last_output,
@@ -161,23 +170,28 @@ class Chat:
             loop.call_soon(llm.preload_in_background)
 
         self._prompt.app.pre_run_callables.append(preload)
-        try:
-            line: str | None = first
-            while line is not None and not self._quitting:
-                with reading(self.typeahead):
-                    if slash.is_command(line):
-                        await slash.dispatch(self, line)
-                    elif line.strip():
-                        await self.request(self.typeahead.pastes.expand(line))
-                self.renderer.pause()  # keys typed at the very end may have drawn it again
-                if not self._quitting:
-                    line = await self._next_line(self._prompt)
-        finally:
-            loop.remove_signal_handler(signal.SIGINT)
-            self.renderer.pause()
-            await self._detach()
-            self._resume_hint()
-        return 0
+        with quiet_terminal():
+            try:
+                await self._converse(self._prompt, first)
+            finally:
+                for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+                    loop.remove_signal_handler(signum)
+                self.renderer.pause()
+                await self._detach()
+                self._resume_hint()
+        return self.exit_code
+
+    async def _converse(self, prompt: PromptSession[str], first: str) -> None:
+        line: str | None = first
+        while line is not None and not self._quitting:
+            with reading(self.typeahead):
+                if slash.is_command(line):
+                    await slash.dispatch(self, line)
+                elif line.strip():
+                    await self.request(self.typeahead.pastes.expand(line))
+            self.renderer.pause()  # keys typed at the very end may have drawn it again
+            if not self._quitting:
+                line = await self._next_line(prompt)
 
     def _resume_hint(self) -> None:
         """How to come back to this conversation, when there is one to come back to."""
@@ -233,11 +247,24 @@ class Chat:
     def _on_sigint(self) -> None:
         """Ctrl-C outside a prompt: stop whatever runs; twice within a second, leave."""
         if self._second_press():
-            self._quitting = True
-            if self._prompt is not None and self._prompt.app.is_running:
-                self._prompt.app.exit(exception=EOFError())
+            self._leave()
         self.agent.submit(op.Interrupt())
         self._stop.set()
+
+    def _on_stop_signal(self, signum: int) -> None:
+        """SIGTERM or SIGHUP: stop the turn and leave; a second one leaves at once."""
+        if self.exit_code:
+            exit_now(self.exit_code)
+        self.exit_code = signal_exit_code(signum)
+        self._leave()
+        self.agent.submit(op.Interrupt())
+        self._stop.set()
+
+    def _leave(self) -> None:
+        self._quitting = True
+        for prompt in (self._prompt, self._asking):
+            if prompt is not None and prompt.app.is_running:
+                prompt.app.exit(exception=EOFError())
 
     # -- requests and turns ---------------------------------------------------------------
 
@@ -255,6 +282,8 @@ class Chat:
             elif event.type in TURN_END:
                 break
         self.renderer.pause()
+        if self._quitting:
+            return
         await offer_job_cancel(self, interrupted=event is not None and event.type == "interrupted")
         await offer_budget_raise(self, event)
 
@@ -339,10 +368,10 @@ class Chat:
         question = (
             f"  [y]es  [n]o  [a]lways allow{'' if scope[:1] == ':' else ' '}{scope}  [f]eedback › "
         )
-        choice = await ask_once(PromptSession(key_bindings=choice_keys()), question)
+        choice = await self._ask(PromptSession(key_bindings=choice_keys()), question)
         feedback: str | None = ""
         if choice == "f":
-            feedback = await ask_once(PromptSession(), "  What should it do instead? ")
+            feedback = await self._ask(PromptSession(), "  What should it do instead? ")
         if choice is None or feedback is None:  # Ctrl-C: stop the turn
             self._on_sigint()
             return
@@ -353,10 +382,18 @@ class Chat:
         )
 
     async def _ask_secret(self, message: str) -> str | None:
-        return await ask_once(PromptSession(), message, is_password=True)
+        return await self._ask(PromptSession(), message, is_password=True)
 
     async def ask(self, message: str) -> str | None:
-        return await ask_once(PromptSession(), message)
+        return await self._ask(PromptSession(), message)
+
+    async def _ask(self, prompt: PromptSession[str], message: str, **kwargs: Any) -> str | None:
+        """One answer, from a prompt that leaving the chat closes too."""
+        self._asking = prompt
+        try:
+            return await ask_once(prompt, message, **kwargs)
+        finally:
+            self._asking = None
 
 
 def call_details(arguments: dict[str, Any], width: int = 200) -> str:

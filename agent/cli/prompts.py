@@ -46,14 +46,15 @@ def main_prompt(
     Ctrl-O prints the last tool output in full above the prompt.
 
     A paste is one piece of text even where the terminal does not mark it: an Enter
-    with more keys right behind it (they arrived in the same read) is a new line, not
-    a send. A long paste shows as `[pasted N lines]`; `pastes.expand` puts it back.
+    with more keys right behind it (in the same read, or within a few milliseconds)
+    is a new line, not a send. A long paste shows as `[pasted N lines]`;
+    `pastes.expand` puts it back.
     """
     bindings = KeyBindings()
 
     @bindings.add("enter")
     def _enter(event: KeyPressEvent) -> None:
-        if event.app.key_processor.input_queue:
+        if event.app.key_processor.input_queue or _more_keys(event):
             event.current_buffer.insert_text("\n")
         else:
             event.current_buffer.validate_and_handle()
@@ -89,6 +90,14 @@ def main_prompt(
         key_bindings=bindings,
         prompt_continuation="  ",
     )
+
+
+def _more_keys(event: KeyPressEvent) -> bool:
+    try:
+        fd = event.app.input.fileno()
+    except (NotImplementedError, OSError, ValueError):
+        return False
+    return typeahead.more_input(fd)
 
 
 def choice_keys() -> KeyBindings:

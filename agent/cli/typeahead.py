@@ -2,8 +2,13 @@
 
 While the engine works, no prompt reads the terminal, so the chat reads it itself:
 echo off, one key at a time, Ctrl-C still a signal. What is typed shows under the
-live area; Enter queues the line, to be sent when the turn ends. Terminal replies
-(cursor-position reports and other escape sequences) are dropped, never shown.
+live area; Enter queues the line, to be sent when the turn ends, and Up on an empty
+line takes the last queued line back to edit. Terminal replies (cursor-position
+reports and other escape sequences) are dropped, never shown.
+
+From the chat's start to its end the terminal stays quiet (no echo) whenever no
+prompt owns it, so nothing typed between a turn and the next prompt, and no late
+terminal reply, is ever printed raw.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import asyncio
 import contextlib
 import os
 import re
+import select
 import sys
 import termios
 from collections.abc import Callable, Iterator
@@ -20,8 +26,19 @@ from rich.text import Text
 
 # CSI sequences (arrows, cursor-position reports `ESC [ 12 ; 1 R`), SS3 and lone ESC pairs.
 _ESCAPE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1bO.|\x1b.?")
+_UP = ("\x1b[A", "\x1bOA")
 _PASTE_START, _PASTE_END = "\x1b[200~", "\x1b[201~"
 PASTE_LINES = 20
+# Keys that follow an Enter this closely were not typed by a hand: a paste.
+PASTE_GAP_S = 0.03
+
+
+def more_input(fd: int, within: float = PASTE_GAP_S) -> bool:
+    """Whether more keys arrive on `fd` within `within` seconds."""
+    try:
+        return bool(select.select([fd], [], [], within)[0])
+    except (OSError, ValueError):
+        return False
 
 
 def placeholder(text: str) -> str:
@@ -76,6 +93,8 @@ class TypeAhead:
                 self._pasting, rest = [], rest[len(_PASTE_START) :]
                 continue
             if match := _ESCAPE.match(rest):
+                if match.group() in _UP:
+                    self._recall()
                 rest = rest[match.end() :]
                 continue
             self._key(rest[0], more=len(rest) > 1)
@@ -93,8 +112,15 @@ class TypeAhead:
             self.line = self.line[:-1]
         elif key == "\x15":  # Ctrl-U
             self.line = ""
+        elif key == "\x17":  # Ctrl-W: the word before the cursor
+            self.line = re.sub(r"\S*\s*$", "", self.line, count=1)
         elif key.isprintable() or key == "\t":
             self.line += key
+
+    def _recall(self) -> None:
+        """Up on an empty line: the last queued line comes back to be edited."""
+        if not self.line and self.queued:
+            self.line = self.queued.pop()
 
     def take(self) -> list[str]:
         """The queued lines, oldest first; the queue is empty after."""
@@ -110,6 +136,8 @@ class TypeAhead:
         lines = [Text.assemble(("queued: ", "cyan"), one_line(q)) for q in self.queued]
         if self.line:
             lines.append(Text.assemble(("› ", "bold"), one_line(self.line), ("▏", "dim")))
+        elif lines:
+            lines[-1].append("  (↑ to edit)", "dim")
         return lines
 
 
@@ -119,44 +147,68 @@ def one_line(text: str) -> str:
     )
 
 
+def _quiet(attrs: list) -> list:
+    """Echo and line editing off, one key at a time; signals stay on."""
+    quiet = list(attrs)
+    quiet[3] &= ~(termios.ECHO | termios.ICANON)
+    quiet[6] = list(quiet[6])
+    quiet[6][termios.VMIN], quiet[6][termios.VTIME] = 1, 0
+    return quiet
+
+
+@contextlib.contextmanager
+def quiet_terminal() -> Iterator[None]:
+    """The chat's whole run: no echo whenever no prompt owns the terminal (a prompt sets
+    its own mode and puts this one back); the terminal as it was, at the end."""
+    try:
+        fd = sys.stdin.fileno()
+        saved = termios.tcgetattr(fd)
+        termios.tcsetattr(fd, termios.TCSANOW, _quiet(saved))
+    except (OSError, ValueError, termios.error):
+        yield
+        return
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError, termios.error):
+            termios.tcsetattr(fd, termios.TCSANOW, saved)
+
+
 @contextlib.contextmanager
 def reading(typeahead: TypeAhead) -> Iterator[None]:
     """Read the terminal into `typeahead` while the block runs (a turn, a command).
 
-    Echo and line editing are off, signals stay on. Not a terminal: nothing is read.
+    An Enter that ends a read is held back a moment: keys right behind it make it a
+    line break in a paste, not a send. Not a terminal: nothing is read.
     """
     try:
         fd = sys.stdin.fileno()
-        saved = termios.tcgetattr(fd)
+        termios.tcsetattr(fd, termios.TCSANOW, _quiet(termios.tcgetattr(fd)))
         loop = asyncio.get_running_loop()
     except (OSError, ValueError, termios.error, RuntimeError):
         yield
         return
-    quiet = list(saved)
-    quiet[3] &= ~(termios.ECHO | termios.ICANON)
-    quiet[6] = list(quiet[6])
-    quiet[6][termios.VMIN], quiet[6][termios.VTIME] = 1, 0
-    termios.tcsetattr(fd, termios.TCSANOW, quiet)
 
     def readable() -> None:
         try:
             data = os.read(fd, 65536)
+            while data[-1:] in (b"\r", b"\n") and more_input(fd):
+                data += os.read(fd, 65536)
         except OSError:
             return
         typeahead.feed(data.decode("utf-8", errors="replace"))
 
     loop.add_reader(fd, readable)
     global _paused_reader
-    _paused_reader = (fd, saved, quiet, readable)
+    _paused_reader = (fd, readable)
     try:
         yield
     finally:
         _paused_reader = None
         loop.remove_reader(fd)
-        termios.tcsetattr(fd, termios.TCSANOW, saved)
 
 
-_paused_reader: tuple[int, list, list, Callable[[], None]] | None = None
+_paused_reader: tuple[int, Callable[[], None]] | None = None
 
 
 @contextlib.contextmanager
@@ -166,12 +218,10 @@ def paused() -> Iterator[None]:
     if active is None:
         yield
         return
-    fd, saved, quiet, readable = active
+    fd, readable = active
     loop = asyncio.get_running_loop()
     loop.remove_reader(fd)
-    termios.tcsetattr(fd, termios.TCSANOW, saved)
     try:
         yield
     finally:
-        termios.tcsetattr(fd, termios.TCSANOW, quiet)
         loop.add_reader(fd, readable)

@@ -27,8 +27,13 @@ _FORWARD = re.compile(r"\x1b\[(\d*)C")
 class Terminal:
     """A pseudo-terminal running ml-intern, read as text with the escape codes taken out."""
 
-    def __init__(self, cwd: Path, *args: str) -> None:
-        env = {**os.environ, "PROMPT_TOOLKIT_NO_CPR": "1"}  # pexpect answers no cursor queries
+    def __init__(self, cwd: Path, *args: str, answer_cpr: bool = False) -> None:
+        """`answer_cpr`: reply to cursor-position queries as a real terminal does, late
+        (when the screen is next read); otherwise the chat is told not to ask."""
+        env = dict(os.environ)
+        if not answer_cpr:
+            env["PROMPT_TOOLKIT_NO_CPR"] = "1"
+        self.answer_cpr = answer_cpr
         self.child = pexpect.spawn(
             sys.executable,
             ["-m", "agent", *args],
@@ -53,7 +58,7 @@ class Terminal:
             if time.monotonic() > deadline:
                 raise AssertionError(f"{wanted!r} not on screen; screen so far:\n{self.text}")
             try:
-                self.raw += self.child.read_nonblocking(65536, timeout=0.2)
+                self._read()
             except pexpect.TIMEOUT:
                 continue
             except pexpect.EOF:
@@ -61,6 +66,13 @@ class Terminal:
                     f"ml-intern exited before showing {wanted!r}:\n{self.text}"
                 ) from None
         self._pos = found + len(wanted)
+
+    def _read(self) -> None:
+        data = self.child.read_nonblocking(65536, timeout=0.2)
+        self.raw += data
+        if self.answer_cpr:
+            for _ in range(data.count("\x1b[6n")):
+                self.child.send("\x1b[1;1R")
 
     def type(self, keys: str) -> None:
         self.child.send(keys)

@@ -49,3 +49,27 @@ def test_lines_that_arrive_together_are_one_message():
     assert keys.line == "one\ntwo\nthree"
     keys.feed("\r")
     assert keys.queued == ["one\ntwo\nthree"]
+
+
+def test_up_on_an_empty_line_takes_the_last_queued_line_back_to_edit():
+    keys = TypeAhead()
+    keys.feed("first\r")
+    keys.feed("second\r")
+    assert [t.plain for t in keys.view()] == ["queued: first", "queued: second  (↑ to edit)"]
+    keys.feed("\x1b[A")
+    assert keys.queued == ["first"]
+    assert keys.line == "second"
+    keys.feed("\x17\x17")  # Ctrl-W twice: the word, then nothing left
+    keys.feed("third\x1bOA")  # Up with text on the line changes nothing
+    assert keys.line == "third"
+    keys.feed("\r")
+    assert keys.take() == ["first", "third"]
+
+
+def test_ctrl_w_deletes_the_word_before_the_cursor():
+    keys = TypeAhead()
+    keys.feed("train the model  ")
+    keys.feed("\x17")
+    assert keys.line == "train the "
+    keys.feed("\x17")
+    assert keys.line == "train "

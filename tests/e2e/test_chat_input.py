@@ -1,0 +1,85 @@
+"""Typing into the chat in a real terminal: pastes the terminal does not mark, queued
+lines taken back to edit, terminal replies that must never show, and SIGTERM.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import termios
+import time
+
+import pexpect
+import pytest
+
+from tests.e2e.test_interactive import FIRST_ANSWER_S, user_texts
+from tests.fakes import llm_server as llm
+
+KEY_GAP_S = 0.005  # a paste through a slow link: the lines come a few milliseconds apart
+
+
+def slow_paste(term, lines: list[str]) -> None:
+    for line in lines:
+        os.write(term.child.child_fd, f"{line}\r".encode())  # pexpect's send waits 50 ms first
+        time.sleep(KEY_GAP_S)
+
+
+@pytest.mark.timeout(240)
+def test_pastes_queued_edits_and_terminal_replies(terminal, fake_llm):
+    words = " ".join(f"w{i}" for i in range(1, 60))
+    fake_llm.script(
+        llm.text("Got the pasted lines."),
+        llm.text(words, delay_s=0.05),
+        llm.text("Answer to the paste typed ahead."),
+        llm.text("Answer to the edited line."),
+    )
+    term = terminal(answer_cpr=True)
+    term.expect("›")
+
+    # at the prompt: lines a few milliseconds apart are one message, not three
+    slow_paste(term, ["alpha", "beta", "gamma"])
+    term.expect("Got the pasted lines.", timeout=FIRST_ANSWER_S)
+    assert user_texts(fake_llm.requests[0])[-1] == "alpha\nbeta\ngamma"
+    term.expect("›")
+
+    # during a turn: the same, then a line queued by hand, taken back with Up and edited
+    term.enter("stream something")
+    term.expect("w3 ")
+    slow_paste(term, ["one", "two"])
+    term.expect("queued: one … [2 lines]")
+    term.type("fix the typo\r")
+    term.expect("queued: fix the typo  (↑ to edit)")
+    term.type("\x1b[A")
+    term.expect("› fix the typo▏")
+    term.type("\x17model\r")  # Ctrl-W: the last word goes; then the right one
+    term.expect("queued: fix the model")
+    term.type("\x0c\x1b[9;9R")  # Ctrl-L, and a terminal reply nobody asked for
+    term.expect("Answer to the paste typed ahead.")
+    term.expect("Answer to the edited line.")
+    assert user_texts(fake_llm.requests[2])[-1] == "one\ntwo"
+    assert user_texts(fake_llm.requests[3])[-1] == "fix the model"
+    term.type("\x1b[7;7R")  # a late reply right as the turn ends
+    term.expect("›")
+    time.sleep(0.3)
+    term.type("\x04")
+    assert term.exit_code() == 0
+    fake_llm.assert_done()
+    assert "9;9R" not in term.raw and "7;7R" not in term.raw
+    assert "1;1R" not in term.raw  # the answers to the chat's own cursor queries
+
+
+@pytest.mark.timeout(120)
+def test_sigterm_ends_the_chat_and_puts_the_terminal_back(terminal, fake_llm):
+    words = " ".join(f"w{i}" for i in range(1, 200))
+    fake_llm.script(llm.text(words, delay_s=0.05))
+    term = terminal()
+    term.expect("›")
+    term.enter("stream something long")
+    term.expect("w3 ", timeout=FIRST_ANSWER_S)
+    term.child.kill(signal.SIGTERM)
+    term.expect("resume with: ml-intern --continue")
+    term.child.expect(pexpect.EOF, timeout=20)
+    modes = termios.tcgetattr(term.child.child_fd)[3]
+    assert term.exit_code() == 128 + signal.SIGTERM
+    assert modes & termios.ECHO and modes & termios.ICANON  # typing shows again
+    assert "w199" not in term.text
