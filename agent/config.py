@@ -33,6 +33,7 @@ from agent.paths import user_dotenv_path
 
 log = logging.getLogger(__name__)
 MAX_DEPTH = 32  # no setting nests deeper than a few levels; a deeper file is a mistake
+SAVED_SCOPE = re.compile(r"bash: \S.*|edits in \S(?:.*\S)?/|tool: [\w.-]+")
 
 
 class McpServer(BaseModel):
@@ -60,6 +61,20 @@ class ApprovalPolicy(BaseModel):
     deny_commands: list[str] = []
     bash_always_ask: bool = False
     edits_in_cwd_ask: bool = False
+    # "always" answers kept for a project: `bash: <prefix>*`, `edits in <dir>/` (relative
+    # to the project root), `tool: <name>`.
+    always_allow: list[str] = []
+
+    @field_validator("always_allow")
+    @classmethod
+    def _scopes(cls, scopes: list[str]) -> list[str]:
+        for scope in scopes:
+            if not SAVED_SCOPE.fullmatch(scope):
+                raise ValueError(
+                    f"{scope!r} is not an approval scope: use `bash: <command prefix>*`, "
+                    "`edits in <folder>/` or `tool: <name>`"
+                )
+        return scopes
 
 
 AutoEvent = Literal["approval_required", "error", "turn_complete"]

@@ -28,6 +28,7 @@ from agent.cli import keys, slash
 from agent.cli.prompts import ask_once, choice_keys, main_prompt
 from agent.cli.render import Renderer, make_console
 from agent.cli.replay import replay
+from agent.cli.saved_approvals import project_config, save_always
 from agent.cli.sessions import PICK
 from agent.cli.slash_settings import offer_budget_raise
 from agent.cli.slash_tools import offer_job_cancel
@@ -54,6 +55,7 @@ CHOICES: dict[str, Literal["approve", "deny", "always"]] = {
     "y": "approve",
     "n": "deny",
     "a": "always",
+    "s": "always",
     "f": "deny",
 }
 NO_PICKER = (
@@ -365,16 +367,20 @@ class Chat:
             for line in diff_lines(diff, DIFF_LINES):
                 self.console.print(Padding(line, (0, 0, 0, 4)), overflow="fold")
         scope = event.always_scope.replace("bash: ", ": ", 1).removeprefix("tool: ")
+        savable = project_config(self.session.cwd) is not None
         question = (
-            f"  [y]es  [n]o  [a]lways allow{'' if scope[:1] == ':' else ' '}{scope}  [f]eedback › "
+            f"  [y]es  [n]o  [a]lways allow{'' if scope[:1] == ':' else ' '}{scope}"
+            f"{'  [s]ave for the project' if savable else ''}  [f]eedback › "
         )
-        choice = await self._ask(PromptSession(key_bindings=choice_keys()), question)
+        choice = await self._ask(PromptSession(key_bindings=choice_keys(savable)), question)
         feedback: str | None = ""
         if choice == "f":
             feedback = await self._ask(PromptSession(), "  What should it do instead? ")
         if choice is None or feedback is None:  # Ctrl-C: stop the turn
             self._on_sigint()
             return
+        if choice == "s":
+            self.console.print(save_always(self.session, event.always_scope))
         self.agent.submit(
             op.Approval(
                 tool_call_id=event.tool_call_id, decision=CHOICES[choice], feedback=feedback

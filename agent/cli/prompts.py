@@ -100,9 +100,13 @@ def _more_keys(event: KeyPressEvent) -> bool:
     return typeahead.more_input(fd)
 
 
-def choice_keys() -> KeyBindings:
-    """One key answers an approval; the answer stays on screen as a word."""
-    return one_key({"y": "yes", "n": "no", "a": "always", "f": "feedback"})
+def choice_keys(savable: bool = False) -> KeyBindings:
+    """One key answers an approval; the answer stays on screen as a word. `savable`:
+    "always" can also be kept in the project's config."""
+    words = {"y": "yes", "n": "no", "a": "always", "f": "feedback"}
+    if savable:
+        words["s"] = "always, saved"
+    return one_key(words)
 
 
 def one_key(words: dict[str, str]) -> KeyBindings:

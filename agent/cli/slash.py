@@ -234,8 +234,8 @@ async def _status(ctx: ChatContext, arg: str) -> None:
     threshold = settings.compaction_threshold_tokens
     used = session.context.tokens
     approvals: str = "yolo (every call approved)" if settings.yolo else settings.approval_mode
-    if session.always_allowed:
-        approvals += f"; always allowed: {', '.join(sorted(session.always_allowed))}"
+    if standing := session.standing_approvals():
+        approvals += f"; always allowed: {', '.join(sorted(standing))}"
     rows = {
         "model": settings.model_name,
         "session": session.id,

@@ -351,6 +351,30 @@ def always_scope(name: str, args: dict[str, Any], cwd: Path) -> str:
     return f"tool: {name}"
 
 
+def configured_scopes(saved: list[str], project_root: Path) -> set[str]:
+    """`approval.always_allow` as session scopes: folders there are the project's."""
+    scopes = set()
+    for scope in saved:
+        if scope.startswith("edits in "):
+            folder = (project_root / scope[len("edits in ") :]).resolve()
+            scope = f"edits in {str(folder).rstrip('/')}/"
+        scopes.add(scope)
+    return scopes
+
+
+def scope_to_save(scope: str, cwd: Path, project_root: Path) -> str:
+    """A session scope as `approval.always_allow` keeps it: folders relative to the
+    project root where they are inside it."""
+    if not scope.startswith("edits in "):
+        return scope
+    folder = (cwd / scope[len("edits in ") :]).resolve()
+    root = project_root.resolve()
+    if not folder.is_relative_to(root):
+        return f"edits in {str(folder).rstrip('/')}/"
+    inside = str(folder.relative_to(root))
+    return "edits in ./" if inside == "." else f"edits in {inside}/"
+
+
 def allowed_always(
     name: str, args: dict[str, Any], scopes: set[str], cwd: Path, every_part: bool = False
 ) -> bool:

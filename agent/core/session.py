@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING, Any
 from agent.context.manager import Change, ContextManager
 from agent.context.system_prompt import render_system_prompt
 from agent.core import events as ev
+from agent.core.approval import configured_scopes
 from agent.core.usage import UsageLedger
 from agent.tools.spec import ToolContext
+from agent.trust import project_root
 
 if TYPE_CHECKING:
     from agent.config import Settings
@@ -126,6 +128,13 @@ class Session:
         event.session_id = self.id
         for subscription in list(self._subscribers):
             subscription(event)
+
+    def standing_approvals(self) -> set[str]:
+        """The "always" answers of this conversation and those kept in the config."""
+        saved = self.settings.approval.always_allow
+        if not saved:
+            return self.always_allowed
+        return self.always_allowed | configured_scopes(saved, project_root(self.cwd))
 
     def stop_before_next_step(self, stop: AgentStop) -> None:
         """End the running turn with `stop` before it asks the model again; the tool

@@ -142,7 +142,7 @@ async def _approve(
     spent = session.usage.spent_usd
     covered = spend is None or spend_covered(spend[1], spent, settings.max_budget_usd)
     every_part = settings.approval.bash_always_ask
-    always = allowed_always(name, args, session.always_allowed, session.cwd, every_part)
+    always = allowed_always(name, args, session.standing_approvals(), session.cwd, every_part)
     trusted = settings.yolo or always or settings.approval_mode == "auto"
     if trusted and covered:
         return None

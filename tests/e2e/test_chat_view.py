@@ -81,7 +81,7 @@ def test_what_the_chat_shows(terminal, fake_llm, isolated_env, monkeypatch):
     # "always" allows the command prefix, not all of bash
     term.enter("clean the build")
     term.expect("Approve bash?")
-    term.expect("[a]lways allow: rm -rf ./build*")
+    term.expect("[a]lways allow: rm -rf ./build*  [f]eedback")  # no saving: not trusted
     term.type("a")
     term.expect("Removed build.")
     term.expect("›")

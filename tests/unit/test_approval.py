@@ -255,3 +255,32 @@ def test_always_allows_edits_in_one_directory(tmp_path):
     assert not allowed_always("write", {"path": "src/../setup.py"}, scopes, tmp_path)
     assert always_scope("mcp__x__y", {}, tmp_path) == "tool: mcp__x__y"
     assert allowed_always("mcp__x__y", {}, {"tool: mcp__x__y"}, tmp_path)
+
+
+def test_saved_scopes_keep_folders_relative_to_the_project(tmp_path):
+    from agent.core.approval import allowed_always, configured_scopes, scope_to_save
+
+    project, cwd = tmp_path, tmp_path / "src"
+    cwd.mkdir()
+    assert scope_to_save("edits in pkg/", cwd, project) == "edits in src/pkg/"
+    assert scope_to_save("edits in ./", cwd, project) == "edits in src/"
+    assert scope_to_save("edits in ./", project, project) == "edits in ./"
+    assert scope_to_save("edits in /elsewhere/", cwd, project) == "edits in /elsewhere/"
+    assert scope_to_save("bash: rm -rf ./build*", cwd, project) == "bash: rm -rf ./build*"
+    scopes = configured_scopes(["edits in src/pkg/", "tool: hf_jobs"], project)
+    assert allowed_always("write", {"path": "pkg/a.py"}, scopes, cwd)
+    assert not allowed_always("write", {"path": "a.py"}, scopes, cwd)
+    assert allowed_always("hf_jobs", {}, scopes, cwd)
+
+
+@pytest.mark.parametrize(
+    "scope", ["bash", "bash: ", "edits in src", "edits in /", "tool: ", "everything", "tool: a b"]
+)
+def test_a_saved_scope_that_is_not_one_is_refused_with_the_forms_it_could_take(scope):
+    from pydantic import ValidationError
+
+    from agent.config import ApprovalPolicy
+
+    with pytest.raises(ValidationError, match="use `bash: <command prefix>\\*`"):
+        ApprovalPolicy(always_allow=[scope])
+    assert ApprovalPolicy(always_allow=["edits in ./", "bash: make*"]).always_allow

@@ -241,7 +241,7 @@ def test_status_after_a_new_conversation_labels_the_run_wide_totals():
     chat.session.usage = usage
     chat.session.turns = 0
     chat.session.context = SimpleNamespace(tokens=50)
-    chat.session.always_allowed = {"bash: rm -rf ./build*"}
+    chat.session.standing_approvals = lambda: {"bash: rm -rf ./build*"}
     out = " ".join(chat.run("/status").split())
     assert "turns 0 in this conversation" in out
     assert "1,200 in / 300 out (0 cached) since ml-intern started" in out

@@ -1,0 +1,89 @@
+"""Approvals in a real terminal: the diff before the question, and "always" answers
+saved for a trusted project, honoured after `/new` and in the next launch."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from agent.trust import add_trusted
+from tests.e2e.test_interactive import FIRST_ANSWER_S, tool_results
+from tests.fakes import llm_server as llm
+
+
+def edit(old: str, new: str):
+    return llm.tool_call("edit", {"path": "src/app.py", "old_str": old, "new_str": new})
+
+
+@pytest.mark.timeout(240)
+def test_always_answers_saved_for_the_project(terminal, fake_llm, isolated_env):
+    add_trusted(isolated_env)
+    config = isolated_env / "configs" / "cli_agent_config.json"
+    config.parent.mkdir()
+    config.write_text(json.dumps({"approval": {"edits_in_cwd_ask": True}}))
+    for name in ("build", "build2", "build3", "data", "src"):
+        (isolated_env / name).mkdir()
+    (isolated_env / "src" / "app.py").write_text("import os\nx = 1\ny = 3\n")
+    fake_llm.script(
+        llm.tool_call("read", {"path": "src/app.py"}),
+        edit("x = 1", "x = 2"),
+        llm.tool_call("bash", {"command": "rm -rf ./build"}),
+        llm.text("Edited and removed."),
+        edit("x = 2", "x = 3"),
+        llm.tool_call("bash", {"command": "rm -rf ./build2"}),
+        llm.text("Done without asking."),
+        llm.tool_call("bash", {"command": "rm -rf ./build3"}),
+        llm.tool_call("bash", {"command": "rm -rf ./data"}),
+        llm.text("Kept data."),
+    )
+    term = terminal()
+    term.expect("›")
+    term.enter("fix x and clean")
+
+    # the change is shown before the question
+    term.expect("Approve edit?", timeout=FIRST_ANSWER_S)
+    term.expect("-x = 1")
+    term.expect("+x = 2")
+    term.expect("[a]lways allow edits in src/  [s]ave for the project")
+    term.type("s")
+    term.expect("saved in configs/cli_agent_config.json: always allow edits in src/")
+    term.expect("[a]lways allow: rm -rf ./build*  [s]ave for the project")
+    term.type("s")
+    term.expect("always allow bash: rm -rf ./build*")
+    term.expect("Edited and removed.")
+    term.expect("›")
+    saved = json.loads(config.read_text())["approval"]
+    assert saved == {
+        "edits_in_cwd_ask": True,
+        "always_allow": ["edits in src/", "bash: rm -rf ./build*"],
+    }
+
+    # a new conversation keeps what was saved
+    term.enter("/new")
+    term.expect("›")
+    term.enter("again")
+    term.expect("Done without asking.")
+    assert "x = 3" in (isolated_env / "src" / "app.py").read_text()
+    assert not (isolated_env / "build2").exists()
+    term.enter("/status")
+    term.expect("always allowed: bash: rm -rf ./build*")
+    term.enter("/quit")
+    assert term.exit_code() == 0
+    assert term.text.count("Approve ") == 2
+
+    # and so does the next launch; what was not saved still asks
+    again = terminal()
+    again.expect("›")
+    again.enter("clean the rest")
+    again.expect("Approve bash?", timeout=FIRST_ANSWER_S)
+    again.expect("rm -rf ./data")
+    again.type("n")
+    again.expect("Kept data.")
+    assert not (isolated_env / "build3").exists()
+    assert (isolated_env / "data").is_dir()
+    assert "refused" in tool_results(fake_llm.requests[-1])[-1]
+    again.type("\x04")
+    assert again.exit_code() == 0
+    assert again.text.count("Approve ") == 1
+    fake_llm.assert_done()
