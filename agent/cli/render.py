@@ -184,14 +184,25 @@ class Renderer:
             self._output_line(line, wrap=event.is_error)
 
     def expand_last_output(self) -> bool:
-        """Print the last tool output whole (Ctrl-O); False when there is none."""
+        """Show the last tool output whole (Ctrl-O): in place when it fits the window,
+        else in the pager (`$PAGER`, else `less`); False when there is none."""
         event = self.last_output
         if event is None:
             return False
-        self.console.print()
-        self.line(Text.assemble(("● ", "cyan"), (f"{event.name} output, in full", "bold")))
-        for line in numbered(output_lines(event.content, event.is_error, event.data, full=True)):
-            self._output_line(line, wrap=True)
+        header = Text.assemble(("● ", "cyan"), (f"{event.name} output, in full", "bold"))
+        lines = numbered(output_lines(event.content, event.is_error, event.data, full=True))
+        width = max(1, self.console.width)
+        rows = sum(max(1, -(-line.cell_len // width)) for line in lines)
+        if rows + 2 <= self.console.height:
+            self.console.print()
+            self.line(header)
+            for line in lines:
+                self._output_line(line, wrap=True)
+            return True
+        with self.console.pager(styles=True):
+            self.console.print(header)
+            for line in lines:
+                self.console.print(line, overflow="fold")
         return True
 
     def _output_line(self, line: Text, wrap: bool) -> None:

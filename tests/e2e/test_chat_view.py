@@ -6,11 +6,24 @@ model library loads, and resuming with the last turns replayed.
 from __future__ import annotations
 
 import re
+import time
+from pathlib import Path
 
 import pytest
 
 from tests.e2e.test_interactive import FIRST_ANSWER_S, tool_results, user_texts
 from tests.fakes import llm_server as llm
+
+
+def wait_for_file(path: Path, last: str, timeout: float = 20) -> str:
+    """The file's text once `last` is in it (the pager runs in the chat's process tree)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists() and last in (text := path.read_text(errors="replace")):
+            return re.sub(r"\x1b\[[0-9;]*m", "", text)
+        time.sleep(0.05)
+    raise AssertionError(f"{last!r} never reached the pager: {path}")
+
 
 CHECK = "for i in $(seq 60); do echo ok $i; done; echo 'ValueError: bad row' >&2; exit 2"
 
@@ -19,6 +32,8 @@ CHECK = "for i in $(seq 60); do echo ok $i; done; echo 'ValueError: bad row' >&2
 def test_what_the_chat_shows(terminal, fake_llm, isolated_env, monkeypatch):
     monkeypatch.delenv("NO_COLOR")  # colours are part of what is checked
     monkeypatch.setenv("TERM", "xterm-256color")
+    pager_out = isolated_env.parent / "paged.txt"
+    monkeypatch.setenv("PAGER", f"cat > {pager_out}")  # what the pager was given
     words = " ".join(f"w{i}" for i in range(1, 80))
     fake_llm.script(
         llm.text("Hi."),
@@ -64,10 +79,12 @@ def test_what_the_chat_shows(terminal, fake_llm, isolated_env, monkeypatch):
     term.expect("Check failed.")
     assert "ok 30" not in term.text
     term.expect("›")
-    term.type("\x0f")  # Ctrl-O
-    term.expect("bash output, in full")
-    term.expect("ok 30")
-    term.expect("exit code 2")
+    term.type("\x0f")  # Ctrl-O: taller than the window, so it goes to the pager
+    paged = wait_for_file(pager_out, "exit code 2")
+    assert "bash output, in full" in paged
+    assert all(f"ok {i}\n" in paged for i in range(1, 61))
+    assert "ValueError: bad row" in paged
+    assert "ok 30" not in term.text
 
     # an edit shows its change, - in red and + in green
     term.enter("fix x")
@@ -77,6 +94,9 @@ def test_what_the_chat_shows(terminal, fake_llm, isolated_env, monkeypatch):
     assert re.search(r"\x1b\[31m-x = 1", term.raw)
     assert re.search(r"\x1b\[32m\+x = 2", term.raw)
     term.expect("›")
+    term.type("\x0f")  # Ctrl-O: short enough to show in place
+    term.expect("edit output, in full")
+    term.expect("+x = 2")
 
     # "always" allows the command prefix, not all of bash
     term.enter("clean the build")
@@ -117,6 +137,14 @@ def test_what_the_chat_shows(terminal, fake_llm, isolated_env, monkeypatch):
     term.type("first line\rsecond line\r")
     term.expect("Got both lines.")
     assert user_texts(fake_llm.requests[14])[-1] == "first line\nsecond line"
+    term.expect("›")
+
+    # the whole conversation in the pager, tool output in full
+    pager_out.unlink()
+    term.enter("/transcript")
+    paged = wait_for_file(pager_out, "Got both lines.")
+    for seen in ("hello there", "Hi.", "ok 30", "exit code 2", "and then this", "row 29"):
+        assert seen in paged
     term.expect("›")
 
     term.enter("/quit")
