@@ -154,6 +154,7 @@ def test_tool_output_keeps_head_and_tail_with_the_exit_code():
     assert "31" in sgr_codes(error_line)
     assert "ok 30" not in out.getvalue()
 
+    console.height = 80  # a window it fits in: shown in place (a shorter one pages it)
     renderer.expand_last_output()
     shown = _ANSI.sub("", out.getvalue())
     assert "ok 30" in shown
@@ -204,8 +205,11 @@ def test_an_edit_shows_its_changed_lines_in_colour():
     assert "32" in sgr_codes(raw[4])
 
 
-def test_a_long_diff_is_collapsed_and_expands():
+def test_a_long_diff_is_collapsed_and_expands_into_the_pager(monkeypatch):
+    paged: list[str] = []
+    monkeypatch.setattr("pydoc.pager", paged.append)
     console, out = colour_console()
+    console.height = 40
     diff = "@@ -1,40 +1,40 @@\n" + "".join(f"-old {i}\n+new {i}\n" for i in range(40))
     renderer = Renderer(console)
     renderer(
@@ -216,8 +220,11 @@ def test_a_long_diff_is_collapsed_and_expands():
     text = _ANSI.sub("", out.getvalue())
     assert "… 57 more diff lines (Ctrl-O shows all)" in text
     assert "new 39" not in text
-    renderer.expand_last_output()
-    assert "new 39" in _ANSI.sub("", out.getvalue())
+    shown = out.getvalue()
+    renderer.expand_last_output()  # taller than the window: the pager gets it, not the screen
+    assert out.getvalue() == shown
+    assert "new 39" in _ANSI.sub("", paged[0])
+    assert "\x1b[32m+new 39" in paged[0]
 
 
 def test_streaming_does_not_re_render_the_whole_answer(monkeypatch):
