@@ -33,7 +33,8 @@ class LiveArea(RenderHook):
         self.console = console
         self.stream = stream
         self.log: deque[str] = deque(maxlen=LOG_TAIL_LINES)
-        self._spinner = Spinner("dots", style="cyan")
+        # Text, not str: a str would load the markup parser on the start-up path
+        self._spinner = Spinner("dots", text=Text(), style="cyan")
         self._label = ""
         self._progress = ""
         self._since = 0.0

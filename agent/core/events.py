@@ -7,12 +7,16 @@ stream. `Event` is the discriminated union; `parse_event` reads one back from JS
 from __future__ import annotations
 
 import time
+from functools import cache
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 
 class _Event(BaseModel):
+    # validators are built on first use, off the start-up path
+    model_config = ConfigDict(defer_build=True)
+
     session_id: str = ""
     ts: float = Field(default_factory=time.time)
 
@@ -220,11 +224,15 @@ Event = Annotated[
     Field(discriminator="type"),
 ]
 
-_adapter: TypeAdapter[Event] = TypeAdapter(Event)
+
+@cache
+def _adapter() -> TypeAdapter[Event]:
+    """Built on first use: building the union's validator costs start-up time the prompt waits for."""
+    return TypeAdapter(Event)
 
 
 def parse_event(data: str | bytes | dict[str, Any]) -> Event:
     """Read one event back from its JSON form (a line of stream-json or the session log)."""
     if isinstance(data, dict):
-        return _adapter.validate_python(data)
-    return _adapter.validate_json(data)
+        return _adapter().validate_python(data)
+    return _adapter().validate_json(data)
