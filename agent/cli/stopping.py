@@ -40,7 +40,11 @@ def is_closed_output(exc: BaseException) -> bool:
 
 
 def exit_now(code: int, message: str = "") -> NoReturn:
-    """Leave the process at once: no task, thread or upload is waited for."""
+    """Leave the process at once: no task, thread or upload is waited for, but no
+    command it started is left running either."""
+    from agent.tools.local.bash import kill_running_commands
+
+    kill_running_commands()
     if message:
         say(message)
     for stream in (sys.stdout, sys.stderr):

@@ -13,6 +13,7 @@ from collections import Counter
 
 import pytest
 
+from agent.tools.local.bash import group_alive
 from tests.cli import llm_env, start
 from tests.fakes import llm_server as llm
 
@@ -148,4 +149,24 @@ def test_a_second_signal_exits_at_once(cli, fake_llm):
     assert "SIGTERM: stopped at once" in errors
     assert '"type": "result"' not in rest  # it did not wait to write the result
     continue_after(fake_llm, cli)  # the log is whole up to the call, which resume answers
+    fake_llm.assert_done()
+
+
+def test_signals_arriving_together_leave_no_command_running(cli, fake_llm):
+    """A second signal handled before the first one's stop reached the command (a closing
+    terminal's SIGHUP right behind a SIGTERM) exits at once, and takes the command along."""
+    fake_llm.script(llm.tool_call("bash", {"command": "trap '' TERM; echo started $$; sleep 60"}))
+    proc = start("-o", "stream-json", "wait a minute")
+    shell = wait_for_tool_start(proc)
+    try:
+        os.kill(proc.pid, signal.SIGSTOP)  # both are pending when it next runs
+        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(signal.SIGHUP)
+        os.kill(proc.pid, signal.SIGCONT)
+        _, errors = proc.communicate(timeout=60)
+        assert "stopped at once" in errors
+        assert not group_alive(shell), "the command outlived the run"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(shell, signal.SIGKILL)
     fake_llm.assert_done()

@@ -28,6 +28,10 @@ OUTPUT_LIMIT = 30_000
 TERM_GRACE_S = 3.0
 EXIT_DRAIN_S = 0.5
 
+# Process groups of foreground commands still running. A run that exits at once (a
+# second stop signal) cannot wait for their clean stop, but must not leave them behind.
+_running: set[int] = set()
+
 
 class BashArgs(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -105,6 +109,12 @@ def kill_group(pgid: int, sig: int = signal.SIGKILL) -> None:
         os.killpg(pgid, sig)
 
 
+def kill_running_commands() -> None:
+    """SIGKILL every foreground command still running, for a process about to vanish."""
+    for pgid in list(_running):
+        kill_group(pgid)
+
+
 async def wait_gone(pgid: int, within: float) -> bool:
     """Whether every process of the group has exited within `within` seconds."""
     for _ in range(int(within / 0.02)):
@@ -168,6 +178,7 @@ async def run_foreground(args: BashArgs, ctx: ToolContext, limit: int = OUTPUT_L
         proc, read_fd = await _spawn(launch, work_dir(args, ctx))
     output = OutputReader(read_fd)
     live = asyncio.create_task(output.stream(ctx.log))
+    _running.add(proc.pid)
     try:
         code = await _wait_exit(proc, args.timeout)
     except asyncio.CancelledError:
@@ -175,6 +186,7 @@ async def run_foreground(args: BashArgs, ctx: ToolContext, limit: int = OUTPUT_L
         await wait_gone(proc.pid, 1.0)
         raise
     finally:
+        _running.discard(proc.pid)
         complete = await output.finished(EXIT_DRAIN_S)
         live.cancel()
         output.send_live(ctx.log, final=True)
