@@ -69,7 +69,7 @@ async def ensure_key(model_name: str, settings: Settings, console: Console, ask:
         return True
     console.print(Text(no_key_message(target, missing), "yellow"))
     for name in missing:
-        value = (await ask(f"Paste your {name} (hidden; Enter to skip): ") or "").strip()
+        value = await _pasted_key(ask, name, console)
         if not value:
             console.print(
                 Text("No key given, so nothing was sent. Or pick another model: /model", "yellow")
@@ -79,6 +79,22 @@ async def ensure_key(model_name: str, settings: Settings, console: Console, ask:
         path = save_key(name, value)
         console.print(Text(f"Saved {name} to {path} (readable only by you).", "dim"))
     return True
+
+
+async def _pasted_key(ask: Ask, name: str, console: Console) -> str:
+    """What was pasted, or "" when it cannot be a key.
+
+    The answer is hidden, so a line meant for the chat (a slash command, a sentence)
+    would be saved as a secret without anyone seeing it; keys have no spaces and do
+    not start with a slash.
+    """
+    value = (await ask(f"Paste your {name} (hidden; Enter to skip): ") or "").strip()
+    if value.startswith("/") or any(c.isspace() for c in value):
+        console.print(
+            Text("That is not a key (it has spaces or starts with /): not saved.", "yellow")
+        )
+        return ""
+    return value
 
 
 HF_TOKEN_OFFERED = "hf-token-offered"  # in the config dir: the offer is made once
@@ -101,7 +117,7 @@ async def offer_hf_token(settings: Settings, console: Console, ask: Ask) -> bool
     if find_hf_token(settings) or marker.exists():
         return False
     console.print(Text(HF_TOKEN_PITCH, "yellow"))
-    value = (await ask("Paste your Hugging Face token (hidden; Enter to skip): ") or "").strip()
+    value = await _pasted_key(ask, "Hugging Face token", console)
     marker.parent.mkdir(parents=True, exist_ok=True)
     marker.touch()
     if not value:

@@ -150,7 +150,7 @@ def _caused_by(exc: BaseException, types: tuple[type[BaseException], ...]) -> bo
     return False
 
 
-_NOISE = re.compile(r"litellm\.|LiteLLM |\s*Handle with `\w+`\.?|ssl:<[^>]*>\s*")
+_NOISE = re.compile(r"\s*Handle with `[\w.]+`\.?|litellm\.|LiteLLM |ssl:<[^>]*>\s*")
 _CLASS_NAMES = re.compile(r"^(\s*\w+(Error|Exception)( -|:))+\s*")  # "APIError: OpenAIException -"
 
 

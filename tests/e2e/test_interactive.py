@@ -261,3 +261,23 @@ def test_a_missing_key_is_asked_for_saved_privately_and_history_persists(
     again.type("\x03\x04")
     assert again.exit_code() == 0
     fake_llm.assert_done()
+
+
+@pytest.mark.timeout(180)
+def test_a_chat_line_typed_into_the_hidden_key_question_is_not_saved(
+    terminal, fake_llm, monkeypatch
+):
+    monkeypatch.delenv("OPENAI_API_KEY")
+    term = terminal()
+    term.expect("›")
+    term.enter("hello there")
+    term.expect("Paste your OPENAI_API_KEY", timeout=FIRST_ANSWER_S)
+    term.enter("/status")
+    term.expect("That is not a key (it has spaces or starts with /): not saved.")
+    term.expect("No key given, so nothing was sent.")
+    term.expect("› hello there")  # the message waits in the input for another try
+    term.type("\x03\x04")
+    assert term.exit_code() == 0
+    assert not (Path(os.environ["XDG_CONFIG_HOME"]) / "ml-intern" / ".env").exists()
+    assert "OPENAI_API_KEY" not in os.environ
+    assert fake_llm.requests == []

@@ -1,3 +1,5 @@
+import pytest
+
 from agent.core.llm import LLMReply
 from agent.core.nudges import FollowUps, announces_action
 
@@ -31,13 +33,14 @@ def test_tool_calls_without_ids_get_unique_ones():
     assert ids[2] == "x"
 
 
-def test_provider_messages_lose_litellm_advice_and_class_names():
+@pytest.mark.parametrize("advice", ["`litellm.InternalServerError`", "`InternalServerError`"])
+def test_provider_messages_lose_litellm_advice_and_class_names(advice):
     from agent.core.provider_errors import _provider_message
 
     raw = (
         "litellm.InternalServerError: AnthropicException - Cannot connect to host "
         "api.anthropic.com:443 ssl:<ssl.SSLContext object at 0x7f0> [Name or service not known]."
-        " Handle with `InternalServerError`."
+        f" Handle with {advice}."
     )
     assert _provider_message(Exception(raw)) == (
         "Cannot connect to host api.anthropic.com:443 [Name or service not known]."
