@@ -118,7 +118,7 @@ class Chat:
         self._prompt: PromptSession[str] | None = None
         self._asking: PromptSession[str] | None = None
         self._start_notices: set[str] = set()
-        self.typeahead = TypeAhead(self.renderer.live.touch)
+        self.typeahead = TypeAhead(self.renderer.live.touch, self.renderer.live.clear_screen)
         self.renderer.live.footer = self.typeahead.view
         self._attach(session)
 

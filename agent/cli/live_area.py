@@ -74,6 +74,14 @@ class LiveArea(RenderHook):
         self._start()
         self.refresh()
 
+    def clear_screen(self) -> None:
+        """Ctrl-L during a turn: the screen is cleared and the area drawn again at its top."""
+        if not self._active:
+            return
+        self._render = LiveRender(Text())  # nothing left on screen to erase
+        self.console.control(Control.clear(), Control.home())
+        self.refresh()
+
     def pause(self) -> None:
         """Erase the live area so a prompt can take the screen."""
         if not self._active:

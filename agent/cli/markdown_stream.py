@@ -58,12 +58,15 @@ class MarkdownStream:
             blocks.extend(self._line(line))
         return blocks
 
-    def flush(self) -> str:
-        """Whatever is left, as the last block of the answer."""
+    def flush(self) -> list[str]:
+        """Whatever is left, as the last blocks of the answer (a last line without a
+        newline may still start a block of its own)."""
+        blocks: list[str] = []
         if self._partial:
-            self._lines.append("".join(self._partial))
+            blocks = self._line("".join(self._partial))
             self._partial = []
-        return self._take()
+        last = self._take()
+        return [*blocks, last] if last else blocks
 
     def tail(self, max_lines: int) -> tuple[str, str | None]:
         """The open block's last lines, and the code language when inside a fence.
@@ -75,7 +78,8 @@ class MarkdownStream:
             start = max(start, self._fence_at + 1)
         lines = self._lines[max(start, 0) :]
         if self._partial:
-            lines = [*lines, "".join(self._partial)]
+            gap = [""] if self._blank_pending else []  # a new paragraph is arriving
+            lines = [*lines, *gap, "".join(self._partial)]
         return "\n".join(lines), (self._language or "text") if self._fence else None
 
     def _line(self, line: str) -> list[str]:

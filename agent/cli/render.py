@@ -141,9 +141,10 @@ class Renderer:
             self._print_block(block)
 
     def _on_assistant_stream_end(self, event: ev.AssistantStreamEnd) -> None:
-        block = self.stream.flush()
-        if block and not event.discarded:
-            self._print_block(block)
+        blocks = self.stream.flush()
+        if not event.discarded:
+            for block in blocks:
+                self._print_block(block)
         self.live.show_tail(False)
         if event.discarded:
             self._streamed = False

@@ -69,11 +69,16 @@ class Pastes:
 class TypeAhead:
     """The line being typed during a turn and the lines queued behind it."""
 
-    def __init__(self, on_change: Callable[[], None] = lambda: None) -> None:
+    def __init__(
+        self,
+        on_change: Callable[[], None] = lambda: None,
+        on_clear: Callable[[], None] = lambda: None,
+    ) -> None:
         self.line = ""
         self.queued: list[str] = []
         self.pastes = Pastes()
         self._on_change = on_change
+        self._on_clear = on_clear  # Ctrl-L: the screen is cleared, as at the prompt
         self._pasting: list[str] | None = None
 
     def feed(self, data: str) -> None:
@@ -114,6 +119,8 @@ class TypeAhead:
             self.line = ""
         elif key == "\x17":  # Ctrl-W: the word before the cursor
             self.line = re.sub(r"\S*\s*$", "", self.line, count=1)
+        elif key == "\x0c":
+            self._on_clear()
         elif key.isprintable() or key == "\t":
             self.line += key
 

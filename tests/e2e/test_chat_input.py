@@ -10,6 +10,7 @@ import termios
 import time
 
 import pexpect
+import pyte
 import pytest
 
 from tests.e2e.test_interactive import FIRST_ANSWER_S, user_texts
@@ -83,3 +84,26 @@ def test_sigterm_ends_the_chat_and_puts_the_terminal_back(terminal, fake_llm):
     assert term.exit_code() == 128 + signal.SIGTERM
     assert modes & termios.ECHO and modes & termios.ICANON  # typing shows again
     assert "w199" not in term.text
+
+
+@pytest.mark.timeout(180)
+def test_ctrl_l_during_a_turn_clears_the_screen_and_the_answer_goes_on(terminal, fake_llm):
+    paragraphs = [f"Paragraph {i}: " + " ".join(f"w{i}_{j}" for j in range(12)) for i in range(12)]
+    fake_llm.script(llm.text("\n\n".join(paragraphs), delay_s=0.01))
+    term = terminal()
+    term.expect("›")
+    term.enter("go")
+    term.expect("Paragraph 3:", timeout=FIRST_ANSWER_S)
+    term.type("\x0c")
+    term.expect("w11_11")
+    term.expect("›")
+
+    screen = pyte.Screen(100, 40)
+    pyte.Stream(screen).feed(term.raw)
+    shown = "\n".join(line.rstrip() for line in screen.display)
+    assert "› go" not in shown and "Paragraph 0:" not in shown  # cleared mid-answer
+    assert "Paragraph 11: w11_0" in shown  # and the answer went on below
+    assert shown.count("Paragraph 11:") == 1
+    term.type("\x04")
+    assert term.exit_code() == 0
+    fake_llm.assert_done()

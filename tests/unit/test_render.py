@@ -40,7 +40,7 @@ def feed_in_pieces(text: str, size: int) -> list[str]:
     blocks = []
     for i in range(0, len(text), size):
         blocks += stream.feed(text[i : i + size])
-    return [*blocks, stream.flush()]
+    return [*blocks, *stream.flush()]
 
 
 @pytest.mark.parametrize("size", [1, 3, 16, 1000])
@@ -61,6 +61,17 @@ def test_a_block_is_released_as_soon_as_it_is_complete():
     assert stream.feed("\n```py\nx = 1\n") == ["A paragraph"]
     assert stream.tail(10) == ("x = 1", "py")
     assert stream.feed("```\n") == ["```py\nx = 1\n```"]
+
+
+@pytest.mark.parametrize("last", ["Second paragraph", "## Heading", "- an item"])
+def test_a_last_line_without_a_newline_still_starts_its_own_block(last):
+    assert feed_in_pieces(f"First paragraph.\n\n{last}", 5) == ["First paragraph.", last]
+
+
+def test_the_live_tail_keeps_the_blank_line_before_a_paragraph_still_arriving():
+    stream = MarkdownStream()
+    assert stream.feed("First paragraph.\n\nSecond para") == []
+    assert stream.tail(10) == ("First paragraph.\n\nSecond para", None)
 
 
 def test_the_live_tail_stays_bounded_in_a_long_code_block():

@@ -157,7 +157,7 @@ def test_the_screen_shows_every_block_once_in_order(name, sizes, speed):
     renderer = Renderer(screen.console())
     asyncio.run(stream(renderer, pieces(sizes), slow=speed == "slow"))
     whole = MarkdownStream()
-    blocks = [*whole.feed(ANSWER), whole.flush()]
+    blocks = [*whole.feed(ANSWER), *whole.flush()]
     assert screen.lines() == reference(blocks, [], None)
 
 
@@ -185,7 +185,7 @@ def test_a_resize_mid_stream_leaves_no_stale_live_lines(name, sizes, new_width):
     split = MarkdownStream()
     before = split.feed(sent)
     rest = MarkdownStream()
-    everything = [*rest.feed(ANSWER), rest.flush()]
+    everything = [*rest.feed(ANSWER), *rest.flush()]
     assert screen.lines() == reference(before, everything[len(before) :], new_width)
 
 
