@@ -8,6 +8,7 @@ show the changed lines themselves, + in green and - in red.
 from __future__ import annotations
 
 import difflib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,8 @@ HEAD_LINES = 3
 TAIL_LINES = 5
 DIFF_LINES = 24
 DIFF_STYLES = {"+": "green", "-": "red", "@": "cyan"}
+# What a command's output reader writes where it left lines out (agent/tools/local/output.py)
+_LEFT_OUT = re.compile(r"\[\.\.\. ([\d,]+) lines \([\d,]+ bytes\) omitted \.\.\.\]")
 
 
 def output_lines(
@@ -34,9 +37,8 @@ def output_lines(
     if full or len(lines) <= HEAD_LINES + TAIL_LINES + 1:
         shown = [Text(line, style=style) for line in lines]
     else:
-        hidden = len(lines) - HEAD_LINES - TAIL_LINES
         shown = [Text(line, style="dim") for line in lines[:HEAD_LINES]]
-        shown.append(Text(f"… {hidden} lines hidden (Ctrl-O shows all)", style="dim italic"))
+        shown.append(Text(hidden_note(lines[HEAD_LINES:-TAIL_LINES]), style="dim italic"))
         shown += [Text(line, style=style) for line in lines[-TAIL_LINES:]]
     code = data.get("exit_code")
     if (
@@ -46,6 +48,16 @@ def output_lines(
     ):
         shown.append(Text(f"exit code {code}", style="red"))
     return shown
+
+
+def hidden_note(hidden: list[str]) -> str:
+    """How many lines the collapse hides, counting those the tool itself left out (a
+    flood keeps only its head and tail), so the count is the command's, not the view's."""
+    left_out = [int(m[1].replace(",", "")) for line in hidden if (m := _LEFT_OUT.fullmatch(line))]
+    if not left_out:
+        return f"… {len(hidden):,} lines hidden (Ctrl-O shows all)"
+    kept = len(hidden) - len(left_out)
+    return f"… {kept + sum(left_out):,} lines hidden (Ctrl-O shows the {kept:,} kept)"
 
 
 def diff_lines(diff: str, limit: int | None) -> list[Text]:

@@ -161,3 +161,21 @@ def test_what_the_chat_shows(terminal, fake_llm, isolated_env, monkeypatch):
     again.expect("›")
     again.type("\x04")
     assert again.exit_code() == 0
+
+
+@pytest.mark.timeout(180)
+def test_a_flood_is_counted_whole_in_its_collapsed_view(terminal, fake_llm, isolated_env):
+    fake_llm.script(llm.tool_call("bash", {"command": "seq 200000"}), llm.text("Counted."))
+    term = terminal("--yolo")
+    term.expect("›")
+    term.enter("count")
+    term.expect("⎿ 1", timeout=FIRST_ANSWER_S)
+    # 3 lines above, 5 below: every other line of the command's is in the count
+    term.expect("… 199,992 lines hidden (Ctrl-O shows the ")
+    term.expect("200000")
+    term.expect("Counted.")
+    assert "[... " not in term.text  # the reader's own marker stays out of the view
+    term.expect("›")
+    term.type("\x04")
+    assert term.exit_code() == 0
+    fake_llm.assert_done()

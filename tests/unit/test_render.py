@@ -172,6 +172,18 @@ def test_tool_output_keeps_head_and_tail_with_the_exit_code():
     assert shown.count("ValueError: bad row") == 2
 
 
+def test_the_hidden_count_includes_the_lines_a_flood_left_out():
+    from agent.cli.tool_output import output_lines
+
+    kept = [f"line {i}" for i in range(20)]
+    content = "\n".join(
+        [*kept[:10], "[... 2,000,000 lines (30,000,000 bytes) omitted ...]", *kept[10:]]
+    )
+    shown = [line.plain for line in output_lines(content, False, {"exit_code": 0})]
+    assert shown[3] == "… 2,000,012 lines hidden (Ctrl-O shows the 12 kept)"
+    assert shown[-1] == "line 19"
+
+
 def test_a_failure_without_the_exit_code_in_its_text_still_shows_it():
     console, out = colour_console()
     Renderer(console)(
