@@ -109,14 +109,16 @@ class ContextManager:
 
     def answer_dangling(
         self, content: str = INTERRUPTED_RESULT, so_far: dict[str, str] | None = None
-    ) -> None:
-        """Give every unanswered tool call a result, so the next request is valid.
+    ) -> list[Message]:
+        """Give every unanswered tool call a result, so the next request is valid; the
+        results given.
 
         `so_far` holds what a stopped call had printed: the model sees how far it got.
         """
+        answers: list[Message] = []
         for call in self.unanswered_calls():
             output = (so_far or {}).get(call["id"])
-            self.add(
+            answers.append(
                 {
                     "role": "tool",
                     "tool_call_id": call["id"],
@@ -124,6 +126,8 @@ class ContextManager:
                     "content": f"{content}\nOutput so far:\n{output}" if output else content,
                 }
             )
+            self.add(answers[-1])
+        return answers
 
     def undo_last_turn(self) -> int:
         """Drop the last user message and everything after it; returns how many went."""

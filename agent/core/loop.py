@@ -261,8 +261,18 @@ class Agent:
             if isinstance(final, str):
                 session.emit(ev.TurnComplete(final_text=final))
         except asyncio.CancelledError:
-            so_far, session.output_so_far = session.output_so_far, {}
-            session.context.answer_dangling(so_far={k: "\n".join(v) for k, v in so_far.items()})
+            so_far = {k: "\n".join(v) for k, v in session.output_so_far.items() if v}
+            session.output_so_far = {}
+            for answer in session.context.answer_dangling(so_far=so_far):
+                if answer["tool_call_id"] in so_far:  # a call that ran and printed: show it
+                    session.emit(
+                        ev.ToolOutput(
+                            tool_call_id=answer["tool_call_id"],
+                            name=answer["name"],
+                            content=answer["content"],
+                            is_error=True,
+                        )
+                    )
             session.emit(ev.Interrupted())
         except AgentStop as stop:
             session.context.answer_dangling(f"[not run: {stop.message}]")

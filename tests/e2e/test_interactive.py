@@ -190,7 +190,7 @@ def test_a_chat_session(terminal, fake_llm, isolated_env):
 def test_ctrl_c_stops_the_turn_and_keeps_history_consistent(terminal, fake_llm):
     words = " ".join(f"w{i}" for i in range(1, 400))
     fake_llm.script(
-        llm.tool_call("bash", {"command": "sleep 30"}),
+        llm.tool_call("bash", {"command": "echo warming up; sleep 30"}),
         llm.text(words, delay_s=0.05),
         llm.text("Still here."),
     )
@@ -198,9 +198,11 @@ def test_ctrl_c_stops_the_turn_and_keeps_history_consistent(terminal, fake_llm):
     term.expect("›")
 
     term.enter("wait a while")
-    term.expect("bash: sleep 30", timeout=FIRST_ANSWER_S)
-    term.expect("Running bash")
+    term.expect("bash: echo warming up; sleep 30", timeout=FIRST_ANSWER_S)
+    term.expect("warming up")
     term.type("\x03")
+    term.expect("Output so far:")  # what the model gets is what the screen shows
+    term.expect("warming up")
     term.expect("Interrupted")
     term.expect("›")
 
@@ -217,7 +219,7 @@ def test_ctrl_c_stops_the_turn_and_keeps_history_consistent(terminal, fake_llm):
     assert roles == ["system", "user", "assistant", "tool", "user", "assistant", "user"]
     call = messages[2]["tool_calls"][0]
     assert messages[3]["tool_call_id"] == call["id"]
-    assert "interrupted" in messages[3]["content"]
+    assert messages[3]["content"].endswith("Output so far:\nwarming up")
     partial = messages[5]["content"]
     assert partial.startswith("w1 w2 w3")
     assert len(partial) < len(words)

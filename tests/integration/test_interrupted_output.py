@@ -1,4 +1,5 @@
-"""A call stopped by Ctrl-C hands the model what it had printed so far."""
+"""A call stopped by Ctrl-C hands the model what it had printed so far, and the front
+ends show that result as they show any other."""
 
 from __future__ import annotations
 
@@ -21,11 +22,13 @@ def test_the_output_so_far_is_the_stopped_calls_result(fake_llm, isolated_env):
                 if event.type == "tool_log" and "ready" in event.line.splitlines():
                     break
         engine.agent.submit(op.Interrupt())
+        shown = await engine.next("tool_output")  # the front ends show what the model gets
         await engine.next("interrupted")
         result = engine.session.context.messages[-1]
         assert result["role"] == "tool"
         assert result["content"].startswith("[interrupted")
         assert result["content"].endswith("Output so far:\nline 1\nline 2\nline 3\nready")
+        assert (shown.tool_call_id, shown.content) == (result["tool_call_id"], result["content"])
         assert engine.session.output_so_far == {}
 
     run_engine(fake_llm, isolated_env, scenario)
