@@ -8,9 +8,17 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from rich.console import Console, ConsoleRenderable, Group, RenderableType, RenderHook
-from rich.control import Control
-from rich.live_render import LiveRender
+from rich.console import (
+    Console,
+    ConsoleOptions,
+    ConsoleRenderable,
+    Group,
+    RenderableType,
+    RenderHook,
+    RenderResult,
+)
+from rich.control import Control, ControlType
+from rich.segment import Segment
 from rich.spinner import Spinner
 from rich.text import Text
 
@@ -39,7 +47,7 @@ class LiveArea(RenderHook):
         self._progress = ""
         self._since = 0.0
         self._showing_tail = False
-        self._render = LiveRender(Text())
+        self._render = LiveRows()
         self._active = False
         self._ticker: asyncio.Task[None] | None = None
         self.footer: Callable[[], list[Text]] = list  # what the person types meanwhile
@@ -78,7 +86,7 @@ class LiveArea(RenderHook):
         """Ctrl-L during a turn: the screen is cleared and the area drawn again at its top."""
         if not self._active:
             return
-        self._render = LiveRender(Text())  # nothing left on screen to erase
+        self._render = LiveRows()  # nothing left on screen to erase
         self.console.control(Control.clear(), Control.home())
         self.refresh()
 
@@ -92,14 +100,14 @@ class LiveArea(RenderHook):
             self._ticker = None
         _watch_resize(None)
         self.console.pop_render_hook()
-        self.console.control(self._render.position_cursor())
-        self._render = LiveRender(Text())
+        self.console.control(self._render.erase(self.console.width))
+        self._render = LiveRows()
         self.console.show_cursor(True)
 
     def process_renderables(self, renderables: list[ConsoleRenderable]) -> list[ConsoleRenderable]:
         """Erase the area, print what was asked, draw the area again: one write."""
-        erase = self._render.position_cursor()
-        self._render.set_renderable(self._view())
+        erase = self._render.erase(self.console.width)
+        self._render.renderable = self._view()
         return [erase, *renderables, self._render]
 
     def _start(self) -> None:
@@ -144,12 +152,39 @@ class LiveArea(RenderHook):
         return Group(*parts) if parts else Text()
 
 
-def _watch_resize(redraw: Callable[[], None] | None) -> None:
-    """A resized window gets the live area erased and drawn again at once, at its new width.
+class LiveRows:
+    """The live area as drawn: its renderable, and the width of every row written.
 
-    The erase moves up as many rows as the area had: exact on terminals that do not
-    re-wrap old lines, and on every terminal when the window grows.
+    Terminals that re-wrap lines when the window narrows (tmux, VTE, iTerm2, kitty,
+    xterm.js) turn a row of w cells into ceil(w / width) rows, written trailing spaces
+    included, so the erase counts rows at the width the window has now. A terminal
+    that cuts rows instead loses as many rows above the area; it cut them already.
     """
+
+    def __init__(self) -> None:
+        self.renderable: RenderableType = Text()
+        self._widths: list[int] = []
+
+    def erase(self, width: int) -> Control:
+        """Back to the area's first row, erasing every row on the way."""
+        rows = sum(max(1, -(-cells // max(1, width))) for cells in self._widths)
+        if not rows:
+            return Control()
+        up = ((ControlType.CURSOR_UP, 1), (ControlType.ERASE_IN_LINE, 2)) * (rows - 1)
+        return Control(ControlType.CARRIAGE_RETURN, (ControlType.ERASE_IN_LINE, 2), *up)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        lines = console.render_lines(self.renderable, options, pad=False)
+        lines = lines[-options.size.height :]  # taller than the window: the newest rows
+        self._widths = [Segment.get_line_length(line) for line in lines]
+        for i, line in enumerate(lines):
+            if i:
+                yield Segment.line()
+            yield from line
+
+
+def _watch_resize(redraw: Callable[[], None] | None) -> None:
+    """A resized window gets the live area erased and drawn again at once, at its new width."""
     try:
         loop = asyncio.get_running_loop()
         if redraw is None:
