@@ -2,7 +2,8 @@
 xterm.js do (pyte cuts them instead).
 
 Only as much of a terminal as the chat's output needs: text, CR, LF (a tty sends CR LF),
-cursor up, erase in line; colour codes and modes are read and ignored. A row written
+relative cursor moves, erase in line and below; colour codes and modes are read and
+ignored. A row written
 to its last column and continued on the next is a soft wrap; a resize joins soft-wrapped
 rows into their line and wraps the line again at the new width. Written spaces are
 content, as they are in those terminals; erased cells are not.
@@ -84,10 +85,20 @@ class ReflowTerminal:
 
     def _escape(self, params: str, final: str) -> None:
         count = int(params) if params.isdigit() else 1
+        top = max(len(self.rows) - self.height, 0)
         if final == "A":  # cursor up, not past the top of the window
-            self.y = max(len(self.rows) - self.height, 0, self.y - count)
+            self.y = max(top, self.y - count)
+        elif final == "B":  # down, not past its bottom
+            x = self.x
+            for _ in range(min(count, top + self.height - 1 - self.y)):
+                self._next_row()
+            self.x = x
+        elif final in "CD":
+            self.x = max(0, min(self.width - 1, self.x + (count if final == "C" else -count)))
         elif final == "K" and params == "2":
             self.rows[self.y], self.wrapped[self.y] = [], False
-        elif final == "K" and params in ("", "0"):
+        elif final in "JK" and params in ("", "0"):  # to the end of the line (J: and below)
             del self.rows[self.y][self.x :]
             self.wrapped[self.y] = False
+            if final == "J":
+                del self.rows[self.y + 1 :], self.wrapped[self.y + 1 :]

@@ -15,6 +15,7 @@ import pytest
 
 from tests.e2e.test_interactive import FIRST_ANSWER_S, user_texts
 from tests.fakes import llm_server as llm
+from tests.reflow_terminal import ReflowTerminal
 
 KEY_GAP_S = 0.005  # a paste through a slow link: the lines come a few milliseconds apart
 
@@ -104,6 +105,30 @@ def test_ctrl_l_during_a_turn_clears_the_screen_and_the_answer_goes_on(terminal,
     assert "› go" not in shown and "Paragraph 0:" not in shown  # cleared mid-answer
     assert "Paragraph 11: w11_0" in shown  # and the answer went on below
     assert shown.count("Paragraph 11:") == 1
+    term.type("\x04")
+    assert term.exit_code() == 0
+    fake_llm.assert_done()
+
+
+@pytest.mark.timeout(180)
+def test_narrowing_the_window_mid_answer_leaves_every_paragraph_once(terminal, fake_llm):
+    paragraphs = [f"Paragraph {i}: " + " ".join(f"w{i}_{j}" for j in range(20)) for i in range(14)]
+    fake_llm.script(llm.text("\n\n".join(paragraphs), delay_s=0.01))
+    term = terminal()
+    term.expect("›")
+    term.enter("go")
+    term.expect("Paragraph 4:", timeout=FIRST_ANSWER_S)
+    resized_at = len(term.raw)
+    term.child.setwinsize(40, 60)  # the open paragraph is on screen at 100 columns
+    term.expect("w13_19")
+    term.expect("›")
+
+    screen = ReflowTerminal(100, 40)  # as tmux, GNOME Terminal or iTerm2 would show it
+    screen.feed(term.raw[:resized_at])
+    screen.resize(60)
+    screen.feed(term.raw[resized_at:])
+    starts = [line.split(":")[0] for line in screen.lines() if line.startswith("Paragraph ")]
+    assert starts == [f"Paragraph {i}" for i in range(14)]
     term.type("\x04")
     assert term.exit_code() == 0
     fake_llm.assert_done()
