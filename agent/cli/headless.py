@@ -27,6 +27,7 @@ from agent.cli.stopping import (
     silence_stdout,
 )
 from agent.cli.summary import first_line, summarize_call
+from agent.cli.visible import visible
 from agent.config import Settings
 from agent.core import events as ev
 from agent.core import ops as op
@@ -89,12 +90,14 @@ class TextWriter:
         self.out, self.err = out, err
         self._streamed = False
         self._tool_log = SampledLog()
+        # the answer goes out as it came, except to a terminal, which it could drive
+        self._shown: Callable[[str], str] = visible if _is_terminal(out) else str
 
     def __call__(self, event: ev.Event) -> None:
         match event:
             case ev.AssistantChunk(content=content):
                 self._streamed = True
-                self.out.write(content)
+                self.out.write(self._shown(content))
                 self.out.flush()
             case ev.AssistantStreamEnd(discarded=True):
                 self.out.write("\n")
@@ -102,7 +105,7 @@ class TextWriter:
                 self._streamed = False
             case ev.AssistantMessage(content=content):
                 if content and not self._streamed:
-                    self.out.write(content)
+                    self.out.write(self._shown(content))
                 if content:
                     self.out.write("\n")
                     self.out.flush()
@@ -127,12 +130,19 @@ class TextWriter:
                 self._note("interrupted")
 
     def _note(self, line: str) -> None:
-        self.err.write(line + "\n")
+        self.err.write(visible(line) + "\n")
         self.err.flush()
 
     def _notes(self, lines: list[str]) -> None:
         if lines:
             self._note("\n".join(lines))
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 class StreamJsonWriter:

@@ -22,7 +22,8 @@ from rich.segment import Segment
 from rich.spinner import Spinner
 from rich.text import Text
 
-from agent.cli.markdown_stream import MarkdownStream, code_block, markdown_block
+from agent.cli.markdown_stream import MarkdownStream
+from agent.cli.markdown_view import code_block, markdown_block
 
 LOG_TAIL_LINES = 4
 REFRESH_PER_SECOND = 10

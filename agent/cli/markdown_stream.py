@@ -9,24 +9,8 @@ from __future__ import annotations
 
 import re
 
-from rich.console import RenderableType
-
-CODE_THEME = "monokai"
 _FENCE = re.compile(r"^\s*(`{3,}|~{3,})\s*([\w+#.-]*)")
 _HEADING = re.compile(r"^ {0,3}#{1,6}(\s|$)")
-
-
-def markdown_block(text: str) -> RenderableType:
-    """Imported on first use: markdown-it and pygments are not needed to show the prompt."""
-    from rich.markdown import Markdown
-
-    return Markdown(text, code_theme=CODE_THEME)
-
-
-def code_block(text: str, language: str) -> RenderableType:
-    from rich.syntax import Syntax
-
-    return Syntax(text, language, theme=CODE_THEME)
 
 
 class MarkdownStream:

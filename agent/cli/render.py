@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import IO, Any
 
 from rich.console import (
@@ -25,15 +25,30 @@ from rich.segment import Segment
 from rich.text import Text
 
 from agent.cli.live_area import LOG_TAIL_LINES, LiveArea
-from agent.cli.markdown_stream import MarkdownStream, markdown_block
+from agent.cli.markdown_stream import MarkdownStream
+from agent.cli.markdown_view import markdown_block
 from agent.cli.summary import summarize_call
 from agent.cli.tool_output import numbered, output_lines
+from agent.cli.visible import has_control, visible
 from agent.core import events as ev
+
+
+class SafeConsole(Console):
+    """A console whose text cannot drive the terminal: escape codes reach it only from
+    styles and from the chat's own cursor moves (control segments)."""
+
+    def render(
+        self, renderable: RenderableType, options: ConsoleOptions | None = None
+    ) -> Iterable[Segment]:
+        for segment in super().render(renderable, options):
+            if segment.control is None and has_control(segment.text):
+                segment = Segment(visible(segment.text), segment.style)
+            yield segment
 
 
 def make_console(file: IO[str] | None = None, width: int | None = None) -> Console:
     """A console that follows the terminal (its width, NO_COLOR when set) unless told otherwise."""
-    return Console(
+    return SafeConsole(
         file=file,
         width=width,
         no_color=bool(os.environ.get("NO_COLOR")),

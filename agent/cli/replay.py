@@ -12,7 +12,7 @@ from typing import Any
 from rich.console import Console, Group
 from rich.text import Text
 
-from agent.cli.markdown_stream import markdown_block
+from agent.cli.markdown_view import markdown_block
 from agent.cli.summary import summarize_call
 from agent.cli.tool_output import numbered, output_lines
 from agent.context.manager import is_person_turn

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from agent.cli.visible import visible
+
 # The argument that says the most about a call, per tool.
 _KEY_ARGUMENT = {
     "bash": "command",
@@ -15,7 +17,9 @@ _KEY_ARGUMENT = {
 
 
 def first_line(text: str, width: int = 120) -> str:
-    line = text.strip().splitlines()[0] if text.strip() else ""
+    """The first line, control characters spelled out: a `\r` or an escape code in a
+    command must not hide the rest of it."""
+    line = visible(text.strip().split("\n", 1)[0])
     return line if len(line) <= width else line[: width - 1] + "…"
 
 

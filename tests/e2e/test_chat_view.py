@@ -179,3 +179,44 @@ def test_a_flood_is_counted_whole_in_its_collapsed_view(terminal, fake_llm, isol
     term.type("\x04")
     assert term.exit_code() == 0
     fake_llm.assert_done()
+
+
+HOSTILE = "A\x1b[2JB C\x1b]0;PWNED\x07D E\x1b[?1049hF"
+
+
+@pytest.mark.timeout(180)
+def test_escape_codes_from_the_model_are_shown_not_obeyed(terminal, fake_llm, isolated_env):
+    fake_llm.script(
+        llm.text(HOSTILE),
+        llm.tool_call("bash", {"command": "rm -rf ./data \x1b[2K\rls"}),
+        llm.text("Not run."),
+    )
+    term = terminal()
+    term.expect("›")
+    term.enter("say it")
+    term.expect("A^[[2JB C^[]0;PWNEDD E^[[?1049hF", timeout=FIRST_ANSWER_S)  # (rich drops BEL)
+    term.expect("›")
+    term.enter("run it")
+    term.expect("bash: rm -rf ./data ^[[2K^Mls")  # the whole command, not what it would draw
+    term.expect("Approve bash?")
+    term.type("n")
+    term.expect("Not run.")
+    term.expect("›")
+    for code in ("\x1b[2J", "\x1b]0;PWNED", "\x1b[?1049h", "\x1b[2K\rls"):
+        assert code not in term.raw
+    term.type("\x04")
+    assert term.exit_code() == 0
+    fake_llm.assert_done()
+
+
+def test_a_headless_answer_is_spelled_out_on_a_terminal_and_exact_down_a_pipe(
+    terminal, fake_llm, cli
+):
+    fake_llm.script(llm.text(HOSTILE), llm.text(HOSTILE))
+    term = terminal("-o", "text", "say it")
+    term.expect("A^[[2JB C^[]0;PWNED^GD E^[[?1049hF", timeout=FIRST_ANSWER_S)
+    assert term.exit_code() == 0
+    assert "\x1b]0;PWNED" not in term.raw
+    piped = cli("-o", "text", "say it")
+    assert piped.stdout == HOSTILE + "\n"  # a script reading the answer gets it whole
+    fake_llm.assert_done()

@@ -20,7 +20,8 @@ from rich.console import Console, Group
 from rich.text import Text
 
 from agent.cli import live_area
-from agent.cli.markdown_stream import MarkdownStream, markdown_block
+from agent.cli.markdown_stream import MarkdownStream
+from agent.cli.markdown_view import markdown_block
 from agent.cli.render import Renderer, Trimmed
 from agent.core import events as ev
 from tests.reflow_terminal import ReflowTerminal
