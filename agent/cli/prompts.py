@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from prompt_toolkit import PromptSession
-from prompt_toolkit.application import run_in_terminal
+from prompt_toolkit.application import Application, run_in_terminal
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
@@ -109,21 +111,63 @@ def choice_keys(savable: bool = False) -> KeyBindings:
     return one_key(words)
 
 
+ANSWER_WAIT_S = 0.25  # a key this soon after an answer key means a word is being typed
+TYPING_PAUSE_S = 0.8  # after a key that answers nothing, keys count again once typing pauses
+
+
 def one_key(words: dict[str, str]) -> KeyBindings:
-    """Each key (either case) answers at once with itself, shown as its word; other keys
-    are not answers."""
+    """Each key (either case) answers with itself, shown as its word, unless it is part
+    of something typed: a key follows within ANSWER_WAIT_S (Enter confirms instead), or
+    a key that answers nothing came just before. So "what" or "yes I think" typed at
+    an approval answers nothing; the keys are shown, and the prompt waits."""
+    answer = _OneKeyAnswer(words)
     bindings = KeyBindings()
-    for key, word in words.items():
+    for key in words:
         for pressed in (key, key.upper()):
 
             @bindings.add(pressed)
-            def _answer(event: KeyPressEvent, key: str = key, word: str = word) -> None:
-                event.current_buffer.text = word
-                event.app.exit(result=key)
+            def _answer(event: KeyPressEvent, key: str = key) -> None:
+                answer.key(event, key)
 
     @bindings.add("enter")
+    def _enter(event: KeyPressEvent) -> None:
+        answer.enter(event)
+
     @bindings.add("<any>")
-    def _ignore(event: KeyPressEvent) -> None:
-        """Anything else is not an answer."""
+    def _other(event: KeyPressEvent) -> None:
+        answer.typing(event)
 
     return bindings
+
+
+class _OneKeyAnswer:
+    def __init__(self, words: dict[str, str]) -> None:
+        self.words = words
+        self._pending: tuple[str, asyncio.TimerHandle] | None = None
+        self._typing_until = 0.0
+
+    def key(self, event: KeyPressEvent, key: str) -> None:
+        if self._pending is not None or time.monotonic() < self._typing_until:
+            self.typing(event)
+            return
+        timer = asyncio.get_running_loop().call_later(ANSWER_WAIT_S, self._settle, event.app)
+        self._pending = (key, timer)
+
+    def enter(self, event: KeyPressEvent) -> None:
+        if self._pending is not None:
+            self._pending[1].cancel()
+            self._settle(event.app)
+
+    def typing(self, event: KeyPressEvent) -> None:
+        if self._pending is not None:
+            self._pending[1].cancel()
+            self._pending = None
+        self._typing_until = time.monotonic() + TYPING_PAUSE_S
+        event.current_buffer.text = "(typing? press one key)"
+
+    def _settle(self, app: Application[Any]) -> None:
+        if self._pending is None:
+            return
+        key, self._pending = self._pending[0], None
+        app.current_buffer.text = self.words[key]
+        app.exit(result=key)

@@ -4,6 +4,7 @@ saved for a trusted project, honoured after `/new` and in the next launch."""
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -86,4 +87,38 @@ def test_always_answers_saved_for_the_project(terminal, fake_llm, isolated_env):
     again.type("\x04")
     assert again.exit_code() == 0
     assert again.text.count("Approve ") == 1
+    fake_llm.assert_done()
+
+
+@pytest.mark.timeout(180)
+def test_words_typed_at_an_approval_answer_nothing(terminal, fake_llm, isolated_env):
+    (isolated_env / "build").mkdir()
+    fake_llm.script(
+        llm.tool_call("bash", {"command": "rm -rf ./build"}),
+        llm.text("Kept it."),
+        llm.tool_call("bash", {"command": "rm -rf ./build"}),
+        llm.text("Removed it."),
+    )
+    term = terminal()
+    term.expect("›")
+    term.enter("clean")
+    term.expect("[f]eedback ›", timeout=FIRST_ANSWER_S)
+    for key in "what":  # typed a key at a time: "a" would be "always", "t" nothing
+        term.type(key)
+    term.expect("(typing? press one key)")
+    time.sleep(1.5)  # a pause: the next key is an answer again
+    assert (isolated_env / "build").is_dir()
+    term.type("n")
+    term.expect("Kept it.")
+    term.expect("›")
+
+    term.enter("clean now")
+    term.expect("[f]eedback ›")
+    term.type("y\r")  # Enter right behind the key confirms it
+    term.expect("Removed it.")
+    assert not (isolated_env / "build").exists()
+    term.expect("›")
+    term.type("\x04")
+    assert term.exit_code() == 0
+    assert "refused" in tool_results(fake_llm.requests[1])[-1]
     fake_llm.assert_done()
