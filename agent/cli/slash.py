@@ -296,7 +296,11 @@ async def _clear(ctx: ChatContext, arg: str) -> None:
 
 async def _yolo(ctx: ChatContext, arg: str) -> None:
     settings = ctx.session.settings
-    settings.yolo = not settings.yolo
+    wanted = {"": not settings.yolo, "on": True, "off": False}.get(arg.strip().lower())
+    if wanted is None:
+        ctx.console.print(Text("Usage: /yolo on|off (alone: switch it)", "yellow"))
+        return
+    settings.yolo = wanted
     state = "on: every tool call runs without asking" if settings.yolo else "off: risky calls ask"
     ctx.console.print(Text(f"· auto-approve {state}", "dim"))
 
@@ -324,7 +328,7 @@ for _command in (
     ),
     Command("new", "start a fresh conversation", _new),
     Command("clear", "start a fresh conversation and clear the screen", _clear),
-    Command("yolo", "toggle auto-approval of every tool call", _yolo),
+    Command("yolo", "auto-approve every tool call, or stop (alone: switch)", _yolo, "[on|off]"),
     Command("tools", "list the tools the model can use", _tools),
     Command("plan", "show the agent's todo list", _plan),
     Command("quit", "leave ml-intern", _quit, aliases=("exit",)),

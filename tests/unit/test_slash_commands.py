@@ -232,6 +232,17 @@ def test_only_a_close_misspelling_gets_a_suggestion():
     assert "Did you mean" not in out
 
 
+def test_yolo_on_and_off_say_what_they_mean():
+    chat = FakeChat()
+    assert "auto-approve off" in chat.run("/yolo off")
+    assert chat.session.settings.yolo is False
+    assert "auto-approve on" in chat.run("/yolo on")
+    assert "auto-approve on" in chat.run("/yolo on")  # on stays on
+    assert "auto-approve off" in chat.run("/yolo")  # alone it switches
+    assert "Usage: /yolo on|off" in chat.run("/yolo maybe")
+    assert chat.session.settings.yolo is False
+
+
 def test_status_after_a_new_conversation_labels_the_run_wide_totals():
     from agent.core.usage import UsageLedger
 
