@@ -159,7 +159,11 @@ def headless_approvals(settings: Settings, asked_for: ApprovalMode | None) -> No
 
 
 def _with_stdin(prompt: str | None) -> str | None:
-    """Piped input joins the prompt (or is the prompt), as `llm` and `claude -p` do."""
+    """Piped input joins the prompt (or is the prompt), as `llm` and `claude -p` do.
+
+    A pipe is read to its end however long its writer takes (`pytest | ml-intern "why?"`);
+    when nothing has come after a moment, a line on stderr says what it waits for.
+    """
     import select
     import stat
 
@@ -170,15 +174,21 @@ def _with_stdin(prompt: str | None) -> str | None:
         mode = os.fstat(stdin.fileno()).st_mode
     except (OSError, ValueError):  # no real stdin (embedded, or under a test runner)
         return prompt
-    if stat.S_ISFIFO(mode) and not select.select([stdin], [], [], 0.2)[0]:
-        return prompt
     if not (stat.S_ISFIFO(mode) or stat.S_ISREG(mode)):
         return prompt
+    if stat.S_ISFIFO(mode) and not select.select([stdin], [], [], STDIN_QUIET_S)[0]:
+        print(
+            "ml-intern: reading the piped input until it ends (< /dev/null to go without)",
+            file=sys.stderr,
+            flush=True,
+        )
     piped = stdin.read().strip()
     if not piped:
         return prompt
     return f"{prompt}\n\n{piped}" if prompt else piped
 
+
+STDIN_QUIET_S = 1.0  # a pipe silent this long gets a line saying it is being waited for
 
 SUBCOMMANDS = {
     "sessions": "agent.cli.sessions",
