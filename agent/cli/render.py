@@ -21,6 +21,7 @@ from rich.console import (
     RenderableType,
     RenderResult,
 )
+from rich.pager import Pager
 from rich.segment import Segment
 from rich.text import Text
 
@@ -44,6 +45,23 @@ class SafeConsole(Console):
             if segment.control is None and has_control(segment.text):
                 segment = Segment(visible(segment.text), segment.style)
             yield segment
+
+
+class ColourPager(Pager):
+    """$PAGER, else less, as rich's pager; less is told to show the colours (-R) unless
+    LESS says how it should run, or it prints their codes as text."""
+
+    def show(self, content: str) -> None:
+        import pydoc
+
+        if "LESS" in os.environ:
+            pydoc.pager(content)
+            return
+        os.environ["LESS"] = "R"
+        try:
+            pydoc.pager(content)
+        finally:
+            os.environ.pop("LESS", None)
 
 
 def make_console(file: IO[str] | None = None, width: int | None = None) -> Console:
@@ -215,7 +233,7 @@ class Renderer:
             for line in lines:
                 self._output_line(line, wrap=True)
             return True
-        with self.console.pager(styles=True):
+        with self.console.pager(ColourPager(), styles=True):
             self.console.print(header)
             for line in lines:
                 self.console.print(line, overflow="fold")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from rich.text import Text
 
+from agent.cli.render import ColourPager
 from agent.cli.replay import replay
 from agent.cli.slash import ChatContext, Command, register
 from agent.context.resume import (
@@ -193,7 +194,7 @@ register(
 
 async def _transcript(ctx: ChatContext, arg: str) -> None:
     """The whole conversation, tool output in full, in the pager ($PAGER, else less)."""
-    with ctx.console.pager(styles=True):
+    with ctx.console.pager(ColourPager(), styles=True):
         replay(ctx.console, ctx.session.context.messages, last=None)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import re
 import typing
 
@@ -226,6 +227,21 @@ def test_an_edit_shows_its_changed_lines_in_colour():
     ]
     assert "31" in sgr_codes(raw[3])
     assert "32" in sgr_codes(raw[4])
+
+
+@pytest.mark.parametrize(("preset", "seen"), [(None, "R"), ("-X", "-X")])
+def test_less_is_told_to_show_colours_unless_less_is_set(monkeypatch, preset, seen):
+    from agent.cli.render import ColourPager
+
+    if preset is None:
+        monkeypatch.delenv("LESS", raising=False)
+    else:
+        monkeypatch.setenv("LESS", preset)
+    settings: list[str | None] = []
+    monkeypatch.setattr("pydoc.pager", lambda text: settings.append(os.environ.get("LESS")))
+    ColourPager().show("\x1b[36mcoloured\x1b[0m")
+    assert settings == [seen]
+    assert os.environ.get("LESS") == preset  # as it was
 
 
 def test_a_long_diff_is_collapsed_and_expands_into_the_pager(monkeypatch):
