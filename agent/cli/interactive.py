@@ -115,6 +115,7 @@ class Chat:
         self._last_ctrl_c = float("-inf")
         self._key_checked_for = ""
         self.unsent = ""  # a request that could not be sent, offered again at the prompt
+        self._stopped_by_person = False  # Ctrl-C ended the last request: hold what is queued
         self._prompt: PromptSession[str] | None = None
         self._asking: PromptSession[str] | None = None
         self._start_notices: set[str] = set()
@@ -207,6 +208,11 @@ class Chat:
 
     async def _next_line(self, prompt: PromptSession[str]) -> str | None:
         """A line queued while the last turn ran, else the prompt (with any unsent text)."""
+        if self._stopped_by_person:  # Ctrl-C: nothing waiting is sent; it all comes back
+            self._stopped_by_person = False
+            waiting = [self.unsent, *self.typeahead.take(), self.typeahead.unsent()]
+            self.unsent = ""
+            return await self._read_line(prompt, "\n".join(text for text in waiting if text))
         if self.typeahead.queued:
             line = self.typeahead.queued.pop(0)
             self.console.print(Text.assemble(("› ", "bold"), line))
@@ -264,6 +270,7 @@ class Chat:
 
     def _leave(self) -> None:
         self._quitting = True
+        self.renderer.leaving = True
         for prompt in (self._prompt, self._asking):
             if prompt is not None and prompt.app.is_running:
                 prompt.app.exit(exception=EOFError())
@@ -274,6 +281,7 @@ class Chat:
         """Send one request and follow the turn to its end, answering approvals on the way."""
         if not await self._key_ready():
             self.unsent = text  # back in the input line, not lost
+            self._stopped_by_person = True
             return
         self._starting = False
         self._clear_inbox()
@@ -284,9 +292,11 @@ class Chat:
             elif event.type in TURN_END:
                 break
         self.renderer.pause()
+        interrupted = event is not None and event.type == "interrupted"
+        self._stopped_by_person = interrupted
         if self._quitting:
             return
-        await offer_job_cancel(self, interrupted=event is not None and event.type == "interrupted")
+        await offer_job_cancel(self, interrupted=interrupted)
         await offer_budget_raise(self, event)
 
     async def perform(

@@ -121,6 +121,7 @@ class Renderer:
         self.console = console
         self.stream = MarkdownStream()
         self.live = LiveArea(console, self.stream)
+        self.leaving = False  # the chat is closing: no hints about what a key does next
         self._streamed = False
         self._turn_started = 0.0
         self._last_usage: ev.Usage | None = None
@@ -285,7 +286,8 @@ class Renderer:
 
     def _on_interrupted(self, event: ev.Interrupted) -> None:
         self.pause()
-        self.note("⏹ Interrupted. (Ctrl-C again within a second quits.)", style="yellow")
+        hint = "" if self.leaving else " (Ctrl-C again within a second quits.)"
+        self.note(f"⏹ Interrupted.{hint}", style="yellow")
 
     def _on_undo_complete(self, event: ev.UndoComplete) -> None:
         if not event.removed_messages:

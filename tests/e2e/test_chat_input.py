@@ -85,6 +85,7 @@ def test_sigterm_ends_the_chat_and_puts_the_terminal_back(terminal, fake_llm):
     assert term.exit_code() == 128 + signal.SIGTERM
     assert modes & termios.ECHO and modes & termios.ICANON  # typing shows again
     assert "w199" not in term.text
+    assert "Interrupted." in term.text and "Ctrl-C again" not in term.text  # it is leaving
 
 
 @pytest.mark.timeout(180)
@@ -129,6 +130,44 @@ def test_narrowing_the_window_mid_answer_leaves_every_paragraph_once(terminal, f
     screen.feed(term.raw[resized_at:])
     starts = [line.split(":")[0] for line in screen.lines() if line.startswith("Paragraph ")]
     assert starts == [f"Paragraph {i}" for i in range(14)]
+    term.type("\x04")
+    assert term.exit_code() == 0
+    fake_llm.assert_done()
+
+
+@pytest.mark.timeout(180)
+def test_ctrl_c_sends_nothing_that_waits_and_gives_it_all_back_in_order(terminal, fake_llm):
+    words = " ".join(f"w{i}" for i in range(1, 200))
+    fake_llm.script(
+        llm.text("Both read.", expect=lambda body: user_texts(body)[-1] == "first\nsecond"),
+        llm.text(words, delay_s=0.05),
+        llm.text("Queued one read.", expect=lambda body: user_texts(body)[-1] == "later"),
+    )
+    term = terminal()
+    term.expect("›")
+    term.enter("first")
+    term.expect("Loading the model library")
+    term.enter("second")  # queued behind the first
+    term.expect("queued: second")
+    term.type("\x03")  # stop the wait: neither is sent, both come back, in order
+    term.expect("second")
+    time.sleep(1)
+    assert fake_llm.requests == []
+    term.type("\r")
+    term.expect("Both read.", timeout=FIRST_ANSWER_S)
+    term.expect("›")
+
+    term.enter("stream")
+    term.expect("w5 ")
+    term.enter("later")
+    term.expect("queued: later")
+    term.type("\x03")
+    term.expect("Interrupted")
+    time.sleep(1)
+    assert len(fake_llm.requests) == 2  # the queued line was not sent by the Ctrl-C
+    term.type("\r")
+    term.expect("Queued one read.")
+    term.expect("›")
     term.type("\x04")
     assert term.exit_code() == 0
     fake_llm.assert_done()
