@@ -47,6 +47,7 @@ async def run_turn(session: Session, text: str) -> str:
     follow_ups = FollowUps()
     arguments = ArgumentStreak()
     for iteration in count(1):
+        session.turn_iterations = iteration
         check_pending_stop(session)
         check_iteration_limit(session, iteration)
         stop_if_next_call_over_budget(session)
@@ -61,8 +62,22 @@ async def run_turn(session: Session, text: str) -> str:
             case "nudge":
                 session.context.add({"role": "user", "content": CONTINUE_NUDGE})
             case "done":
+                if notice := incomplete_answer(reply):
+                    session.emit(ev.Notice(message=notice))
                 return reply.content
     raise AssertionError("unreachable")
+
+
+def incomplete_answer(reply: llm.LLMReply) -> str:
+    """What is wrong with a final answer that looks finished but is not, if anything."""
+    if not reply.content.strip():
+        return "The model sent an empty answer, twice. Ask again, or rephrase."
+    if reply.finish_reason == "length":
+        return (
+            "The answer stopped at the model's output limit: ask it to go on, or raise "
+            "max_output_tokens in the config."
+        )
+    return ""
 
 
 def check_pending_stop(session: Session) -> None:
@@ -259,7 +274,7 @@ class Agent:
         try:
             final = await work
             if isinstance(final, str):
-                session.emit(ev.TurnComplete(final_text=final))
+                session.emit(ev.TurnComplete(final_text=final, iterations=session.turn_iterations))
         except asyncio.CancelledError:
             so_far = {k: "\n".join(v) for k, v in session.output_so_far.items() if v}
             session.output_so_far = {}

@@ -94,6 +94,7 @@ class Session:
         self.always_allowed: set[str] = set()
         self.pending_approvals: dict[str, asyncio.Future[Any]] = {}
         self.turns = 0
+        self.turn_iterations = 0  # model calls in the current (or last) turn
         # The last lines each running call logged: its result if the person stops it.
         self.output_so_far: dict[str, deque[str]] = {}
         self.compaction_floor = 0  # tokens left by a compaction that could not get under

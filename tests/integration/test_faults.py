@@ -92,6 +92,26 @@ def test_empty_answer_is_asked_again_once(cli, fake_llm, stream_flags):
     assert [m["role"] for m in fake_llm.requests[1]["messages"]] == ["system", "user"]
 
 
+def test_an_answer_that_is_not_finished_says_so(cli, fake_llm, stream_flags):
+    fake_llm.script(
+        llm.empty(),
+        llm.empty(),
+        llm.empty(),
+        llm.text("Here."),
+        llm.cut_off("The three steps are: first"),
+    )
+    empty = cli(*stream_flags, "hi")
+    assert empty.exit_code == 0
+    assert "The model sent an empty answer, twice." in empty.stderr
+    turn = cli("-o", "stream-json", "again")
+    [done] = [line for line in turn.lines() if line["type"] == "turn_complete"]
+    assert (done["final_text"], done["iterations"]) == ("Here.", 2)  # empty, then asked again
+    cut = cli(*stream_flags, "list the steps")
+    assert cut.stdout.strip() == "The three steps are: first"
+    assert "stopped at the model's output limit" in cut.stderr
+    assert "output limit" not in empty.stderr
+
+
 def test_announced_action_without_tool_call_gets_one_nudge(cli, fake_llm, stream_flags):
     fake_llm.script(
         llm.text("The data is ready. I'll now run the training script."),
