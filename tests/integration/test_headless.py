@@ -81,7 +81,7 @@ def test_broken_tool_json_becomes_an_error_the_model_fixes(cli, fake_llm, stream
     result = cli(*stream_flags, "write a.txt")
     assert result.exit_code == 0, result.stderr
     error = tool_messages(fake_llm.requests[1])[-1]
-    assert "not valid JSON" in error["content"]
+    assert "not valid JSON (Expecting value: line 1 column 30 (char 29))" in error["content"]
     assert Path("a.txt").read_text() == "ok"
 
 
