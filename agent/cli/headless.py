@@ -90,18 +90,22 @@ class TextWriter:
         self.out, self.err = out, err
         self._streamed = False
         self._tool_log = SampledLog()
-        # the answer goes out as it came, except to a terminal, which it could drive
-        self._shown: Callable[[str], str] = visible if _is_terminal(out) else str
+        # A terminal sees the answer as it streams, its control characters spelled out; a
+        # pipe gets each answer whole and exact, once it is final (a stream that broke
+        # off and was asked again never reaches it).
+        self._terminal = _is_terminal(out)
+        self._shown: Callable[[str], str] = visible if self._terminal else str
 
     def __call__(self, event: ev.Event) -> None:
         match event:
-            case ev.AssistantChunk(content=content):
+            case ev.AssistantChunk(content=content) if self._terminal:
                 self._streamed = True
                 self.out.write(self._shown(content))
                 self.out.flush()
             case ev.AssistantStreamEnd(discarded=True):
-                self.out.write("\n")
-                self.out.flush()
+                if self._streamed:  # the broken part stays on the terminal, on its own line
+                    self.out.write("\n")
+                    self.out.flush()
                 self._streamed = False
             case ev.AssistantMessage(content=content):
                 if content and not self._streamed:

@@ -46,6 +46,13 @@ def test_broken_streams_are_regenerated_never_half_accepted(cli, fake_llm, fault
     assert [m["role"] for m in history] == ["system", "user"]
 
 
+def test_a_pipe_gets_only_the_answer_that_was_accepted(cli, fake_llm):
+    fake_llm.script(llm.dropped_stream("Partial ans"), llm.text("The whole answer."))
+    result = cli("-o", "text", "hi")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == "The whole answer.\n"
+
+
 @pytest.mark.parametrize("stream", [True, False], ids=["streamed", "whole"])
 def test_a_connection_the_server_drops_is_retried_as_a_connection_failure(cli, fake_llm, stream):
     fake_llm.script(llm.disconnect(), llm.disconnect(), llm.text("back"))
