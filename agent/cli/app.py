@@ -91,6 +91,12 @@ def start(given: RunOptions) -> int:
     from agent.config import load_settings
 
     headless = given.prompt is not None
+    if headless and not str(given.prompt).strip():
+        from agent.core.errors import UsageError
+
+        raise UsageError(
+            'the prompt is empty: say what to do (ml-intern "..."), or run ml-intern alone to chat'
+        )
     flags = given.settings_layer()
     require_session(given.resume)
     log_to_file()

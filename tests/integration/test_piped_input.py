@@ -1,4 +1,5 @@
-"""Input piped into a headless run joins the prompt, however long its writer takes."""
+"""Input piped into a headless run joins the prompt, however long its writer takes;
+a prompt with nothing in it is refused."""
 
 from __future__ import annotations
 
@@ -42,3 +43,12 @@ def test_a_slow_writer_is_waited_for_and_said_so(fake_llm, isolated_env):
     assert last_user_text(fake_llm) == "explain: CUDA error 999"
     assert alone.stdout.strip() == "It is the driver."
     fake_llm.assert_done()
+
+
+@pytest.mark.parametrize("prompt", ["", "   "])
+def test_an_empty_prompt_is_a_usage_error_not_a_request(cli, fake_llm, prompt):
+    result = cli("-o", "text", prompt)
+    assert result.exit_code == 2
+    assert "the prompt is empty" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert fake_llm.requests == []
