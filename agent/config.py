@@ -27,9 +27,9 @@ from agent.core.errors import ConfigError
 from agent.paths import CONFIG_NAMES as CONFIG_NAMES
 from agent.paths import config_home as config_home
 from agent.paths import data_home as data_home
+from agent.paths import not_a_file, user_dotenv_path
 from agent.paths import shipped_config_dir as shipped_config_dir
 from agent.paths import user_config_path as user_config_path
-from agent.paths import user_dotenv_path
 
 log = logging.getLogger(__name__)
 MAX_DEPTH = 32  # no setting nests deeper than a few levels; a deeper file is a mistake
@@ -48,7 +48,7 @@ class McpServer(BaseModel):
     cwd: str | None = None
     url: str | None = None
     headers: dict[str, str] = {}
-    timeout_s: float = 30.0
+    timeout_s: float = Field(default=30.0, gt=0, allow_inf_nan=False)
     enabled: bool = True
 
 
@@ -133,7 +133,8 @@ class Settings(BaseModel):
     share_traces: bool = True
     traces_repo: str = "{hf_user}/ml-intern-sessions"
     traces_private: bool = True  # false once the person made the dataset public on purpose
-    upload_grace_s: float = 15.0  # how long the exit waits for a trace upload
+    # how long the exit waits for a trace upload (0: not at all)
+    upload_grace_s: float = Field(default=15.0, ge=0, allow_inf_nan=False)
     messaging: MessagingConfig = Field(default_factory=MessagingConfig)
     slack_notifications: bool = True  # false: SLACK_BOT_TOKEN/SLACK_CHANNEL_ID are ignored
     research_max_iterations: int = Field(default=30, ge=1)
@@ -192,17 +193,31 @@ def load_dotenv_files(files: list[Path]) -> None:
     from dotenv import load_dotenv
 
     for path in [*files, user_dotenv_path()]:
-        if path.is_file():
-            load_dotenv(path, override=False)
+        if _present(path, ".env file"):
+            try:
+                load_dotenv(path, override=False)
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ConfigError(f"{path}: cannot read .env file ({exc})") from None
 
 
 def config_files(project: list[Path]) -> list[Path]:
     """Every config file that applies, lowest precedence first."""
     shipped = [shipped_config_dir() / name for name in CONFIG_NAMES]
-    files = [f for f in [*shipped, *project, user_config_path()] if f.is_file()]
+    files = [f for f in [*shipped, *project, user_config_path()] if _present(f, "config file")]
     if explicit := os.environ.get("ML_INTERN_CLI_CONFIG"):
-        files.append(Path(explicit).expanduser())  # named on purpose: missing is an error
+        # Named on purpose: missing is an error, and a pipe is read (`<(...)` in a shell).
+        files.append(Path(explicit).expanduser())
     return files
+
+
+def _present(path: Path, what: str) -> bool:
+    """Whether a settings file is there to read. Something else in its place (a directory,
+    a broken symlink, a pipe) is a mistake to report, never skipped and never opened."""
+    if kind := not_a_file(path):
+        raise ConfigError(
+            f"{path}: expected a {what}, found {kind}: remove it or replace it with a file"
+        )
+    return path.exists()
 
 
 def substitute(value: Any) -> Any:

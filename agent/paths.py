@@ -1,4 +1,4 @@
-"""Where ml-intern keeps the user's own files, and how it writes them.
+"""Where ml-intern keeps the user's own files, how it writes them, and what a path holds.
 
 Kept apart from the settings so that the trust store and the config loader can
 both use it without importing each other.
@@ -8,12 +8,20 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any
 
 # At each level the legacy name is read first, so `cli_agent_config.json` wins.
 CONFIG_NAMES = ("main_agent_config.json", "cli_agent_config.json")
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
 
 
 def config_home() -> Path:
@@ -37,6 +45,21 @@ def shipped_config_dir() -> Path:
     here = Path(__file__).resolve().parent
     installed = here / "_configs"
     return installed if installed.is_dir() else here.parent / "configs"
+
+
+def not_a_file(path: Path) -> str | None:
+    """What is at `path` when it is not a regular file ("a directory", "a named pipe
+    (FIFO)", "a broken symlink"...); None for a regular file or nothing at all.
+
+    Decided from `stat`, without opening: opening a pipe blocks until someone writes to
+    it, and a device can be endless."""
+    try:
+        mode = path.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return f"a broken symlink to {path.readlink()}" if path.is_symlink() else None
+    if stat.S_ISREG(mode):
+        return None
+    return next((kind for test, kind in _KINDS if test(mode)), "a special file")
 
 
 def write_json(path: Path, data: Any) -> None:

@@ -90,8 +90,8 @@ def notice(ignored: list[trust.ProjectFile], folder: Path, cwd: Path) -> str:
     names = []
     for file in ignored:
         shown = _shown(file.path, cwd)
-        if file.is_dotenv:
-            shown += f" ({', '.join(_dotenv_names(file.path))})"
+        if file.is_dotenv and (variables := _dotenv_names(file.path)):
+            shown += f" ({', '.join(variables)})"
         names.append(shown)
     return (
         f"ml-intern: ignored the project settings in {', '.join(names)}: this folder is not "
@@ -173,9 +173,14 @@ def _asked_to_trust(
 
 
 def _dotenv_names(path: Path) -> list[str]:
+    """The variables a .env sets (never their values); none when it cannot be read: an
+    untrusted file is ignored anyway, and a broken one must not stop the launch."""
     from dotenv import dotenv_values
 
-    return [name for name in dotenv_values(path) if name]
+    try:
+        return [name for name in dotenv_values(path) if name]
+    except (OSError, UnicodeDecodeError):
+        return []
 
 
 def _shown(path: Path, cwd: Path) -> str:

@@ -33,8 +33,7 @@ def parse_arguments(raw: str | dict[str, Any] | None) -> dict[str, Any]:
         value = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise ArgumentError(
-            f"arguments are not valid JSON ({exc}); "
-            "send a single JSON object"
+            f"arguments are not valid JSON ({exc}); send a single JSON object"
         ) from None
     if not isinstance(value, dict):
         raise ArgumentError("arguments must be a JSON object")

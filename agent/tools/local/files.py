@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agent.paths import not_a_file
 from agent.tools.local.checkpoints import checkpoint
 from agent.tools.local.roots import check_sandboxed_write
 from agent.tools.router import cap_output
@@ -145,6 +146,18 @@ def binary_kind(head: bytes, path: Path) -> str | None:
     return None
 
 
+def check_regular_file(path: Path) -> None:
+    """Refuse a directory, pipe, socket or device before anything opens it: opening a
+    pipe blocks the whole run until someone writes to it, and a device can be endless."""
+    if kind := not_a_file(path):
+        hint = (
+            f"list it with bash, e.g. `ls -la {path}`"
+            if kind == "a directory"
+            else "read, write and edit work on regular files only"
+        )
+        raise ToolError(f"not a regular file: {path} is {kind}; {hint}.")
+
+
 def check_text_file(path: Path) -> None:
     """Refuse what cannot be shown as text, saying what it is instead."""
     if not path.exists():
@@ -154,10 +167,7 @@ def check_text_file(path: Path) -> None:
             if close := difflib.get_close_matches(path.name, names, n=3):
                 hint = f" Similar names in {path.parent}: {', '.join(close)}."
         raise ToolError(f"File not found: {path}.{hint}")
-    if path.is_dir():
-        raise ToolError(
-            f"{path} is a directory, not a file: list it with bash, e.g. `ls -la {path}`."
-        )
+    check_regular_file(path)
     with path.open("rb") as file:
         head = file.read(SNIFF_BYTES)
     if kind := binary_kind(head, path):
@@ -294,8 +304,7 @@ def syntax_note(path: Path, text: str) -> str:
 async def write(args: WriteArgs, ctx: ToolContext) -> ToolResult:
     path = resolve_path(args.path, ctx.cwd)
     check_sandboxed_write(path, ctx)
-    if path.is_dir():
-        raise ToolError(f"{path} is a directory; give a file path.")
+    check_regular_file(path)
     existed = path.exists()
     before = ""
     if existed:
