@@ -107,14 +107,10 @@ class ReflowScreen(Screen):
 
     def __init__(self, width: int = WIDTH, height: int = HEIGHT) -> None:
         self.terminal = ReflowTerminal(width, height)
+        self.stream = self.terminal  # what `sync` feeds
         self.screen = pyte.Screen(width, height)  # only its size is read
         self.out = io.StringIO()
         self._fed = 0
-
-    def sync(self) -> None:
-        text = self.out.getvalue()
-        self.terminal.feed(text[self._fed :])
-        self._fed = len(text)
 
     def resize(self, console: Console, width: int) -> None:
         self.sync()
