@@ -10,8 +10,9 @@ from typing import Annotated
 import typer
 
 from agent.cli.app import make_app
+from agent.cli.stopping import CLOSED_OUTPUT_EXIT, is_closed_output, silence_stdout
 from agent.config import Settings
-from agent.context.resume import SessionSummary, latest_session, list_sessions, load_session
+from agent.context.resume import LoadedSession, SessionSummary, load_session, scan_sessions
 from agent.context.store import SessionNotFound, find_session_file, sessions_dir
 from agent.core.errors import UsageError
 from agent.core.resume_model import model_problem
@@ -40,11 +41,12 @@ def resolve_resume(
 ) -> str | None:
     """The session id to resume (or PICK for the chat's picker); restores its model."""
     if continue_:
-        resume = latest_session(Path.cwd())
-        if resume is None:
+        here = saved_sessions(Path.cwd())
+        if not here:
             raise UsageError(f"No saved session for {Path.cwd()}: start one without --continue.")
+        resume = here[0].id
     if resume == PICK and headless:
-        print_sessions(list_sessions())
+        print_sessions(saved_sessions())
         raise typer.Exit(0)
     if resume is None or resume == PICK:
         return resume
@@ -67,6 +69,19 @@ def require_session(resume: str | None) -> None:
         raise UsageError(str(exc)) from None
 
 
+def saved_sessions(cwd: Path | None = None) -> list[SessionSummary]:
+    """The saved sessions (of `cwd` when given), newest first. A damaged log is left out
+    with a warning, so that one bad file never breaks the listing or `--continue`."""
+    sessions, damaged = scan_sessions(cwd=cwd)
+    for log in damaged:
+        typer.echo(
+            f"ml-intern: skipped the damaged session log {log.path}: {log.problem}. "
+            f"`ml-intern --resume {log.id}` reads what is left of it.",
+            err=True,
+        )
+    return sessions
+
+
 def print_sessions(sessions: list[SessionSummary], out=None) -> None:
     out = out or sys.stdout
     if not sessions:
@@ -85,7 +100,7 @@ def list_command(
     here: Annotated[bool, typer.Option("--here", help="Only sessions of this directory.")] = False,
 ) -> None:
     """Saved sessions, newest first: id, date, model, turns, directory, first prompt."""
-    print_sessions(list_sessions(cwd=Path.cwd() if here else None))
+    print_sessions(saved_sessions(cwd=Path.cwd() if here else None))
 
 
 @app.command("export")
@@ -96,17 +111,39 @@ def export_command(
     ] = None,
 ) -> None:
     """Export a session as Claude Code JSONL (secrets scrubbed)."""
-    import json
-
-    from agent.context.traces import export_claude_code, write_export
+    from agent.context.traces import write_export
 
     try:
         loaded = load_session(session_id)
     except SessionNotFound as exc:
         raise UsageError(str(exc)) from None
     if output is None:
-        for line in export_claude_code(loaded):
-            sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
+        print_export(loaded)
         return
-    write_export(loaded, output)
+    try:
+        write_export(loaded, output)
+    except OSError as exc:  # no such directory, a directory, no permission, disk full
+        raise UsageError(
+            f"cannot write {output}: {exc.strerror or exc}. Give -o a file in a directory "
+            "you can write to, or leave -o out to print the export."
+        ) from None
     typer.echo(f"Wrote {output}", err=True)
+
+
+def print_export(loaded: LoadedSession) -> None:
+    """The export on stdout. A reader that went away (`| head -c 10`) ends the command
+    with 141 and no message, as it ends a run: nobody is left to read one."""
+    import json
+
+    from agent.context.traces import export_claude_code
+
+    lines = export_claude_code(loaded)
+    try:
+        for line in lines:
+            sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+    except OSError as exc:
+        if not is_closed_output(exc):
+            raise
+        silence_stdout()  # the flush at exit must not fail again
+        raise typer.Exit(CLOSED_OUTPUT_EXIT) from None

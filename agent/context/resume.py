@@ -1,7 +1,9 @@
 """Reading session logs back: resume, listing, and repair after a crash.
 
 A torn last line (kill -9 mid-write) or a corrupt line is skipped with a warning; a
-history cut by a crash is repaired so every tool call has a result.
+history cut by a crash is repaired so every tool call has a result. A session's id is
+its file's name, not what its `meta` line says: a copied or renamed log is a session
+of its own, and resuming it writes that file.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ class LogEntry:
 
 @dataclass
 class LoadedSession:
-    session_id: str
+    session_id: str  # the file's name: the log that resuming appends to
     path: Path
     cwd: str
     model: str | None
@@ -68,6 +70,7 @@ class SessionSummary:
     model: str | None
     turns: int
     first_prompt: str
+    problem: str = ""  # why the log cannot be listed (damaged), "" when it can
 
 
 def message_text(message: Message) -> str:
@@ -130,7 +133,7 @@ def load_session(session_id_or_prefix: str, root: Path | None = None) -> LoadedS
     """Read a saved session back; a unique prefix of its id is enough."""
     path = find_session_file(session_id_or_prefix, sessions_dir(root))
     records, warnings = _read_records(path)
-    replay = _Replay(path.stem, warnings)
+    replay = _Replay(warnings)
     for lineno, record in records:
         replay.feed(record, lineno)
     return replay.result(path)
@@ -138,19 +141,31 @@ def load_session(session_id_or_prefix: str, root: Path | None = None) -> LoadedS
 
 def list_sessions(root: Path | None = None, cwd: Path | None = None) -> list[SessionSummary]:
     """Saved sessions, newest first; only those started in `cwd` when it is given."""
+    return scan_sessions(root, cwd)[0]
+
+
+def scan_sessions(
+    root: Path | None = None, cwd: Path | None = None
+) -> tuple[list[SessionSummary], list[SessionSummary]]:
+    """The saved sessions, newest first, and apart the damaged logs (with their `problem`).
+
+    One log that cannot be summarised must not take the listing or `--continue` down
+    with it; a caller shows the damaged ones as a warning.
+    """
     directory = sessions_dir(root)
     if not directory.is_dir():
-        return []
+        return [], []
     wanted = str(Path(cwd).resolve()) if cwd is not None else None
-    found = []
+    found: list[SessionSummary] = []
+    damaged: list[SessionSummary] = []
     for path in directory.glob("*.jsonl"):
         try:
             summary = _summarize(path)
         except OSError:
             continue  # deleted or unreadable meanwhile
         if wanted is None or summary.cwd == wanted:
-            found.append(summary)
-    return sorted(found, key=lambda s: s.updated, reverse=True)
+            (damaged if summary.problem else found).append(summary)
+    return sorted(found, key=lambda s: s.updated, reverse=True), damaged
 
 
 def latest_session(cwd: Path, root: Path | None = None) -> str | None:
@@ -163,28 +178,39 @@ _SUMMARY_KINDS = tuple(b'{"kind":"%s"' % k for k in (b"meta", b"model", b"trunca
 
 
 def _summarize(path: Path) -> SessionSummary:
-    """Just enough of a log for a listing: message lines are recognised, not parsed."""
+    """Just enough of a log for a listing: message lines are recognised, not parsed.
+
+    What makes no sense (a role that is not text, a creation time that is no time)
+    becomes the summary's `problem` instead of an exception.
+    """
     meta: dict[str, Any] = {}
-    model, roles, first_prompt = None, [], ""
+    model, roles, first_prompt, problems = None, [], "", []
     with path.open("rb") as lines:
-        for raw in lines:
+        for number, raw in enumerate(lines, start=1):
             if raw.startswith(_MESSAGE_PREFIX) and raw.rstrip().endswith(b"}"):
                 role = raw[len(_MESSAGE_PREFIX) : raw.find(b'"', len(_MESSAGE_PREFIX))]
-                roles.append(role.decode())
+                try:
+                    roles.append(role.decode())
+                except UnicodeDecodeError:
+                    problems.append(f"line {number}: a message role that is not text")
                 if role == b"user" and not first_prompt:
                     first_prompt = message_text(_parse(raw).get("message") or {})[:500]
             elif raw.startswith(_SUMMARY_KINDS):
                 record = _parse(raw)
                 kind = record.get("kind")
                 if kind == "meta":
-                    meta, model = record, model or record.get("model")
+                    meta, model = record, model or _text(record.get("model"))
                 elif kind == "model":
-                    model = record.get("model")
+                    model = _text(record.get("model"))
                 elif kind == "truncate" and isinstance(record.get("keep"), int):
                     roles = roles[: record["keep"]]
                 elif kind == "replace" and isinstance(record.get("messages"), list):
                     roles = [str(m.get("role")) for m in record["messages"] if isinstance(m, dict)]
-    created = float(meta.get("created") or 0.0)
+    try:
+        created = _checked_time(meta.get("created"))
+    except ValueError as exc:
+        created = 0.0
+        problems.insert(0, f"its creation time {exc}")
     return SessionSummary(
         id=path.stem,
         path=path,
@@ -194,7 +220,28 @@ def _summarize(path: Path) -> SessionSummary:
         model=model,
         turns=roles.count("user"),
         first_prompt=first_prompt,
+        problem="; ".join(problems),
     )
+
+
+_LATEST = 32_503_680_000.0  # 3000-01-01: later than any log, and a date for `datetime`
+
+
+def _checked_time(value: Any) -> float:
+    """A time read from a log, fit for `datetime`; 0.0 when absent, ValueError when it
+    is no time at all (a string, a year past 3000, NaN): a damaged log may hold anything."""
+    if value is None:
+        return 0.0
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{str(value)[:40]!r} is not a number")
+    if not 0 <= value <= _LATEST:
+        raise ValueError(f"{str(value)[:40]} is out of range")
+    return float(value)
+
+
+def _text(value: Any) -> str | None:
+    """A string field of a record, or None when it holds anything else."""
+    return value if isinstance(value, str) else None
 
 
 def _parse(raw: bytes) -> dict[str, Any]:
@@ -223,8 +270,8 @@ def _read_records(path: Path) -> tuple[list[tuple[int, dict[str, Any]]], list[st
 class _Replay:
     """Rebuilds the history and the full transcript record by record."""
 
-    def __init__(self, session_id: str, warnings: list[str]) -> None:
-        self.meta: dict[str, Any] = {"session_id": session_id}
+    def __init__(self, warnings: list[str]) -> None:
+        self.meta: dict[str, Any] = {}
         self.warnings = warnings
         self.model: str | None = None
         self.current: list[LogEntry] = []
@@ -240,8 +287,8 @@ class _Replay:
             return  # a kind this version does not use
         self.lineno = lineno
         try:
-            handler(record, float(record.get("ts") or 0.0))
-        except (TypeError, ValueError, AttributeError, KeyError, RecursionError):
+            handler(record, _checked_time(record.get("ts")))
+        except (TypeError, ValueError, OverflowError, AttributeError, KeyError, RecursionError):
             self.warnings.append(f"line {lineno}: malformed {record.get('kind')} record skipped")
 
     def _cleaned(self, raw: Any) -> Message | None:
@@ -254,7 +301,7 @@ class _Replay:
 
     def _on_meta(self, record: dict[str, Any], ts: float) -> None:
         self.meta.update(record)
-        self.model = self.model or record.get("model")
+        self.model = self.model or _text(record.get("model"))
 
     def _on_model(self, record: dict[str, Any], ts: float) -> None:
         self.model = str(record["model"])
@@ -321,8 +368,16 @@ class _Replay:
         else:
             self.pending_usage = usage
 
+    def _created(self) -> float:
+        """The meta line's creation time; one that is no time is a damage, not a crash."""
+        try:
+            return _checked_time(self.meta.get("created"))
+        except ValueError as exc:
+            self.warnings.append(f"meta: creation time {exc}, ignored")
+            return 0.0
+
     def result(self, path: Path) -> LoadedSession:
-        created = float(self.meta.get("created") or 0.0)
+        created = self._created()
         entries, invented, orphans = _repair(self.current)
         transcript, _, _ = _repair(self.transcript)
         for entry in transcript + entries:
@@ -335,7 +390,7 @@ class _Replay:
                 f"{invented} tool call(s) had no recorded result and are marked as interrupted"
             )
         return LoadedSession(
-            session_id=str(self.meta.get("session_id") or path.stem),
+            session_id=path.stem,
             path=path,
             cwd=str(self.meta.get("cwd") or ""),
             model=self.model,
