@@ -14,9 +14,7 @@ from __future__ import annotations
 import os
 import time
 
-from rich.console import Console
-
-from agent.cli.render import Renderer
+from agent.cli.render import Renderer, SafeConsole
 from agent.core import events as ev
 
 SECTION = """## Step {n}: training run
@@ -67,7 +65,7 @@ def chunks(text: str, tokens_per_chunk: int = 4, chars_per_token: int = 4) -> li
 
 def render_seconds(text: str) -> float:
     with open(os.devnull, "w", encoding="utf-8") as sink:
-        console = Console(
+        console = SafeConsole(  # the chat's own console
             file=sink, force_terminal=True, color_system="truecolor", width=100, height=40
         )
         renderer = Renderer(console)
