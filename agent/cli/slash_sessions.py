@@ -19,8 +19,8 @@ from agent.cli.slash import ChatContext, Command, register
 from agent.context.resume import (
     LoadedSession,
     SessionSummary,
-    list_sessions,
     load_session,
+    scan_sessions,
 )
 from agent.context.store import SessionNotFound, sessions_dir
 from agent.core.errors import AgentStop
@@ -117,7 +117,16 @@ def saved_ids() -> list[str]:
 async def _pick(ctx: ChatContext) -> str | None:
     """A numbered list, then a number (or an id); None when the person just presses Enter."""
     cwd, now = ctx.session.cwd, time.time()
-    sessions = resumable(list_sessions(), cwd, ctx.session.id)
+    saved, damaged = scan_sessions()
+    sessions = resumable(saved, cwd, ctx.session.id)
+    if damaged:
+        ctx.console.print(
+            Text(
+                f"· {len(damaged)} damaged session log(s) left out: "
+                "`ml-intern sessions list` names them",
+                "dim",
+            )
+        )
     if not sessions:
         ctx.console.print(Text("No saved sessions to resume yet.", "yellow"))
         return None

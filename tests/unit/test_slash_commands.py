@@ -211,6 +211,18 @@ def test_enter_cancels_the_picker_and_an_unknown_id_says_what_to_do(isolated_env
     assert chat.switched == []
 
 
+def test_the_picker_says_how_many_damaged_logs_it_left_out(isolated_env):
+    from agent.context.store import sessions_dir
+
+    save_session("20250101-000000-aaaaaa", isolated_env, "openai/m", "hello", "Hi.")
+    damaged = sessions_dir() / "20250101-000001-bbbbbb.jsonl"
+    damaged.write_text('{"kind":"meta","created":"abc","cwd":"/x"}\n')
+    chat = FakeChat(answers=("",))
+    out = chat.run("/resume")
+    assert "1 damaged session log(s) left out: `ml-intern sessions list` names them" in out
+    assert "20250101-000000-aaaaaa" in out
+
+
 def test_ids_are_completed_newest_first_without_the_current_session(isolated_env):
     first = save_session("20250101-000000-aaaaaa", isolated_env, "openai/m", "a", "b")
     second = save_session("20250101-000001-bbbbbb", isolated_env, "openai/m", "c", "d")
