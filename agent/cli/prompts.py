@@ -118,8 +118,8 @@ TYPING_PAUSE_S = 0.8  # after a key that answers nothing, keys count again once 
 def one_key(words: dict[str, str]) -> KeyBindings:
     """Each key (either case) answers with itself, shown as its word, unless it is part
     of something typed: a key follows within ANSWER_WAIT_S (Enter confirms instead), or
-    a key that answers nothing came just before. So "what" or "yes I think" typed at
-    an approval answers nothing; the keys are shown, and the prompt waits."""
+    a key or a paste that answers nothing came just before. So "what" or "yes I think"
+    typed at an approval answers nothing; the keys are shown, and the prompt waits."""
     answer = _OneKeyAnswer(words)
     bindings = KeyBindings()
     for key in words:
@@ -133,6 +133,7 @@ def one_key(words: dict[str, str]) -> KeyBindings:
     def _enter(event: KeyPressEvent) -> None:
         answer.enter(event)
 
+    @bindings.add(Keys.BracketedPaste)
     @bindings.add("<any>")
     def _other(event: KeyPressEvent) -> None:
         answer.typing(event)

@@ -8,9 +8,11 @@ would change anything.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shlex
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -162,6 +164,7 @@ def _asked_to_trust(
         typer.echo(f"  {_shown(file.path, cwd)}")
         for line in effects[file]:
             typer.echo(f"    {line}")
+    _drop_typed_ahead()  # a key pressed before the question showed is no answer to it
     session: PromptSession[str] = PromptSession(
         key_bindings=one_key({"t": "trust", "n": "not now"})
     )
@@ -170,6 +173,13 @@ def _asked_to_trust(
     if answer is None:
         raise KeyboardInterrupt
     return answer == "t"
+
+
+def _drop_typed_ahead() -> None:
+    import termios
+
+    with contextlib.suppress(OSError, ValueError, termios.error):
+        termios.tcflush(sys.stdin.fileno(), termios.TCIFLUSH)
 
 
 def _dotenv_names(path: Path) -> list[str]:

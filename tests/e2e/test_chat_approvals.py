@@ -107,6 +107,10 @@ def test_words_typed_at_an_approval_answer_nothing(terminal, fake_llm, isolated_
         term.type(key)
     term.expect("(typing? press one key)")
     time.sleep(1.5)  # a pause: the next key is an answer again
+    term.type("\x1b[200~I am not sure\x1b[201~")  # a paste is typing too
+    time.sleep(0.3)
+    term.type("y")
+    time.sleep(1.5)
     assert (isolated_env / "build").is_dir()
     term.type("n")
     term.expect("Kept it.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from agent.trust import trusted_folders
@@ -52,3 +54,24 @@ def test_the_chat_asks_once_and_trusts_only_when_told(user_endpoint, repo, tmp_p
     finally:
         for opened_term in opened:
             opened_term.stop()
+
+
+@pytest.mark.timeout(120)
+def test_a_key_pressed_before_the_question_shows_does_not_answer_it(user_endpoint, repo, tmp_path):
+    hostile_config(repo, tmp_path / "marker")
+    term = Terminal(repo / "src")
+    try:
+        term.type("t")  # typed ahead while the chat starts
+        term.expect(f"Trust {repo}? [t]rust  [n]ot now")
+        time.sleep(1)
+        assert trusted_folders() == []
+        assert "Trusted" not in term.text
+        term.type("n")
+        term.expect(f"not trusted. To use them: ml-intern trust {repo}")
+        term.expect("ml-intern · openai/test-model")
+        term.expect("›")
+        term.type("\x04")
+        assert term.exit_code() == 0
+        assert trusted_folders() == []
+    finally:
+        term.stop()
