@@ -141,7 +141,8 @@ class LiveArea(RenderHook):
             elif tail:
                 parts += [Text(), markdown_block(tail)]  # the blank line the printed block gets
         parts.extend(
-            Text(line, style="dim", no_wrap=True, overflow="ellipsis") for line in list(self.log)
+            Text(line.lstrip("\r"), style="dim", no_wrap=True, overflow="ellipsis")
+            for line in list(self.log)
         )
         if self._label:
             elapsed = time.monotonic() - self._since

@@ -42,7 +42,7 @@ class SampledLog:
         now = self._clock()
         view.tokens = min(BURST_LINES, view.tokens + (now - view.refilled) * LINES_PER_S)
         view.refilled = now
-        lines = event.line.split("\n") if event.line else []
+        lines = [line.lstrip("\r") for line in event.line.split("\n")] if event.line else []
         view.passed_over += event.omitted_lines
         if not view.passed_over and len(lines) <= view.tokens:
             view.tokens -= len(lines)

@@ -209,8 +209,12 @@ class Renderer:
 
     def _on_tool_log(self, event: ev.ToolLog) -> None:
         """A chunk may hold thousands of lines; only the newest few can be seen."""
-        if event.line:
-            self.live.log.extend(event.line.rsplit("\n", LOG_TAIL_LINES)[-LOG_TAIL_LINES:])
+        log = self.live.log
+        for line in event.line.rsplit("\n", LOG_TAIL_LINES)[-LOG_TAIL_LINES:] if event.line else []:
+            if line.startswith("\r") and log and log[-1].startswith("\r"):
+                log[-1] = line  # a progress bar redrawn: its line, not another one
+            else:
+                log.append(line)
 
     def _on_tool_output(self, event: ev.ToolOutput) -> None:
         self.live.stop_spinner()

@@ -174,7 +174,7 @@ class Session:
         so_far = self.output_so_far.setdefault(tool_call_id, deque(maxlen=OUTPUT_SO_FAR_LINES))
 
         def log(text: str, omitted_lines: int = 0) -> None:
-            so_far.extend(text.splitlines())
+            so_far.extend(line.lstrip("\r") for line in text.split("\n"))
             self.emit(
                 ev.ToolLog(
                     tool_call_id=tool_call_id, name=name, line=text, omitted_lines=omitted_lines

@@ -172,6 +172,17 @@ def test_progress_bars_and_colours_are_cleaned(ctx):
     assert result.content == "green\n100%"
 
 
+def test_a_progress_bar_streams_as_a_line_that_its_next_redraw_replaces(ctx):
+    chunks: list[str] = []
+    ctx.log = lambda text, omitted_lines=0: chunks.append(text)
+    bar = "for i in $(seq 1 25); do printf '\\rstep %d/25' $i; sleep 0.1; done; echo; echo done"
+    result = call(ctx, "bash", command=bar, timeout=30)
+    assert result.content == "step 25/25\ndone"
+    redraws = [line for chunk in chunks for line in chunk.split("\n") if line.startswith("\r")]
+    assert redraws, chunks  # at least one second of bar: its state was shown
+    assert all(line.startswith("\rstep ") for line in redraws)
+
+
 # ---------------------------------------------------------------- background jobs
 
 

@@ -41,6 +41,11 @@ def test_a_slow_command_shows_every_line():
     assert printed == [f"  step {i}" for i in range(200)]
 
 
+def test_a_progress_redraw_prints_as_a_plain_line_in_text_mode():
+    view = SampledLog(Clock())
+    assert view.chunk(chunk(["epoch 1", "\r 40%|####"])) == ["  epoch 1", "   40%|####"]
+
+
 def test_a_flood_is_sampled_and_every_line_is_accounted_for():
     clock = Clock()
     view = SampledLog(clock)

@@ -7,7 +7,9 @@ busy event loop. The thread only counts and copies bytes. It keeps:
 - the head and the tail of the output, for the model, with the number of lines and
   bytes between them;
 - a live window that the event loop takes at most every `LIVE_EVERY_S` and sends to
-  the front ends as one chunk of whole lines. When output comes faster than
+  the front ends as one chunk of whole lines. A progress bar (redrawn with `\r`)
+  shows its latest state once a second as a last line that starts with `\r`: the
+  next redraw replaces it. When output comes faster than
   `LIVE_BYTES` per interval, the older part of the window is dropped and counted,
   so a flood costs the agent a few events a second, whatever its size.
 """
@@ -203,7 +205,8 @@ class _LiveWindow:
             self.recent.add(memoryview(rest))
         text = clean_lines(raw.decode("utf-8", errors="replace")).removesuffix("\n")
         if progress := self._progress(rest):
-            text = f"{text}\n{progress}" if text else progress
+            # "\r" first, as the command wrote it: the next redraw replaces this line
+            text = f"{text}\n\r{progress}" if text else f"\r{progress}"
         return LiveChunk(text, omitted) if text or omitted else None
 
     def _progress(self, rest: bytes) -> str:
