@@ -210,9 +210,10 @@ class Renderer:
     def _on_tool_log(self, event: ev.ToolLog) -> None:
         """A chunk may hold thousands of lines; only the newest few can be seen."""
         log = self.live.log
-        for line in event.line.rsplit("\n", LOG_TAIL_LINES)[-LOG_TAIL_LINES:] if event.line else []:
-            if line.startswith("\r") and log and log[-1].startswith("\r"):
-                log[-1] = line  # a progress bar redrawn: its line, not another one
+        lines = event.line.rsplit("\n", LOG_TAIL_LINES)[-LOG_TAIL_LINES:] if event.line else []
+        for i, line in enumerate(lines):
+            if log and log[-1].startswith("\r") and (i == 0 or line.startswith("\r")):
+                log[-1] = line  # the progress bar's line, redrawn or finished: not another
             else:
                 log.append(line)
 

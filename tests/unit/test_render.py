@@ -141,11 +141,12 @@ def test_a_narrow_terminal_gets_no_line_wider_than_it():
 def test_a_progress_bar_keeps_one_line_in_the_live_log():
     console, out = colour_console()
     renderer = Renderer(console)
-    for chunk in ("epoch 1", "\r 10%|#", "\r 20%|##", "epoch 2\n\r 5%|", "\r 40%|####"):
+    chunks = ("epoch 1", "\r 10%|#", "\r 20%|##", "100%|####\nepoch 2\n\r 5%|", "\r 40%|##")
+    for chunk in chunks:  # the line after a redraw finishes the bar's own line
         renderer(ev.ToolLog(tool_call_id="1", name="bash", line=chunk))
-    assert list(renderer.live.log) == ["epoch 1", "\r 20%|##", "epoch 2", "\r 40%|####"]
+    assert list(renderer.live.log) == ["epoch 1", "100%|####", "epoch 2", "\r 40%|##"]
     renderer.live.touch()
-    assert " 20%|##\nepoch 2\n 40%|####" in _ANSI.sub("", out.getvalue())
+    assert "epoch 1\n100%|####\nepoch 2\n 40%|##" in _ANSI.sub("", out.getvalue())
 
 
 def test_tool_output_keeps_head_and_tail_with_the_exit_code():
