@@ -164,6 +164,9 @@ def headless_approvals(settings: Settings, asked_for: ApprovalMode | None) -> No
         settings.approval_mode = "auto"
 
 
+STDIN_QUIET_S = 1.0  # a pipe silent this long gets a line saying it is being waited for
+
+
 def _with_stdin(prompt: str | None) -> str | None:
     """Piped input joins the prompt (or is the prompt), as `llm` and `claude -p` do.
 
@@ -193,8 +196,6 @@ def _with_stdin(prompt: str | None) -> str | None:
         return prompt
     return f"{prompt}\n\n{piped}" if prompt else piped
 
-
-STDIN_QUIET_S = 1.0  # a pipe silent this long gets a line saying it is being waited for
 
 SUBCOMMANDS = {
     "sessions": "agent.cli.sessions",

@@ -11,30 +11,26 @@ instead of hanging.
 from __future__ import annotations
 
 import asyncio
-import json
 import signal
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.patch_stdout import patch_stdout
 from rich.console import Console
-from rich.padding import Padding
 from rich.text import Text
 
 from agent.cli import keys, slash
-from agent.cli.prompts import ask_once, choice_keys, main_prompt
+from agent.cli.approval_prompt import ask_approval
+from agent.cli.prompts import ask_once, main_prompt
 from agent.cli.render import Renderer, make_console
 from agent.cli.replay import replay
-from agent.cli.saved_approvals import project_config, save_always
 from agent.cli.sessions import PICK
 from agent.cli.slash_settings import offer_budget_raise
 from agent.cli.slash_tools import offer_job_cancel
 from agent.cli.stopping import exit_now, signal_exit_code
-from agent.cli.summary import first_line
-from agent.cli.tool_output import DIFF_LINES, diff_lines, proposed_diff
 from agent.cli.typeahead import TypeAhead, quiet_terminal, reading
 from agent.config import Settings
 from agent.core import events as ev
@@ -51,13 +47,6 @@ CONTROL_EVENTS = frozenset(
     | {"notice", "undo_complete", "compacted"}
 )
 TURN_END = frozenset({"turn_complete", "interrupted", "error"})
-CHOICES: dict[str, Literal["approve", "deny", "always"]] = {
-    "y": "approve",
-    "n": "deny",
-    "a": "always",
-    "s": "always",
-    "f": "deny",
-}
 NO_PICKER = (
     "List saved sessions with `ml-intern sessions list`, then resume one with "
     "`ml-intern --resume ID`."
@@ -367,35 +356,12 @@ class Chat:
     # -- approvals --------------------------------------------------------------------------
 
     async def _approve(self, event: ev.ApprovalRequired) -> None:
-        """Show the whole call, not a summary: the person approves exactly what will run."""
         self.renderer.pause()
-        reason = f"  {event.reason}" if event.reason else ""
-        self.console.print()
-        self.console.print(Text(f"⚠ Approve {event.name}?{reason}", "yellow"))
-        self.console.print(Padding(Text(call_details(event.arguments)), (0, 0, 0, 4)))
-        if diff := proposed_diff(event.name, event.arguments, self.session.cwd):
-            for line in diff_lines(diff, DIFF_LINES):
-                self.console.print(Padding(line, (0, 0, 0, 4)), overflow="fold")
-        scope = event.always_scope.replace("bash: ", ": ", 1).removeprefix("tool: ")
-        savable = project_config(self.session.cwd) is not None
-        question = (
-            f"  [y]es  [n]o  [a]lways allow{'' if scope[:1] == ':' else ' '}{scope}"
-            f"{'  [s]ave for the project' if savable else ''}  [f]eedback › "
-        )
-        choice = await self._ask(PromptSession(key_bindings=choice_keys(savable)), question)
-        feedback: str | None = ""
-        if choice == "f":
-            feedback = await self._ask(PromptSession(), "  What should it do instead? ")
-        if choice is None or feedback is None:  # Ctrl-C: stop the turn
+        decision = await ask_approval(self.console, self.session, event, self._ask)
+        if decision is None:  # Ctrl-C: stop the turn
             self._on_sigint()
             return
-        if choice == "s":
-            self.console.print(save_always(self.session, event.always_scope))
-        self.agent.submit(
-            op.Approval(
-                tool_call_id=event.tool_call_id, decision=CHOICES[choice], feedback=feedback
-            )
-        )
+        self.agent.submit(decision)
 
     async def _ask_secret(self, message: str) -> str | None:
         return await self._ask(PromptSession(), message, is_password=True)
@@ -410,16 +376,6 @@ class Chat:
             return await ask_once(prompt, message, **kwargs)
         finally:
             self._asking = None
-
-
-def call_details(arguments: dict[str, Any], width: int = 200) -> str:
-    """A command or path exactly as it is, then each other argument on a shortened line."""
-    key = next((k for k in ("command", "path") if isinstance(arguments.get(k), str)), "")
-    lines = [arguments[key]] if key else []
-    for name, value in arguments.items():
-        if name != key:
-            lines.append(f"{name}={first_line(json.dumps(value, ensure_ascii=False), width)}")
-    return "\n".join(lines)
 
 
 def _complete_command(prompt: PromptSession[str]) -> Callable[[], None]:

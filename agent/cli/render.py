@@ -30,7 +30,7 @@ from agent.cli.markdown_stream import MarkdownStream
 from agent.cli.markdown_view import markdown_block
 from agent.cli.summary import summarize_call
 from agent.cli.tool_output import numbered, output_lines
-from agent.cli.visible import has_control, visible
+from agent.cli.visible import visible
 from agent.core import events as ev
 
 
@@ -42,8 +42,8 @@ class SafeConsole(Console):
         self, renderable: RenderableType, options: ConsoleOptions | None = None
     ) -> Iterable[Segment]:
         for segment in super().render(renderable, options):
-            if segment.control is None and has_control(segment.text):
-                segment = Segment(visible(segment.text), segment.style)
+            if segment.control is None and (text := visible(segment.text)) is not segment.text:
+                segment = Segment(text, segment.style)
             yield segment
 
 

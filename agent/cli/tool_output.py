@@ -8,7 +8,6 @@ show the changed lines themselves, + in green and - in red.
 from __future__ import annotations
 
 import difflib
-import re
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +17,6 @@ HEAD_LINES = 3
 TAIL_LINES = 5
 DIFF_LINES = 24
 DIFF_STYLES = {"+": "green", "-": "red", "@": "cyan"}
-# What a command's output reader writes where it left lines out (agent/tools/local/output.py)
-_LEFT_OUT = re.compile(r"\[\.\.\. ([\d,]+) lines \([\d,]+ bytes\) omitted \.\.\.\]")
 
 
 def output_lines(
@@ -53,7 +50,9 @@ def output_lines(
 def hidden_note(hidden: list[str]) -> str:
     """How many lines the collapse hides, counting those the tool itself left out (a
     flood keeps only its head and tail), so the count is the command's, not the view's."""
-    left_out = [int(m[1].replace(",", "")) for line in hidden if (m := _LEFT_OUT.fullmatch(line))]
+    from agent.tools.local.output import omitted_lines
+
+    left_out = [n for line in hidden if (n := omitted_lines(line)) is not None]
     if not left_out:
         return f"… {len(hidden):,} lines hidden (Ctrl-O shows all)"
     kept = len(hidden) - len(left_out)

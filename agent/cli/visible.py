@@ -13,12 +13,9 @@ import re
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
-def has_control(text: str) -> bool:
-    return _CONTROL.search(text) is not None
-
-
 def visible(text: str) -> str:
-    """`text` with every control character but newline and tab spelled out."""
+    """`text` with every control character but newline and tab spelled out (`text`
+    itself when it has none)."""
     if not _CONTROL.search(text):
         return text
     return _CONTROL.sub(_spelled, text)

@@ -139,15 +139,11 @@ def load_session(session_id_or_prefix: str, root: Path | None = None) -> LoadedS
     return replay.result(path)
 
 
-def list_sessions(root: Path | None = None, cwd: Path | None = None) -> list[SessionSummary]:
-    """Saved sessions, newest first; only those started in `cwd` when it is given."""
-    return scan_sessions(root, cwd)[0]
-
-
 def scan_sessions(
     root: Path | None = None, cwd: Path | None = None
 ) -> tuple[list[SessionSummary], list[SessionSummary]]:
-    """The saved sessions, newest first, and apart the damaged logs (with their `problem`).
+    """The saved sessions, newest first (only those started in `cwd` when it is given),
+    and apart the damaged logs (with their `problem`).
 
     One log that cannot be summarised must not take the listing or `--continue` down
     with it; a caller shows the damaged ones as a warning.
@@ -166,11 +162,6 @@ def scan_sessions(
         if wanted is None or summary.cwd == wanted:
             (damaged if summary.problem else found).append(summary)
     return sorted(found, key=lambda s: s.updated, reverse=True), damaged
-
-
-def latest_session(cwd: Path, root: Path | None = None) -> str | None:
-    sessions = list_sessions(root, cwd)
-    return sessions[0].id if sessions else None
 
 
 _MESSAGE_PREFIX = b'{"kind":"message","role":"'

@@ -80,6 +80,23 @@ def incomplete_answer(reply: llm.LLMReply) -> str:
     return ""
 
 
+def answer_stopped_calls(session: Session) -> None:
+    """Every call the stop left unanswered gets its result: what it printed so far, if
+    anything, shown to the front ends as well, so the screen holds what the model got."""
+    so_far = {k: "\n".join(v) for k, v in session.output_so_far.items() if v}
+    session.output_so_far = {}
+    for answer in session.context.answer_dangling(so_far=so_far):
+        if answer["tool_call_id"] in so_far:
+            session.emit(
+                ev.ToolOutput(
+                    tool_call_id=answer["tool_call_id"],
+                    name=answer["name"],
+                    content=answer["content"],
+                    is_error=True,
+                )
+            )
+
+
 def check_pending_stop(session: Session) -> None:
     """A stop asked for from outside the turn (a sub-agent's token budget) ends it here."""
     stop, session.pending_stop = session.pending_stop, None
@@ -276,18 +293,7 @@ class Agent:
             if isinstance(final, str):
                 session.emit(ev.TurnComplete(final_text=final, iterations=session.turn_iterations))
         except asyncio.CancelledError:
-            so_far = {k: "\n".join(v) for k, v in session.output_so_far.items() if v}
-            session.output_so_far = {}
-            for answer in session.context.answer_dangling(so_far=so_far):
-                if answer["tool_call_id"] in so_far:  # a call that ran and printed: show it
-                    session.emit(
-                        ev.ToolOutput(
-                            tool_call_id=answer["tool_call_id"],
-                            name=answer["name"],
-                            content=answer["content"],
-                            is_error=True,
-                        )
-                    )
+            answer_stopped_calls(session)
             session.emit(ev.Interrupted())
         except AgentStop as stop:
             session.context.answer_dangling(f"[not run: {stop.message}]")

@@ -88,14 +88,22 @@ def test_sigterm_ends_the_chat_and_puts_the_terminal_back(terminal, fake_llm):
     assert "Interrupted." in term.text and "Ctrl-C again" not in term.text  # it is leaving
 
 
-@pytest.mark.timeout(180)
-def test_ctrl_l_during_a_turn_clears_the_screen_and_the_answer_goes_on(terminal, fake_llm):
-    paragraphs = [f"Paragraph {i}: " + " ".join(f"w{i}_{j}" for j in range(12)) for i in range(12)]
-    fake_llm.script(llm.text("\n\n".join(paragraphs), delay_s=0.01))
+def streaming_paragraphs(terminal, fake_llm, count: int, words: int, until: str):
+    """A chat whose answer, "Paragraph i: wi_0 wi_1 ...", is streaming and has shown `until`."""
+    text = "\n\n".join(
+        f"Paragraph {i}: " + " ".join(f"w{i}_{j}" for j in range(words)) for i in range(count)
+    )
+    fake_llm.script(llm.text(text, delay_s=0.01))
     term = terminal()
     term.expect("›")
     term.enter("go")
-    term.expect("Paragraph 3:", timeout=FIRST_ANSWER_S)
+    term.expect(until, timeout=FIRST_ANSWER_S)
+    return term
+
+
+@pytest.mark.timeout(180)
+def test_ctrl_l_during_a_turn_clears_the_screen_and_the_answer_goes_on(terminal, fake_llm):
+    term = streaming_paragraphs(terminal, fake_llm, count=12, words=12, until="Paragraph 3:")
     term.type("\x0c")
     term.expect("w11_11")
     term.expect("›")
@@ -113,12 +121,7 @@ def test_ctrl_l_during_a_turn_clears_the_screen_and_the_answer_goes_on(terminal,
 
 @pytest.mark.timeout(180)
 def test_narrowing_the_window_mid_answer_leaves_every_paragraph_once(terminal, fake_llm):
-    paragraphs = [f"Paragraph {i}: " + " ".join(f"w{i}_{j}" for j in range(20)) for i in range(14)]
-    fake_llm.script(llm.text("\n\n".join(paragraphs), delay_s=0.01))
-    term = terminal()
-    term.expect("›")
-    term.enter("go")
-    term.expect("Paragraph 4:", timeout=FIRST_ANSWER_S)
+    term = streaming_paragraphs(terminal, fake_llm, count=14, words=20, until="Paragraph 4:")
     resized_at = len(term.raw)
     term.child.setwinsize(40, 60)  # the open paragraph is on screen at 100 columns
     term.expect("w13_19")

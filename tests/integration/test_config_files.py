@@ -11,27 +11,24 @@ import pytest
 from agent.paths import user_config_path, user_dotenv_path
 
 
-def error_lines(stderr: str, path: Path) -> list[str]:
-    assert "Traceback" not in stderr
-    return [line for line in stderr.splitlines() if str(path) in line]
+def stopped_naming(result, path: Path, *words: str) -> None:
+    """Exit 3 with one line that names `path` and says each of `words`."""
+    assert result.exit_code == 3, result.stderr
+    assert "Traceback" not in result.stderr
+    [line] = [line for line in result.stderr.splitlines() if str(path) in line]
+    assert all(word in line for word in words), line
 
 
 def test_a_non_utf8_user_dotenv_is_a_config_error(cli):
     dotenv = user_dotenv_path()
     dotenv.write_bytes(b"A=1\n\xff\n")
-    result = cli("hi")
-    assert result.exit_code == 3, result.stderr
-    [line] = error_lines(result.stderr, dotenv)
-    assert "cannot read .env file" in line and "utf-8" in line
+    stopped_naming(cli("hi"), dotenv, "cannot read .env file", "utf-8")
 
 
 def test_a_non_utf8_project_dotenv_is_a_config_error(cli, trusted_work):
     dotenv = trusted_work / ".env"
     dotenv.write_bytes(b"A=1\n\xff\n")
-    result = cli("hi")
-    assert result.exit_code == 3, result.stderr
-    [line] = error_lines(result.stderr, dotenv)
-    assert "cannot read .env file" in line and "utf-8" in line
+    stopped_naming(cli("hi"), dotenv, "cannot read .env file", "utf-8")
 
 
 @pytest.fixture
@@ -47,27 +44,18 @@ def no_user_config(tmp_path, monkeypatch) -> Path:
 
 def test_a_directory_in_place_of_the_user_config_is_named(cli, no_user_config):
     no_user_config.mkdir()
-    result = cli("hi")
-    assert result.exit_code == 3, result.stderr
-    [line] = error_lines(result.stderr, no_user_config)
-    assert "expected a config file, found a directory" in line
+    stopped_naming(cli("hi"), no_user_config, "expected a config file, found a directory")
 
 
 def test_a_broken_symlink_in_place_of_the_user_config_is_named(cli, no_user_config, tmp_path):
     no_user_config.symlink_to(tmp_path / "moved-away.json")
-    result = cli("hi")
-    assert result.exit_code == 3, result.stderr
-    [line] = error_lines(result.stderr, no_user_config)
-    assert "expected a config file, found a broken symlink" in line
+    stopped_naming(cli("hi"), no_user_config, "expected a config file, found a broken symlink")
 
 
 def test_a_directory_in_place_of_the_user_dotenv_is_named(cli):
     dotenv = user_dotenv_path()
     dotenv.mkdir()
-    result = cli("hi")
-    assert result.exit_code == 3, result.stderr
-    [line] = error_lines(result.stderr, dotenv)
-    assert "expected a .env file, found a directory" in line
+    stopped_naming(cli("hi"), dotenv, "expected a .env file, found a directory")
 
 
 def test_an_unreadable_dotenv_of_an_untrusted_checkout_does_not_stop_the_run(cli, repo, fake_llm):

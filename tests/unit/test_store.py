@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.context.resume import latest_session, list_sessions, load_session, repair_history
+from agent.context.resume import load_session, repair_history, scan_sessions
 from agent.context.store import SYNTHETIC_RESULT, SessionLog, SessionNotFound
 from agent.core.events import AssistantChunk, Ready, ToolOutput, ToolStateChange, Usage
 
@@ -185,7 +185,7 @@ def test_a_torn_last_line_is_ignored_with_a_warning_and_appending_resumes(tmp_pa
         f.write(b'{"kind":"message","role":"user","message":{"role":"user","content":"ne')
     session = load_session("t", tmp_path)
     assert session.messages == history
-    assert list_sessions(tmp_path)[0].turns == session.turns == 2
+    assert scan_sessions(tmp_path)[0][0].turns == session.turns == 2
     assert len(session.warnings) == 1
     assert "incomplete last record" in session.warnings[0]
 
@@ -230,15 +230,14 @@ def test_list_sessions_newest_first_with_what_a_picker_shows(tmp_path):
     write_session(tmp_path, "away", [user("x")], cwd=elsewhere)
     os.utime(old, (time.time() - 3600, time.time() - 3600))
 
-    everything = list_sessions(tmp_path)
-    assert {s.id for s in everything} == {"old", "new", "away"}
-    mine = list_sessions(tmp_path, cwd=here)
+    everything, damaged = scan_sessions(tmp_path)
+    assert {s.id for s in everything} == {"old", "new", "away"} and damaged == []
+    mine, _ = scan_sessions(tmp_path, cwd=here)
     assert [s.id for s in mine] == ["new", "old"]
     assert (mine[0].turns, mine[0].model, mine[0].first_prompt) == (2, "m2", "task 0")
     assert (mine[1].turns, mine[1].model, mine[1].first_prompt) == (1, "openai/m1", "first task")
-    assert latest_session(here, tmp_path) == "new"
-    assert latest_session(tmp_path / "nowhere", tmp_path) is None
-    assert list_sessions(tmp_path / "missing") == []
+    assert scan_sessions(tmp_path, cwd=tmp_path / "nowhere") == ([], [])
+    assert scan_sessions(tmp_path / "missing") == ([], [])
 
 
 def test_repair_answers_every_call_and_drops_orphans():

@@ -38,7 +38,16 @@ KEEP_BYTES = 64 * 1024
 PROGRESS_EVERY_S = 1.0
 MARKER_ROOM = 100
 
+# Where the head and the tail of the output meet; the chat reads the count back.
+OMITTED = "[... {lines:,} lines ({size:,} bytes) omitted ...]"
+_OMITTED = re.compile(r"\[\.\.\. ([\d,]+) lines \([\d,]+ bytes\) omitted \.\.\.\]")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)")
+
+
+def omitted_lines(line: str) -> int | None:
+    """The number of lines an `OMITTED` marker stands for; None for any other line."""
+    match = _OMITTED.fullmatch(line)
+    return int(match[1].replace(",", "")) if match else None
 
 
 def clean_line(line: str) -> str:
@@ -143,7 +152,7 @@ class _Kept:
         omitted_bytes = self.total_bytes - sum(size for size, _ in head + tail)
         shown = [text for _, text in head]
         if omitted_bytes:
-            shown.append(f"[... {omitted_lines:,} lines ({omitted_bytes:,} bytes) omitted ...]")
+            shown.append(OMITTED.format(lines=omitted_lines, size=omitted_bytes))
         return "\n".join(shown + [text for _, text in tail])
 
 
