@@ -4,6 +4,13 @@ Before write or edit changes a file, its previous content (or the fact that it
 did not exist) is kept once per turn and path, in `ctx.state["checkpoints"]`.
 Small files stay in memory; large ones are copied under the data directory and
 removed with the session's state. Changes made by bash are not tracked.
+
+Files are read and put back through descriptors opened without following links
+(safe_open.py), from the same root the change was made under, so a folder swapped
+for a symlink meanwhile cannot make undo read or write outside it. The copies are
+bounded: past `KEEP_TURNS` turns, `MEMORY_BYTES` held in memory or `DISK_BYTES`
+copied, the oldest turns' checkpoints are dropped, and undoing one of those turns
+says that its files could not be restored.
 """
 
 from __future__ import annotations
@@ -19,13 +26,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from agent.atomic import write_at
 from agent.config import data_home
+from agent.tools.local.safe_open import folder_of, open_file_at
 from agent.tools.spec import ToolContext
 
 log = logging.getLogger(__name__)
 
 CHECKPOINTS = "checkpoints"
-MEMORY_LIMIT = 4 * 1024 * 1024
+MEMORY_LIMIT = 4 * 1024 * 1024  # per file: larger ones are copied to disk
+KEEP_TURNS = 100
+MEMORY_BYTES = 256 * 1024 * 1024
+DISK_BYTES = 4 * 1024 * 1024 * 1024
 
 
 @dataclass
@@ -33,6 +45,7 @@ class Saved:
     """A file as it was before a turn first changed it."""
 
     existed: bool
+    root: Path = Path("/")  # where the path was opened from, links refused below it
     content: bytes | None = None
     copy: Path | None = None  # large files: where the old content was copied to
     mode: int | None = None
@@ -45,6 +58,7 @@ class Checkpoints:
 
     directory: Path
     turns: dict[int, dict[str, Saved]] = field(default_factory=dict)
+    dropped_through: int | None = None  # turns up to this one lost their checkpoints
 
     def __post_init__(self) -> None:
         weakref.finalize(self, shutil.rmtree, self.directory, True)
@@ -64,55 +78,91 @@ def _outermost_missing(folder: Path) -> Path | None:
     return missing
 
 
-def checkpoint(ctx: ToolContext, path: Path) -> None:
-    """Remember `path` as it is now, unless this turn already changed it."""
+def checkpoint(ctx: ToolContext, path: Path, root: Path) -> None:
+    """Remember `path` (resolved, under `root`) as it is now, unless this turn already changed it."""
     store = _store(ctx.state, ctx.session_id)
     saved = store.turns.setdefault(ctx.turn, {})
     if str(path) in saved:
         return
-    if not path.exists():
-        saved[str(path)] = Saved(existed=False, made_dir=_outermost_missing(path.parent))
+    try:
+        with folder_of(path, root) as dir_fd:
+            fd = open_file_at(dir_fd, path.name, path)
+    except FileNotFoundError:
+        fd = None
+    if fd is None:
+        made = _outermost_missing(path.parent)
+        saved[str(path)] = Saved(existed=False, root=root, made_dir=made)
         return
-    stat = path.stat()
-    mode = stat.st_mode & 0o7777
-    if stat.st_size <= MEMORY_LIMIT:
-        saved[str(path)] = Saved(existed=True, content=path.read_bytes(), mode=mode)
-        return
-    store.directory.mkdir(parents=True, exist_ok=True)
-    fd, copy = tempfile.mkstemp(dir=store.directory, prefix=f"{ctx.turn}-", suffix=".bak")
-    os.close(fd)
-    shutil.copyfile(path, copy)
-    saved[str(path)] = Saved(existed=True, copy=Path(copy), mode=mode)
+    with os.fdopen(fd, "rb") as file:
+        stat = os.fstat(fd)
+        mode = stat.st_mode & 0o7777
+        if stat.st_size <= MEMORY_LIMIT:
+            saved[str(path)] = Saved(existed=True, root=root, content=file.read(), mode=mode)
+        else:
+            store.directory.mkdir(parents=True, exist_ok=True)
+            copy_fd, copy = tempfile.mkstemp(
+                dir=store.directory, prefix=f"{ctx.turn}-", suffix=".bak"
+            )
+            with os.fdopen(copy_fd, "wb") as out:
+                shutil.copyfileobj(file, out, 1 << 20)
+            saved[str(path)] = Saved(existed=True, root=root, copy=Path(copy), mode=mode)
+    _prune(store, ctx.turn)
+
+
+def _sizes(turn: dict[str, Saved]) -> tuple[int, int]:
+    """Bytes this turn holds in memory and on disk."""
+    memory = sum(len(s.content) for s in turn.values() if s.content is not None)
+    disk = 0
+    for saved in turn.values():
+        if saved.copy is not None:
+            try:
+                disk += saved.copy.stat().st_size
+            except OSError:
+                pass
+    return memory, disk
+
+
+def _prune(store: Checkpoints, current: int) -> None:
+    """Drop the oldest turns' checkpoints until what is kept fits the bounds."""
+    sizes = {turn: _sizes(files) for turn, files in store.turns.items()}
+    for turn in sorted(store.turns):
+        memory = sum(m for m, _ in sizes.values())
+        disk = sum(d for _, d in sizes.values())
+        fits = len(sizes) <= KEEP_TURNS and memory <= MEMORY_BYTES and disk <= DISK_BYTES
+        if fits or turn == current:
+            return
+        for saved in store.turns.pop(turn).values():
+            if saved.copy is not None:
+                saved.copy.unlink(missing_ok=True)
+        del sizes[turn]
+        store.dropped_through = max(store.dropped_through or turn, turn)
+        log.info("undo checkpoints of turn %d dropped to keep the copies bounded", turn)
 
 
 def _put_back(path: Path, saved: Saved) -> None:
     """Give the file its old content in one step, so a crash never leaves it half written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as file:
-            if saved.copy is not None:
-                with saved.copy.open("rb") as old:
-                    shutil.copyfileobj(old, file)
-            else:
-                file.write(saved.content or b"")
-        if saved.mode is not None:
-            Path(tmp).chmod(saved.mode)
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with folder_of(path, saved.root, create=True) as dir_fd:
+        if saved.copy is not None:
+            with saved.copy.open("rb") as old:
+                write_at(dir_fd, path.name, old, saved.mode)
+        else:
+            write_at(dir_fd, path.name, saved.content or b"", saved.mode)
 
 
 def _remove(path: Path, saved: Saved) -> None:
     """Delete a file the turn created, and the empty folders it created for it."""
-    path.unlink(missing_ok=True)
+    try:
+        with folder_of(path, saved.root) as dir_fd:
+            os.unlink(path.name, dir_fd=dir_fd)
+    except FileNotFoundError:
+        pass
     if saved.made_dir is None:
         return
     folder = path.parent
-    while folder.is_relative_to(saved.made_dir):
+    while folder.is_relative_to(saved.made_dir) and folder != saved.root:
         try:
-            folder.rmdir()
+            with folder_of(folder, saved.root) as dir_fd:
+                os.rmdir(folder.name, dir_fd=dir_fd)
         except OSError:
             return
         folder = folder.parent
@@ -139,6 +189,11 @@ def restore_turn(
     store: Checkpoints | None = state.get(CHECKPOINTS)
     if store is None:
         return []
+    if store.dropped_through is not None and turn <= store.dropped_through:
+        on_failure(
+            f"File changes of turns up to {store.dropped_through} could not be restored: "
+            f"undo keeps copies for the last {KEEP_TURNS} turns and a bounded size"
+        )
     restored: dict[str, None] = {}
     for number in sorted((t for t in store.turns if t >= turn), reverse=True):
         for name, saved in reversed(store.turns.pop(number).items()):

@@ -16,16 +16,19 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agent.atomic import write_at
 from agent.tools.local.checkpoints import checkpoint
 from agent.tools.local.files import (
-    atomic_write,
-    check_text_file,
+    SNIFF_BYTES,
+    check_regular_file,
     check_writable,
     mark_read,
+    refuse_binary,
     resolve_path,
     syntax_note,
 )
 from agent.tools.local.roots import check_sandboxed_write
+from agent.tools.local.safe_open import folder_of, read_current, refusing_links, root_for
 from agent.tools.router import cap_output
 from agent.tools.spec import ToolContext, ToolError, ToolResult
 
@@ -234,15 +237,20 @@ async def edit(args: EditArgs, ctx: ToolContext) -> ToolResult:
         raise ToolError("old_str and new_str are the same: nothing to change.")
     path = resolve_path(args.path, ctx.cwd)
     check_sandboxed_write(path, ctx)
-    if not path.exists():
-        raise ToolError(f"File not found: {path}. To create a file use write.")
-    check_text_file(path)
-    check_writable(ctx, path, "edit")
-    before = path.read_bytes().decode("utf-8", errors="surrogateescape")
-    hits = find_hits(path, before, args)
-    after = apply(before, hits, args)
-    checkpoint(ctx, path)
-    atomic_write(path, after)
+    check_regular_file(path)
+    with refusing_links():
+        root = root_for(path, ctx)
+        current = read_current(path, root)
+        if current is None:
+            raise ToolError(f"File not found: {path}. To create a file use write.")
+        refuse_binary(current[0][:SNIFF_BYTES], path, len(current[0]))
+        check_writable(ctx, path, "edit")
+        before = current[0].decode("utf-8", errors="surrogateescape")
+        hits = find_hits(path, before, args)
+        after = apply(before, hits, args)
+        checkpoint(ctx, path, root)
+        with folder_of(path, root) as dir_fd:
+            write_at(dir_fd, path.name, after.encode("utf-8", "surrogateescape"))
     mark_read(ctx, path)
     diff = short_diff(before, after, _label(path, ctx.cwd))
     count = f"{len(hits)} replacement{'s' if len(hits) > 1 else ''}"

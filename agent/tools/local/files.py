@@ -7,29 +7,33 @@ seen, its own earlier edits included.
 
 from __future__ import annotations
 
+import asyncio
 import codecs
 import difflib
 import json
 import os
-import tempfile
-from collections.abc import Iterable, Iterator
+import stat
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agent.atomic import write_at
 from agent.paths import not_a_file
 from agent.tools.local.checkpoints import checkpoint
+from agent.tools.local.paging import CHUNK, Page, page_of_lines, read_page
 from agent.tools.local.roots import check_sandboxed_write
+from agent.tools.local.safe_open import folder_of, read_current, refusing_links, root_for
 from agent.tools.router import cap_output
 from agent.tools.spec import ToolContext, ToolError, ToolResult
 
 READ_STATE = "local.read"
 STAMP_STATE = "local.read_stamp"
 DEFAULT_LIMIT = 2000
-MAX_LINE_CHARS = 2000
-PAGE_CHARS = 100_000
 SNIFF_BYTES = 8192
+NOTEBOOK_BYTES = 64 * 1024 * 1024  # larger notebooks are paged as raw JSON
+_TORCH_SUFFIXES = (".pt", ".pth", ".ckpt", ".bin")
 
 _MAGIC = (
     (b"\x89PNG\r\n\x1a\n", "PNG image"),
@@ -53,7 +57,7 @@ _MAGIC = (
     (b"MZ", "Windows executable"),
 )
 _BY_SUFFIX = {
-    **dict.fromkeys((".pt", ".pth", ".ckpt", ".bin"), "PyTorch checkpoint"),
+    **dict.fromkeys(_TORCH_SUFFIXES, "PyTorch checkpoint"),
     **dict.fromkeys((".pkl", ".pickle"), "Python pickle"),
     **dict.fromkeys((".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tiff", ".ico"), "image"),
     **dict.fromkeys((".mp3", ".wav", ".flac", ".ogg", ".mp4", ".mov", ".avi", ".mkv"), "media"),
@@ -126,23 +130,26 @@ def _size(n: int) -> str:
 
 
 def binary_kind(head: bytes, path: Path) -> str | None:
-    """What kind of binary file this is, or None for UTF-8 text."""
+    """What kind of binary file this is, or None for UTF-8 text.
+
+    A name is trusted only where the content agrees: a `.pt` file must start like a
+    ZIP archive or a pickle to be called a PyTorch checkpoint."""
     suffix = path.suffix.lower()
     for magic, kind in _MAGIC:
         if head.startswith(magic):
             return _BY_SUFFIX.get(suffix, kind) if magic == b"PK\x03\x04" else kind
     if len(head) > 1 and head[0] == 0x80 and 2 <= head[1] <= 5:
-        return "Python pickle"
+        return "PyTorch checkpoint" if suffix in _TORCH_SUFFIXES else "Python pickle"
     if len(head) > 8 and head[8:9] == b"{" and suffix == ".safetensors":
         return "safetensors weights"
     if head[257:262] == b"ustar":
         return "tar archive"
     if b"\x00" in head:
-        return _BY_SUFFIX.get(suffix, "binary data")
+        return "binary data"
     try:
         codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
     except UnicodeDecodeError:
-        return _BY_SUFFIX.get(suffix, "non-UTF-8 data")
+        return "non-UTF-8 data"
     return None
 
 
@@ -158,30 +165,23 @@ def check_regular_file(path: Path) -> None:
         raise ToolError(f"not a regular file: {path} is {kind}; {hint}.")
 
 
-def check_text_file(path: Path) -> None:
+def not_found(path: Path) -> ToolError:
+    """File not found, with the names in its folder that come close."""
+    hint = ""
+    if path.parent.is_dir():
+        names = [p.name for p in path.parent.iterdir()]
+        if close := difflib.get_close_matches(path.name, names, n=3):
+            hint = f" Similar names in {path.parent}: {', '.join(close)}."
+    return ToolError(f"File not found: {path}.{hint}")
+
+
+def refuse_binary(head: bytes, path: Path, size: int) -> None:
     """Refuse what cannot be shown as text, saying what it is instead."""
-    if not path.exists():
-        hint = ""
-        if path.parent.is_dir():
-            names = [p.name for p in path.parent.iterdir()]
-            if close := difflib.get_close_matches(path.name, names, n=3):
-                hint = f" Similar names in {path.parent}: {', '.join(close)}."
-        raise ToolError(f"File not found: {path}.{hint}")
-    check_regular_file(path)
-    with path.open("rb") as file:
-        head = file.read(SNIFF_BYTES)
     if kind := binary_kind(head, path):
         raise ToolError(
-            f"Cannot read {path}: it is a {kind} ({_size(path.stat().st_size)}), not text. "
+            f"Cannot read {path}: it is a {kind} ({_size(size)}), not text. "
             "Inspect it with bash instead (e.g. `file`, or a short Python script)."
         )
-
-
-def _file_lines(path: Path) -> Iterator[str]:
-    with path.open("rb") as file:
-        for number, raw in enumerate(file):
-            line = raw.decode("utf-8", errors="replace").rstrip("\n").removesuffix("\r")
-            yield line.removeprefix("\ufeff") if number == 0 else line
 
 
 def _cell_outputs(cell: dict[str, Any]) -> Iterator[str]:
@@ -219,68 +219,62 @@ def render_notebook(text: str) -> list[str]:
     return lines
 
 
-def _page(lines: Iterable[str], offset: int, limit: int) -> tuple[list[str], int, int]:
-    """Numbered lines from `offset`, stopping at `limit` lines or the page size."""
-    shown: list[str] = []
-    chars = 0
-    total = 0
-    last = offset - 1
-    for number, line in enumerate(lines, 1):
-        total = number
-        if number < offset or len(shown) >= limit or chars >= PAGE_CHARS:
-            continue
-        if len(line) > MAX_LINE_CHARS:
-            cut = len(line) - MAX_LINE_CHARS
-            line = f"{line[:MAX_LINE_CHARS]} [... {cut} more characters on this line]"
-        shown.append(f"{number:>6}\t{line}")
-        chars += len(line) + 8
-        last = number
-    return shown, last, total
+def _open_text(path: Path) -> int:
+    """A descriptor of the text file at `path`; it is checked once open, so nothing
+    swapped in after the check (a pipe, a device) can stall or flood the read."""
+    if not path.exists() and not path.is_symlink():
+        raise not_found(path)
+    check_regular_file(path)
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ToolError(f"not a regular file: {path}; read works on regular files only.")
+        refuse_binary(os.pread(fd, SNIFF_BYTES, 0), path, info.st_size)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _read_page(path: Path, offset: int, limit: int) -> Page:
+    """The page asked for; runs in a worker thread, so the agent stays responsive."""
+    with os.fdopen(_open_text(path), "rb", buffering=CHUNK) as file:
+        if path.suffix == ".ipynb" and os.fstat(file.fileno()).st_size <= NOTEBOOK_BYTES:
+            text = file.read().decode("utf-8", errors="replace")
+            try:
+                lines = render_notebook(text)
+            except (ValueError, AttributeError, TypeError):
+                lines = text.splitlines()
+            return page_of_lines(lines, offset, limit)
+        return read_page(file, offset, limit)
 
 
 async def read(args: ReadArgs, ctx: ToolContext) -> ToolResult:
     path = resolve_path(args.path, ctx.cwd)
-    check_text_file(path)
     offset, limit = max(args.offset or 1, 1), args.limit or DEFAULT_LIMIT
-    lines: Iterable[str] = _file_lines(path)
-    if path.suffix == ".ipynb":
-        text = path.read_text(encoding="utf-8", errors="replace")
-        try:
-            lines = render_notebook(text)
-        except (ValueError, AttributeError, TypeError):
-            lines = text.splitlines()
-    shown, last, total = _page(lines, offset, limit)
+    page = await asyncio.to_thread(_read_page, path, offset, limit)
     mark_read(ctx, path)
-    if total == 0:
+    total = page.total
+    if total == 0 and page.exact:
         return ToolResult(f"{path} is empty.")
-    if offset > total:
+    if offset > total and page.exact:
         raise ToolError(f"offset {offset} is past the end of {path}, which has {total} lines.")
-    body = "\n".join(shown)
-    if offset > 1 or last < total:
-        body += f"\n\n(showing lines {offset}-{last} of {total}"
-        body += f"; call read with offset={last + 1} to continue)" if last < total else ")"
-    return ToolResult(body, data={"path": str(path), "lines": total})
+    body = "\n".join(page.shown)
+    if offset > 1 or page.last < total or not page.exact:
+        of = f"{total}" if page.exact else f"more than {total} (the file is {_file_size(path)})"
+        body += f"\n\n(showing lines {offset}-{page.last} of {of}"
+        more = page.last < total or not page.exact
+        body += f"; call read with offset={page.last + 1} to continue)" if more else ")"
+    data = {"path": str(path), "lines": total if page.exact else None}
+    return ToolResult(body, data=data)
 
 
-def atomic_write(path: Path, text: str) -> None:
-    """Replace the file in one step, so a crash never leaves it half written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mode = path.stat().st_mode & 0o7777 if path.exists() else None
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+def _file_size(path: Path) -> str:
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", errors="surrogateescape", newline="") as file:
-            file.write(text)
-        Path(tmp).chmod(mode if mode is not None else 0o666 & ~_umask())
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+        return _size(path.stat().st_size)
+    except OSError:
+        return "of unknown size"
 
 
 def count_lines(text: str) -> str:
@@ -305,21 +299,23 @@ async def write(args: WriteArgs, ctx: ToolContext) -> ToolResult:
     path = resolve_path(args.path, ctx.cwd)
     check_sandboxed_write(path, ctx)
     check_regular_file(path)
-    existed = path.exists()
-    before = ""
-    if existed:
-        check_writable(ctx, path, "overwrite")
-        before = path.read_bytes().decode("utf-8", errors="replace")
-    checkpoint(ctx, path)
-    atomic_write(path, args.content)
+    with refusing_links():
+        root = root_for(path, ctx)
+        current = read_current(path, root)
+        if current is not None:
+            check_writable(ctx, path, "overwrite")
+        checkpoint(ctx, path, root)
+        with folder_of(path, root, create=True) as dir_fd:
+            write_at(dir_fd, path.name, args.content.encode("utf-8", "surrogateescape"))
     mark_read(ctx, path)
-    how = "overwritten" if existed else "created"
+    before = "" if current is None else current[0].decode("utf-8", errors="replace")
+    how = "created" if current is None else "overwritten"
     note = syntax_note(path, args.content)
     return ToolResult(
         f"Wrote {count_lines(args.content)} to {path} ({how}){note}",
         data={
             "path": str(path),
-            "created": not existed,
+            "created": current is None,
             "diff": write_diff(before, args.content, path),
         },
     )

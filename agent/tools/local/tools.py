@@ -9,6 +9,7 @@ from agent.tools.local import background as jobs
 from agent.tools.local import bash as sh
 from agent.tools.local import edit as ed
 from agent.tools.local import files as fs
+from agent.tools.local import paging
 from agent.tools.spec import ToolContext, ToolError, ToolResult, ToolSpec
 
 BASH = """\
@@ -41,7 +42,7 @@ Read a text file, with line numbers (cat -n style, starting at 1).
 
 - Shows up to {fs.DEFAULT_LIMIT} lines from offset (default: the first line); long files \
 come in pages and the result says which offset to ask for next.
-- Lines longer than {fs.MAX_LINE_CHARS} characters are cut, with a marker.
+- Lines longer than {paging.MAX_LINE_CHARS} characters are cut, with a marker.
 - Jupyter notebooks (.ipynb) are shown as cells with their outputs.
 - Binary files (images, PDFs, archives, weights) are refused with their type: inspect them \
 with bash. For a directory, use bash ls.
@@ -77,7 +78,7 @@ async def bash(args: sh.BashArgs, ctx: ToolContext) -> ToolResult:
 
 def local_tools() -> list[ToolSpec]:
     """bash, bash_output, kill_background, read, write and edit, in that order."""
-    page = fs.PAGE_CHARS + 10_000
+    page = paging.PAGE_CHARS + 10_000
     output = sh.OUTPUT_LIMIT + 1_000
     return [
         ToolSpec(
