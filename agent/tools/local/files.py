@@ -178,8 +178,9 @@ def not_found(path: Path) -> ToolError:
 def refuse_binary(head: bytes, path: Path, size: int) -> None:
     """Refuse what cannot be shown as text, saying what it is instead."""
     if kind := binary_kind(head, path):
+        article = "" if kind.endswith(" data") else "an " if kind[0] in "AEIOU" else "a "
         raise ToolError(
-            f"Cannot read {path}: it is a {kind} ({_size(size)}), not text. "
+            f"Cannot read {path}: it is {article}{kind} ({_size(size)}), not text. "
             "Inspect it with bash instead (e.g. `file`, or a short Python script)."
         )
 

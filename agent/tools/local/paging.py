@@ -3,9 +3,10 @@
 ML data files run to gigabytes, often as one huge line (JSON) or millions of
 short ones (CSV, JSONL). A page holds at most `limit` lines and `PAGE_CHARS`
 characters, each line cut after `MAX_LINE_CHARS`; only a bounded window of a
-line is ever held in memory. Lines before the page are skipped by counting
-newlines in large chunks, and lines after it are counted up to `COUNT_BYTES`
-only: past that the page says there are more, and how large the file is.
+line is ever held in memory, and the end of a shown line is looked for in
+`COUNT_BYTES` at most. Lines before the page are skipped by counting newlines in
+large chunks, and lines after it are counted up to `COUNT_BYTES` only: past
+that the page says there are more, and how large the file is.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ MAX_LINE_CHARS = 2000
 PAGE_CHARS = 100_000
 CHUNK = 1 << 20
 LINE_BYTES = MAX_LINE_CHARS * 4  # enough bytes for MAX_LINE_CHARS characters of UTF-8
-COUNT_BYTES = 32 * CHUNK
+COUNT_BYTES = 8 * CHUNK  # counting this many bytes past a page takes a few milliseconds
 
 
 @dataclass
@@ -64,26 +65,27 @@ def _count_rest(file: BinaryIO) -> tuple[int, bool]:
     return lines + (at_end and last != b"\n"), at_end
 
 
-def _next_line(file: BinaryIO) -> tuple[bytes, int] | None:
-    """The next line's first LINE_BYTES bytes, without its end, and how many bytes of it
-    were skipped past those; None at the end of the file."""
+def _next_line(file: BinaryIO) -> tuple[bytes, int, bool] | None:
+    """The next line's first LINE_BYTES bytes, without its end; how many bytes of it were
+    skipped past those; whether its end was found (looked for in COUNT_BYTES at most).
+    None at the end of the file."""
     head = file.readline(LINE_BYTES)
     if not head:
         return None
     if head.endswith(b"\n"):
-        return head[:-1], 0
+        return head[:-1], 0, True
     skipped = 0
-    while len(head) == LINE_BYTES:
+    while len(head) == LINE_BYTES and skipped < COUNT_BYTES:
         rest = file.readline(CHUNK)
         if not rest:
             break
         if rest.endswith(b"\n"):
-            return head, skipped + len(rest) - 1
+            return head, skipped + len(rest) - 1, True
         skipped += len(rest)
-    return head, skipped
+    return head, skipped, skipped < COUNT_BYTES
 
 
-def _shown(number: int, line: str, skipped: int = 0) -> str:
+def _shown(number: int, line: str, skipped: int = 0, ended: bool = True) -> str:
     """A numbered line, cut after MAX_LINE_CHARS with a note of what was left out."""
     line = line.removesuffix("\r")
     if number == 1:
@@ -93,7 +95,8 @@ def _shown(number: int, line: str, skipped: int = 0) -> str:
         more = (
             f"{len(cut)} more characters"
             if not skipped
-            else f"{len(cut.encode('utf-8', 'replace')) + skipped} more bytes"
+            else f"{'more than ' if not ended else ''}"
+            f"{len(cut.encode('utf-8', 'replace')) + skipped} more bytes"
         )
         line = f"{line[:MAX_LINE_CHARS]} [... {more} on this line]"
     return f"{number:>6}\t{line}"
@@ -111,9 +114,11 @@ def read_page(file: BinaryIO, offset: int, limit: int) -> Page:
         if item is None:
             return Page(shown, number, number, True)
         number += 1
-        raw, skipped = item
-        shown.append(_shown(number, raw.decode("utf-8", errors="replace"), skipped))
+        raw, skipped, ended = item
+        shown.append(_shown(number, raw.decode("utf-8", errors="replace"), skipped, ended))
         chars += len(shown[-1]) + 1
+        if not ended:
+            return Page(shown, number, number, False)
     rest, exact = _count_rest(file)
     return Page(shown, number, number + rest, exact)
 
