@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import stat
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -63,20 +62,9 @@ def not_a_file(path: Path) -> str | None:
 
 
 def write_json(path: Path, data: Any) -> None:
-    """Replace the file in one step, keeping its permissions (it may hold tokens):
-    a crash never leaves half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    tmp = Path(name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2, ensure_ascii=False)
-            handle.write("\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        if path.exists():
-            tmp.chmod(path.stat().st_mode & 0o777)
-        tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    """Replace the file in one step, flushed to disk, keeping its permissions (a new one is
+    private: it may hold tokens): a crash or a power cut never leaves half a file."""
+    from agent.atomic import write_file
+
+    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    write_file(path, text.encode("utf-8"), new_mode=0o600)

@@ -10,13 +10,13 @@ import asyncio
 import json
 import os
 import re
-import secrets
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from rich.console import Console
 from rich.text import Text
 
+from agent.atomic import write_file
 from agent.config import Settings, config_home
 from agent.core import llm
 from agent.core.errors import AgentStop
@@ -41,12 +41,7 @@ def save_key(name: str, value: str, path: Path | None = None) -> Path:
             kept.append(entry)
     if entry not in kept:
         kept.append(entry)
-    scratch = path.with_name(f".env.{secrets.token_hex(4)}")
-    fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write("\n".join(kept) + "\n")
-    scratch.replace(path)
-    path.chmod(0o600)
+    write_file(path, ("\n".join(kept) + "\n").encode("utf-8"), mode=0o600)
     return path
 
 
