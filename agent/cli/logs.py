@@ -1,10 +1,18 @@
-"""Diagnostics go to a log file, scrubbed of secrets, never onto the terminal."""
+"""Diagnostics go to a log file, scrubbed of secrets, never onto the terminal.
+
+The file is rotated: past `MAX_BYTES` it becomes `ml-intern.log.1` (and so on up to
+`BACKUPS`), so months of use never fill the disk.
+"""
 
 from __future__ import annotations
 
 import logging
+import logging.handlers
 
 from agent.config import data_home
+
+MAX_BYTES = 2 * 1024 * 1024
+BACKUPS = 3
 
 
 class _Redacting(logging.Filter):
@@ -20,10 +28,12 @@ class _Redacting(logging.Filter):
 
 
 def log_to_file() -> None:
-    """Route every logger to `$XDG_DATA_HOME/ml-intern/logs/ml-intern.log`."""
+    """Route every logger to `$XDG_DATA_HOME/ml-intern/logs/ml-intern.log`, rotated."""
     path = data_home() / "logs" / "ml-intern.log"
     path.parent.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(path, encoding="utf-8", delay=True)
+    handler = logging.handlers.RotatingFileHandler(
+        path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8", delay=True
+    )
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(_Redacting())
     handler.set_name("ml-intern-file")
