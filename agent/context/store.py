@@ -10,6 +10,10 @@ history is now its first `keep` messages: undo), `replace` (a rewritten history:
 compaction), `system` (a renewed system prompt: model switch, resume), `model`, `event`
 (selected metadata events) and any kind given to `SessionLog.record`.
 
+The file is flushed to the disk (fsync) when a turn ends and when the log is closed:
+a power cut loses at most the turn in progress, for one fsync per turn rather than
+one per record.
+
 One process writes a log at a time: the writer holds an exclusive `flock` on the file
 for as long as it is open (the kernel drops it when the process dies, even by kill -9).
 Opening a log that another process holds raises `SessionBusy`; readers never lock.
@@ -37,6 +41,7 @@ _LOGGED_EVENTS = frozenset(
 # Content already in the history (or too large to be metadata) is not repeated.
 _DROPPED_FIELDS = {"tool_output": ("content", "data"), "turn_complete": ("final_text",)}
 _DECISIONS = ("approved", "denied")
+_TURN_ENDS = frozenset(("turn_complete", "interrupted"))  # flushed to the disk
 
 
 class SessionNotFound(KeyError):
@@ -70,11 +75,10 @@ def app_version() -> str:
 class SessionLog:
     """The writer: the owner of a session appends to it as the history changes."""
 
-    def __init__(self, path: Path, fd: int, model: str | None, durable: bool) -> None:
+    def __init__(self, path: Path, fd: int, model: str | None) -> None:
         self.path = path
         self.session_id = path.stem
         self.model = model
-        self.durable = durable
         self._fd: int | None = fd
         self._history: list[Message] | None = None  # what the file holds, when known
 
@@ -86,17 +90,16 @@ class SessionLog:
         model: str,
         root: Path | None = None,
         *,
-        durable: bool = False,
         forked_from: str | None = None,
     ) -> SessionLog:
-        """Start a new log. `durable` adds an fsync per record (survives power loss)."""
+        """Start a new log."""
         directory = sessions_dir(root)
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         path = directory / f"{_checked_id(session_id)}.jsonl"
         flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL
         fd = os.open(path, flags, 0o600)
         fcntl.flock(fd, fcntl.LOCK_EX)  # a new file: nobody else can hold it yet
-        log = cls(path, fd, model, durable)
+        log = cls(path, fd, model)
         log._history = []
         meta = {"session_id": session_id, "created": time.time(), "cwd": str(Path(cwd).resolve())}
         if forked_from:
@@ -110,7 +113,6 @@ class SessionLog:
         session_id: str,
         root: Path | None = None,
         *,
-        durable: bool = False,
         model: str | None = None,
     ) -> SessionLog:
         """Append to a saved session after resuming it (a torn last line is closed first).
@@ -128,7 +130,7 @@ class SessionLog:
         size = os.fstat(fd).st_size
         if size and os.pread(fd, 1, size - 1) != b"\n":
             os.write(fd, b"\n")
-        return cls(path, fd, model, durable)
+        return cls(path, fd, model)
 
     def append_message(self, message: Message) -> None:
         self._write({"kind": "message", "role": message.get("role"), "message": message})
@@ -172,9 +174,17 @@ class SessionLog:
         for name in _DROPPED_FIELDS.get(kind, ()):
             data.pop(name, None)
         self._write({"kind": "event", "event": data})
+        if kind in _TURN_ENDS:
+            self.sync()
+
+    def sync(self) -> None:
+        """Flush what was written to the disk, so a power cut cannot take it back."""
+        if self._fd is not None:
+            os.fsync(self._fd)
 
     def close(self) -> None:
         if self._fd is not None:
+            self.sync()
             os.close(self._fd)
             self._fd = None
 
@@ -195,8 +205,6 @@ class SessionLog:
         written = os.write(self._fd, data)
         while written < len(data):  # a regular file takes it whole; be safe anyway
             written += os.write(self._fd, data[written:])
-        if self.durable:
-            os.fsync(self._fd)
 
 
 def _is_prefix(short: list[Message], long: list[Message]) -> bool:

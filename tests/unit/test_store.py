@@ -333,3 +333,29 @@ def test_kill_9_loses_at_most_the_line_being_written(tmp_path):
     assert kept == expected[: len(kept)]
     assert len(kept) >= len(written) - 1
     assert unanswered(torn.messages) == []
+
+
+def test_the_log_reaches_the_disk_at_the_end_of_each_turn_not_per_record(tmp_path, monkeypatch):
+    from agent.core.events import Interrupted, TurnComplete
+
+    synced: list[int] = []
+    real = os.fsync
+
+    def watching(fd: int) -> None:
+        synced.append(os.fstat(fd).st_ino)
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", watching)
+    log = SessionLog.create("durable", tmp_path, "openai/m1", tmp_path)
+    inode = log.path.stat().st_ino
+    for message in turn(1):
+        log.append_message(message)
+    log.record_event(Usage(input_tokens=10, output_tokens=2))
+    assert synced == []  # no flush per record
+    log.record_event(TurnComplete(final_text="done 1"))
+    assert synced == [inode]
+    log.append_message(user("task 2"))
+    log.record_event(Interrupted())
+    assert synced == [inode, inode]
+    log.close()
+    assert synced == [inode, inode, inode]
