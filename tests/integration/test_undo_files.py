@@ -191,3 +191,42 @@ def test_a_file_that_cannot_be_restored_is_reported(isolated_env):
     assert restore_turn(state, 1, failures.append) == []
     assert len(failures) == 1
     assert failures[0].startswith(f"Could not restore {folder / 'a.txt'}:")
+
+
+def _edit_each_turn(folder: Path, state: dict, turns: range) -> None:
+    router = ToolRouter(local_tools())
+
+    async def change(turn: int) -> None:
+        ctx = ToolContext(Settings(), folder, session_id="s1", state=state, turn=turn)
+        assert not (await router.call("read", {"path": "big.csv", "limit": 1}, ctx)).is_error
+        args = {"path": "big.csv", "old_str": f"v{turn}", "new_str": f"v{turn + 1}"}
+        assert not (await router.call("edit", args, ctx)).is_error
+
+    for turn in turns:
+        asyncio.run(change(turn))
+
+
+def test_undo_copies_are_bounded_and_undoing_past_them_says_so(isolated_env, monkeypatch):
+    from agent.tools.local import checkpoints
+
+    monkeypatch.setattr(checkpoints, "MEMORY_LIMIT", 1024)  # 2 KB files are copied to disk
+    monkeypatch.setattr(checkpoints, "KEEP_TURNS", 3)
+    big = isolated_env / "big.csv"
+    big.write_text("v1\n" + "x" * 2048 + "\n")
+    state: dict = {}
+    _edit_each_turn(isolated_env, state, range(1, 7))  # turns 1-6: v1 -> v7
+    copies = data_home() / "checkpoints" / "s1"
+    assert sorted(p.name.split("-")[0] for p in copies.iterdir()) == ["4", "5", "6"]
+
+    monkeypatch.setattr(checkpoints, "DISK_BYTES", 5 * 1024)  # room for two copies
+    _edit_each_turn(isolated_env, state, range(7, 8))
+    assert sorted(p.name.split("-")[0] for p in copies.iterdir()) == ["6", "7"]
+
+    failures: list[str] = []
+    assert restore_turn(state, 6, failures.append) == [str(big)]
+    assert failures == [] and big.read_text().startswith("v6\n")
+    assert restore_turn(state, 2, failures.append) == []
+    assert (
+        len(failures) == 1 and "File changes of turns up to 5 could not be restored" in failures[0]
+    )
+    assert list(copies.iterdir()) == []
