@@ -36,11 +36,12 @@ def write_at(
     mode: int | None = None,
     *,
     new_mode: int | None = None,
-) -> None:
+) -> os.stat_result:
     """Replace `name` in the folder open as `dir_fd` with `data` (bytes or a binary file).
 
     `mode` defaults to the current file's permissions, else `new_mode`, else
-    `default_mode()`. A symlink at `name` is replaced, never followed.
+    `default_mode()`. A symlink at `name` is replaced, never followed. Returns the new
+    file's status, taken from its descriptor.
     """
     if mode is None:
         try:
@@ -59,12 +60,14 @@ def write_at(
             file.flush()
             os.fchmod(file.fileno(), mode)
             os.fsync(file.fileno())
+            written = os.fstat(file.fileno())
         os.rename(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp, dir_fd=dir_fd)
         raise
     os.fsync(dir_fd)
+    return written
 
 
 def write_file(

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import ctypes
 import os
+import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -23,6 +25,7 @@ from agent.tools.local.checkpoints import restore_turn
 from agent.tools.local.tools import local_tools
 from agent.tools.router import ToolRouter
 from agent.tools.spec import ToolResult
+from tests.bubblewrap import require_sandbox
 from tests.tools import call_tool
 
 ROUTER = ToolRouter(local_tools())
@@ -131,3 +134,54 @@ def test_symlinks_inside_the_workspace_keep_working_in_the_sandbox(setup, kernel
     assert not result.is_error, result.content
     assert (workspace / "sub" / "a.txt").read_text() == "new\n"
     assert (workspace / "alias").is_symlink()
+
+
+SWAPPER = """
+import ctypes, os, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+swaps, deadline = 0, time.monotonic() + 60
+open("swapping", "w").close()
+while not os.path.exists("stop") and time.monotonic() < deadline:
+    if libc.renameat2(-100, b"sub", -100, b"swap", 2) == 0:
+        swaps += 1
+with open("swaps.tmp", "w") as out:
+    out.write(str(swaps))
+os.rename("swaps.tmp", "swaps")
+"""
+
+
+def wait_for(path: Path, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not path.exists():
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        time.sleep(0.01)
+
+
+def test_a_confined_job_swapping_in_a_tight_loop_never_gets_a_write_outside(setup, kernel):
+    """The attack as it happens: a background job in the sandbox swaps `sub` and a symlink
+    to $HOME as fast as it can while the agent writes into `sub`."""
+    require_sandbox()
+    workspace, home = setup
+    (workspace / "swapper.py").write_text(SWAPPER)
+    job = call(
+        workspace,
+        "bash",
+        {"command": f"{sys.executable} swapper.py", "run_in_background": True},
+        {},
+    )
+    assert not job.is_error, job.content
+    wait_for(workspace / "swapping")
+    written, errors = 0, set()
+    for number in range(300):
+        result = call(workspace, "write", {"path": f"sub/f{number}.txt", "content": "x\n"}, {})
+        written += not result.is_error
+        if result.is_error:
+            errors.add(result.content.replace(str(number), "N"))
+    (workspace / "stop").touch()
+    wait_for(workspace / "swaps")
+    assert int((workspace / "swaps").read_text()) > 300  # the folder really was swapping
+    assert sorted(p.name for p in home.iterdir()) == ["a.txt", "cache", "config", "data"]
+    landed = list(workspace.glob("sub/f*.txt")) + list(workspace.glob("swap/f*.txt"))
+    assert len(landed) == written  # a refused call wrote nothing, an accepted one is there
+    reasons = ("replaced by a link", "outside the sandbox's writable places", "Cannot resolve")
+    assert all(any(reason in error for reason in reasons) for error in errors), errors

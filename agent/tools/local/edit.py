@@ -250,8 +250,8 @@ async def edit(args: EditArgs, ctx: ToolContext) -> ToolResult:
         after = apply(before, hits, args)
         checkpoint(ctx, path, root)
         with folder_of(path, root) as dir_fd:
-            write_at(dir_fd, path.name, after.encode("utf-8", "surrogateescape"))
-    mark_read(ctx, path)
+            written = write_at(dir_fd, path.name, after.encode("utf-8", "surrogateescape"))
+    mark_read(ctx, path, written)
     diff = short_diff(before, after, _label(path, ctx.cwd))
     count = f"{len(hits)} replacement{'s' if len(hits) > 1 else ''}"
     loose = " (matched ignoring whitespace differences)" if hits[0].loose else ""

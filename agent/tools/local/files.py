@@ -98,7 +98,10 @@ class WriteArgs(BaseModel):
 def resolve_path(path: str, cwd: Path) -> Path:
     """An absolute, symlink-free path: `~` expanded, relative paths taken from `cwd`."""
     candidate = Path(path).expanduser()
-    return (candidate if candidate.is_absolute() else cwd / candidate).resolve()
+    try:
+        return (candidate if candidate.is_absolute() else cwd / candidate).resolve()
+    except OSError as exc:  # a link replaced while it was being followed, a loop
+        raise ToolError(f"Cannot resolve {path}: {exc.strerror}; try again.") from None
 
 
 def _stamp(path: Path) -> tuple[int, int]:
@@ -106,9 +109,11 @@ def _stamp(path: Path) -> tuple[int, int]:
     return stat.st_mtime_ns, stat.st_size
 
 
-def mark_read(ctx: ToolContext, path: Path) -> None:
+def mark_read(ctx: ToolContext, path: Path, written: os.stat_result | None = None) -> None:
+    """Remember that the model has seen `path` as it is now (as just `written`, if given)."""
     ctx.state.setdefault(READ_STATE, set()).add(str(path))
-    ctx.state.setdefault(STAMP_STATE, {})[str(path)] = _stamp(path)
+    stamp = (written.st_mtime_ns, written.st_size) if written else _stamp(path)
+    ctx.state.setdefault(STAMP_STATE, {})[str(path)] = stamp
 
 
 def check_writable(ctx: ToolContext, path: Path, verb: str) -> None:
@@ -307,8 +312,9 @@ async def write(args: WriteArgs, ctx: ToolContext) -> ToolResult:
             check_writable(ctx, path, "overwrite")
         checkpoint(ctx, path, root)
         with folder_of(path, root, create=True) as dir_fd:
-            write_at(dir_fd, path.name, args.content.encode("utf-8", "surrogateescape"))
-    mark_read(ctx, path)
+            data = args.content.encode("utf-8", "surrogateescape")
+            written = write_at(dir_fd, path.name, data)
+    mark_read(ctx, path, written)
     before = "" if current is None else current[0].decode("utf-8", errors="replace")
     how = "created" if current is None else "overwritten"
     note = syntax_note(path, args.content)
