@@ -20,7 +20,9 @@ from __future__ import annotations
 import errno
 import functools
 import os
+import platform
 import stat
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,7 +31,8 @@ from agent.tools.local.roots import writable_roots
 from agent.tools.spec import ToolContext, ToolError
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
-_SYS_OPENAT2 = 437  # the same number on every Linux architecture
+_SYS_OPENAT2 = 437
+_SYSCALL_437 = frozenset(("x86_64", "aarch64", "arm64", "riscv64", "ppc64le", "s390x"))
 _RESOLVE_NO_MAGICLINKS = 0x02
 _RESOLVE_NO_SYMLINKS = 0x04
 _RESOLVE_BENEATH = 0x08
@@ -54,6 +57,8 @@ def root_for(path: Path, ctx: ToolContext) -> Path:
 @functools.cache
 def _openat2() -> object | None:
     """The libc `syscall` function, when this kernel has openat2; None otherwise."""
+    if not sys.platform.startswith("linux") or platform.machine() not in _SYSCALL_437:
+        return None  # the number means something else there: walk instead
     import ctypes
 
     try:
