@@ -230,3 +230,22 @@ def test_undo_copies_are_bounded_and_undoing_past_them_says_so(isolated_env, mon
         len(failures) == 1 and "File changes of turns up to 5 could not be restored" in failures[0]
     )
     assert list(copies.iterdir()) == []
+
+
+def test_copies_left_by_a_killed_session_are_removed_once_stale(isolated_env):
+    import os
+    import time
+
+    parent = data_home() / "checkpoints"
+    stale, recent = parent / "killed-long-ago", parent / "killed-yesterday"
+    for folder in (stale, recent):
+        folder.mkdir(parents=True)
+        (folder / "1-x.bak").write_bytes(b"old copy")
+    week_ago = time.time() - 8 * 86400
+    os.utime(stale, (week_ago, week_ago))
+    ctx = ToolContext(Settings(), isolated_env, session_id="s2", state={}, turn=1)
+    router = ToolRouter(local_tools())
+    result = asyncio.run(router.call("write", {"path": "a.txt", "content": "b\n"}, ctx))
+    assert not result.is_error, result.content
+    assert not stale.exists()
+    assert (recent / "1-x.bak").read_bytes() == b"old copy"

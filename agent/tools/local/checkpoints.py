@@ -10,7 +10,9 @@ Files are read and put back through descriptors opened without following links
 for a symlink meanwhile cannot make undo read or write outside it. The copies are
 bounded: past `KEEP_TURNS` turns, `MEMORY_BYTES` held in memory or `DISK_BYTES`
 copied, the oldest turns' checkpoints are dropped, and undoing one of those turns
-says that its files could not be restored.
+says that its files could not be restored. Copies left behind by a session that
+was killed (kill -9 skips the clean-up) are removed by the next session after
+`STALE_DAYS` days untouched.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ MEMORY_LIMIT = 4 * 1024 * 1024  # per file: larger ones are copied to disk
 KEEP_TURNS = 100
 MEMORY_BYTES = 256 * 1024 * 1024
 DISK_BYTES = 4 * 1024 * 1024 * 1024
+STALE_DAYS = 7
 
 
 @dataclass
@@ -67,8 +70,26 @@ class Checkpoints:
 def _store(state: dict[str, Any], session_id: str) -> Checkpoints:
     if CHECKPOINTS not in state:
         name = session_id or f"unsaved-{os.getpid()}-{time.time_ns():x}"
-        state[CHECKPOINTS] = Checkpoints(data_home() / "checkpoints" / name)
+        parent = data_home() / "checkpoints"
+        _sweep(parent)
+        state[CHECKPOINTS] = Checkpoints(parent / name)
     return state[CHECKPOINTS]
+
+
+def _sweep(parent: Path) -> None:
+    """Remove the copies of sessions that ended without cleaning up, once they are stale."""
+    cutoff = time.time() - STALE_DAYS * 86400
+    try:
+        folders = list(parent.iterdir())
+    except OSError:
+        return
+    for folder in folders:
+        try:
+            stale = folder.is_dir() and folder.stat().st_mtime < cutoff
+        except OSError:
+            continue
+        if stale:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _outermost_missing(folder: Path) -> Path | None:
