@@ -56,15 +56,8 @@ _MAGIC = (
     (b"fLaC", "FLAC audio"),
     (b"MZ", "Windows executable"),
 )
-_BY_SUFFIX = {
+_ZIP_BY_SUFFIX = {  # formats that are ZIP archives inside
     **dict.fromkeys(_TORCH_SUFFIXES, "PyTorch checkpoint"),
-    **dict.fromkeys((".pkl", ".pickle"), "Python pickle"),
-    **dict.fromkeys((".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tiff", ".ico"), "image"),
-    **dict.fromkeys((".mp3", ".wav", ".flac", ".ogg", ".mp4", ".mov", ".avi", ".mkv"), "media"),
-    **dict.fromkeys((".so", ".dylib", ".dll", ".o", ".a", ".exe"), "compiled binary"),
-    ".safetensors": "safetensors weights",
-    ".onnx": "ONNX model",
-    ".pyc": "Python bytecode",
     ".npz": "NumPy archive",
     ".whl": "Python wheel (ZIP archive)",
     ".docx": "Word document",
@@ -142,7 +135,7 @@ def binary_kind(head: bytes, path: Path) -> str | None:
     suffix = path.suffix.lower()
     for magic, kind in _MAGIC:
         if head.startswith(magic):
-            return _BY_SUFFIX.get(suffix, kind) if magic == b"PK\x03\x04" else kind
+            return _ZIP_BY_SUFFIX.get(suffix, kind) if magic == b"PK\x03\x04" else kind
     if len(head) > 1 and head[0] == 0x80 and 2 <= head[1] <= 5:
         return "PyTorch checkpoint" if suffix in _TORCH_SUFFIXES else "Python pickle"
     if len(head) > 8 and head[8:9] == b"{" and suffix == ".safetensors":
