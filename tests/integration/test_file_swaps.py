@@ -185,3 +185,10 @@ def test_a_confined_job_swapping_in_a_tight_loop_never_gets_a_write_outside(setu
     assert len(landed) == written  # a refused call wrote nothing, an accepted one is there
     reasons = ("replaced by a link", "outside the sandbox's writable places", "Cannot resolve")
     assert all(any(reason in error for reason in reasons) for error in errors), errors
+
+
+def test_a_file_where_a_folder_should_be_is_named(setup, kernel):
+    workspace, _ = setup
+    result = call(workspace, "write", {"path": "sub/a.txt/inner.txt", "content": "x\n"}, {})
+    assert result.is_error
+    assert f"{workspace / 'sub' / 'a.txt'} is a file, not a folder." in result.content

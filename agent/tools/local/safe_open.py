@@ -104,10 +104,21 @@ def _call_openat2(
 
 
 def _refused(path: Path, root: Path) -> LinkRefused:
+    """Why `path` cannot be opened below `root`: a file where a folder should be, or a link."""
+    for depth in range(1, len(path.relative_to(root).parts) + 1):
+        prefix = root.joinpath(*path.relative_to(root).parts[:depth])
+        try:
+            mode = prefix.lstat().st_mode
+        except OSError:
+            break
+        if stat.S_ISLNK(mode):
+            break
+        if not stat.S_ISDIR(mode):
+            return LinkRefused(errno.ENOTDIR, f"{prefix} is a file, not a folder.")
     return LinkRefused(
         errno.ELOOP,
-        f"Refused: a folder on the way from {root} to {path} was replaced by a link (or a "
-        "file) while this ran; nothing was written. Something else is changing that folder.",
+        f"Refused: a folder on the way from {root} to {path} was replaced by a link while "
+        "this ran; nothing was written. Something else is changing that folder.",
     )
 
 
