@@ -304,6 +304,13 @@ class LineScrubber:
             return self.flush()
         return []
 
+    def feed_text(self, text: str) -> str:
+        """`feed` for a run of whole lines at once: text that holds no key, outside a
+        key, is scrubbed in one go."""
+        if not self._held and not self._skipping_body and "PRIVATE KEY" not in text:
+            return _scrub(text, self._literals)
+        return "".join(out for line in text.splitlines(keepends=True) for out in self.feed(line))
+
     def flush(self) -> list[str]:
         """What is held, scrubbed (an unfinished key becomes a marker): at the end of
         the stream, or when the block is complete."""

@@ -1,11 +1,15 @@
 """Every shape of the secret corpus, put into the prompt, a tool's output, the model's
-answer, an MCP server's stderr and a background job's log, reaches none of the
+answer, an MCP server's stderr and a background job's output, reaches none of the
 channels that outlive the run: the session log, `sessions export`, the uploaded trace,
-stderr, ml-intern.log, the MCP server log, or any other file under the data folder."""
+stderr, ml-intern.log, the MCP server log, the job's log, or any other file under the
+data folder."""
 
 from __future__ import annotations
 
 import json
+import os
+import re
+import signal
 import sys
 from pathlib import Path
 
@@ -18,6 +22,11 @@ ROOT = Path(__file__).resolve().parents[2]
 HF_TOKEN = "hf_" + "C0rpus" * 6
 DB_PASSWORD = "Env" + "Db-pw" * 3
 HOOK_PATH = "T9/B9/" + "w3bh00k" * 4
+BACKGROUND = "cat corpus.txt; echo corpus done; sleep 60"
+WAIT_FOR_BACKGROUND = (
+    'timeout 20 sh -c \'until grep -qs "corpus done" "$XDG_DATA_HOME"/ml-intern/bg/*/bg1.log;'
+    " do sleep 0.05; done'"
+)
 
 
 def stderr_mcp_server(corpus_file: Path) -> dict:
@@ -30,6 +39,15 @@ def stderr_mcp_server(corpus_file: Path) -> dict:
         "runpy.run_module('tests.fakes.mcp_server', run_name='__main__')\n"
     )
     return {"command": sys.executable, "args": ["-c", script], "cwd": str(ROOT)}
+
+
+def stop_background_job(requests: list[dict]) -> None:
+    """The job outlives the run (its log is kept, so it is checked too): stop it now."""
+    for request in requests:
+        for message in request["messages"]:
+            if match := re.search(r"Started background job bg1 \(pid (\d+)\)", str(message)):
+                os.killpg(int(match.group(1)), signal.SIGKILL)
+                return
 
 
 def files_under(folder: Path) -> dict[str, str]:
@@ -53,13 +71,18 @@ def test_no_shape_of_the_corpus_leaves_the_process(cli, fake_llm, monkeypatch, t
     fake_llm.script(
         llm.tool_call("bash", {"command": "cat corpus.txt"}),
         llm.tool_call("bash", {"command": show_env}),
+        llm.tool_call("bash", {"command": BACKGROUND, "run_in_background": True}),
+        llm.tool_call("bash", {"command": WAIT_FOR_BACKGROUND}),
         llm.text("Here is what I found:\n" + corpus.TEXT),
     )
     prompt = f"connect with {corpus.CORPUS['postgres_password']} and {corpus.CORPUS['jwt']}"
     with HubUploads(token=HF_TOKEN, user="alice") as hub:
         monkeypatch.setenv("HF_TOKEN", HF_TOKEN)
         monkeypatch.setenv("HF_ENDPOINT", hub.url)
-        run = cli("-o", "json", prompt)
+        try:
+            run = cli("-o", "json", prompt)
+        finally:
+            stop_background_job(fake_llm.requests)
         assert run.exit_code == 0, run.stderr
         fake_llm.assert_done()
         sid = run.result()["session_id"]
@@ -79,6 +102,7 @@ def test_no_shape_of_the_corpus_leaves_the_process(cli, fake_llm, monkeypatch, t
     }
     assert f"sessions/{sid}.jsonl" in channels and f"logs/{sid}.mcp.log" in channels
     assert "corpus printed" in channels[f"logs/{sid}.mcp.log"]  # the server's stderr was kept
+    assert "corpus done" in channels[f"bg/{sid}/bg1.log"]  # the running job's log was kept
     for name, text in channels.items():
         assert corpus.leaked(text) == [], f"secrets in {name}"
         assert DB_PASSWORD not in text and HOOK_PATH not in text, f"environment secret in {name}"
