@@ -263,7 +263,7 @@ MAX_HELD_LINES = 200  # an 8192-bit RSA key is about 100 lines of PEM
 _PEM_BEGIN = re.compile(_PRIVATE_KEY)
 _PEM_END = re.compile(_PRIVATE_KEY_END)
 _PEM_BODY = re.compile(r"\s*[A-Za-z0-9+/=]*\s*")
-_PEM_HEADER = re.compile(r"\s*[A-Z][\w-]*: .*\s*")  # Proc-Type, DEK-Info, Version, ...
+_PEM_HEADER = re.compile(r"\s*(?:Proc-Type|DEK-Info|Comment|Version|Hash|Charset): .*\s*")
 
 
 class LineScrubber:

@@ -385,3 +385,19 @@ def test_every_private_key_kind_is_scrubbed():
         end = " BLOCK" if kind == "PGP " else ""
         block = f"-----BEGIN {kind}PRIVATE KEY{end}-----\nQUJD{FILL}\n-----END {kind}PRIVATE KEY{end}-----"
         assert redact(f"x\n{block}\ny") == "x\n[REDACTED:private_key]\ny", kind
+
+
+def test_a_pgp_key_with_armor_headers_leaves_a_stream_as_one_marker():
+    block = ["-----BEGIN PGP PRIVATE KEY BLOCK-----\n", "Version: GnuPG v2\n", "\n"]
+    block += [f"lQWGBGZ{FILL}\n", "=Xq7A\n", "-----END PGP PRIVATE KEY BLOCK-----\n"]
+    assert scrub_lines(["gpg --export-secret-keys\n", *block, "Error: done\n"]) == [
+        "gpg --export-secret-keys\n",
+        "[REDACTED:private_key]\n",
+        "Error: done\n",
+    ]
+
+
+def test_a_dsn_in_the_environment_is_secret_whole(monkeypatch):
+    dsn = "https://" + "a1b2c3d4" * 4 + "@o1.ingest.example.io/42"
+    monkeypatch.setenv("SENTRY_DSN", dsn)
+    assert redact(f"dsn={dsn}") == "dsn=[REDACTED:env:SENTRY_DSN]"
