@@ -106,7 +106,7 @@ _RULES: tuple[_Rule, ...] = (
     _rule(
         "cookie",
         "cookie",
-        r"(?P<keep>\b(?:set-)?cookie[\"']?\s*:\s*[\"']?)(?=[^\s=;\"']+=)[^\r\n\"'\\]+",
+        r"(?P<keep>cookie(?<!\wcookie)[\"']?\s*:\s*[\"']?)(?=[^\s=;\"']+=)[^\r\n\"'\\]+",
         ic=True,
     ),
     _rule("jwt", "eyJ", _token("eyJ", r"[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")),
@@ -148,13 +148,13 @@ _RULES: tuple[_Rule, ...] = (
     _rule(
         "url_password",
         "://",
-        rf"(?P<keep>(?<=[A-Za-z0-9])://{_URL_CHARS.replace('^', '^:@[')}*:)"
+        rf"(?P<keep>://(?<=[A-Za-z0-9]://){_URL_CHARS.replace('^', '^:@[')}*:)"
         rf"(?!\[REDACTED)(?:{_URL_CHARS}|@)+(?=@)",
     ),
     _rule(
         "url_credentials",
         "://",
-        r"(?P<keep>(?<=[A-Za-z0-9])://)(?=[\w.~%+-]*\d)(?=[\w.~%+-]*[A-Za-z])[\w.~%+-]{20,}(?=@)",
+        r"(?P<keep>://(?<=[A-Za-z0-9]://))(?=[\w.~%+-]*\d)(?=[\w.~%+-]*[A-Za-z])[\w.~%+-]{20,}(?=@)",
     ),
     # curl -u user:password, --user user:password
     _rule(
