@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
-import re
 import signal
 import stat
 import time
@@ -81,24 +80,27 @@ def test_old_job_logs_are_pruned_when_a_session_starts(cli, fake_llm):
     assert mode(root) == 0o700
 
 
-def test_a_job_outliving_the_session_keeps_writing_its_log(cli, fake_llm):
+def test_after_a_run_only_the_log_of_a_running_job_is_left(cli, fake_llm):
+    outliving = "echo first; while [ ! -e go ]; do sleep 0.02; done; echo second"
     fake_llm.script(
         llm.tool_call(
-            "bash",
-            {
-                "command": "echo first; while [ ! -e go ]; do sleep 0.02; done; echo second",
-                "run_in_background": True,
-            },
+            "bash", {"command": "echo quick; touch quick.done", "run_in_background": True}
         ),
+        llm.tool_call("bash", {"command": outliving, "run_in_background": True}),
+        llm.tool_call(
+            "bash", {"command": "timeout 20 sh -c 'until [ -e quick.done ]; do :; done'"}
+        ),
+        llm.tool_call("bash_output", {"job_id": "bg1"}),
         llm.text("started"),
     )
-    result = cli("-o", "json", "start it")
+    result = cli("-o", "json", "start them")
     assert result.exit_code == 0, result.stderr
-    started = [m for m in fake_llm.requests[-1]["messages"] if m["role"] == "tool"][-1]
-    log = Path(re.search(r"Output goes to (\S+)\.\n", started["content"]).group(1))
-    Path("go").touch()  # the job goes on after the session ended
+    assert "exited 0" in str(fake_llm.requests[-1]["messages"][-1])
+    folder = data_home() / "bg" / result.result()["session_id"]
+    assert sorted(p.name for p in folder.iterdir()) == ["bg2.log"]  # bg1 had ended
+    Path("go").touch()  # the job goes on after the session ended, and so does its log
     deadline = time.monotonic() + 20
-    while "second" not in log.read_text():
-        assert time.monotonic() < deadline, log.read_text()
+    while "second" not in (folder / "bg2.log").read_text():
+        assert time.monotonic() < deadline, (folder / "bg2.log").read_text()
         time.sleep(0.02)
-    assert log.read_text() == "first\nsecond\n"
+    assert (folder / "bg2.log").read_text() == "first\nsecond\n"
