@@ -29,7 +29,9 @@ from agent.context.assignments import scrub_assignments
 
 MIN_ENV_SECRET = 8
 MIN_EXTRA_SECRET = 4
-_SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|PASS$|WEBHOOK|DSN|COOKIE")
+_SECRET_NAME = re.compile(
+    r"KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|PASS$|WEBHOOK|(?:^|_)DSN(?:_|$)|COOKIES?$"
+)
 _NOT_SECRET_NAME = re.compile(r"_(?:PATH|FILE|DIR|HOME)$")
 
 # Dict keys whose string values are secrets whatever they look like.

@@ -401,3 +401,10 @@ def test_a_dsn_in_the_environment_is_secret_whole(monkeypatch):
     dsn = "https://" + "a1b2c3d4" * 4 + "@o1.ingest.example.io/42"
     monkeypatch.setenv("SENTRY_DSN", dsn)
     assert redact(f"dsn={dsn}") == "dsn=[REDACTED:env:SENTRY_DSN]"
+
+
+def test_names_that_only_contain_a_secret_word_keep_their_values(monkeypatch):
+    monkeypatch.setenv("COOKIECUTTER_CONFIG", "/home/me/.cookiecutterrc")
+    monkeypatch.setenv("SESSION_COOKIE", "sid-" + FILL[:12])
+    out = redact(f"/home/me/.cookiecutterrc sid-{FILL[:12]}")
+    assert out == "/home/me/.cookiecutterrc [REDACTED:env:SESSION_COOKIE]"
