@@ -31,6 +31,8 @@ def wait_for_output(ctx: ToolContext, job_id: str, wanted: str) -> str:
     while wanted not in seen:
         assert time.monotonic() < deadline, seen
         seen += call(ctx, "bash_output", job_id=job_id).content
+        if wanted not in seen:
+            time.sleep(0.02)  # polling the log, with the deadline above
     return seen
 
 
@@ -104,3 +106,13 @@ def test_after_a_run_only_the_log_of_a_running_job_is_left(cli, fake_llm):
         assert time.monotonic() < deadline, (folder / "bg2.log").read_text()
         time.sleep(0.02)
     assert (folder / "bg2.log").read_text() == "first\nsecond\n"
+
+
+def test_a_progress_bar_shows_while_the_job_runs(isolated_env):
+    ctx = ToolContext(settings=Settings(), cwd=isolated_env, session_id="s1")
+    command = "printf 'step 1/9\\r'; while [ ! -e go ]; do sleep 0.02; done"
+    job = call(ctx, "bash", command=command, run_in_background=True).data
+    try:
+        assert "step 1/9" in wait_for_output(ctx, job["job_id"], "step 1/9")
+    finally:
+        os.killpg(job["pid"], signal.SIGKILL)
