@@ -1,7 +1,8 @@
 """Secret scrubbing: how fast `redact` goes through the text it meets.
 
-Three texts of about 2 MB: log lines with no secret-sounding word (the common case,
-one substring check per rule), dense ML code and config (`max_tokens: 512`,
+Four texts of about 2 MB: log lines with no secret-sounding word (the common case,
+one substring check per rule), log lines with a URL and a header name on each (the URL
+and cookie rules look at each), dense ML code and config (`max_tokens: 512`,
 `tokenizer.pad_token = ...` on every line: the assignment rule looks at each), and
 the same with a credential every 50 lines. Printed: MB/s for each, and the lines per
 second a line-by-line stream (LineScrubber) sustains on the dense text.
@@ -16,6 +17,10 @@ import time
 from agent.context.redact import LineScrubber, redact
 
 PLAIN = "step {i} loss=0.{i} lr=2e-5 grad_norm=1.{i} samples/s=412.5 elapsed=00:{i}"
+URLS = (
+    "step {i} GET https://huggingface.co/bert/resolve/main/model-{i}.safetensors "
+    "Cookie sent, Authorization ok"
+)
 DENSE = (
     "step {i} max_tokens: 512 tokenizer.pad_token = tokenizer.eos_token "
     "key_states = self.k_proj(x) num_key_value_heads: 8"
@@ -42,6 +47,7 @@ def rate(text: str) -> float:
 def main() -> None:
     for name, text in (
         ("plain log lines", text_of(PLAIN)),
+        ("log lines with URLs", text_of(URLS)),
         ("dense ML code", text_of(DENSE)),
         ("dense, a key every 50 lines", text_of(DENSE, every=50)),
     ):

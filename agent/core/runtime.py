@@ -17,6 +17,7 @@ from agent.core.notifier import attach_notifier
 from agent.core.resume_model import model_problem
 from agent.core.session import Session
 from agent.hf_token import find_hf_token, with_hf_token
+from agent.tools.local.job_log import prune as prune_job_logs
 from agent.tools.notify import notify_tools
 from agent.tools.plan import restore_plan
 from agent.tools.router import ToolRouter
@@ -40,6 +41,7 @@ async def open_session(
         from agent.tools.local.confine import check_available
 
         check_available(settings.allow_network)
+    prune_job_logs(data_home() / "bg")
     router = ToolRouter([*builtin.create_builtin_tools(), *notify_tools(settings)])
     if settings.tool_runtime == "sandbox":
         use_remote_sandbox(router)

@@ -26,6 +26,7 @@ from agent.tools.sandbox.client import SECRET, STATE, sandbox_at_exit, sandbox_t
 from agent.tools.sandbox.remote import routed_tools
 from agent.tools.sandbox.server import create_app, space_files
 from agent.tools.spec import ToolContext
+from tests import secret_corpus as corpus
 from tests.fakes.hub_jobs import JobsHub, free_port
 
 TOKEN = "sandbox-token-for-tests"
@@ -135,6 +136,14 @@ def test_output_is_scrubbed_of_secrets(sandbox):
     post(url, "/write", {"path": "cfg.txt", "content": f"key: {secret}\n"})
     shown = post(url, "/read", {"path": "cfg.txt"}).json()
     assert secret not in shown["content"] and "[REDACTED:hf_token]" in shown["content"]
+
+
+def test_every_secret_shape_is_scrubbed_from_the_stream(sandbox):
+    url, workdir = sandbox
+    (workdir / "corpus.txt").write_text(corpus.TEXT + "\n")
+    logs, result = run(url, "cat corpus.txt")
+    assert corpus.leaked("\n".join(logs)) == [] and corpus.leaked(result["output"]) == []
+    assert "[REDACTED:jwt]" in result["output"] and "[REDACTED:private_key]" in result["output"]
 
 
 PEM_BODY = ["MIIEowIBAAKCAQEAsandboxKEYline1", "c2FuZGJveEtFWWxpbmUyAAAAB3NzaC1yc2E="]

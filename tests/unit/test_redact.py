@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from agent.context.redact import LineScrubber, redact, redact_obj
+from tests import secret_corpus as corpus
+from tests.secret_corpus import FILL
 
 HF = "hf_" + "aB3" * 12
 GITHUB = "ghp_" + "Zq9" * 12
@@ -300,3 +304,107 @@ def test_environment_secret_names_include_pass_and_credential(monkeypatch):
     monkeypatch.setenv("COMPASS_HEADING", "north-north-west")
     out = redact("opaque-value-1 opaque-value-22 north-north-west")
     assert out == ("[REDACTED:env:MYSERVICE_PASS] [REDACTED:env:DB_CREDENTIAL] north-north-west")
+
+
+# -- the corpus of secret shapes -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("label", sorted(corpus.CORPUS))
+def test_every_shape_of_the_corpus_is_scrubbed(label):
+    out = redact(corpus.CORPUS[label])
+    assert corpus.leaked(out) == []
+    assert "[REDACTED:" in out
+
+
+def test_the_corpus_is_scrubbed_as_a_stream_too():
+    lines = [line + "\n" for line in corpus.TEXT.splitlines()]
+    assert corpus.leaked("".join(scrub_lines(lines))) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("postgresql://admin:pw123456@db:5432/app", "postgresql://admin:"),
+        ("redis://:pw123456@cache:6379", "redis://:"),
+        ("https://oauth2:tok3nvalue@gitlab.com/a.git", "@gitlab.com/a.git"),
+        ("Cookie: session=abc123def456; theme=dark", "Cookie: "),
+        ("curl -u alice:pw123456 https://x", "curl -u alice:"),
+    ],
+)
+def test_a_credential_in_a_url_or_header_keeps_what_is_around_it(text, kept):
+    out = redact(text)
+    assert "pw123456" not in out and "tok3nvalue" not in out and "abc123def456" not in out
+    assert kept in out
+
+
+def test_a_password_with_an_at_sign_goes_whole():
+    out = redact("mysql://root:p@ss-w0rd@db.example.com/x")
+    assert "ss-w0rd" not in out
+    assert out.endswith("@db.example.com/x")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "see https://huggingface.co:443/docs and http://localhost:8000/v1",
+        "git@github.com:org/repo.git and ssh://git@github.com/org/repo",
+        "docker run -u 1000:1000 image; python -u train.py",
+        "the Cookie: header carries the session",
+        "a JWT starts with eyJ and has three parts",
+        "https://docs.example.com/webhooks/overview",
+        "ratio 12345678:AB and 10:AA",
+        "email me at alice@example.com",
+    ],
+)
+def test_urls_and_headers_without_credentials_survive(text):
+    assert redact(text) == text
+
+
+def test_environment_urls_with_a_password_and_webhooks_are_secret(monkeypatch):
+    password = "Zk8-" + "pQ2x" * 3
+    hook_token = "hOoK" + "7tYu" * 5
+    monkeypatch.setenv("DATABASE_URL", f"postgresql://admin:{password}@db/app")
+    monkeypatch.setenv("CACHE_URI", f"redis://:{password}x@cache:6379")
+    monkeypatch.setenv("TEAM_WEBHOOK_URL", f"https://chat.example.com/hook/{hook_token}")
+    out = redact(f"password={password}, redis {password}x, {os.environ['TEAM_WEBHOOK_URL']}")
+    for secret in (password, hook_token):
+        assert secret not in out
+    assert "[REDACTED:env:DATABASE_URL]" in out
+    assert "[REDACTED:env:TEAM_WEBHOOK_URL]" in out
+
+
+def test_cookie_headers_in_dicts_are_scrubbed_whole():
+    out = redact_obj({"headers": {"Cookie": "a=b", "Set-Cookie": "c=d; Path=/"}})
+    assert out == {
+        "headers": {"Cookie": "[REDACTED:cookie]", "Set-Cookie": "[REDACTED:set-cookie]"}
+    }
+
+
+def test_every_private_key_kind_is_scrubbed():
+    for kind in ("RSA ", "EC ", "DSA ", "OPENSSH ", "ENCRYPTED ", "", "PGP "):
+        end = " BLOCK" if kind == "PGP " else ""
+        block = f"-----BEGIN {kind}PRIVATE KEY{end}-----\nQUJD{FILL}\n-----END {kind}PRIVATE KEY{end}-----"
+        assert redact(f"x\n{block}\ny") == "x\n[REDACTED:private_key]\ny", kind
+
+
+def test_a_pgp_key_with_armor_headers_leaves_a_stream_as_one_marker():
+    block = ["-----BEGIN PGP PRIVATE KEY BLOCK-----\n", "Version: GnuPG v2\n", "\n"]
+    block += [f"lQWGBGZ{FILL}\n", "=Xq7A\n", "-----END PGP PRIVATE KEY BLOCK-----\n"]
+    assert scrub_lines(["gpg --export-secret-keys\n", *block, "Error: done\n"]) == [
+        "gpg --export-secret-keys\n",
+        "[REDACTED:private_key]\n",
+        "Error: done\n",
+    ]
+
+
+def test_a_dsn_in_the_environment_is_secret_whole(monkeypatch):
+    dsn = "https://" + "a1b2c3d4" * 4 + "@o1.ingest.example.io/42"
+    monkeypatch.setenv("SENTRY_DSN", dsn)
+    assert redact(f"dsn={dsn}") == "dsn=[REDACTED:env:SENTRY_DSN]"
+
+
+def test_names_that_only_contain_a_secret_word_keep_their_values(monkeypatch):
+    monkeypatch.setenv("COOKIECUTTER_CONFIG", "/home/me/.cookiecutterrc")
+    monkeypatch.setenv("SESSION_COOKIE", "sid-" + FILL[:12])
+    out = redact(f"/home/me/.cookiecutterrc sid-{FILL[:12]}")
+    assert out == "/home/me/.cookiecutterrc [REDACTED:env:SESSION_COOKIE]"

@@ -1,16 +1,19 @@
 """Background jobs: long commands started detached, followed and stopped by id.
 
-Each job writes to a log file under the data directory, so its output survives
-the session and can be read with any tool; the registry lives in
-`ctx.state["local.bg"]`.
+Each job's output goes to a log file under the data directory, scrubbed of secrets and
+readable by the user only (see `job_log.py`), so it can be read with any tool while the
+job runs, also after the session; the log of a job that has ended goes with the
+session. The registry lives in `ctx.state["local.bg"]`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
 import time
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,12 +28,14 @@ from agent.tools.local.bash import (
     work_dir,
 )
 from agent.tools.local.confine import Launch, shell_launch
+from agent.tools.local.job_log import start_writer
 from agent.tools.local.output import clean_lines
 from agent.tools.router import cap_output
 from agent.tools.spec import ToolContext, ToolError, ToolResult
 
 BG_STATE = "local.bg"
 TAIL_READ_BYTES = 1_000_000
+WRITER_GRACE_S = 5  # how long a look waits for the log writer to catch up with an ended job
 
 
 class BashOutputArgs(BaseModel):
@@ -54,8 +59,17 @@ class BackgroundJob:
     command: str
     log_path: Path
     process: subprocess.Popen[bytes]
+    writer: subprocess.Popen[bytes]
     started: float = field(default_factory=time.monotonic)
     shown_bytes: int = 0
+
+    async def settle(self) -> None:
+        """Once the job has ended, wait (bounded) until its log holds all it printed."""
+        if self.process.poll() is not None and self.writer.poll() is None:
+            try:
+                await asyncio.to_thread(self.writer.wait, WRITER_GRACE_S)
+            except subprocess.TimeoutExpired:
+                pass  # something the job started still holds the pipe open
 
     def status(self) -> str:
         code = self.process.poll()
@@ -73,6 +87,9 @@ class BackgroundJobs:
     directory: Path
     jobs: dict[str, BackgroundJob] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        weakref.finalize(self, _remove_ended_logs, self.directory, self.jobs)
+
     def get(self, job_id: str) -> BackgroundJob:
         if job_id not in self.jobs:
             known = ", ".join(self.jobs) or "none"
@@ -87,19 +104,39 @@ def _jobs(ctx: ToolContext) -> BackgroundJobs:
     return ctx.state[BG_STATE]
 
 
-def _start_detached(launch: Launch, cwd: Path, log_path: Path) -> subprocess.Popen[bytes]:
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with log_path.open("wb") as log_file:
-        return subprocess.Popen(
+def _remove_ended_logs(directory: Path, jobs: dict[str, BackgroundJob]) -> None:
+    """At the end of the session: the logs of ended jobs go; a running job keeps its log."""
+    for job in jobs.values():
+        if job.process.poll() is not None:
+            job.log_path.unlink(missing_ok=True)
+    try:
+        directory.rmdir()
+    except OSError:
+        pass  # a job still runs, or the folder is gone
+
+
+def _start_detached(
+    launch: Launch, cwd: Path, log_path: Path
+) -> tuple[subprocess.Popen[bytes], subprocess.Popen[bytes]]:
+    """The job and the process writing its log."""
+    writer, pipe = start_writer(log_path)
+    try:
+        process = subprocess.Popen(
             launch.argv,
             cwd=cwd,
             env=run_env(),
             stdin=subprocess.DEVNULL,
-            stdout=log_file,
+            stdout=pipe,
             stderr=subprocess.STDOUT,
             start_new_session=True,
             pass_fds=launch.pass_fds,
         )
+    except BaseException:
+        writer.kill()
+        raise
+    finally:
+        os.close(pipe)
+    return process, writer
 
 
 def start_background(args: BashArgs, ctx: ToolContext) -> ToolResult:
@@ -110,8 +147,8 @@ def start_background(args: BashArgs, ctx: ToolContext) -> ToolResult:
     job_id = f"bg{number}"
     log_path = registry.directory / f"{job_id}.log"
     with shell_launch(args.command, ctx) as launch:
-        process = _start_detached(launch, work_dir(args, ctx), log_path)
-    registry.jobs[job_id] = BackgroundJob(job_id, args.command, log_path, process)
+        process, writer = _start_detached(launch, work_dir(args, ctx), log_path)
+    registry.jobs[job_id] = BackgroundJob(job_id, args.command, log_path, process, writer)
     return ToolResult(
         f"Started background job {job_id} (pid {process.pid}). Output goes to {log_path}.\n"
         f'Check it with bash_output(job_id="{job_id}"); stop it with '
@@ -160,6 +197,7 @@ def _last_lines(data: bytes, count: int) -> bytes:
 
 async def bash_output(args: BashOutputArgs, ctx: ToolContext) -> ToolResult:
     job = _jobs(ctx).get(args.job_id)
+    await job.settle()
     status = job.status()
     output = _new_output(job, args.tail_lines)
     return ToolResult(
@@ -174,4 +212,5 @@ async def kill_background(args: KillBackgroundArgs, ctx: ToolContext) -> ToolRes
         return ToolResult(f"Job {job.job_id} was not running ({job.status()}). Log: {job.log_path}")
     await terminate_group(job.process.pid)
     job.process.poll()
+    await job.settle()
     return ToolResult(f"Stopped job {job.job_id} ({job.status()}). Log: {job.log_path}")
