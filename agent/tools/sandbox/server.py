@@ -183,9 +183,9 @@ class _Sandbox:
             return StreamingResponse(
                 iter([_line({"result": result})]), media_type="application/x-ndjson"
             )
-        return StreamingResponse(self._run(args), media_type="application/x-ndjson")
+        return StreamingResponse(self._run(args, request), media_type="application/x-ndjson")
 
-    async def _run(self, args: sh.BashArgs) -> AsyncIterator[str]:
+    async def _run(self, args: sh.BashArgs, request: Request) -> AsyncIterator[str]:
         """The command's lines as they come, then its result; a dropped client stops it."""
         queue: asyncio.Queue[tuple[str, int] | None] = asyncio.Queue()
 
@@ -194,6 +194,7 @@ class _Sandbox:
 
         task = asyncio.create_task(sh.run_foreground(args, self.context(log)))
         task.add_done_callback(lambda _: queue.put_nowait(None))
+        watcher = asyncio.create_task(_stop_when_disconnected(request, task))
         scrubber = LineScrubber()  # a private key printed over many lines goes whole
         try:
             omitted = 0  # lines left out before the next record
@@ -207,9 +208,19 @@ class _Sandbox:
                 yield _line({"log": "".join(held).removesuffix("\n"), "omitted_lines": omitted})
             yield _line({"result": _exec_result(task)})
         finally:
+            watcher.cancel()
             if not task.done():
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
+
+
+async def _stop_when_disconnected(request: Request, task: asyncio.Task[ToolResult]) -> None:
+    """Cancel `task` (which kills the command) once the client has gone. Watched here
+    rather than left to the framework: under ASGI 2.4 Starlette waits for a write to
+    fail, which a quiet command never makes and a server need not report."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+    task.cancel()
 
 
 def _exec_result(task: asyncio.Task[ToolResult]) -> dict[str, Any]:
