@@ -14,8 +14,8 @@ cut off by the output limit or far too short is asked for once more, then refuse
 (`SummaryRejected`), and the caller keeps the history as it was. What must never be
 lost to a careless summary (the person's requests, the files touched) is carried
 over verbatim beside it, the most recent of it within a share of the threshold. The
-rebuilt history keeps roles alternating: the summary
-joins the first request, and the kept tail starts with an assistant message.
+rebuilt history keeps roles alternating: the summary joins the first request, and the
+kept tail starts with an assistant message.
 """
 
 from __future__ import annotations
@@ -153,8 +153,8 @@ def selection(messages: list[Message], max_tokens: int) -> str:
     left_out = len(rest) - recent
     gap = (
         f"[{left_out} messages (about {sum(rest[: len(rest) - recent])} tokens) left out "
-        "here: too long to read in one go. The requests and files among them are kept "
-        "beside the summary.]"
+        "here: too long to read in one go. The latest requests and files touched among "
+        "them are kept beside the summary.]"
     )
     parts = [transcript(messages[:opening]), gap, transcript(messages[len(messages) - recent :])]
     return "\n\n".join(part for part in parts if part)
