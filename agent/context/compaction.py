@@ -2,22 +2,27 @@
 
 The system prompt, the first user message and the most recent messages stay as
 they are; an assistant's tool calls are never separated from their results. The
-middle is summarised by the active model with a dedicated prompt, in chunks when
-it is too big for one call. Over-long single messages are cut (head and tail
-kept) first.
+middle is summarised by the active model with a dedicated prompt, in one call over
+a bounded selection: however long the history grew (a resumed session that was never
+compacted), the work is one request of at most half the threshold, never one call per
+slice. What does not fit is its opening and its most recent part, with a line saying
+how much was left out between. Over-long single messages are cut (head and tail kept)
+first.
 
 A summary can only replace history it actually covers: one that comes back empty,
 cut off by the output limit or far too short is asked for once more, then refused
 (`SummaryRejected`), and the caller keeps the history as it was. What must never be
 lost to a careless summary (the person's requests, the files touched) is carried
-over verbatim beside it. The rebuilt history keeps roles alternating: the summary
-joins the first request, and the kept tail starts with an assistant message.
+over verbatim beside it, the most recent of it within a share of the threshold. The
+rebuilt history keeps roles alternating: the summary joins the first request, and the
+kept tail starts with an assistant message.
 """
 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, cast
+import re
+from typing import TYPE_CHECKING, Any, Protocol
 
 from agent.context.manager import SUMMARY_PREFIX, Message, estimate_tokens, is_person_turn
 from agent.tools.router import cap_output
@@ -38,22 +43,33 @@ Keep exact names, paths, ids, URLs, hyperparameters and metrics. Omit pleasantri
 
 SUMMARY_HEADER = f"{SUMMARY_PREFIX}, written when it was compacted:"
 TAIL_SHARE = 0.3  # of the threshold, kept verbatim at the end
-CHUNK_SHARE = 0.5  # of the threshold, the most one summary call reads
+SELECTION_SHARE = 0.5  # of the threshold, the most one summary call reads
+OPENING_SHARE = 0.25  # of a selection, taken from the start of what is summarised
 MESSAGE_SHARE = 0.1  # of the threshold, the most one message may keep
 MIN_SUMMARY_CHARS = 100  # a summary shorter than this (or a 20th of its source) is refused
 REQUEST_CHARS = 2000  # the most of one earlier request carried over verbatim
+FACTS_SHARE = 0.05  # of the threshold, the most each list of kept facts may take
 FILE_ARGUMENTS = ("path", "file_path", "notebook_path")
 REQUESTS_HEADING = "## Requests from the user in the summarised part (verbatim)"
 FILES_HEADING = "## Files touched in the summarised part"
+LEFT_OUT = re.compile(r"\((\d+) earlier ones are not listed\)$")
 
 
 class SummaryRejected(Exception):
-    """The model gave no usable summary, twice; the replies are kept for usage accounting."""
+    """The model gave no usable summary, twice."""
 
-    def __init__(self, reason: str, replies: list[Any]) -> None:
+    def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-        self.replies = replies
+
+
+class CallHooks(Protocol):
+    """What the caller does around each summary call: `before` may stop it by raising
+    (the iteration limit, the spend budget); `after` counts its usage."""
+
+    def before(self, messages: list[Message]) -> None: ...
+
+    def after(self, reply: Any) -> None: ...
 
 
 def split_for_compaction(
@@ -124,48 +140,60 @@ def transcript(messages: list[Message]) -> str:
     return "\n\n".join(lines)
 
 
-def chunks(messages: list[Message], max_tokens: int) -> list[list[Message]]:
-    """Consecutive groups of messages, each small enough for one summary call."""
-    groups: list[list[Message]] = [[]]
+def selection(messages: list[Message], max_tokens: int) -> str:
+    """The transcript one summary call reads: all of `messages` when they fit in
+    `max_tokens`; else their opening (where an earlier summary sits) and their most
+    recent part, with a line saying how many messages were left out between."""
+    costs = [estimate_tokens(m) for m in messages]
+    if sum(costs) <= max_tokens:
+        return transcript(messages)
+    opening = _fitting(costs, int(max_tokens * OPENING_SHARE))
+    rest = costs[opening:]
+    recent = _fitting(rest[::-1], max_tokens - sum(costs[:opening]))
+    left_out = len(rest) - recent
+    gap = (
+        f"[{left_out} messages (about {sum(rest[: len(rest) - recent])} tokens) left out "
+        "here: too long to read in one go. The latest requests and files touched among "
+        "them are kept beside the summary.]"
+    )
+    parts = [transcript(messages[:opening]), gap, transcript(messages[len(messages) - recent :])]
+    return "\n\n".join(part for part in parts if part)
+
+
+def _fitting(costs: list[int], budget: int) -> int:
+    """How many of `costs`, from the first, fit in `budget` together."""
     used = 0
-    for m in messages:
-        cost = estimate_tokens(m)
-        if groups[-1] and used + cost > max_tokens:
-            groups.append([])
-            used = 0
-        groups[-1].append(m)
+    for taken, cost in enumerate(costs):
         used += cost
-    return groups
+        if used > budget:
+            return taken
+    return len(costs)
 
 
 async def summarise(
-    middle: list[Message], settings: Settings, threshold: int, instructions: str = ""
-) -> tuple[str, list[Any]]:
-    """The summary text, and the replies (for usage accounting).
-
-    Raises SummaryRejected when a part of the conversation got no usable summary.
-    """
+    middle: list[Message],
+    settings: Settings,
+    threshold: int,
+    hooks: CallHooks,
+    instructions: str = "",
+) -> str:
+    """The summary text. Raises SummaryRejected when the model gave no usable summary."""
     quiet = settings.model_copy(update={"stream": False})
-    shrunk = shrink_all(middle, threshold)
-    summary, replies = "", cast(list[Any], [])
+    request = selection(shrink_all(middle, threshold), int(threshold * SELECTION_SHARE))
     system = SUMMARY_PROMPT + (f"\n\nAlso: {instructions}" if instructions else "")
-    for group in chunks(shrunk, int(threshold * CHUNK_SHARE)):
-        request = transcript(group)
-        if summary:
-            request = f"Summary so far:\n{summary}\n\nContinuation of the conversation:\n{request}"
-        summary = await _summary_of(request, system, quiet, replies)
-    return summary, replies
+    return await _summary_of(request, system, quiet, hooks)
 
 
-async def _summary_of(request: str, system: str, settings: Settings, replies: list[Any]) -> str:
+async def _summary_of(request: str, system: str, settings: Settings, hooks: CallHooks) -> str:
     """One summary call, asked once more when its answer is unusable."""
     from agent.core import llm
 
     messages = [{"role": "system", "content": system}, {"role": "user", "content": request}]
     reason = ""
     for _attempt in range(2):
+        hooks.before(messages)
         reply = await llm.complete(messages, [], settings)
-        replies.append(reply)
+        hooks.after(reply)
         text = (reply.content or "").strip()
         reason = summary_problem(text, reply.finish_reason, len(request))
         if not reason:
@@ -175,7 +203,7 @@ async def _summary_of(request: str, system: str, settings: Settings, replies: li
             "shorter if needed, and finish it."
         )
         messages[0] = {"role": "system", "content": system + retry_note}
-    raise SummaryRejected(reason, replies)
+    raise SummaryRejected(reason)
 
 
 def summary_problem(text: str, finish_reason: str | None, source_chars: int) -> str:
@@ -190,9 +218,10 @@ def summary_problem(text: str, finish_reason: str | None, source_chars: int) -> 
     return ""
 
 
-def kept_facts(middle: list[Message]) -> str:
+def kept_facts(middle: list[Message], max_chars: int) -> str:
     """The person's requests and the files touched in `middle` (also those an earlier
-    summary carried), to keep verbatim beside a new summary."""
+    summary carried), to keep verbatim beside a new summary: the most recent of each
+    within `max_chars`."""
     requests: list[str] = []
     files: dict[str, list[str]] = {}
     earlier_files: list[str] = []
@@ -212,10 +241,27 @@ def kept_facts(middle: list[Message]) -> str:
     listed_files = [*earlier_files, *(f"- {p} ({', '.join(n)})" for p, n in files.items())]
     out = ""
     if requests:
-        out += f"\n\n{REQUESTS_HEADING}\n" + "\n".join(requests)
+        out += f"\n\n{REQUESTS_HEADING}\n" + "\n".join(_recent(requests, max_chars))
     if listed_files:
-        out += f"\n\n{FILES_HEADING}\n" + "\n".join(dict.fromkeys(listed_files))
+        unique = list(dict.fromkeys(listed_files))
+        out += f"\n\n{FILES_HEADING}\n" + "\n".join(_recent(unique, max_chars))
     return out
+
+
+def _recent(items: list[str], max_chars: int) -> list[str]:
+    """The last `items` that fit in `max_chars`, after a line counting the ones left out
+    (with those an earlier summary had already left out)."""
+    left_out = 0
+    listed: list[str] = []
+    for item in items:
+        if counted := LEFT_OUT.match(item):
+            left_out += int(counted[1])
+        else:
+            listed.append(item)
+    kept = _fitting([len(item) + 1 for item in reversed(listed)], max_chars)
+    left_out += len(listed) - kept
+    recent = listed[len(listed) - kept :]
+    return [f"({left_out} earlier ones are not listed)", *recent] if left_out else recent
 
 
 def _section(text: str, heading: str) -> list[str]:

@@ -8,6 +8,7 @@ from typing import Any
 from agent.context import compaction
 from agent.context.manager import estimate_tokens
 from agent.core import events as ev
+from agent.core.budget import count_model_call, stop_if_call_over_budget
 from agent.core.errors import CompactionFailed
 from agent.core.session import Session
 from agent.tools.plan import plan_note
@@ -49,7 +50,8 @@ async def compact(
     `overflowed`: the provider refused the history as too long, so keeping it as it
     is cannot work; a failed summary then ends the turn (CompactionFailed).
     `asked`: the person asked for it (/compact); a conversation too short for a summary
-    to shrink it is left alone, with a notice saying so.
+    to shrink it is left alone, with a notice saying so. Otherwise it happens in a turn,
+    and its summary calls count against the turn's --max-iterations.
     """
     limit = threshold(session)
     before = session.context.tokens
@@ -72,14 +74,14 @@ async def compact(
         session.context.replace(head + tail)
     else:
         try:
-            summary, replies = await compaction.summarise(
-                middle, session.settings, limit, instructions
+            hooks = SummaryCalls(session, in_turn=not asked)
+            summary = await compaction.summarise(
+                middle, session.settings, limit, hooks, instructions
             )
         except compaction.SummaryRejected as rejected:
-            _account(session, rejected.replies)
             return _keep_history(session, rejected.reason, before, overflowed)
-        _account(session, replies)
-        summary += plan_note(session.tool_state) + compaction.kept_facts(middle)
+        facts = compaction.kept_facts(middle, int(limit * compaction.FACTS_SHARE) * 4)
+        summary += plan_note(session.tool_state) + facts
         session.context.replace(compaction.rebuilt(head, summary, tail))
     after = session.context.tokens
     session.compaction_floor = after if after > limit else 0
@@ -87,9 +89,23 @@ async def compact(
     return True
 
 
-def _account(session: Session, replies: list[Any]) -> None:
-    for reply in replies:
-        session.usage.add(reply)
+class SummaryCalls:
+    """A summary call is a model call like any other: checked against the spend budget
+    and, in a turn, against --max-iterations before it is made; its usage counted after."""
+
+    def __init__(self, session: Session, *, in_turn: bool) -> None:
+        self.session = session
+        self.in_turn = in_turn
+
+    def before(self, messages: list[dict[str, Any]]) -> None:
+        tokens = sum(map(estimate_tokens, messages))
+        if self.in_turn:
+            count_model_call(self.session, tokens)
+        else:
+            stop_if_call_over_budget(self.session, tokens)
+
+    def after(self, reply: Any) -> None:
+        self.session.usage.add(reply)
 
 
 def _keep_history(session: Session, reason: str, before: int, overflowed: bool) -> bool:

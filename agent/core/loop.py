@@ -13,20 +13,18 @@ import logging
 import os
 import traceback
 from collections.abc import Coroutine
-from itertools import count
 from typing import Any
 
 from agent.core import events as ev
 from agent.core import llm
 from agent.core import ops as op
-from agent.core.budget import stop_if_next_call_over_budget
+from agent.core.budget import count_model_call
 from agent.core.compact import compact
 from agent.core.doom_loop import RepetitionGuard, corrective_message
 from agent.core.errors import (
     AgentStop,
     ContextOverflow,
     DoomLoopStop,
-    IterationLimit,
     StaleReasoning,
 )
 from agent.core.model_switch import switch_model
@@ -46,13 +44,12 @@ async def run_turn(session: Session, text: str) -> str:
     guard = RepetitionGuard(session.settings.doom_loop_extra_detections)
     follow_ups = FollowUps()
     arguments = ArgumentStreak()
-    for iteration in count(1):
-        session.turn_iterations = iteration
+    session.turn_iterations = 0  # every model call counts, a summary's as well
+    while True:
         check_pending_stop(session)
-        check_iteration_limit(session, iteration)
-        stop_if_next_call_over_budget(session)
         await compact(session)
-        session.emit(ev.Processing(iteration=iteration))
+        count_model_call(session, session.context.tokens)
+        session.emit(ev.Processing(iteration=session.turn_iterations))
         reply = await ask_model_within_context(session)
         if reply.tool_calls:
             await run_tool_calls(session, reply.tool_calls, arguments)
@@ -65,7 +62,6 @@ async def run_turn(session: Session, text: str) -> str:
                 if notice := incomplete_answer(reply):
                     session.emit(ev.Notice(message=notice))
                 return reply.content
-    raise AssertionError("unreachable")
 
 
 def incomplete_answer(reply: llm.LLMReply) -> str:
@@ -102,15 +98,6 @@ def check_pending_stop(session: Session) -> None:
     stop, session.pending_stop = session.pending_stop, None
     if stop is not None:
         raise stop
-
-
-def check_iteration_limit(session: Session, iteration: int) -> None:
-    limit = session.settings.max_iterations
-    if 0 <= limit < iteration:
-        raise IterationLimit(
-            f"Stopped after {limit} iterations (the --max-iterations limit). "
-            "Run again with a higher --max-iterations (or -1 for no limit) to let it go on."
-        )
 
 
 def check_repetition(session: Session, guard: RepetitionGuard) -> None:

@@ -229,12 +229,36 @@ def test_file_operations_follow_the_local_rules(sandbox):
     assert f"File not found: {Path.home() / 'missing.txt'}" in home["content"]
 
 
-def test_a_dropped_connection_stops_the_command(sandbox):
-    url, _ = sandbox
-    headers = {"X-Sandbox-Token": TOKEN}
-    body = {"command": "echo $$; exec sleep 60", "timeout": 120}
-    with httpx.stream("POST", f"{url}/exec", json=body, headers=headers, timeout=30) as reply:
-        pid = int(json.loads(next(reply.iter_lines()))["log"])
+def speaking(spec_version, app):
+    """`app` behind a server that speaks the given ASGI spec version (Starlette listens
+    for a disconnect itself only below 2.4)."""
+
+    async def server(scope, receive, send):
+        if scope["type"] == "http":
+            scope = {**scope, "asgi": {**scope.get("asgi", {}), "spec_version": spec_version}}
+        await app(scope, receive, send)
+
+    return server
+
+
+@pytest.mark.parametrize("spec_version", ["2.3", "2.4"])
+@pytest.mark.parametrize("command", ["exec sleep 60", "while true; do echo tick; sleep 0.05; done"])
+def test_a_dropped_connection_stops_the_command(tmp_path, spec_version, command):
+    digest = hashlib.sha256(TOKEN.encode()).hexdigest()
+    app = create_app(token_sha256=digest, workdir=tmp_path / "work")
+    with serve(speaking(spec_version, app)) as url:
+        headers = {"X-Sandbox-Token": TOKEN}
+        body = {"command": f"echo $$; {command}", "timeout": 120}
+        with httpx.stream("POST", f"{url}/exec", json=body, headers=headers, timeout=30) as reply:
+            pid = int(json.loads(next(reply.iter_lines()))["log"].split("\n")[0])
+        try:
+            _wait_gone(pid)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, 9)
+
+
+def _wait_gone(pid: int) -> None:
     deadline = time.monotonic() + 10
     while Path(f"/proc/{pid}").exists() and "Z" not in _proc_state(pid):
         assert time.monotonic() < deadline, "the command outlived its client"

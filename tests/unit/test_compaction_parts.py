@@ -74,11 +74,26 @@ def test_an_earlier_summary_is_taken_off_the_first_request_to_be_summarised_agai
     ]
     first = rebuilt(
         [{"role": "system", "content": "s"}, {"role": "user", "content": "go"}],
-        "did things" + kept_facts(middle),
+        "did things" + kept_facts(middle, 10_000),
         [],
     )
     head, earlier = detach_summary(first)
     assert head[1] == {"role": "user", "content": "go"}
-    facts = kept_facts([*earlier, {"role": "user", "content": "now evaluate"}])
+    facts = kept_facts([*earlier, {"role": "user", "content": "now evaluate"}], 10_000)
     assert "- fix the loss\n- now evaluate" in facts
     assert "- train.py (write)" in facts
+
+
+def test_kept_requests_are_the_most_recent_within_the_bound_and_say_how_many_are_not():
+    from agent.context.compaction import detach_summary, kept_facts, rebuilt
+
+    asked = [{"role": "user", "content": f"request {i:03}"} for i in range(300)]
+    first = kept_facts(asked, 700)
+    assert len(first) < 1000
+    assert "(250 earlier ones are not listed)\n- request 250\n" in first
+    assert first.endswith("- request 299")
+    summary = rebuilt([{"role": "user", "content": "go"}], "did things" + first, [])
+    _, earlier = detach_summary(summary)
+    again = kept_facts([*earlier, *asked[:50]], 700)  # the count carries over
+    assert "(300 earlier ones are not listed)\n- request 000\n" in again
+    assert again.count("earlier ones are not listed") == 1

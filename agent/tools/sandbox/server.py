@@ -7,13 +7,14 @@ token in `X-Sandbox-Token`; the server knows only the token's SHA-256 (from the
 Space secret SANDBOX_TOKEN_SHA256) and fails closed without it. Everything it
 sends back is scrubbed of secrets first.
 
-    uvicorn --factory agent.tools.sandbox.server:create_app
+    python -m agent.tools.sandbox.server --host 0.0.0.0 --port 7860
 
 Routes: GET /health; POST /exec {command, timeout, work_dir} answers with NDJSON
 lines `{"log": line}` while the command runs, then `{"result": {output, exit_code,
 timed_out, is_error}}`; POST /read, /write, /edit take the local tools' arguments
 and answer `{content, is_error, data}`. A request body over SANDBOX_MAX_BODY_BYTES
-(32 MiB by default) is answered 413.
+(32 MiB by default) is answered 413, one that stalls for READ_TIMEOUT_S 408; a client
+that never finishes a request's head is cut off by the server (`guard.py`).
 """
 
 from __future__ import annotations
@@ -46,7 +47,11 @@ TOKEN_HEADER = "x-sandbox-token"
 TOKEN_ENV = "SANDBOX_TOKEN_SHA256"
 WORKDIR_ENV = "SANDBOX_WORKDIR"
 MAX_BODY_ENV = "SANDBOX_MAX_BODY_BYTES"
+READ_TIMEOUT_ENV = "SANDBOX_READ_TIMEOUT_S"
+HEADER_TIMEOUT_ENV = "SANDBOX_HEADER_TIMEOUT_S"
+MAX_CONNECTIONS_ENV = "SANDBOX_MAX_CONNECTIONS"
 DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024  # a large file written whole still fits
+READ_TIMEOUT_S = 30.0  # the longest a request body may go without a byte
 APP_PORT = 7860
 PACKAGE_ROOT = Path(__file__).resolve().parents[3]
 README = f"""---
@@ -96,21 +101,30 @@ class _RequireToken:
 
 class _CapBody:
     """ASGI middleware: a request body over `limit` bytes is answered 413 before any
-    route reads it, so a token holder cannot fill the server's memory. The body is
-    read here (within the limit) and handed on as one message."""
+    route reads it, so a token holder cannot fill the server's memory, and one that
+    stalls for `read_timeout_s` is answered 408, so it cannot hold a connection for
+    ever. The body is read here and handed on as one message."""
 
-    def __init__(self, app: Any, limit: int) -> None:
+    def __init__(self, app: Any, limit: int, read_timeout_s: float) -> None:
         self.app = app
         self.limit = limit
+        self.read_timeout_s = read_timeout_s
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         declared = dict(scope["headers"]).get(b"content-length", b"")
-        body = None if declared.isdigit() and int(declared) > self.limit else b""
+        body: bytes | None = b""
+        refusal = f"request body over {self.limit} bytes", 413
+        if declared.isdigit() and int(declared) > self.limit:
+            body = None
         while body is not None:
-            message = await receive()
+            try:
+                message = await asyncio.wait_for(receive(), self.read_timeout_s)
+            except TimeoutError:
+                body, refusal = None, (f"no request body for {self.read_timeout_s:g} s", 408)
+                break
             body += message.get("body", b"")
             if len(body) > self.limit:
                 body = None
@@ -119,8 +133,8 @@ class _CapBody:
         if body is None:
             from starlette.responses import JSONResponse
 
-            reply = JSONResponse({"error": f"request body over {self.limit} bytes"}, 413)
-            await reply(scope, receive, send)
+            error, status = refusal
+            await JSONResponse({"error": error}, status)(scope, receive, send)
             return
         sent = False
 
@@ -183,9 +197,9 @@ class _Sandbox:
             return StreamingResponse(
                 iter([_line({"result": result})]), media_type="application/x-ndjson"
             )
-        return StreamingResponse(self._run(args), media_type="application/x-ndjson")
+        return StreamingResponse(self._run(args, request), media_type="application/x-ndjson")
 
-    async def _run(self, args: sh.BashArgs) -> AsyncIterator[str]:
+    async def _run(self, args: sh.BashArgs, request: Request) -> AsyncIterator[str]:
         """The command's lines as they come, then its result; a dropped client stops it."""
         queue: asyncio.Queue[tuple[str, int] | None] = asyncio.Queue()
 
@@ -194,6 +208,7 @@ class _Sandbox:
 
         task = asyncio.create_task(sh.run_foreground(args, self.context(log)))
         task.add_done_callback(lambda _: queue.put_nowait(None))
+        watcher = asyncio.create_task(_stop_when_disconnected(request, task))
         scrubber = LineScrubber()  # a private key printed over many lines goes whole
         try:
             omitted = 0  # lines left out before the next record
@@ -207,9 +222,19 @@ class _Sandbox:
                 yield _line({"log": "".join(held).removesuffix("\n"), "omitted_lines": omitted})
             yield _line({"result": _exec_result(task)})
         finally:
+            watcher.cancel()
             if not task.done():
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
+
+
+async def _stop_when_disconnected(request: Request, task: asyncio.Task[ToolResult]) -> None:
+    """Cancel `task` (which kills the command) once the client has gone. Watched here
+    rather than left to the framework: under ASGI 2.4 Starlette waits for a write to
+    fail, which a quiet command never makes and a server need not report."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+    task.cancel()
 
 
 def _exec_result(task: asyncio.Task[ToolResult]) -> dict[str, Any]:
@@ -286,10 +311,11 @@ def create_app(
     token_sha256: str | None = None,
     workdir: Path | None = None,
     max_body_bytes: int | None = None,
+    read_timeout_s: float | None = None,
 ) -> Starlette:
-    """The sandbox's ASGI app. By default the token digest, the working directory and the
-    request body limit come from the environment; the digest is then removed from it, so
-    commands never see it."""
+    """The sandbox's ASGI app. By default the token digest, the working directory, the
+    request body limit and its read timeout come from the environment; the digest is then
+    removed from it, so commands never see it."""
     from starlette.applications import Starlette
     from starlette.routing import Route
 
@@ -304,6 +330,34 @@ def create_app(
     ]
     limit = max_body_bytes or int(os.environ.get(MAX_BODY_ENV) or DEFAULT_MAX_BODY_BYTES)
     app = Starlette(routes=routes)
-    app.add_middleware(_CapBody, limit=limit)
+    read_timeout = read_timeout_s or float(os.environ.get(READ_TIMEOUT_ENV) or READ_TIMEOUT_S)
+    app.add_middleware(_CapBody, limit=limit, read_timeout_s=read_timeout)
     app.add_middleware(_RequireToken, digest=digest.strip().lower())
     return app
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve the sandbox as its Space runs it (the Dockerfile's command); the head
+    timeout and the connection cap can be set in the environment."""
+    import argparse
+
+    import uvicorn
+
+    from agent.tools.sandbox import guard
+
+    parser = argparse.ArgumentParser(description="the ml-intern sandbox server")
+    parser.add_argument("--host", default="0.0.0.0")
+    parser.add_argument("--port", type=int, default=APP_PORT)
+    args = parser.parse_args(argv)
+    config = guard.server_config(
+        create_app(),
+        header_timeout_s=float(os.environ.get(HEADER_TIMEOUT_ENV) or guard.HEADER_TIMEOUT_S),
+        max_connections=int(os.environ.get(MAX_CONNECTIONS_ENV) or guard.MAX_CONNECTIONS),
+        host=args.host,
+        port=args.port,
+    )
+    uvicorn.Server(config).run()
+
+
+if __name__ == "__main__":
+    main()
