@@ -47,13 +47,34 @@ def litellm() -> Any:
     with _litellm_lock:
         os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
         os.environ.setdefault("LITELLM_LOG", "CRITICAL")
-        import litellm as lib
+        lib = _import_without_dotenv()
 
         lib.suppress_debug_info = True
         lib.drop_params = True
         for name in ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "litellm"):
             logging.getLogger(name).setLevel(logging.CRITICAL)
         return lib
+
+
+def _import_without_dotenv() -> Any:
+    """litellm, imported so that it loads no `.env`.
+
+    In its default mode litellm calls python-dotenv's `load_dotenv()` at import, which
+    searches upwards from litellm's install folder (a virtual environment inside a cloned
+    repository) or from the working directory: a checkout's `.env` would set variables such
+    as `OPENAI_BASE_URL` whatever its trust. Any mode but DEV skips that; the user's own
+    value is put back afterwards for the commands we run.
+    """
+    before = os.environ.get("LITELLM_MODE")
+    os.environ["LITELLM_MODE"] = "PRODUCTION"
+    try:
+        import litellm as lib
+    finally:
+        if before is None:
+            os.environ.pop("LITELLM_MODE", None)
+        else:
+            os.environ["LITELLM_MODE"] = before
+    return lib
 
 
 def warm_up() -> None:
