@@ -20,6 +20,7 @@ import typer
 
 from agent import trust
 from agent.cli.app import make_app
+from agent.cli.visible import quoted
 from agent.core.errors import UsageError
 
 app = make_app("Trust a folder: its own configs/ and .env then count, also in folders below it.")
@@ -50,7 +51,7 @@ def trust_command(
         raise UsageError("give one of: a folder, --list, --remove DIR")
     if list_:
         folders = trust.trusted_folders()
-        typer.echo("\n".join(map(str, folders)) if folders else "No trusted folders.")
+        typer.echo("\n".join(quoted(str(f)) for f in folders) if folders else "No trusted folders.")
     elif remove is not None:
         _remove(remove)
     else:
@@ -58,12 +59,14 @@ def trust_command(
         if not target.expanduser().is_dir():
             raise UsageError(f"{target}: not a folder")
         recorded = trust.add_trusted(target)
-        typer.echo(f"Trusted {recorded}: its configs/ and .env now count (also below it).")
+        typer.echo(
+            f"Trusted {quoted(str(recorded))}: its configs/ and .env now count (also below it)."
+        )
 
 
 def _remove(folder: Path) -> None:
     if trust.remove_trusted(folder):
-        typer.echo(f"No longer trusted: {folder.expanduser().resolve()}")
+        typer.echo(f"No longer trusted: {quoted(str(folder.expanduser().resolve()))}")
         return
     if (via := trust.trusted_by(folder.expanduser())) is not None:
         raise UsageError(
@@ -82,20 +85,21 @@ def settle_trust(cwd: Path, *, ask: bool) -> None:
         return
     folder = ignored[0].folder  # the outermost: trusting it covers every file found
     if ask and _asked_to_trust(ignored, effects, folder, cwd):
-        typer.echo(f"Trusted {trust.add_trusted(folder)}.")
+        typer.echo(f"Trusted {quoted(str(trust.add_trusted(folder)))}.")
         return
     typer.echo(notice(ignored, folder, cwd), err=True)
 
 
 def notice(ignored: list[trust.ProjectFile], folder: Path, cwd: Path) -> str:
-    """The one line that says what was ignored and how to use it."""
+    """The one line that says what was ignored and how to use it; what it quotes from the
+    project (paths, variable names) has its control characters spelled out."""
     names = []
     for file in ignored:
         shown = _shown(file.path, cwd)
         if file.is_dotenv and (variables := _dotenv_names(file.path)):
             shown += f" ({', '.join(variables)})"
         names.append(shown)
-    return (
+    return quoted(
         f"ml-intern: ignored the project settings in {', '.join(names)}: this folder is not "
         f"trusted. To use them: ml-intern trust {shlex.quote(str(folder))}"
     )
@@ -152,7 +156,9 @@ def _asked_to_trust(
     folder: Path,
     cwd: Path,
 ) -> bool:
-    """Show what the files would do and ask: trust, or not now (asked again next launch)."""
+    """Show what the files would do and ask: trust, or not now (asked again next launch).
+    Every line quotes the project, so each has its control characters spelled out: a
+    command must not be able to erase itself from the screen."""
     import asyncio
 
     from prompt_toolkit import PromptSession
@@ -161,14 +167,14 @@ def _asked_to_trust(
 
     typer.echo("This folder has settings of its own, ignored until you trust it:")
     for file in ignored:
-        typer.echo(f"  {_shown(file.path, cwd)}")
+        typer.echo(f"  {quoted(_shown(file.path, cwd))}")
         for line in effects[file]:
-            typer.echo(f"    {line}")
+            typer.echo(f"    {quoted(line)}")
     _drop_typed_ahead()  # a key pressed before the question showed is no answer to it
     session: PromptSession[str] = PromptSession(
         key_bindings=one_key({"t": "trust", "n": "not now"})
     )
-    question = f"Trust {folder}? [t]rust  [n]ot now › "
+    question = f"Trust {quoted(str(folder))}? [t]rust  [n]ot now › "
     answer = asyncio.run(ask_once(session, question))
     if answer is None:
         raise KeyboardInterrupt

@@ -111,3 +111,18 @@ def test_an_untrusted_malformed_config_is_ignored_not_fatal(cli, fake_llm):
     assert result.exit_code == 0, result.stderr
     assert "configs/cli_agent_config.json" in result.stderr
     fake_llm.assert_done()
+
+
+def test_the_notice_spells_out_control_characters_from_the_project(cli, fake_llm, repo):
+    """Variable names that move the cursor up and erase a line, reverse the text after them
+    or hide a character are shown as what they are."""
+    (repo / ".env").write_text("HF_TOKEN\x1b[1A\x1b[2K=1\nNAME\u202eTXT=2\nZERO\u200bWIDTH=3\n")
+    fake_llm.script(llm.text("ok"))
+
+    result = cli("hi")
+
+    assert result.exit_code == 0, result.stderr
+    assert "\x1b" not in result.stderr and "\u202e" not in result.stderr
+    (notice,) = [line for line in result.stderr.splitlines() if "not trusted" in line]
+    assert "(HF_TOKEN^[[1A^[[2K, NAME\\u202eTXT, ZERO\\u200bWIDTH)" in notice
+    fake_llm.assert_done()
