@@ -16,6 +16,9 @@ from agent.core.errors import ConfigError
 from agent.paths import CONFIG_NAMES, config_home, shipped_config_dir, write_json
 
 KEY = "trusted_folders"
+# A settings file is a few kB; to describe a bigger one that will not be used, its name and
+# size say enough, and reading it (it may be 1 GB) would cost the launch time and memory.
+DESCRIBE_MAX_BYTES = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,24 @@ class ProjectFile:
     @property
     def is_dotenv(self) -> bool:
         return self.path.name == ".env"
+
+
+def small_text(path: Path, limit: int = DESCRIBE_MAX_BYTES) -> str | None:
+    """The file's text when it holds at most `limit` bytes, else None; at most `limit` + 1
+    bytes are ever read, whatever the file claims its size is."""
+    with path.open("rb") as file:
+        data = file.read(limit + 1)
+    return data.decode("utf-8") if len(data) <= limit else None
+
+
+def human_size(size: int) -> str:
+    """1234567 -> '1.2 MB'."""
+    value = float(size)
+    for unit in ("B", "kB", "MB"):
+        if value < 1000:
+            return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:.1f} GB"
 
 
 def trust_file() -> Path:

@@ -9,10 +9,12 @@ would change anything.
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import shlex
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,6 +29,7 @@ app = make_app("Trust a folder: its own configs/ and .env then count, also in fo
 
 ENDPOINT_KEYS = ("api_base", "hf_endpoint", "github_api_url", "sandbox_url_template")
 APPROVAL_KEYS = ("yolo", "approval_mode", "approval", "sandbox", "allow_network")
+UNREADABLE = "cannot be read as a JSON settings file"
 DATA_KEYS = ("messaging", "share_traces", "traces_repo", "traces_private", "jobs_pass_hf_token")
 
 
@@ -75,48 +78,68 @@ def _remove(folder: Path) -> None:
     raise UsageError(f"{folder} is not a trusted folder (see: ml-intern trust --list)")
 
 
+@dataclass(frozen=True)
+class Look:
+    """What an ignored file would do (one line each; none: it would change nothing), and
+    what the notice adds to its name (the variables a .env sets, or the size of a file
+    too large to read)."""
+
+    effects: list[str]
+    note: str = ""
+
+
 def settle_trust(cwd: Path, *, ask: bool) -> None:
     """Before settings load: the chat may trust the folder now; otherwise one notice
     names what is ignored. Files that would change nothing are not mentioned."""
     _, ignored = trust.split_by_trust(trust.project_files(cwd))
-    effects = {f: describe(f) for f in ignored}
-    ignored = [f for f in ignored if effects[f]]
+    looks = {f: look_at(f) for f in ignored}
+    ignored = [f for f in ignored if looks[f].effects]
     if not ignored:
         return
     folder = ignored[0].folder  # the outermost: trusting it covers every file found
-    if ask and _asked_to_trust(ignored, effects, folder, cwd):
+    if ask and _asked_to_trust(ignored, looks, folder, cwd):
         typer.echo(f"Trusted {quoted(str(trust.add_trusted(folder)))}.")
         return
-    typer.echo(notice(ignored, folder, cwd), err=True)
+    typer.echo(notice(ignored, looks, folder, cwd), err=True)
 
 
-def notice(ignored: list[trust.ProjectFile], folder: Path, cwd: Path) -> str:
+def notice(
+    ignored: list[trust.ProjectFile], looks: dict[trust.ProjectFile, Look], folder: Path, cwd: Path
+) -> str:
     """The one line that says what was ignored and how to use it; what it quotes from the
     project (paths, variable names) has its control characters spelled out."""
     names = []
     for file in ignored:
-        shown = _shown(file.path, cwd)
-        if file.is_dotenv and (variables := _dotenv_names(file.path)):
-            shown += f" ({', '.join(variables)})"
-        names.append(shown)
+        note = looks[file].note
+        names.append(_shown(file.path, cwd) + (f" ({note})" if note else ""))
     return quoted(
         f"ml-intern: ignored the project settings in {', '.join(names)}: this folder is not "
         f"trusted. To use them: ml-intern trust {shlex.quote(str(folder))}"
     )
 
 
-def describe(file: trust.ProjectFile) -> list[str]:
-    """What the file would do, one line each; empty when it would change nothing."""
-    if file.is_dotenv:
-        names = _dotenv_names(file.path)
-        return [f"sets environment variables: {', '.join(names)}"] if names else []
+def look_at(file: trust.ProjectFile) -> Look:
+    """What the file would do, judged by its name and size alone when it is too large to
+    be a real settings file: a file that will not be used is never read whole."""
     try:
-        data = json.loads(file.path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
-        return ["cannot be read as a JSON settings file"]
+        text = trust.small_text(file.path)
+    except (OSError, UnicodeDecodeError):
+        # an untrusted file is ignored anyway, and a broken one must not stop the launch
+        return Look([] if file.is_dotenv else [UNREADABLE])
+    if text is None:
+        size = trust.human_size(file.path.stat().st_size)
+        return Look([f"is {size}: too large to tell what it would do"], f"{size}, not read")
+    if file.is_dotenv:
+        names = _dotenv_names(text)
+        effects = [f"sets environment variables: {', '.join(names)}"] if names else []
+        return Look(effects, ", ".join(names))
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return Look([UNREADABLE])
     if not isinstance(data, dict):
-        return ["is not a JSON object"]
-    return describe_config(data)
+        return Look(["is not a JSON object"])
+    return Look(describe_config(data))
 
 
 def describe_config(data: dict[str, Any]) -> list[str]:
@@ -152,7 +175,7 @@ def _server_effect(name: str, entry: Any) -> str:
 
 def _asked_to_trust(
     ignored: list[trust.ProjectFile],
-    effects: dict[trust.ProjectFile, list[str]],
+    looks: dict[trust.ProjectFile, Look],
     folder: Path,
     cwd: Path,
 ) -> bool:
@@ -168,7 +191,7 @@ def _asked_to_trust(
     typer.echo("This folder has settings of its own, ignored until you trust it:")
     for file in ignored:
         typer.echo(f"  {quoted(_shown(file.path, cwd))}")
-        for line in effects[file]:
+        for line in looks[file].effects:
             typer.echo(f"    {quoted(line)}")
     _drop_typed_ahead()  # a key pressed before the question showed is no answer to it
     session: PromptSession[str] = PromptSession(
@@ -188,15 +211,11 @@ def _drop_typed_ahead() -> None:
         termios.tcflush(sys.stdin.fileno(), termios.TCIFLUSH)
 
 
-def _dotenv_names(path: Path) -> list[str]:
-    """The variables a .env sets (never their values); none when it cannot be read: an
-    untrusted file is ignored anyway, and a broken one must not stop the launch."""
+def _dotenv_names(text: str) -> list[str]:
+    """The variables a .env sets (never their values)."""
     from dotenv import dotenv_values
 
-    try:
-        return [name for name in dotenv_values(path) if name]
-    except (OSError, UnicodeDecodeError):
-        return []
+    return [name for name in dotenv_values(stream=io.StringIO(text)) if name]
 
 
 def _shown(path: Path, cwd: Path) -> str:
