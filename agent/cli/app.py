@@ -40,7 +40,7 @@ app = make_app()
 @app.command(
     epilog="More: `ml-intern sessions list|export ID` (saved sessions), "
     "`ml-intern mcp list|add|remove` (MCP servers), "
-    "`ml-intern trust [DIR]` (let a folder's own configs/ and .env count). "
+    "`ml-intern trust [DIR]` (let a folder's own configs/, .env and AGENTS.md count). "
     "In the chat, /help lists the commands."
 )
 def run(

@@ -1,6 +1,6 @@
 """`ml-intern trust`, and what a launch does in a folder that is not trusted.
 
-A checkout's own `configs/*.json` and `.env` count only in a trusted folder
+A checkout's own `configs/*.json`, `.env` and `AGENTS.md` count only in a trusted folder
 (agent/trust.py). Headless runs never ask: the files are ignored with one notice.
 The chat asks once per launch, showing what the files would do, and only when they
 would change anything.
@@ -25,7 +25,9 @@ from agent.cli.app import make_app
 from agent.cli.visible import quoted
 from agent.core.errors import UsageError
 
-app = make_app("Trust a folder: its own configs/ and .env then count, also in folders below it.")
+app = make_app(
+    "Trust a folder: its own configs/, .env and AGENTS.md then count, also in folders below it."
+)
 
 ENDPOINT_KEYS = ("api_base", "hf_endpoint", "github_api_url", "sandbox_url_template")
 APPROVAL_KEYS = ("yolo", "approval_mode", "approval", "sandbox", "allow_network")
@@ -63,7 +65,7 @@ def trust_command(
             raise UsageError(f"{target}: not a folder")
         recorded = trust.add_trusted(target)
         typer.echo(
-            f"Trusted {quoted(str(recorded))}: its configs/ and .env now count (also below it)."
+            f"Trusted {quoted(str(recorded))}: its configs/, .env and AGENTS.md now count (also below it)."
         )
 
 
@@ -121,6 +123,8 @@ def notice(
 def look_at(file: trust.ProjectFile) -> Look:
     """What the file would do, judged by its name and size alone when it is too large to
     be a real settings file: a file that will not be used is never read whole."""
+    if file.is_instructions:
+        return _look_at_instructions(file)
     try:
         text = trust.small_text(file.path)
     except (OSError, UnicodeDecodeError):
@@ -140,6 +144,17 @@ def look_at(file: trust.ProjectFile) -> Look:
     if not isinstance(data, dict):
         return Look(["is not a JSON object"])
     return Look(describe_config(data))
+
+
+def _look_at_instructions(file: trust.ProjectFile) -> Look:
+    """Instructions for the model, judged by their size: an empty file, or a link out of
+    the project (never followed), would change nothing."""
+    if file.inside_project() is None:
+        return Look([])
+    size = file.path.stat().st_size
+    if not size:
+        return Look([])
+    return Look([f"gives the model instructions ({trust.human_size(size)})"])
 
 
 def describe_config(data: dict[str, Any]) -> list[str]:
