@@ -15,7 +15,7 @@ import typer
 
 from agent.cli import options as opt
 from agent.cli.options import ApprovalMode, OutputFormat, RunOptions
-from agent.cli.visible import visible
+from agent.cli.visible import quoted, visible
 from agent.core.errors import AgentStop
 
 if TYPE_CHECKING:
@@ -123,7 +123,7 @@ def start(given: RunOptions) -> int:
 
 
 def _warn(line: str) -> None:
-    typer.echo(f"ml-intern: {visible(line)}", err=True)  # may quote a config file's keys
+    typer.echo(f"ml-intern: {quoted(line)}", err=True)  # may quote a config file's keys
 
 
 def check_model_id(settings: Settings, model_flag: str | None) -> None:
