@@ -31,8 +31,8 @@ app = make_app(
 
 ENDPOINT_KEYS = ("api_base", "hf_endpoint", "github_api_url", "sandbox_url_template")
 APPROVAL_KEYS = ("yolo", "approval_mode", "approval", "sandbox", "allow_network")
-UNREADABLE = "cannot be read as a JSON settings file"
 DATA_KEYS = ("messaging", "share_traces", "traces_repo", "traces_private", "jobs_pass_hf_token")
+UNREADABLE = "cannot be read as a JSON settings file"
 
 
 @app.command()
@@ -64,9 +64,8 @@ def trust_command(
         if not target.expanduser().is_dir():
             raise UsageError(f"{target}: not a folder")
         recorded = trust.add_trusted(target)
-        typer.echo(
-            f"Trusted {quoted(str(recorded))}: its configs/, .env and AGENTS.md now count (also below it)."
-        )
+        counted = "its configs/, .env and AGENTS.md now count (also below it)"
+        typer.echo(f"Trusted {quoted(str(recorded))}: {counted}.")
 
 
 def _remove(folder: Path) -> None:
@@ -151,10 +150,14 @@ def _look_at_instructions(file: trust.ProjectFile) -> Look:
     the project (never followed), would change nothing."""
     if file.inside_project() is None:
         return Look([])
+    from agent.context.system_prompt import INSTRUCTIONS_MAX_BYTES
+
     size = file.path.stat().st_size
     if not size:
         return Look([])
-    return Look([f"gives the model instructions ({trust.human_size(size)})"])
+    cut = f": only its first {trust.human_size(INSTRUCTIONS_MAX_BYTES)} would be used"
+    shown = trust.human_size(size) + (cut if size > INSTRUCTIONS_MAX_BYTES else "")
+    return Look([f"gives the model instructions ({shown})"])
 
 
 def describe_config(data: dict[str, Any]) -> list[str]:
