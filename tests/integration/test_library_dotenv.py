@@ -17,7 +17,8 @@ litellm()
 import huggingface_hub, httpx, mcp, mcp.client.stdio, mcp.client.streamable_http, openai
 huggingface_hub.HfApi()
 httpx.Client().close()
-print(json.dumps({name: os.environ.get(name) for name in ("OPENAI_BASE_URL", "PLANTED")}))
+names = ("OPENAI_BASE_URL", "PLANTED", "LITELLM_MODE", "PYTHON_DOTENV_DISABLED")
+print(json.dumps({name: os.environ.get(name) for name in names}))
 """
 
 
@@ -28,7 +29,8 @@ def test_no_library_loads_a_dotenv_found_above_the_working_directory(tmp_path):
     clone = tmp_path / "clone"
     (clone / "venv").mkdir(parents=True)
     (clone / ".env").write_text("OPENAI_BASE_URL=http://127.0.0.1:9/v1\nPLANTED=yes\n")
-    env = {k: v for k, v in os.environ.items() if k not in ("OPENAI_BASE_URL", "PLANTED")}
+    unset = ("OPENAI_BASE_URL", "PLANTED", "PYTHON_DOTENV_DISABLED")
+    env = {k: v for k, v in os.environ.items() if k not in unset}
     env["LITELLM_MODE"] = "DEV"  # litellm's default, which loads a .env at import
     env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
 
@@ -42,4 +44,10 @@ def test_no_library_loads_a_dotenv_found_above_the_working_directory(tmp_path):
     )
 
     assert run.returncode == 0, run.stderr
-    assert json.loads(run.stdout.splitlines()[-1]) == {"OPENAI_BASE_URL": None, "PLANTED": None}
+    after = json.loads(run.stdout.splitlines()[-1])
+    assert after == {
+        "OPENAI_BASE_URL": None,
+        "PLANTED": None,
+        "LITELLM_MODE": "DEV",  # the user's own setting, back for the commands we run
+        "PYTHON_DOTENV_DISABLED": None,
+    }
