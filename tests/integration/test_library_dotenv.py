@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 # Everything ml-intern imports that could read settings files, used as ml-intern uses it.
 IMPORTS = """
 import json, os
@@ -22,6 +24,7 @@ print(json.dumps({name: os.environ.get(name) for name in names}))
 """
 
 
+@pytest.mark.timeout(180)  # a fresh process imports litellm, huggingface_hub and mcp
 def test_no_library_loads_a_dotenv_found_above_the_working_directory(tmp_path):
     """python-dotenv's find_dotenv searches upwards from the calling file's folder, or
     from the working directory when there is no script (`python -c`). A `.env` above the
@@ -40,7 +43,7 @@ def test_no_library_loads_a_dotenv_found_above_the_working_directory(tmp_path):
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=170,
     )
 
     assert run.returncode == 0, run.stderr
