@@ -154,3 +154,14 @@ def test_huge_untrusted_files_are_named_not_read(cli, fake_llm, repo):
     config, dotenv = repo / "configs" / "cli_agent_config.json", repo / ".env"
     assert f"{config} (268.4 MB, not read), {dotenv} (268.4 MB, not read)" in notice
     fake_llm.assert_done()
+
+
+def test_trusted_folder_names_are_shown_spelled_out(cli, isolated_env):
+    odd = isolated_env / "repo\x1b[2K\u202e"
+    odd.mkdir()
+    added = cli("trust", str(odd))
+    assert added.exit_code == 0, added.stderr
+    listing = cli("trust", "--list").stdout
+    for shown in (added.stdout, listing):
+        assert "\x1b" not in shown and "\u202e" not in shown
+        assert f"{isolated_env}/repo^[[2K\\u202e" in shown
