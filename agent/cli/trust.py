@@ -91,17 +91,21 @@ class Look:
 
 def settle_trust(cwd: Path, *, ask: bool) -> None:
     """Before settings load: the chat may trust the folder now; otherwise one notice
-    names what is ignored. Files that would change nothing are not mentioned."""
-    _, ignored = trust.split_by_trust(trust.project_files(cwd))
+    names what is ignored. Files that would change nothing are not mentioned. Then a line
+    for each honoured AGENTS.md that is not passed on whole."""
+    honoured, ignored = trust.split_by_trust(trust.project_files(cwd))
     looks = {f: look_at(f) for f in ignored}
     ignored = [f for f in ignored if looks[f].effects]
-    if not ignored:
-        return
-    folder = ignored[0].folder  # the outermost: trusting it covers every file found
-    if ask and _asked_to_trust(ignored, looks, folder, cwd):
-        typer.echo(f"Trusted {quoted(str(trust.add_trusted(folder)))}.")
-        return
-    typer.echo(notice(ignored, looks, folder, cwd), err=True)
+    if ignored:
+        folder = ignored[0].folder  # the outermost: trusting it covers every file found
+        if ask and _asked_to_trust(ignored, looks, folder, cwd):
+            typer.echo(f"Trusted {quoted(str(trust.add_trusted(folder)))}.")
+            honoured += ignored
+        else:
+            typer.echo(notice(ignored, looks, folder, cwd), err=True)
+    for file in honoured:
+        if file.is_instructions and (cut := _not_whole(file)):
+            typer.echo(quoted(f"ml-intern: {_shown(file.path, cwd)} {cut}"), err=True)
 
 
 def notice(
@@ -158,6 +162,18 @@ def _look_at_instructions(file: trust.ProjectFile) -> Look:
     cut = f": only its first {trust.human_size(INSTRUCTIONS_MAX_BYTES)} would be used"
     shown = trust.human_size(size) + (cut if size > INSTRUCTIONS_MAX_BYTES else "")
     return Look([f"gives the model instructions ({shown})"])
+
+
+def _not_whole(file: trust.ProjectFile) -> str:
+    """Why the model will not get all of an instructions file, if it will not."""
+    from agent.context.system_prompt import INSTRUCTIONS_MAX_BYTES
+
+    if (target := file.inside_project()) is None:
+        return f"links outside the project, to {file.path.resolve()}: not read"
+    if (size := target.stat().st_size) > INSTRUCTIONS_MAX_BYTES:
+        kept = trust.human_size(INSTRUCTIONS_MAX_BYTES)
+        return f"is {trust.human_size(size)}: only its first {kept} go to the model"
+    return ""
 
 
 def describe_config(data: dict[str, Any]) -> list[str]:

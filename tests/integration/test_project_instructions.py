@@ -44,6 +44,9 @@ def test_agents_md_linking_out_of_the_project_is_not_read(cli, fake_llm, repo, i
     prompt = system_prompt(fake_llm)
     assert "hunter2" not in prompt
     assert "Use bf16 on this cluster." in prompt  # a link that stays inside is followed
+    assert f"{repo / 'AGENTS.md'} links outside the project, to {outside}: not read" in (
+        result.stderr
+    )
     fake_llm.assert_done()
 
 
@@ -59,6 +62,8 @@ def test_a_huge_agents_md_is_cut_and_says_so(cli, fake_llm, repo):
     prompt = system_prompt(fake_llm)
     assert line in prompt
     assert len(prompt) < 64_000
+    told = f"{repo / 'AGENTS.md'} is 20.0 MB: only its first 32.8 kB go to the model"
+    assert told in result.stderr
     assert (
         f"first 32.8 kB of its 20.0 MB are here; read {repo / 'AGENTS.md'} for the rest" in prompt
     )
