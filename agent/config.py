@@ -342,7 +342,7 @@ def load_settings(
     """
     honoured, _ = trust.split_by_trust(trust.project_files(cwd or Path.cwd()))
     load_dotenv_files([f.path for f in reversed(honoured) if f.is_dotenv])
-    project = [f.path for f in honoured if not f.is_dotenv]
+    project = [f.path for f in honoured if f.is_config]
     layers = [read_config_file(path, warn) for path in config_files(project)]
     layers.append(_validate(env_layer(), source="environment"))
     layers.append({k: v for k, v in (flags or {}).items() if v is not None})

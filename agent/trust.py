@@ -1,7 +1,8 @@
 """Trusted folders: a checkout's own settings count only where the user said so.
 
 A cloned repository can carry `configs/*.json` and a `.env` that would start
-processes, send keys to another host or loosen approval. Those project files are
+processes, send keys to another host or loosen approval, and an `AGENTS.md` that would
+speak to the model in the user's name. Those project files are
 read only when the folder they belong to (or a folder above it) is on the user's
 list, kept in the user's config dir; a parent of a trusted folder is not trusted.
 """
@@ -16,6 +17,10 @@ from agent.core.errors import ConfigError
 from agent.paths import CONFIG_NAMES, config_home, shipped_config_dir, write_json
 
 KEY = "trusted_folders"
+INSTRUCTION_NAMES = ("AGENTS.md", "ML_INTERN.md")
+# A settings file is a few kB; to describe a bigger one that will not be used, its name and
+# size say enough, and reading it (it may be 1 GB) would cost the launch time and memory.
+DESCRIBE_MAX_BYTES = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,38 @@ class ProjectFile:
     @property
     def is_dotenv(self) -> bool:
         return self.path.name == ".env"
+
+    @property
+    def is_instructions(self) -> bool:
+        return self.path.name in INSTRUCTION_NAMES
+
+    @property
+    def is_config(self) -> bool:
+        return not (self.is_dotenv or self.is_instructions)
+
+    def inside_project(self) -> Path | None:
+        """The file, links followed, when it stays inside its project; None when a link
+        leads out of it (to a file of the user's that the project must not pass on)."""
+        target, root = self.path.resolve(), project_root(self.folder)
+        return target if root in target.parents else None
+
+
+def small_text(path: Path, limit: int = DESCRIBE_MAX_BYTES) -> str | None:
+    """The file's text when it holds at most `limit` bytes, else None; at most `limit` + 1
+    bytes are ever read, whatever the file claims its size is."""
+    with path.open("rb") as file:
+        data = file.read(limit + 1)
+    return data.decode("utf-8") if len(data) <= limit else None
+
+
+def human_size(size: int) -> str:
+    """1234567 -> '1.2 MB'."""
+    value = float(size)
+    for unit in ("B", "kB", "MB"):
+        if value < 1000:
+            return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:.1f} GB"
 
 
 def trust_file() -> Path:
@@ -44,7 +81,8 @@ def project_root(cwd: Path) -> Path:
 
 
 def project_files(cwd: Path) -> list[ProjectFile]:
-    """Project settings files that exist, lowest precedence first (root, then cwd)."""
+    """Project settings and instruction files that exist, lowest precedence first (root,
+    then cwd)."""
     cwd = cwd.resolve()
     root = project_root(cwd)
     shipped = shipped_config_dir().resolve()
@@ -54,6 +92,7 @@ def project_files(cwd: Path) -> list[ProjectFile]:
         if configs.resolve() != shipped:
             found += [ProjectFile(configs / n, folder) for n in CONFIG_NAMES]
         found.append(ProjectFile(folder / ".env", folder))
+        found += [ProjectFile(folder / n, folder) for n in INSTRUCTION_NAMES]
     return [f for f in found if f.path.is_file()]
 
 

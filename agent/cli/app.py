@@ -15,6 +15,7 @@ import typer
 
 from agent.cli import options as opt
 from agent.cli.options import ApprovalMode, OutputFormat, RunOptions
+from agent.cli.visible import quoted, visible
 from agent.core.errors import AgentStop
 
 if TYPE_CHECKING:
@@ -39,7 +40,7 @@ app = make_app()
 @app.command(
     epilog="More: `ml-intern sessions list|export ID` (saved sessions), "
     "`ml-intern mcp list|add|remove` (MCP servers), "
-    "`ml-intern trust [DIR]` (let a folder's own configs/ and .env count). "
+    "`ml-intern trust [DIR]` (let a folder's own configs/, .env and AGENTS.md count). "
     "In the chat, /help lists the commands."
 )
 def run(
@@ -122,7 +123,7 @@ def start(given: RunOptions) -> int:
 
 
 def _warn(line: str) -> None:
-    typer.echo(f"ml-intern: {line}", err=True)
+    typer.echo(f"ml-intern: {quoted(line)}", err=True)  # may quote a config file's keys
 
 
 def check_model_id(settings: Settings, model_flag: str | None) -> None:
@@ -236,7 +237,7 @@ def run_cli(argv: list[str]) -> int:
     except AgentStop as stop:
         if debug:
             raise
-        typer.echo(f"ml-intern: {stop.message}", err=True)
+        typer.echo(f"ml-intern: {visible(stop.message)}", err=True)  # may quote paths, values
         return stop.exit_code
     except KeyboardInterrupt:
         return 130

@@ -8,6 +8,7 @@ import typer
 
 from agent.cli.app import make_app
 from agent.cli.user_config import add_server, describe_server, list_servers, remove_server
+from agent.cli.visible import quoted
 from agent.config import user_config_path
 from agent.core.errors import UsageError
 
@@ -24,7 +25,7 @@ def list_command() -> None:
     if not servers:
         typer.echo(f"No MCP servers in {path}.")
     for name, entry in servers.items():
-        typer.echo(describe_server(name, entry))
+        typer.echo(quoted(describe_server(name, entry)))
 
 
 @app.command(

@@ -22,6 +22,7 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
+from agent.cli.visible import quoted
 from agent.core import ops as op
 
 if TYPE_CHECKING:
@@ -151,13 +152,16 @@ def first_sentence(text: str) -> str:
 
 
 def print_rows(ctx: ChatContext, rows: Iterable[tuple[str, str]], wrap: bool = True) -> None:
-    """Two columns; the second wraps under itself on narrow terminals, or is cut short."""
+    """Two columns; the second wraps under itself on narrow terminals, or is cut short.
+    Cells may quote a project or a server (a model id, a saved scope, a tool's name), so
+    whatever is not printable in them is spelled out and no cell can start a line."""
     rows = list(rows)
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True, min_width=max(len(k) for k, _ in rows))
     grid.add_column()
     for key, value in rows:
-        grid.add_row(Text(key), Text(value, no_wrap=not wrap, overflow="ellipsis"))
+        cell = Text(quoted(value), no_wrap=not wrap, overflow="ellipsis")
+        grid.add_row(Text(quoted(key)), cell)
     ctx.console.print(Padding(grid, (0, 0, 0, 2)))
 
 

@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from agent.cli.slash import ChatContext, Command, register
+from agent.cli.visible import quoted
 from agent.config import data_home
 from agent.hf_token import find_hf_token
 from agent.tools.spec import ToolError
@@ -75,7 +76,7 @@ async def _mcp(ctx: ChatContext, arg: str) -> None:
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column()
     for status in statuses:
-        grid.add_row(status.name, server_line(status))
+        grid.add_row(Text(quoted(status.name)), server_line(status))
     ctx.console.print(Padding(grid, (0, 0, 0, 2)))
     if any(s.state == "failed" for s in statuses):
         log = data_home() / "logs" / f"{ctx.session.id}.mcp.log"

@@ -1,6 +1,6 @@
 """`ml-intern trust`, and what a launch does in a folder that is not trusted.
 
-A checkout's own `configs/*.json` and `.env` count only in a trusted folder
+A checkout's own `configs/*.json`, `.env` and `AGENTS.md` count only in a trusted folder
 (agent/trust.py). Headless runs never ask: the files are ignored with one notice.
 The chat asks once per launch, showing what the files would do, and only when they
 would change anything.
@@ -9,10 +9,12 @@ would change anything.
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import shlex
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,13 +22,17 @@ import typer
 
 from agent import trust
 from agent.cli.app import make_app
+from agent.cli.visible import quoted
 from agent.core.errors import UsageError
 
-app = make_app("Trust a folder: its own configs/ and .env then count, also in folders below it.")
+app = make_app(
+    "Trust a folder: its own configs/, .env and AGENTS.md then count, also in folders below it."
+)
 
 ENDPOINT_KEYS = ("api_base", "hf_endpoint", "github_api_url", "sandbox_url_template")
 APPROVAL_KEYS = ("yolo", "approval_mode", "approval", "sandbox", "allow_network")
 DATA_KEYS = ("messaging", "share_traces", "traces_repo", "traces_private", "jobs_pass_hf_token")
+UNREADABLE = "cannot be read as a JSON settings file"
 
 
 @app.command()
@@ -50,7 +56,7 @@ def trust_command(
         raise UsageError("give one of: a folder, --list, --remove DIR")
     if list_:
         folders = trust.trusted_folders()
-        typer.echo("\n".join(map(str, folders)) if folders else "No trusted folders.")
+        typer.echo("\n".join(quoted(str(f)) for f in folders) if folders else "No trusted folders.")
     elif remove is not None:
         _remove(remove)
     else:
@@ -58,12 +64,13 @@ def trust_command(
         if not target.expanduser().is_dir():
             raise UsageError(f"{target}: not a folder")
         recorded = trust.add_trusted(target)
-        typer.echo(f"Trusted {recorded}: its configs/ and .env now count (also below it).")
+        counted = "its configs/, .env and AGENTS.md now count (also below it)"
+        typer.echo(f"Trusted {quoted(str(recorded))}: {counted}.")
 
 
 def _remove(folder: Path) -> None:
     if trust.remove_trusted(folder):
-        typer.echo(f"No longer trusted: {folder.expanduser().resolve()}")
+        typer.echo(f"No longer trusted: {quoted(str(folder.expanduser().resolve()))}")
         return
     if (via := trust.trusted_by(folder.expanduser())) is not None:
         raise UsageError(
@@ -72,47 +79,101 @@ def _remove(folder: Path) -> None:
     raise UsageError(f"{folder} is not a trusted folder (see: ml-intern trust --list)")
 
 
+@dataclass(frozen=True)
+class Look:
+    """What an ignored file would do (one line each; none: it would change nothing), and
+    what the notice adds to its name (the variables a .env sets, or the size of a file
+    too large to read)."""
+
+    effects: list[str]
+    note: str = ""
+
+
 def settle_trust(cwd: Path, *, ask: bool) -> None:
     """Before settings load: the chat may trust the folder now; otherwise one notice
-    names what is ignored. Files that would change nothing are not mentioned."""
-    _, ignored = trust.split_by_trust(trust.project_files(cwd))
-    effects = {f: describe(f) for f in ignored}
-    ignored = [f for f in ignored if effects[f]]
-    if not ignored:
-        return
-    folder = ignored[0].folder  # the outermost: trusting it covers every file found
-    if ask and _asked_to_trust(ignored, effects, folder, cwd):
-        typer.echo(f"Trusted {trust.add_trusted(folder)}.")
-        return
-    typer.echo(notice(ignored, folder, cwd), err=True)
+    names what is ignored. Files that would change nothing are not mentioned. Then a line
+    for each honoured AGENTS.md that is not passed on whole."""
+    honoured, ignored = trust.split_by_trust(trust.project_files(cwd))
+    looks = {f: look_at(f) for f in ignored}
+    ignored = [f for f in ignored if looks[f].effects]
+    if ignored:
+        folder = ignored[0].folder  # the outermost: trusting it covers every file found
+        if ask and _asked_to_trust(ignored, looks, folder, cwd):
+            typer.echo(f"Trusted {quoted(str(trust.add_trusted(folder)))}.")
+            honoured += ignored
+        else:
+            typer.echo(notice(ignored, looks, folder, cwd), err=True)
+    for file in honoured:
+        if file.is_instructions and (cut := _not_whole(file)):
+            typer.echo(quoted(f"ml-intern: {_shown(file.path, cwd)} {cut}"), err=True)
 
 
-def notice(ignored: list[trust.ProjectFile], folder: Path, cwd: Path) -> str:
-    """The one line that says what was ignored and how to use it."""
+def notice(
+    ignored: list[trust.ProjectFile], looks: dict[trust.ProjectFile, Look], folder: Path, cwd: Path
+) -> str:
+    """The one line that says what was ignored and how to use it; what it quotes from the
+    project (paths, variable names) has its control characters spelled out."""
     names = []
     for file in ignored:
-        shown = _shown(file.path, cwd)
-        if file.is_dotenv and (variables := _dotenv_names(file.path)):
-            shown += f" ({', '.join(variables)})"
-        names.append(shown)
-    return (
+        note = looks[file].note
+        names.append(_shown(file.path, cwd) + (f" ({note})" if note else ""))
+    return quoted(
         f"ml-intern: ignored the project settings in {', '.join(names)}: this folder is not "
         f"trusted. To use them: ml-intern trust {shlex.quote(str(folder))}"
     )
 
 
-def describe(file: trust.ProjectFile) -> list[str]:
-    """What the file would do, one line each; empty when it would change nothing."""
-    if file.is_dotenv:
-        names = _dotenv_names(file.path)
-        return [f"sets environment variables: {', '.join(names)}"] if names else []
+def look_at(file: trust.ProjectFile) -> Look:
+    """What the file would do, judged by its name and size alone when it is too large to
+    be a real settings file: a file that will not be used is never read whole."""
+    if file.is_instructions:
+        return _look_at_instructions(file)
     try:
-        data = json.loads(file.path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
-        return ["cannot be read as a JSON settings file"]
+        text = trust.small_text(file.path)
+    except (OSError, UnicodeDecodeError):
+        # an untrusted file is ignored anyway, and a broken one must not stop the launch
+        return Look([] if file.is_dotenv else [UNREADABLE])
+    if text is None:
+        size = trust.human_size(file.path.stat().st_size)
+        return Look([f"is {size}: too large to tell what it would do"], f"{size}, not read")
+    if file.is_dotenv:
+        names = _dotenv_names(text)
+        effects = [f"sets environment variables: {', '.join(names)}"] if names else []
+        return Look(effects, ", ".join(names))
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return Look([UNREADABLE])
     if not isinstance(data, dict):
-        return ["is not a JSON object"]
-    return describe_config(data)
+        return Look(["is not a JSON object"])
+    return Look(describe_config(data))
+
+
+def _look_at_instructions(file: trust.ProjectFile) -> Look:
+    """Instructions for the model, judged by their size: an empty file, or a link out of
+    the project (never followed), would change nothing."""
+    if file.inside_project() is None:
+        return Look([])
+    from agent.context.system_prompt import INSTRUCTIONS_MAX_BYTES
+
+    size = file.path.stat().st_size
+    if not size:
+        return Look([])
+    cut = f": only its first {trust.human_size(INSTRUCTIONS_MAX_BYTES)} would be used"
+    shown = trust.human_size(size) + (cut if size > INSTRUCTIONS_MAX_BYTES else "")
+    return Look([f"gives the model instructions ({shown})"])
+
+
+def _not_whole(file: trust.ProjectFile) -> str:
+    """Why the model will not get all of an instructions file, if it will not."""
+    from agent.context.system_prompt import INSTRUCTIONS_MAX_BYTES
+
+    if (target := file.inside_project()) is None:
+        return f"links outside the project, to {file.path.resolve()}: not read"
+    if (size := target.stat().st_size) > INSTRUCTIONS_MAX_BYTES:
+        kept = trust.human_size(INSTRUCTIONS_MAX_BYTES)
+        return f"is {trust.human_size(size)}: only its first {kept} go to the model"
+    return ""
 
 
 def describe_config(data: dict[str, Any]) -> list[str]:
@@ -148,11 +209,13 @@ def _server_effect(name: str, entry: Any) -> str:
 
 def _asked_to_trust(
     ignored: list[trust.ProjectFile],
-    effects: dict[trust.ProjectFile, list[str]],
+    looks: dict[trust.ProjectFile, Look],
     folder: Path,
     cwd: Path,
 ) -> bool:
-    """Show what the files would do and ask: trust, or not now (asked again next launch)."""
+    """Show what the files would do and ask: trust, or not now (asked again next launch).
+    Every line quotes the project, so each has its control characters spelled out: a
+    command must not be able to erase itself from the screen."""
     import asyncio
 
     from prompt_toolkit import PromptSession
@@ -161,14 +224,14 @@ def _asked_to_trust(
 
     typer.echo("This folder has settings of its own, ignored until you trust it:")
     for file in ignored:
-        typer.echo(f"  {_shown(file.path, cwd)}")
-        for line in effects[file]:
-            typer.echo(f"    {line}")
+        typer.echo(f"  {quoted(_shown(file.path, cwd))}")
+        for line in looks[file].effects:
+            typer.echo(f"    {quoted(line)}")
     _drop_typed_ahead()  # a key pressed before the question showed is no answer to it
     session: PromptSession[str] = PromptSession(
         key_bindings=one_key({"t": "trust", "n": "not now"})
     )
-    question = f"Trust {folder}? [t]rust  [n]ot now › "
+    question = f"Trust {quoted(str(folder))}? [t]rust  [n]ot now › "
     answer = asyncio.run(ask_once(session, question))
     if answer is None:
         raise KeyboardInterrupt
@@ -182,15 +245,11 @@ def _drop_typed_ahead() -> None:
         termios.tcflush(sys.stdin.fileno(), termios.TCIFLUSH)
 
 
-def _dotenv_names(path: Path) -> list[str]:
-    """The variables a .env sets (never their values); none when it cannot be read: an
-    untrusted file is ignored anyway, and a broken one must not stop the launch."""
+def _dotenv_names(text: str) -> list[str]:
+    """The variables a .env sets (never their values)."""
     from dotenv import dotenv_values
 
-    try:
-        return [name for name in dotenv_values(path) if name]
-    except (OSError, UnicodeDecodeError):
-        return []
+    return [name for name in dotenv_values(stream=io.StringIO(text)) if name]
 
 
 def _shown(path: Path, cwd: Path) -> str:

@@ -47,13 +47,41 @@ def litellm() -> Any:
     with _litellm_lock:
         os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
         os.environ.setdefault("LITELLM_LOG", "CRITICAL")
-        import litellm as lib
+        lib = _import_without_dotenv()
 
         lib.suppress_debug_info = True
         lib.drop_params = True
         for name in ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "litellm"):
             logging.getLogger(name).setLevel(logging.CRITICAL)
         return lib
+
+
+# For the import only: litellm's own switch (any mode but DEV loads no .env), and
+# python-dotenv's, in case a later litellm calls load_dotenv() another way.
+_NO_DOTENV = {"LITELLM_MODE": "PRODUCTION", "PYTHON_DOTENV_DISABLED": "1"}
+
+
+def _import_without_dotenv() -> Any:
+    """litellm, imported so that it loads no `.env`.
+
+    In its default mode litellm calls python-dotenv's `load_dotenv()` at import, which
+    searches upwards from litellm's install folder (a virtual environment inside a cloned
+    repository) or from the working directory: a checkout's `.env` would set variables such
+    as `OPENAI_BASE_URL` whatever its trust. The switches are set for the import and the
+    user's own values put back afterwards, for the commands we run. Our own `.env` files
+    are loaded before (agent/config.py), and MCP servers get an environment of their own.
+    """
+    before = {name: os.environ.get(name) for name in _NO_DOTENV}
+    os.environ.update(_NO_DOTENV)
+    try:
+        import litellm as lib
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    return lib
 
 
 def warm_up() -> None:

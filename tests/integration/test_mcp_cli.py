@@ -77,3 +77,12 @@ def test_a_crashed_server_is_restarted_on_the_next_call(cli, fake_llm):
     assert crashed["role"] == "tool"
     after_restart = fake_llm.requests[2]["messages"][-1]
     assert after_restart["content"].strip() == "3"
+
+
+def test_mcp_list_spells_out_control_characters(cli):
+    """A command whose argument returns to the line's start and erases it stays readable."""
+    added = cli("mcp", "add", "odd", "--", "python3", "-c", "\r\x1b[2Kfine\u2066", "x\ny")
+    assert added.exit_code == 0, added.stderr
+    listing = cli("mcp", "list").stdout
+    assert "\x1b" not in listing and "\u2066" not in listing
+    assert "odd: python3 -c ^M^[[2Kfine\\u2066 x^Jy" in listing.splitlines()

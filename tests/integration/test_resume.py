@@ -93,6 +93,7 @@ def test_resume_uses_todays_system_prompt_and_records_it(cli, fake_llm):
         "old", [message("system", OLD_PROMPT), message("user", "hi"), message("assistant", "hello")]
     )
     Path("AGENTS.md").write_text("Always report the loss curve.\n")
+    assert cli("trust").exit_code == 0
     fake_llm.script(llm.text("sure"))
     result = cli("-o", "json", "--resume", "old", "-m", "openai/new-model", "go on")
     assert result.exit_code == 0, result.stderr

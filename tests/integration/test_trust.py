@@ -111,3 +111,57 @@ def test_an_untrusted_malformed_config_is_ignored_not_fatal(cli, fake_llm):
     assert result.exit_code == 0, result.stderr
     assert "configs/cli_agent_config.json" in result.stderr
     fake_llm.assert_done()
+
+
+def test_the_notice_spells_out_control_characters_from_the_project(cli, fake_llm, repo):
+    """Variable names that move the cursor up and erase a line, reverse the text after them
+    or hide a character are shown as what they are."""
+    (repo / ".env").write_text("HF_TOKEN\x1b[1A\x1b[2K=1\nNAME\u202eTXT=2\nZERO\u200bWIDTH=3\n")
+    fake_llm.script(llm.text("ok"))
+
+    result = cli("hi")
+
+    assert result.exit_code == 0, result.stderr
+    assert "\x1b" not in result.stderr and "\u202e" not in result.stderr
+    (notice,) = [line for line in result.stderr.splitlines() if "not trusted" in line]
+    assert "(HF_TOKEN^[[1A^[[2K, NAME\\u202eTXT, ZERO\\u200bWIDTH)" in notice
+    fake_llm.assert_done()
+
+
+def bytes_read() -> int:
+    """What this process has read through read(2) and the like so far."""
+    io = Path("/proc/self/io").read_text()
+    return int(next(line for line in io.splitlines() if line.startswith("rchar:")).split()[1])
+
+
+def test_huge_untrusted_files_are_named_not_read(cli, fake_llm, repo):
+    """Files that will not be used are judged by their names and sizes: a sparse 256 MiB
+    config and .env cost nothing to look at, and reading them whole would show here."""
+    big = 256 * 1024 * 1024
+    (repo / "configs").mkdir()
+    for path in (repo / "configs" / "cli_agent_config.json", repo / ".env"):
+        with path.open("wb") as sparse:
+            sparse.truncate(big)
+    fake_llm.script(llm.text("ok"))
+
+    before = bytes_read()
+    result = cli("hi")
+    read = bytes_read() - before
+
+    assert result.exit_code == 0, result.stderr
+    assert read < big // 2  # the run's own reading (litellm's first import) is far less
+    (notice,) = [line for line in result.stderr.splitlines() if "not trusted" in line]
+    config, dotenv = repo / "configs" / "cli_agent_config.json", repo / ".env"
+    assert f"{config} (268.4 MB, not read), {dotenv} (268.4 MB, not read)" in notice
+    fake_llm.assert_done()
+
+
+def test_trusted_folder_names_are_shown_spelled_out(cli, isolated_env):
+    odd = isolated_env / "repo\x1b[2K\u202e"
+    odd.mkdir()
+    added = cli("trust", str(odd))
+    assert added.exit_code == 0, added.stderr
+    listing = cli("trust", "--list").stdout
+    for shown in (added.stdout, listing):
+        assert "\x1b" not in shown and "\u202e" not in shown
+        assert f"{isolated_env}/repo^[[2K\\u202e" in shown
