@@ -357,7 +357,7 @@ def always_scope(name: str, args: dict[str, Any], cwd: Path) -> str:
             return ""
         asking = [s for s in segments if _segments_reason([s])] or segments
         words = asking[0].words
-        if not _coverable(asking[0], cwd) or set(words[-1]) <= set("./~"):
+        if not _coverable(asking[0], cwd) or _wide(words[-1]):
             return ""
         return f"bash: {shlex.join(words)}*"
     if name in FILE_TOOLS and isinstance(args.get("path"), str) and args["path"]:
@@ -485,6 +485,11 @@ def _through_symlink(word: str, cwd: Path) -> bool:
     return os.path.realpath(lexical) != lexical
 
 
+def _wide(word: str) -> bool:
+    """A word like `.`, `..`, `/`, `~`, `./` or `../..`: extended, it could name anything."""
+    return set(word) <= set("./~")
+
+
 def _extends(words: list[str], prefix: list[str]) -> bool:
     """`words` are the prefix with its last word extended, never with a word added, and
     the extension names nothing outside it: plain letters, no `..`; a last word as wide
@@ -495,6 +500,6 @@ def _extends(words: list[str], prefix: list[str]) -> bool:
     extension = given[len(last) :]
     if not given.startswith(last) or not extension:
         return given == last
-    if set(last) <= set("./~"):
+    if _wide(last):
         return False
     return bool(SAFE_EXTENSION.fullmatch(extension)) and ".." not in last[-1:] + extension
