@@ -193,6 +193,7 @@ def test_a_tools_own_hook_is_honoured(tmp_path):
         "bash -lc 'rm -rf build'",
         "sh -ec 'git push'",
         "bash <<'EOF'\nrm -rf build\nEOF",
+        "bash <<< 'rm -rf build'",
         "env -u HOME rm -rf x",
         "timeout -s KILL 10 rm -rf x",
         "xargs -a list rm -rf",
