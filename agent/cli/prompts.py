@@ -102,13 +102,16 @@ def _more_keys(event: KeyPressEvent) -> bool:
     return typeahead.more_input(fd)
 
 
-def choice_keys(savable: bool = False) -> KeyBindings:
-    """One key answers an approval; the answer stays on screen as a word. `savable`:
-    "always" can also be kept in the project's config."""
-    words = {"y": "yes", "n": "no", "a": "always", "f": "feedback"}
-    if savable:
+def choice_keys(always: bool, savable: bool) -> KeyBindings:
+    """One key answers an approval; the answer stays on screen as a word. `always`:
+    the call can be allowed from now on; `savable`: that can be kept in the project's
+    config too."""
+    words = {"y": "yes", "n": "no"}
+    if always:
+        words["a"] = "always"
+    if always and savable:
         words["s"] = "always, saved"
-    return one_key(words)
+    return one_key({**words, "f": "feedback"})
 
 
 ANSWER_WAIT_S = 0.25  # a key this soon after an answer key means a word is being typed

@@ -6,7 +6,6 @@ count of the earlier ones; `/transcript` shows every turn with tool output in fu
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from rich.console import Console, Group
@@ -17,6 +16,7 @@ from agent.cli.summary import summarize_call
 from agent.cli.tool_output import numbered, output_lines
 from agent.context.manager import is_person_turn
 from agent.context.resume import message_text
+from agent.tools.router import read_arguments
 
 Message = dict[str, Any]
 REPLAYED_TURNS = 3
@@ -69,7 +69,7 @@ def _call_header(call: dict[str, Any], width: int) -> Text:
     function = call.get("function") or {}
     raw = function.get("arguments") or ""
     try:
-        arguments: dict[str, Any] | str = json.loads(raw) if raw else {}
+        arguments: dict[str, Any] | str = read_arguments(raw) if raw else {}
     except ValueError:
         arguments = raw
     if not isinstance(arguments, dict | str):

@@ -25,7 +25,7 @@ import re
 from typing import TYPE_CHECKING, Any, Protocol
 
 from agent.context.manager import SUMMARY_PREFIX, Message, estimate_tokens, is_person_turn
-from agent.tools.router import cap_output
+from agent.tools.router import cap_output, read_arguments
 
 if TYPE_CHECKING:
     from agent.config import Settings
@@ -315,7 +315,7 @@ def _text(message: Message) -> str:
 def _arguments(call: dict[str, Any]) -> dict[str, Any]:
     raw = call["function"].get("arguments")
     try:
-        args = json.loads(raw) if isinstance(raw, str) else raw
+        args = read_arguments(raw) if isinstance(raw, str) else raw
     except ValueError:
         return {}
     return args if isinstance(args, dict) else {}

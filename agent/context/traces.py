@@ -21,6 +21,7 @@ from typing import Any
 
 from agent.context.redact import redact_obj
 from agent.context.resume import LoadedSession, LogEntry, message_text
+from agent.tools.router import read_arguments
 
 _NAMESPACE = uuid.UUID("5b0f5a52-3a8e-4c1e-9d57-6f1d0b8c2a41")
 
@@ -186,7 +187,7 @@ def _arguments(raw: Any) -> dict[str, Any]:
     if isinstance(raw, dict):
         return raw
     try:
-        value = json.loads(raw or "{}")
+        value = read_arguments(raw or "{}")
     except (TypeError, ValueError):
         return {"_raw_arguments": str(raw)}
     return value if isinstance(value, dict) else {"_arguments": value}

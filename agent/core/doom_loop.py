@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agent.context.manager import AGENT_NOTE_PREFIX
+from agent.tools.router import read_arguments
 
 WINDOW_MESSAGES = 30
 MAX_CYCLE = 5
@@ -28,8 +29,8 @@ class Signature:
 
 def canonical_arguments(raw: str | dict[str, Any]) -> str:
     try:
-        value = json.loads(raw) if isinstance(raw, str) else raw
-    except json.JSONDecodeError:
+        value = read_arguments(raw) if isinstance(raw, str) else raw
+    except ValueError:
         return raw.strip() if isinstance(raw, str) else ""
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
 

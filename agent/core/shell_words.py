@@ -40,14 +40,27 @@ SUDO_VALUES = {"-u", "--user", "-g", "--group", "-C", "-p", "--prompt", "-h", "-
 
 ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 
+# What makes bash read a word as something other than its letters: expansions, globs,
+# braces, history, escapes, and control characters that hide what follows on screen.
+EXPANDING = re.compile(r"[$`*?\[\]{}~!\\\x00-\x1f\x7f]")
+# Command and process substitution: its output joins the words around it.
+SUBSTITUTION = re.compile(r"`|[$<>]\(")
+# Builtins that change what later commands of the same line mean: the directory,
+# variables, options, aliases, functions, traps, or a whole other script.
+STATE_BUILTINS = frozenset({"cd", "pushd", "popd", "alias", "unalias", "shopt", "set",
+                            "export", "unset", "declare", "typeset", "readonly", "local",
+                            "source", ".", "enable", "hash", "trap", "eval"})  # fmt: skip
+
 
 @dataclass
 class Segment:
-    """One simple command: its words, where output is redirected, and if stdin is a pipe."""
+    """One simple command: its words, where output is redirected, what input is
+    redirected from, and if stdin is a pipe."""
 
     words: list[str] = field(default_factory=list)
     targets: list[str] = field(default_factory=list)
-    heredoc: str = ""  # the body of a here-document fed to it
+    inputs: list[str] = field(default_factory=list)
+    heredoc: str = ""  # the body of a here-document (or here-string) fed to it
     piped: bool = False
     pipeline: list[str] = field(default_factory=list)
 
@@ -120,6 +133,10 @@ def split_segments(command: str) -> list[Segment] | None:
         else:
             if token == "<<" and i + 1 < len(tokens):
                 heredoc = tokens[i + 1].lstrip("-")
+            elif token == "<<<":
+                current.heredoc = " ".join(tokens[i + 1 : i + 2])
+            else:
+                current.inputs.extend(tokens[i + 1 : i + 2])
             i += 1
         i += 1
     segments.append(current)
@@ -149,6 +166,11 @@ def skip_heredoc(tokens: list[str], i: int, delimiter: str) -> int:
         if tokens[j] == delimiter and "\n" in tokens[j - 1]:
             return j
     return len(tokens)
+
+
+def plain(word: str) -> bool:
+    """Whether bash passes this word on as it reads, expanding nothing in it."""
+    return not EXPANDING.search(word)
 
 
 def strip_assignments(words: list[str]) -> list[str]:

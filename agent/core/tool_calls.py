@@ -177,7 +177,7 @@ async def _ask(
         decision, feedback = await future
     finally:
         session.pending_approvals.pop(call_id, None)
-    if decision == "always":
+    if decision == "always" and scope:  # "" when no scope was offered: a plain yes
         session.always_allowed.add(scope)
     if decision in ("approve", "always"):
         session.emit(ev.ToolStateChange(tool_call_id=call_id, name=name, state="approved"))

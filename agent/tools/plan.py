@@ -7,13 +7,13 @@ a resumed session gets it back from the calls recorded in its log (`restore_plan
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agent.core import events as ev
+from agent.tools.router import read_arguments
 from agent.tools.spec import ToolContext, ToolError, ToolResult, ToolSpec
 
 if TYPE_CHECKING:
@@ -175,7 +175,7 @@ def _plan_calls(message: dict[str, Any] | None) -> list[dict[str, Any]]:
             continue
         raw = function.get("arguments")
         try:
-            arguments = json.loads(raw) if isinstance(raw, str) else raw
+            arguments = read_arguments(raw) if isinstance(raw, str) else raw
         except ValueError:
             continue
         if isinstance(arguments, dict):

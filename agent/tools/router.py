@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from typing import Any
 
 from pydantic import ValidationError
@@ -17,6 +18,12 @@ from pydantic import ValidationError
 from agent.tools.spec import ToolContext, ToolError, ToolResult, ToolSpec
 
 log = logging.getLogger(__name__)
+
+# Deeper than any tool's arguments go, and far below where reading them (or any later
+# walk over them: validation, scrubbing, logging) would overflow the stack.
+MAX_ARGUMENT_DEPTH = 100
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"?')  # an unclosed one runs to the end
+_BRACKET = re.compile(r"[\[\]{}]")
 
 
 class ArgumentError(ValueError):
@@ -29,6 +36,11 @@ def parse_arguments(raw: str | dict[str, Any] | None) -> dict[str, Any]:
         return raw
     if raw is None or not raw.strip():
         return {}
+    if nesting_depth(raw) > MAX_ARGUMENT_DEPTH:
+        raise ArgumentError(
+            f"arguments are nested too deeply (more than {MAX_ARGUMENT_DEPTH} levels of "
+            "[ ] or { }); send flatter values"
+        )
     try:
         value = json.loads(raw)
     except json.JSONDecodeError as exc:
@@ -38,6 +50,24 @@ def parse_arguments(raw: str | dict[str, Any] | None) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ArgumentError("arguments must be a JSON object")
     return value
+
+
+def read_arguments(raw: str) -> Any:
+    """Tool-call arguments as logged, for code that only looks at them (the repetition
+    guard, traces, summaries); raises ValueError where they cannot be read safely."""
+    if nesting_depth(raw) > MAX_ARGUMENT_DEPTH:
+        raise ValueError("arguments nested too deeply")
+    return json.loads(raw)
+
+
+def nesting_depth(raw: str) -> int:
+    """How deep the arrays and objects of a JSON text nest, counted without parsing it:
+    parsing it, and every walk over the value, recurses once per level."""
+    depth = deepest = 0
+    for bracket in _BRACKET.findall(_JSON_STRING.sub("", raw)):
+        depth += 1 if bracket in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
 
 
 def cap_output(text: str, limit: int) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 
+import pyte
 import pytest
 
 from agent.trust import add_trusted
@@ -126,3 +127,48 @@ def test_words_typed_at_an_approval_answer_nothing(terminal, fake_llm, isolated_
     assert term.exit_code() == 0
     assert "refused" in tool_results(fake_llm.requests[1])[-1]
     fake_llm.assert_done()
+
+
+def screen_of(term) -> str:
+    screen = pyte.Screen(100, 40)  # the size the terminal fixture opens
+    pyte.Stream(screen).feed(term.raw)
+    return "\n".join(line.rstrip() for line in screen.display)
+
+
+@pytest.mark.timeout(180)
+def test_a_padded_command_cannot_push_the_question_off_the_screen(terminal, fake_llm, isolated_env):
+    (isolated_env / "data").mkdir()
+    hidden = "\u202eatad/. fr- mr\u2066\u200b"  # shows reversed unless spelled out
+    padded = "ls" + "\n" * 60 + " " * 3000 + "\n" + "rm -rf ./data # " + hidden
+    fake_llm.script(
+        llm.tool_call("bash", {"command": padded}),
+        llm.text("Kept data."),
+        llm.tool_call("bash", {"command": "cd data && rm -rf ."}),
+        llm.text("Kept it again."),
+    )
+    term = terminal()
+    term.expect("›")
+    term.enter("clean")
+    term.expect("[f]eedback ›", timeout=FIRST_ANSWER_S)
+    shown = screen_of(term)
+    assert "Approve bash?" in shown
+    assert "… 60 blank lines …" in shown
+    assert "rm -rf ./data # \\u202eatad/. fr- mr\\u2066\\u200b" in shown
+    assert "\u202e" not in term.raw and "\u200b" not in term.raw
+    lines = shown.splitlines()
+    options = next(i for i, line in enumerate(lines) if "[f]eedback ›" in line)
+    assert "⚠ `rm -rf` deletes whole directories" in lines[options - 1]
+    term.type("n")
+    term.expect("Kept data.")
+    assert (isolated_env / "data").is_dir()
+
+    # "always" on `rm -rf .` in another folder would allow `rm -rf ..`: not offered
+    term.expect("›")
+    term.enter("try again")
+    term.expect("[f]eedback ›", timeout=FIRST_ANSWER_S)
+    assert "[y]es  [n]o  [f]eedback ›" in screen_of(term)
+    term.type("n")
+    term.expect("Kept it again.")
+    term.type("\x04")
+    assert term.exit_code() == 0
+    assert "refused" in tool_results(fake_llm.requests[-1])[-1]

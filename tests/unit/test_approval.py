@@ -193,6 +193,7 @@ def test_a_tools_own_hook_is_honoured(tmp_path):
         "bash -lc 'rm -rf build'",
         "sh -ec 'git push'",
         "bash <<'EOF'\nrm -rf build\nEOF",
+        "bash <<< 'rm -rf build'",
         "env -u HOME rm -rf x",
         "timeout -s KILL 10 rm -rf x",
         "xargs -a list rm -rf",
@@ -237,15 +238,18 @@ def test_always_allows_a_command_prefix_not_all_of_bash(tmp_path):
 
     assert allowed("rm -rf ./build")
     assert allowed("rm -rf ./build2 && ls")
-    assert allowed("cd x; rm -rf ./build/cache")
+    assert allowed("rm -rf ./build/cache")
+    assert not allowed("cd x; rm -rf ./build/cache")  # ./build of another folder
     assert not allowed("rm -rf ./build ~")
     assert not allowed("rm -rf ./data")
     assert not allowed("git push --force")
     assert not allowed_always("bash", {"command": "ls"}, scopes, tmp_path, every_part=True)
 
 
-def test_always_allows_edits_in_one_directory(tmp_path):
+def test_always_allows_edits_in_one_directory(isolated_env):
     from agent.core.approval import allowed_always, always_scope
+
+    tmp_path = isolated_env
 
     assert always_scope("edit", {"path": "src/a.py"}, tmp_path) == "edits in src/"
     assert always_scope("write", {"path": "notes.md"}, tmp_path) == "edits in ./"
