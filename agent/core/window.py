@@ -1,0 +1,192 @@
+"""The model's context window: asked of a local server, set by the person, or from litellm.
+
+A local server (llama.cpp, vLLM, ollama, LM Studio) is often loaded with a window far
+smaller than the model's own, and says so only on its own endpoint; litellm's price map
+knows nothing of it. A prompt over that window is answered with an error, an empty
+stream or an answer that breaks off, so the agent learns the window before the first
+request: compaction then starts in time, the output limit fits the room left, and a
+system prompt with tools too big for it is said at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from agent.core.model_ids import ModelTarget, resolve_model
+
+if TYPE_CHECKING:
+    from agent.config import Settings
+
+log = logging.getLogger(__name__)
+
+ASK_TIMEOUT_S = 3.0
+CHARS_PER_TOKEN = 3.5  # a little under what tokenizers average: room is never overstated
+FRAMING_TOKENS = 4  # per message and per tool, as chat templates add them
+
+# (base url, model) -> the window the server reported, or None when it said nothing.
+_asked: dict[tuple[str, str], int | None] = {}
+
+
+def estimate(messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> int:
+    """The tokens a request takes, tool schemas included, erring on the high side."""
+    chars = sum(len(json.dumps(m.get("content") or "")) for m in messages)
+    chars += sum(len(json.dumps(m.get("tool_calls") or "")) for m in messages)
+    chars += len(json.dumps(tools)) if tools else 0
+    return int(chars / CHARS_PER_TOKEN) + FRAMING_TOKENS * (len(messages) + len(tools))
+
+
+def window_for(model_name: str, settings: Settings) -> int | None:
+    """The window to plan with: the `context_window_tokens` setting, else what the
+    server said, else litellm's map (for providers whose models it knows)."""
+    if settings.context_window_tokens:
+        return settings.context_window_tokens
+    target = resolve_model(model_name, settings)
+    if target.api_base:
+        told = _asked.get(_key(target))
+        if told or target.local:
+            return told
+    return litellm_window(target.model)
+
+
+def served_window(target: ModelTarget, settings: Settings) -> int | None:
+    """The window of this deployment (the setting, or what its server said): the one the
+    output limit is fitted to. litellm's map is about the model, not the server."""
+    return settings.context_window_tokens or _asked.get(_key(target))
+
+
+def source_of(model_name: str, settings: Settings) -> str:
+    """Where the window came from, for messages."""
+    if settings.context_window_tokens:
+        return "the context_window_tokens setting"
+    target = resolve_model(model_name, settings)
+    if target.api_base and _asked.get(_key(target)):
+        return f"reported by the server at {target.api_base}"
+    return "litellm's model map"
+
+
+@cache
+def litellm_window(model: str) -> int | None:
+    """The model's input window from litellm's bundled map, when known."""
+    from agent.core.llm import litellm
+
+    try:
+        info = litellm().get_model_info(model)
+    except Exception:
+        return None
+    return info.get("max_input_tokens") or info.get("max_tokens")
+
+
+async def learn(model_name: str, settings: Settings) -> int | None:
+    """Ask the model's server for its window, once per server and model; the window
+    to plan with. Servers without such an endpoint answer 404 at once."""
+    target = resolve_model(model_name, settings)
+    if settings.context_window_tokens or not target.api_base:
+        return window_for(model_name, settings)
+    key = _key(target)
+    if key not in _asked:
+        _asked[key] = await ask_server(target)
+    return window_for(model_name, settings)
+
+
+def forget() -> None:
+    """Drop what servers said (a server restarted with another window; tests)."""
+    _asked.clear()
+
+
+def _key(target: ModelTarget) -> tuple[str, str]:
+    return (target.api_base or "", target.model)
+
+
+async def ask_server(target: ModelTarget) -> int | None:
+    """The window the server reports on its own endpoint, trying the one its kind uses
+    first; None when none answers with one."""
+    import httpx
+
+    assert target.api_base is not None
+    base = target.api_base.rstrip("/")
+    model = target.model.partition("/")[2]
+    headers = {"Authorization": f"Bearer {target.api_key}"} if target.api_key else {}
+    # Its own kind first, then the kinds that only read (the one POST is ollama's alone).
+    order = dict.fromkeys([target.provider, "llamacpp", "vllm", "lm_studio"])
+    async with httpx.AsyncClient(timeout=ASK_TIMEOUT_S, headers=headers) as client:
+        for name in order:
+            if name not in _PROBES:
+                continue
+            try:
+                window = await _PROBES[name](client, base, model)
+            except (httpx.HTTPError, ValueError, TypeError, AttributeError, KeyError):
+                log.debug("no window from the %s endpoint at %s", name, base, exc_info=True)
+                continue
+            if isinstance(window, int) and window > 0:
+                return window
+    return None
+
+
+def _root(base: str) -> str:
+    return base.removesuffix("/v1")
+
+
+async def _llamacpp(client: Any, base: str, model: str) -> int | None:
+    """llama.cpp's server: GET /props, `default_generation_settings.n_ctx`."""
+    props = (await _get(client, f"{_root(base)}/props")).json()
+    settings = props.get("default_generation_settings") or {}
+    return _int(settings.get("n_ctx") or props.get("n_ctx"))
+
+
+async def _vllm(client: Any, base: str, model: str) -> int | None:
+    """vLLM: GET /v1/models, `max_model_len` of the model (or of the only one)."""
+    models = (await _get(client, f"{base}/models")).json().get("data") or []
+    return _of_model(models, model, "max_model_len")
+
+
+async def _ollama(client: Any, base: str, model: str) -> int | None:
+    """ollama: POST /api/show; `num_ctx` among the parameters is what it loads the model
+    with, else the model's own `<architecture>.context_length`."""
+    response = await client.post(f"{_root(base)}/api/show", json={"model": model, "name": model})
+    response.raise_for_status()
+    shown = response.json()
+    if found := re.search(r"^num_ctx\s+(\d+)", shown.get("parameters") or "", re.M):
+        return int(found.group(1))
+    info = shown.get("model_info") or {}
+    arch = info.get("general.architecture")
+    return _int(info.get(f"{arch}.context_length")) if arch else None
+
+
+async def _lm_studio(client: Any, base: str, model: str) -> int | None:
+    """LM Studio: GET /api/v0/models, the loaded window or `max_context_length`."""
+    models = (await _get(client, f"{_root(base)}/api/v0/models")).json().get("data") or []
+    return _of_model(models, model, "loaded_context_length") or _of_model(
+        models, model, "max_context_length"
+    )
+
+
+async def _get(client: Any, url: str) -> Any:
+    response = await client.get(url)
+    response.raise_for_status()
+    return response
+
+
+def _of_model(models: list[dict[str, Any]], model: str, field: str) -> int | None:
+    chosen = [m for m in models if m.get("id") == model] or (models if len(models) == 1 else [])
+    return _int(chosen[0].get(field)) if chosen else None
+
+
+def _int(value: Any) -> int | None:
+    with contextlib.suppress(TypeError, ValueError):
+        return int(value) if value is not None else None
+    return None
+
+
+Probe = Callable[[Any, str, str], Awaitable[int | None]]
+_PROBES: dict[str, Probe] = {
+    "llamacpp": _llamacpp,
+    "vllm": _vllm,
+    "ollama": _ollama,
+    "lm_studio": _lm_studio,
+}
