@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agent.core import events as ev
+from agent.core.compact import WINDOW_SHARE
 from agent.core.errors import ContextOverflow
 from agent.core.model_ids import resolve_model
 from agent.core.session import Session
 from agent.core.window import estimate, learn, served_window, source_of
+
+if TYPE_CHECKING:
+    from agent.config import Settings
 
 LEAN_TOOLS = frozenset({"bash", "read", "write", "edit"})
 FIXED_SHARE = 0.75  # the most of the window the system prompt and tools may take
@@ -67,6 +71,14 @@ async def fit_to_window(session: Session) -> None:
             "larger context (llama.cpp -c, ollama num_ctx, vLLM --max-model-len, LM Studio's "
             "context length) and set context_window_tokens if the server does not report it."
         )
+
+
+def context_limit(settings: Settings) -> tuple[int, int | None]:
+    """(where compaction starts, the deployment's window if known), without asking litellm:
+    what /status shows."""
+    window = served_window(resolve_model(settings.model_name, settings), settings)
+    configured = settings.compaction_threshold_tokens
+    return (min(configured, int(window * WINDOW_SHARE)) if window else configured), window
 
 
 def use_lean_tools(session: Session) -> None:

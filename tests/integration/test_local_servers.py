@@ -264,3 +264,26 @@ def test_key_messages_name_the_config_folder_in_use(cli, monkeypatch, tmp_path):
     assert result.exit_code == 3
     assert f"{tmp_path}/elsewhere/ml-intern/.env" in result.stderr
     assert "~/.config" not in result.stderr
+
+
+def test_a_4096_token_window_carries_a_multi_step_tool_task_with_the_lean_tools(
+    cli, local, isolated_env
+):
+    steps = [
+        llm.tool_call("write", {"path": "train.py", "content": "print('loss 0.42')\n"}),
+        llm.tool_call("bash", {"command": "python3 train.py"}),
+        llm.tool_call("edit", {"path": "train.py", "old_str": "0.42", "new_str": "0.31"}),
+        llm.tool_call("bash", {"command": "python3 train.py"}),
+        llm.text("The loss is now 0.31."),
+    ]
+    fake = local(*(llm.within_window(step, 4096) for step in steps), window=4096)
+
+    result = cli("-o", "stream-json", "--max-iterations", "10", "write train.py, run it, fix it")
+
+    assert result.exit_code == 0, result.stderr
+    assert result.result()["final_text"] == "The loss is now 0.31."
+    outputs = [e["content"] for e in result.lines() if e["type"] == "tool_output"]
+    assert "loss 0.42" in outputs[1] and "loss 0.31" in outputs[3]
+    for body in fake.requests:
+        assert offered(body) == LEAN
+        assert prompt_tokens(body) + body["max_tokens"] <= 4096
