@@ -26,10 +26,8 @@ if TYPE_CHECKING:
 LEAN_TOOLS = frozenset({"bash", "read", "write", "edit"})
 FIXED_SHARE = 0.75  # the most of the window the system prompt and tools may take
 MIN_ROOM = 512  # tokens for a request and an answer, beside the system prompt and tools
-_TOOL_SHAPED = re.compile(
-    r"\b(files?|folders?|director(y|ies)|ls|cat|grep|run|execute|list|read|open|show|"
-    r"disk|gpu|nvidia-smi|pip|git|python)\b",
-    re.I,
+_TOOL_SHAPED = re.compile(  # requests no model can answer without looking or running
+    r"\b(files?|folders?|director(y|ies)|ls|cat|grep|run|execute|list)\b", re.I
 )
 
 

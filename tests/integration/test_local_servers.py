@@ -287,3 +287,17 @@ def test_a_4096_token_window_carries_a_multi_step_tool_task_with_the_lean_tools(
     for body in fake.requests:
         assert offered(body) == LEAN
         assert prompt_tokens(body) + body["max_tokens"] <= 4096
+
+
+def test_an_overflow_nothing_can_shrink_ends_at_once_without_a_compaction(
+    cli, fake_llm, stream_flags
+):
+    fake_llm.script(llm.context_overflow())
+
+    result = cli(*stream_flags, "-o", "stream-json", "hello")
+
+    assert result.exit_code == 1, result.stderr
+    assert not [e for e in result.lines() if e["type"] == "compacted"]
+    error = result.result()["error"]
+    assert "Nothing could be compacted" in error and "in the chat: /new" in error
+    assert len(fake_llm.requests) == 1
