@@ -10,11 +10,13 @@ system prompt with tools too big for it is said at once.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable
+import urllib.request
+from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ASK_TIMEOUT_S = 3.0
+MAX_ANSWER_BYTES = 1_000_000  # a model list or a model card; more is not an answer
 CHARS_PER_TOKEN = 3.5  # a little under what tokenizers average: room is never overstated
 FRAMING_TOKENS = 4  # per message and per tool, as chat templates add them
 
@@ -105,52 +108,70 @@ def _key(target: ModelTarget) -> tuple[str, str]:
 
 async def ask_server(target: ModelTarget) -> int | None:
     """The window the server reports on its own endpoint, trying the one its kind uses
-    first; None when none answers with one."""
-    import httpx
+    first; None when none answers with one. Plain blocking HTTP in a thread: an HTTP
+    client library would cost a second of imports and TLS set-up on the way to the
+    first answer, for a few requests to a local server."""
+    return await asyncio.to_thread(_ask_server, target)
 
+
+def _ask_server(target: ModelTarget) -> int | None:
     assert target.api_base is not None
     base = target.api_base.rstrip("/")
     model = target.model.partition("/")[2]
     headers = {"Authorization": f"Bearer {target.api_key}"} if target.api_key else {}
     # Its own kind first, then the kinds that only read (the one POST is ollama's alone).
-    order = dict.fromkeys([target.provider, "llamacpp", "vllm", "lm_studio"])
-    async with httpx.AsyncClient(timeout=ASK_TIMEOUT_S, headers=headers) as client:
-        for name in order:
-            if name not in _PROBES:
-                continue
-            try:
-                window = await _PROBES[name](client, base, model)
-            except (httpx.HTTPError, ValueError, TypeError, AttributeError, KeyError):
-                log.debug("no window from the %s endpoint at %s", name, base, exc_info=True)
-                continue
-            if isinstance(window, int) and window > 0:
-                return window
+    for name in dict.fromkeys([target.provider, "llamacpp", "vllm", "lm_studio"]):
+        if name not in _PROBES:
+            continue
+        try:
+            window = _PROBES[name](Client(headers), base, model)
+        except (OSError, ValueError, TypeError, AttributeError, KeyError):
+            log.debug("no window from the %s endpoint at %s", name, base, exc_info=True)
+            continue
+        if isinstance(window, int) and window > 0:
+            return window
     return None
+
+
+class Client:
+    """GET and POST of JSON, with the server's key, for the probes below."""
+
+    def __init__(self, headers: dict[str, str]) -> None:
+        self.headers = headers
+
+    def get(self, url: str) -> Any:
+        return self._send(urllib.request.Request(url, headers=self.headers))
+
+    def post(self, url: str, body: dict[str, Any]) -> Any:
+        headers = {**self.headers, "Content-Type": "application/json"}
+        data = json.dumps(body).encode()
+        return self._send(urllib.request.Request(url, data, headers, method="POST"))
+
+    def _send(self, request: urllib.request.Request) -> Any:
+        with urllib.request.urlopen(request, timeout=ASK_TIMEOUT_S) as response:
+            return json.loads(response.read(MAX_ANSWER_BYTES))
 
 
 def _root(base: str) -> str:
     return base.removesuffix("/v1")
 
 
-async def _llamacpp(client: Any, base: str, model: str) -> int | None:
+def _llamacpp(client: Client, base: str, model: str) -> int | None:
     """llama.cpp's server: GET /props, `default_generation_settings.n_ctx`."""
-    props = (await _get(client, f"{_root(base)}/props")).json()
+    props = client.get(f"{_root(base)}/props")
     settings = props.get("default_generation_settings") or {}
     return _int(settings.get("n_ctx") or props.get("n_ctx"))
 
 
-async def _vllm(client: Any, base: str, model: str) -> int | None:
+def _vllm(client: Client, base: str, model: str) -> int | None:
     """vLLM: GET /v1/models, `max_model_len` of the model (or of the only one)."""
-    models = (await _get(client, f"{base}/models")).json().get("data") or []
-    return _of_model(models, model, "max_model_len")
+    return _of_model(client.get(f"{base}/models").get("data") or [], model, "max_model_len")
 
 
-async def _ollama(client: Any, base: str, model: str) -> int | None:
+def _ollama(client: Client, base: str, model: str) -> int | None:
     """ollama: POST /api/show; `num_ctx` among the parameters is what it loads the model
     with, else the model's own `<architecture>.context_length`."""
-    response = await client.post(f"{_root(base)}/api/show", json={"model": model, "name": model})
-    response.raise_for_status()
-    shown = response.json()
+    shown = client.post(f"{_root(base)}/api/show", {"model": model, "name": model})
     if found := re.search(r"^num_ctx\s+(\d+)", shown.get("parameters") or "", re.M):
         return int(found.group(1))
     info = shown.get("model_info") or {}
@@ -158,18 +179,12 @@ async def _ollama(client: Any, base: str, model: str) -> int | None:
     return _int(info.get(f"{arch}.context_length")) if arch else None
 
 
-async def _lm_studio(client: Any, base: str, model: str) -> int | None:
+def _lm_studio(client: Client, base: str, model: str) -> int | None:
     """LM Studio: GET /api/v0/models, the loaded window or `max_context_length`."""
-    models = (await _get(client, f"{_root(base)}/api/v0/models")).json().get("data") or []
+    models = client.get(f"{_root(base)}/api/v0/models").get("data") or []
     return _of_model(models, model, "loaded_context_length") or _of_model(
         models, model, "max_context_length"
     )
-
-
-async def _get(client: Any, url: str) -> Any:
-    response = await client.get(url)
-    response.raise_for_status()
-    return response
 
 
 def _of_model(models: list[dict[str, Any]], model: str, field: str) -> int | None:
@@ -183,7 +198,7 @@ def _int(value: Any) -> int | None:
     return None
 
 
-Probe = Callable[[Any, str, str], Awaitable[int | None]]
+Probe = Callable[[Client, str, str], int | None]
 _PROBES: dict[str, Probe] = {
     "llamacpp": _llamacpp,
     "vllm": _vllm,
