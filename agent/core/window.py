@@ -89,12 +89,10 @@ async def learn(model_name: str, settings: Settings) -> int | None:
     """Ask the model's server for its window, once per server and model; the window
     to plan with. Servers without such an endpoint answer 404 at once."""
     target = resolve_model(model_name, settings)
-    if settings.context_window_tokens or not target.api_base:
-        return window_for(model_name, settings)
-    key = _key(target)
-    if key not in _asked:
-        _asked[key] = await ask_server(target)
-    return window_for(model_name, settings)
+    if target.api_base and not settings.context_window_tokens and _key(target) not in _asked:
+        _asked[_key(target)] = await ask_server(target)
+    # litellm's map may still be loading (in the background): wait for it off the loop
+    return await asyncio.to_thread(window_for, model_name, settings)
 
 
 def forget() -> None:
