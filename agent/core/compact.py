@@ -96,7 +96,8 @@ def _keep_history(session: Session, reason: str, before: int, overflowed: bool) 
     if overflowed or (window is not None and before >= window):
         raise CompactionFailed(
             f"{message}, and it no longer fits in the model's context. Start a fresh "
-            "conversation (in the chat: /new) or choose a model with a larger context window (--model)."
+            "conversation (in the chat: /new) or choose a model with a larger context "
+            "window (--model)."
         )
     session.emit(ev.Notice(message=f"{message}; the work goes on with it."))
     return False

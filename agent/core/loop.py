@@ -136,13 +136,11 @@ async def ask_model_within_context(session: Session) -> llm.LLMReply:
     except ContextOverflow as exc:
         session.emit(ev.Notice(message="The conversation outgrew the model's context: compacting."))
         if not await compact(session, force=True, overflowed=True):
-            raise ContextOverflow(
-                f"{exc.message}. Nothing could be compacted: {OUTGROWN}"
-            ) from None
+            raise type(exc)(f"{exc.message}. Nothing could be compacted: {OUTGROWN}") from None
     try:
         return await ask_model_or_heal(session)
     except ContextOverflow as exc:
-        raise ContextOverflow(
+        raise type(exc)(
             f"{exc.message}. It still does not fit after compaction: {OUTGROWN}"
         ) from None
 

@@ -66,7 +66,7 @@ def test_an_empty_stream_for_a_too_big_prompt_is_a_failure_that_says_why(cli, lo
 
     assert result.exit_code == 1, result.stderr
     outcome = result.result()
-    assert outcome["is_error"] is True
+    assert outcome["is_error"] is True and outcome["exit_reason"] == "empty_stream"
     assert "empty stream" in outcome["error"]
     assert "probably larger than the server's context window" in outcome["error"]
     assert "context_window_tokens" in outcome["error"]  # the window is unknown: how to set it
