@@ -148,6 +148,9 @@ class Settings(BaseModel):
         default=None, gt=0
     )  # default: the model's own limit when thinking is on
     api_base: str | None = None
+    # The model's context window when its server does not say (or says wrong).
+    context_window_tokens: int | None = Field(default=None, gt=0)
+    tool_set: Literal["full", "lean"] = "full"  # lean: bash, read, write, edit only
 
     # External services: every base URL is a setting so tests can point at loopback.
     hf_endpoint: str = "https://huggingface.co"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -85,7 +86,21 @@ def run(
 
 
 def start(given: RunOptions) -> int:
-    """Settings from every layer (the folder's own files only if trusted), then a front end."""
+    """Settings from every layer (the folder's own files only if trusted), then a front end.
+
+    A headless run with json output that stops before it begins still prints its result."""
+    started = time.monotonic()
+    try:
+        return _start(given)
+    except AgentStop as stop:
+        if given.prompt is not None and given.output_format.value != "text":
+            from agent.cli.headless import write_early_result
+
+            write_early_result(stop, started)
+        raise
+
+
+def _start(given: RunOptions) -> int:
     from agent.cli.logs import log_to_file
     from agent.cli.sessions import require_session, resolve_resume
     from agent.cli.trust import settle_trust

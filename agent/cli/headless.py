@@ -31,9 +31,11 @@ from agent.cli.visible import visible
 from agent.config import Settings
 from agent.core import events as ev
 from agent.core import ops as op
+from agent.core.errors import AgentStop
 from agent.core.loop import Agent
 from agent.core.runtime import open_session
 from agent.core.session import Session
+from agent.core.usage import UsageLedger
 
 log = logging.getLogger(__name__)
 
@@ -174,6 +176,29 @@ def result_object(session: Session, outcome: Outcome, started: float) -> dict[st
         "duration_ms": int((time.monotonic() - started) * 1000),
         "final_text": outcome.final_text,
     }
+
+
+def write_early_result(stop: AgentStop, started: float) -> None:
+    """The result object of a run stopped before its session began (a bad id, a missing
+    key, a broken config): a program reading json or stream-json gets one all the same."""
+    result = {
+        "type": "result",
+        "session_id": None,
+        "is_error": True,
+        "exit_reason": stop.code,
+        "error": stop.message,
+        "num_turns": 0,
+        "usage": UsageLedger().as_dict(),
+        "total_cost_usd": None,
+        "duration_ms": int((time.monotonic() - started) * 1000),
+        "final_text": "",
+    }
+    try:
+        sys.stdout.write(json.dumps(result) + "\n")
+        sys.stdout.flush()
+    except OSError as exc:
+        if not is_closed_output(exc):
+            raise
 
 
 def run_headless_blocking(

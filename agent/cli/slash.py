@@ -235,8 +235,11 @@ async def _status(ctx: ChatContext, arg: str) -> None:
     session = ctx.session
     settings, usage = session.settings, session.usage
     cost = usage.total_cost_usd
-    threshold = settings.compaction_threshold_tokens
+    from agent.core.local_server import context_limit
+
+    threshold, window = context_limit(settings)
     used = session.context.tokens
+    of_window = f"; the model's context window is {window:,}" if window else ""
     approvals: str = "yolo (every call approved)" if settings.yolo else settings.approval_mode
     if standing := session.standing_approvals():
         approvals += f"; always allowed: {', '.join(sorted(standing))}"
@@ -249,7 +252,8 @@ async def _status(ctx: ChatContext, arg: str) -> None:
         "cost": "unknown for this model"
         if cost is None
         else f"${cost:.4f} since ml-intern started (estimated)",
-        "context": f"{used:,} / {threshold:,} tokens ({100 * used / max(threshold, 1):.0f}%)",
+        "context": f"{used:,} / {threshold:,} tokens ({100 * used / max(threshold, 1):.0f}%)"
+        + of_window,
         "approvals": approvals,
     }
     print_rows(ctx, rows.items())

@@ -54,6 +54,7 @@ class ContextManager:
         self._estimates: list[int] = []
         self._total = 0
         self._offset = 0
+        self._fixed = 0  # what every request carries besides the messages: tool schemas
         self._on_change = on_change
         self.add({"role": "system", "content": system_prompt})
 
@@ -86,7 +87,12 @@ class ContextManager:
 
     @property
     def tokens(self) -> int:
-        return max(self._total + self._offset, 0)
+        """The prompt's size: the messages and the tool schemas sent with them."""
+        return max(self._total + self._fixed + self._offset, 0)
+
+    def set_fixed(self, tokens: int) -> None:
+        """What the tool schemas take (estimated; the provider's count corrects it)."""
+        self._fixed = tokens
 
     def calibrate(self, reported_prompt_tokens: int) -> None:
         """Trust the provider's count of the prompt it just read (everything but its answer).
@@ -94,7 +100,7 @@ class ContextManager:
         Call it before the answer is added to the history.
         """
         if reported_prompt_tokens > 0:
-            self._offset = reported_prompt_tokens - self._total
+            self._offset = reported_prompt_tokens - self._total - self._fixed
 
     def unanswered_calls(self) -> list[dict[str, Any]]:
         """Tool calls of the last assistant message that have no result yet."""

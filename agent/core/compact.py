@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from agent.context import compaction
@@ -11,6 +10,7 @@ from agent.core import events as ev
 from agent.core.budget import count_model_call, stop_if_call_over_budget
 from agent.core.errors import CompactionFailed
 from agent.core.session import Session
+from agent.core.window import window_for
 from agent.tools.plan import plan_note
 
 WINDOW_SHARE = 0.85
@@ -18,22 +18,11 @@ REGROWTH = 1.25
 MIN_SUMMARISED_TOKENS = 400  # less than a summary of it would take  # after a compaction that stayed over the threshold, wait for this much growth
 
 
-@cache
-def context_window(model: str) -> int | None:
-    """The model's input window from litellm's bundled map, when known."""
-    from agent.core.llm import litellm
-
-    try:
-        info = litellm().get_model_info(model)
-    except Exception:
-        return None
-    return info.get("max_input_tokens") or info.get("max_tokens")
-
-
 def threshold(session: Session) -> int:
-    """The configured threshold, lowered to 85% of a smaller context window."""
+    """The configured threshold, lowered to 85% of a smaller context window (the one the
+    model's server reported, or `context_window_tokens`, or litellm's)."""
     configured = session.settings.compaction_threshold_tokens
-    window = context_window(session.settings.model_name)
+    window = window_for(session.settings.model_name, session.settings)
     return min(configured, int(window * WINDOW_SHARE)) if window else configured
 
 
@@ -71,6 +60,10 @@ async def compact(
             return False
         middle, tail = [], middle + tail
     if not middle:
+        if sum(map(estimate_tokens, head + tail)) >= sum(
+            map(estimate_tokens, session.context.messages)
+        ):
+            return False  # nothing to summarise and nothing to cut: it cannot shrink
         session.context.replace(head + tail)
     else:
         try:
@@ -115,11 +108,12 @@ def _keep_history(session: Session, reason: str, before: int, overflowed: bool) 
         f"Compaction failed: the summary {reason}, also when asked again. "
         "The history was kept as it was"
     )
-    window = context_window(session.settings.model_name)
+    window = window_for(session.settings.model_name, session.settings)
     if overflowed or (window is not None and before >= window):
         raise CompactionFailed(
             f"{message}, and it no longer fits in the model's context. Start a fresh "
-            "conversation (/new) or choose a model with a larger context window (--model)."
+            "conversation (in the chat: /new) or choose a model with a larger context "
+            "window (--model)."
         )
     session.emit(ev.Notice(message=f"{message}; the work goes on with it."))
     return False

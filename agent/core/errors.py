@@ -103,6 +103,13 @@ class ContextOverflow(LLMError):
     code = "context_overflow"
 
 
+class EmptyStream(ContextOverflow):
+    """The server accepted the request and streamed nothing at all: local servers answer a
+    prompt larger than their window this way."""
+
+    code = "empty_stream"
+
+
 class CompactionFailed(AgentStop):
     """The history no longer fits and no usable summary of it could be made."""
 

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from agent.core.errors import (
     AuthError,
+    ContextOverflow,
+    EmptyStream,
     LLMError,
     RateLimited,
     TransientLLMError,
@@ -27,17 +29,21 @@ from agent.core.provider_errors import classified_stream, classify, provider_err
 from agent.core.replies import (
     LLMReply,
     StreamCallbacks,
+    StreamCut,
     TokenUsage,
     assemble_stream,
     from_response,
     unsigned_tool_turn,
 )
+from agent.core.window import estimate, served_window
 
 if TYPE_CHECKING:
     from agent.config import Settings
 
 MAX_RETRY_DELAY_S = 60.0
 PROBE_TIMEOUT_S = 30.0
+MIN_ANSWER_TOKENS = 256  # less room than this in the window is an overflow, not a request
+FULL_SHARE = 0.8  # a stream cut with the window this full was cut by the window
 
 _litellm_lock = threading.Lock()
 
@@ -163,6 +169,45 @@ async def complete(
     raise AssertionError("unreachable")
 
 
+def _output_limit(window: int, prompt: int, asked: int | None) -> int:
+    """The answer's limit: what is left of the window (a server left without one writes
+    until the window is full and then fails), within any limit already chosen."""
+    room = window - prompt
+    if room < MIN_ANSWER_TOKENS:
+        raise ContextOverflow(
+            f"the request (about {prompt:,} tokens) leaves no room for an answer in the "
+            f"{window:,}-token context window"
+        )
+    return min(room, asked or room)
+
+
+async def _assembled(
+    chunks: Any,
+    callbacks: StreamCallbacks,
+    deadline: Any,
+    settings: Settings,
+    window: int | None,
+    prompt: int,
+) -> LLMReply:
+    """The streamed answer; an empty stream or one cut where the window was full is an
+    overflow (compaction may help, another try never does), said with the numbers."""
+    try:
+        return await assemble_stream(chunks, callbacks, deadline, settings)
+    except EmptyStream as exc:
+        size = f"{window:,}-token context window" if window else "context window"
+        raise EmptyStream(
+            f"{exc.message}: the prompt (about {prompt:,} tokens) is probably larger than "
+            f"the server's {size}"
+            + ("" if window else " (set context_window_tokens to the server's window)")
+        ) from None
+    except StreamCut as cut:
+        if window and prompt + cut.chars / 4 >= window * FULL_SHARE:
+            raise ContextOverflow(
+                f"the answer broke off where the {window:,}-token context window was full"
+            ) from None
+        raise
+
+
 def _retry_delay(exc: LLMError, attempt: int, base: float) -> float:
     if isinstance(exc, RateLimited) and exc.retry_after is not None:
         return min(exc.retry_after, MAX_RETRY_DELAY_S)
@@ -215,10 +260,18 @@ async def _request(
         "max_retries": 0,
     }
     if tools:
-        kwargs["tools"] = tools
+        # Some servers (llama.cpp's among them) leave the tools out of the prompt unless asked.
+        kwargs["tools"], kwargs["tool_choice"] = tools, "auto"
     if settings.stream:
         kwargs["stream_options"] = {"include_usage": True}
     kwargs.update(_provider_features(lib, target, settings, callbacks, messages))
+    window = served_window(target, settings)
+    prompt = estimate(messages, tools) if window else 0
+    if window:
+        asked = kwargs.get("max_tokens") or settings.max_output_tokens
+        kwargs["max_tokens"] = _output_limit(
+            window, prompt, asked or _max_output_tokens(lib, target.model)
+        )
     deadline = asyncio.timeout(settings.llm_timeout_s)
     try:
         async with deadline:
@@ -226,7 +279,7 @@ async def _request(
                 response = await lib.acompletion(**kwargs)
             if settings.stream:
                 chunks = classified_stream(response, target)
-                reply = await assemble_stream(chunks, callbacks, deadline, settings)
+                reply = await _assembled(chunks, callbacks, deadline, settings, window, prompt)
             else:
                 with provider_errors(target):
                     reply = from_response(response)

@@ -27,6 +27,7 @@ from agent.core.errors import (
     DoomLoopStop,
     StaleReasoning,
 )
+from agent.core.local_server import fit_to_window, tool_less_hint
 from agent.core.model_switch import switch_model
 from agent.core.nudges import CONTINUE_NUDGE, ArgumentStreak, FollowUps
 from agent.core.replies import without_reasoning
@@ -45,6 +46,7 @@ async def run_turn(session: Session, text: str) -> str:
     follow_ups = FollowUps()
     arguments = ArgumentStreak()
     session.turn_iterations = 0  # every model call counts, a summary's as well
+    await fit_to_window(session)
     while True:
         check_pending_stop(session)
         await compact(session)
@@ -59,7 +61,7 @@ async def run_turn(session: Session, text: str) -> str:
             case "nudge":
                 session.context.add({"role": "user", "content": CONTINUE_NUDGE})
             case "done":
-                if notice := incomplete_answer(reply):
+                if notice := incomplete_answer(reply) or tool_less_hint(session, text):
                     session.emit(ev.Notice(message=notice))
                 return reply.content
 
@@ -118,16 +120,22 @@ async def ask_model_within_context(session: Session) -> llm.LLMReply:
     """Ask the model; on a context overflow, compact once and ask again."""
     try:
         return await ask_model_or_heal(session)
-    except ContextOverflow:
+    except ContextOverflow as exc:
         session.emit(ev.Notice(message="The conversation outgrew the model's context: compacting."))
-        await compact(session, force=True, overflowed=True)
+        if not await compact(session, force=True, overflowed=True):
+            raise type(exc)(f"{exc.message}. Nothing could be compacted: {OUTGROWN}") from None
     try:
         return await ask_model_or_heal(session)
     except ContextOverflow as exc:
-        raise ContextOverflow(
-            f"{exc.message}. It still does not fit after compaction: start a fresh "
-            "conversation (/new) or choose a model with a larger context window."
+        raise type(exc)(
+            f"{exc.message}. It still does not fit after compaction: {OUTGROWN}"
         ) from None
+
+
+OUTGROWN = (
+    "start a fresh conversation (in the chat: /new) or use a model with a larger context "
+    "window (--model; a local server loaded with a larger context)"
+)
 
 
 async def ask_model_or_heal(session: Session) -> llm.LLMReply:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -26,9 +27,14 @@ class LocalServer:
 
     def variable(self, suffix: str) -> str | None:
         """`<STEM>_<suffix>` for the first stem that is set, then `LOCAL_LLM_<suffix>`."""
+        found = self.setting(suffix)
+        return found[1] if found else None
+
+    def setting(self, suffix: str) -> tuple[str, str] | None:
+        """(name, value) of the variable `variable` reads."""
         for stem in (*self.stems, "LOCAL_LLM"):
             if value := os.environ.get(f"{stem}_{suffix}"):
-                return value
+                return f"{stem}_{suffix}", value
         return None
 
 
@@ -91,10 +97,20 @@ PROVIDER_KEYS: dict[str, tuple[str, ...]] = {
     "nebius": ("NEBIUS_API_KEY",),
     "novita": ("NOVITA_API_KEY",),
 }
-KEY_HOME = (
-    "in your environment or in ~/.config/ml-intern/.env (or this folder's .env once trusted "
-    "with `ml-intern trust`)"
-)
+OPENAI_BASE_VARIABLES = ("OPENAI_BASE_URL", "OPENAI_API_BASE")  # litellm reads these
+
+
+def key_home() -> str:
+    """Where a key may go, with the user's .env where it really is (XDG_CONFIG_HOME)."""
+    from agent.paths import user_dotenv_path
+
+    path = user_dotenv_path()
+    home = Path.home()
+    dotenv = f"~/{path.relative_to(home)}" if path.is_relative_to(home) else str(path)
+    return (
+        f"in your environment or in {dotenv} (or this folder's .env once trusted "
+        "with `ml-intern trust`)"
+    )
 
 
 @dataclass
@@ -106,6 +122,7 @@ class ModelTarget:
     api_key: str | None = None
     local: bool = False
     name: str = ""
+    base_source: str = ""  # where api_base came from, for messages ("LLAMACPP_BASE_URL")
 
     def __post_init__(self) -> None:
         self.name = self.name or self.model
@@ -120,11 +137,33 @@ def resolve_model(model_name: str, settings: Settings) -> ModelTarget:
     """Map ml-intern's model ids onto litellm's, including the local-server prefixes."""
     prefix, _, rest = model_name.partition("/")
     if (server := LOCAL_SERVERS.get(prefix)) and rest:
-        base = _with_v1(server.variable("BASE_URL") or server.default_url)
+        stem = server.stems[0]
+        source, url = server.setting("BASE_URL") or (
+            f"the default; set {stem}_BASE_URL or LOCAL_LLM_BASE_URL",
+            server.default_url,
+        )
         key = server.variable("API_KEY") or "none"
-        return ModelTarget(f"openai/{rest}", base, key, local=True, name=model_name)
+        target = ModelTarget(f"openai/{rest}", _with_v1(url), key, local=True, name=model_name)
+        target.base_source = source
+        return target
     hf_token = settings.hf_token if prefix == "huggingface" else None  # also from config
-    return ModelTarget(model_name, settings.api_base, hf_token, name=model_name)
+    target = ModelTarget(model_name, settings.api_base, hf_token, name=model_name)
+    target.base_source = "the api_base setting, env ML_INTERN_API_BASE" if settings.api_base else ""
+    if prefix == "openai":
+        _custom_openai_endpoint(target)
+    return target
+
+
+def _custom_openai_endpoint(target: ModelTarget) -> None:
+    """`openai/` pointed at another server (a local one needs no key): without a key
+    litellm's client refuses to start, so a placeholder goes in its place."""
+    if not target.api_base:
+        found = [(name, os.environ[name]) for name in OPENAI_BASE_VARIABLES if os.environ.get(name)]
+        if not found:
+            return
+        target.base_source, target.api_base = found[0]
+    if not os.environ.get("OPENAI_API_KEY"):
+        target.api_key = "none"
 
 
 def _with_v1(url: str) -> str:
@@ -172,6 +211,6 @@ def missing_key(target: ModelTarget) -> list[str] | None:
 
 def no_key_message(target: ModelTarget, names: list[str]) -> str:
     return (
-        f"No API key for {target.name}: set {' or '.join(names)} {KEY_HOME}, "
+        f"No API key for {target.name}: set {' or '.join(names)} {key_home()}, "
         "or pick another model (--model, or /model in the chat)."
     )

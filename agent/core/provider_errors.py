@@ -74,7 +74,7 @@ def classify(exc: Exception, target: ModelTarget) -> AgentStop:
     if isinstance(exc, lib.Timeout):
         return TransientLLMError(f"the model did not answer in time: {text}")
     if _caused_by(exc, _connection_errors(lib)):
-        return TransientLLMError(f"connection to the model failed: {text}")
+        return TransientLLMError(_connection_failed(target, text))
     transient = (lib.InternalServerError, lib.ServiceUnavailableError)
     if isinstance(exc, transient) or status in (500, 502, 503, 504, 529):
         return TransientLLMError(f"the model provider failed: {text}")
@@ -106,6 +106,15 @@ def _provider_label(target: ModelTarget) -> str:
         host = target.api_base.split("://", 1)[-1].split("/", 1)[0]
         return f"{target.provider} ({host})"
     return target.provider
+
+
+def _connection_failed(target: ModelTarget, text: str) -> str:
+    """Which address was tried and what set it, so the person knows what to fix."""
+    message = f"connection to the model failed: {text}"
+    if target.api_base:
+        source = f" ({target.base_source})" if target.base_source else ""
+        message += f" It tried {target.api_base}{source}: is the server running there?"
+    return message
 
 
 def _provider_error(exc: Exception) -> dict[str, Any]:

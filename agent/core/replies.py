@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from agent.context.manager import is_person_turn
-from agent.core.errors import TransientLLMError
+from agent.core.errors import EmptyStream, TransientLLMError
 
 if TYPE_CHECKING:
     from agent.config import Settings
@@ -50,6 +50,14 @@ class LLMReply:
         return msg
 
 
+class StreamCut(TransientLLMError):
+    """The stream ended before a finish_reason; `chars` of answer had arrived by then."""
+
+    def __init__(self, message: str, chars: int) -> None:
+        super().__init__(message)
+        self.chars = chars
+
+
 @dataclass
 class StreamCallbacks:
     """Where streamed pieces go while the answer is being assembled."""
@@ -68,16 +76,19 @@ async def assemble_stream(
     text: list[str] = []
     reasoning: list[str] = []
     calls: dict[int, dict[str, Any]] = {}
+    heard = False  # anything the server sent itself (litellm makes up a final chunk)
     loop = asyncio.get_running_loop()
     try:
         async for chunk in response:
             deadline.reschedule(loop.time() + settings.llm_timeout_s)
             if usage := getattr(chunk, "usage", None):
                 reply.usage = _usage(usage)
+                heard = True
             if not chunk.choices:
                 continue
             choice = chunk.choices[0]
             delta = choice.delta
+            heard = heard or _said_something(delta)
             if piece := getattr(delta, "reasoning_content", None):
                 reasoning.append(piece)
                 callbacks.on_thinking(piece)
@@ -90,18 +101,42 @@ async def assemble_stream(
                 _merge_tool_call(calls, tc)
             if choice.finish_reason:
                 reply.finish_reason = choice.finish_reason
+    except TransientLLMError as exc:
+        if text or reasoning:
+            callbacks.on_discard()
+        raise StreamCut(exc.message, _chars(text, reasoning, calls)) from exc
     except Exception:
         if text or reasoning:
             callbacks.on_discard()
         raise
+    if not heard:
+        raise EmptyStream("the server answered with an empty stream (HTTP 200, no data)")
     if reply.finish_reason is None:
         if text or reasoning:
             callbacks.on_discard()
-        raise TransientLLMError("the stream ended before the model finished its answer")
+        message = "the stream ended before the model finished its answer"
+        raise StreamCut(message, _chars(text, reasoning, calls))
     reply.content = "".join(text)
     reply.reasoning = "".join(reasoning)
     reply.tool_calls = with_ids([calls[i] for i in sorted(calls)])
     return reply
+
+
+def _chars(text: list[str], reasoning: list[str], calls: dict[int, dict[str, Any]]) -> int:
+    """How much of an answer had arrived: text, reasoning and tool-call arguments."""
+    arguments = sum(len(call["function"]["arguments"]) for call in calls.values())
+    return sum(map(len, text)) + sum(map(len, reasoning)) + arguments
+
+
+def _said_something(delta: Any) -> bool:
+    """A role, text (even empty), reasoning or a tool call: the server spoke."""
+    return bool(
+        getattr(delta, "role", None)
+        or delta.content is not None
+        or getattr(delta, "reasoning_content", None)
+        or getattr(delta, "thinking_blocks", None)
+        or getattr(delta, "tool_calls", None)
+    )
 
 
 def with_ids(calls: list[dict[str, Any]]) -> list[dict[str, Any]]:

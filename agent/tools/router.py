@@ -85,11 +85,19 @@ class ToolRouter:
 
     def __init__(self, specs: list[ToolSpec] | None = None) -> None:
         self._tools: dict[str, ToolSpec] = {}
+        self._only: frozenset[str] | None = None
         for spec in specs or []:
             self.register(spec)
 
     def register(self, spec: ToolSpec) -> None:
-        self._tools[spec.name] = spec
+        if self._only is None or spec.name in self._only:
+            self._tools[spec.name] = spec
+
+    def keep_only(self, names: frozenset[str]) -> None:
+        """Offer only these tools, also when more are registered later: for a model whose
+        context window cannot hold every schema."""
+        self._only = names
+        self._tools = {name: spec for name, spec in self._tools.items() if name in names}
 
     def unregister(self, name: str) -> None:
         self._tools.pop(name, None)

@@ -52,7 +52,10 @@ class Reply(BaseHTTPRequestHandler):
         """Keep test output clean; FakeLLM records what matters."""
 
     def do_GET(self) -> None:
-        if self.path.rstrip("/").endswith("/models"):
+        fake = self.server.fake
+        if (found := fake.window_report(f"GET {self.path.rstrip('/')}")) is not None:
+            self.send_json(200, found)
+        elif self.path.rstrip("/").endswith("/models"):
             model = {"id": "fake", "object": "model", "created": 0, "owned_by": "fake"}
             self.send_json(200, {"object": "list", "data": [model]})
         else:
@@ -61,6 +64,9 @@ class Reply(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         fake = self.server.fake
+        if (found := fake.window_report(f"POST {self.path.rstrip('/')}")) is not None:
+            self.send_json(200, found)
+            return
         if not self.path.rstrip("/").endswith("/chat/completions"):
             fake._record_stray(f"POST {self.path}")
             self.send_json(404, _error_body(f"fake LLM: no route POST {self.path}"))
@@ -275,6 +281,80 @@ def no_finish(content: str, *, expect: Expect | None = None) -> Step:
     return Step("no_finish()", _Answer(content, finish=None).serve, expect)
 
 
+# ---------------------------------------------------------------- local servers
+
+
+def prompt_tokens(body: dict) -> int:
+    """The fake's tokenizer: four characters of the messages and tool schemas a token."""
+    return len(json.dumps(body.get("messages", [])) + json.dumps(body.get("tools", []))) // 4
+
+
+def _serve_empty(reply: Reply) -> None:
+    if reply.streamed:
+        reply.start_stream()
+        reply.end_stream(done=False)
+    else:
+        reply.send_json(200, b"")
+
+
+def empty_stream(*, expect: Expect | None = None) -> Step:
+    """200 and a stream that ends with no data at all: how llama.cpp's OpenAI-compatible
+    servers answer a prompt larger than their context window."""
+    return Step("empty_stream()", _serve_empty, expect)
+
+
+def within_window(step: Step, window: int) -> Step:
+    """`step`, served as a local server with a `window`-token context would: a prompt
+    larger than the window gets an empty stream instead."""
+
+    def serve(reply: Reply) -> None:
+        if prompt_tokens(reply.body) > window:
+            _serve_empty(reply)
+        else:
+            step.serve(reply)
+
+    return Step(f"within_window({step.name}, {window})", serve, step.expect)
+
+
+def tools_need_choice(step: Step, invented: str) -> Step:
+    """`step` when the request names a `tool_choice`; without one, the tools are left out
+    of the prompt (as llama.cpp's chat templates do) and the model answers `invented`."""
+
+    def serve(reply: Reply) -> None:
+        if reply.body.get("tool_choice"):
+            step.serve(reply)
+        else:
+            text(invented).serve(reply)
+
+    return Step(f"tools_need_choice({step.name})", serve, step.expect)
+
+
+def fills_window(
+    window: int, *, obeys_max_tokens: bool = True, expect: Expect | None = None
+) -> Step:
+    """A model that never stops on its own: it writes until `max_tokens` (finish "length")
+    or, without one (or ignoring it), until the window is full, where the stream ends
+    without a finish_reason."""
+
+    def serve(reply: Reply) -> None:
+        prompt = prompt_tokens(reply.body)
+        room = window - prompt
+        limit = reply.body.get("max_tokens") if obeys_max_tokens else None
+        words = "la " * max(0, min(room, limit or room))  # a token per word, as "la " is
+        if limit is not None and limit <= room:
+            _Answer(words, finish="length", usage=(prompt, limit), chunk_size=400).serve(reply)
+        elif reply.streamed:
+            reply.start_stream()
+            reply.chunk({"role": "assistant", "content": ""})
+            for piece in _pieces(words, 400):
+                reply.chunk({"content": piece})
+            reply.end_stream(done=False)  # full: the server ends the stream, finish unsaid
+        else:
+            reply.send_json(500, _error_body("context window full"))
+
+    return Step(f"fills_window({window})", serve, expect)
+
+
 # ---------------------------------------------------------------- faults
 
 _DEFAULT_ERRORS = {
@@ -403,6 +483,40 @@ class FakeLLM(ScriptedServer[Step]):
     def __init__(self, *steps: Step, repeat: Step | None = None, port: int = 0) -> None:
         super().__init__(Reply, steps, port)
         self._repeat = repeat
+
+    _report: tuple[str, dict] | None = None
+
+    def report_window(
+        self, kind: str, tokens: int, model: str = "test-model", **extra: Any
+    ) -> None:
+        """Answer on the endpoint where a server of `kind` tells its context window:
+        llamacpp `GET /props`, vllm `GET /v1/models`, ollama `POST /api/show` (`num_ctx`
+        in `extra` adds that parameter), lm_studio `GET /api/v0/models`."""
+        if kind == "llamacpp":
+            route = "GET /props"
+            body: dict = {"default_generation_settings": {"n_ctx": tokens}, "total_slots": 1}
+        elif kind == "vllm":
+            route = "GET /v1/models"
+            entry = {"id": model, "object": "model", "owned_by": "vllm", "max_model_len": tokens}
+            body = {"object": "list", "data": [entry]}
+        elif kind == "ollama":
+            route = "POST /api/show"
+            info = {"general.architecture": "llama", "llama.context_length": tokens}
+            params = f"num_ctx {extra['num_ctx']}" if "num_ctx" in extra else ""
+            body = {"model_info": info, "parameters": params, "details": {"family": "llama"}}
+        elif kind == "lm_studio":
+            route = "GET /api/v0/models"
+            entry = {"id": model, "type": "llm", "state": "loaded", "max_context_length": tokens}
+            body = {"object": "list", "data": [entry]}
+        else:
+            raise ValueError(f"no such server kind: {kind}")
+        self._report = (route, body)
+
+    def window_report(self, route: str) -> dict | None:
+        """The body reported at `route` (method and path), if that is where it is told."""
+        if self._report is not None and self._report[0] == route:
+            return self._report[1]
+        return None
 
     def _take(self, body: dict, headers: dict) -> tuple[int, Step | None]:
         number, step = self._record(body, headers, self._repeat)

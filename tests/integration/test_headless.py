@@ -146,6 +146,7 @@ def test_missing_key_exits_3_and_names_the_variable(fake_llm, monkeypatch):
     from tests.cli import spawn
 
     monkeypatch.delenv("OPENAI_API_KEY")
+    monkeypatch.delenv("ML_INTERN_API_BASE")  # OpenAI itself: a custom endpoint may need none
     result = spawn("hello")
     assert result.exit_code == 3
     assert "OPENAI_API_KEY" in result.stderr and ".env" in result.stderr

@@ -33,3 +33,14 @@ def test_undo_after_a_compaction_keeps_the_summary():
     context.add({"role": "assistant", "content": "done"})
     assert context.undo_last_turn() == 2
     assert context.messages[-1]["content"] == "still working"
+
+
+def test_the_tool_schemas_count_until_the_provider_counts_the_prompt():
+    context = ContextManager("system prompt")
+    messages_only = context.tokens
+    context.set_fixed(7500)
+    assert context.tokens == messages_only + 7500  # before any call: the tools are counted
+    context.calibrate(9000)  # the provider's count covers messages and tools
+    assert context.tokens == 9000
+    context.set_fixed(1200)  # fewer tools offered from now on
+    assert context.tokens == 9000 - 7500 + 1200

@@ -493,3 +493,15 @@ def test_effort_on_a_reasoning_model_says_nothing_more():
     out = chat.run("/effort medium")
     assert "reasoning effort medium" in out
     assert "no reasoning setting" not in out
+
+
+def test_status_measures_the_context_against_the_model_window():
+    from agent.core.usage import UsageLedger
+
+    chat = FakeChat(Settings(context_window_tokens=4096))
+    chat.session.usage = UsageLedger()
+    chat.session.turns = 1
+    chat.session.context = SimpleNamespace(tokens=1855)
+    chat.session.standing_approvals = dict
+    out = " ".join(chat.run("/status").split())
+    assert "1,855 / 3,481 tokens (53%); the model's context window is 4,096" in out
