@@ -136,9 +136,9 @@ class Chat:
             if self._starting and event.message in self._start_notices:
                 return  # a resumed session's start-up says what the chat already said
             self._start_notices.add(event.message)
-        self.renderer(event)
-        if event.type in CONTROL_EVENTS:
+        if event.type in CONTROL_EVENTS:  # first: a drawing error must not leave a turn waiting
             self.inbox.put_nowait(event)
+        self.renderer(event)
 
     async def run(self, first: str = "") -> int:
         """Read and act on lines until the person leaves; `first` acts as if typed.
