@@ -77,6 +77,28 @@ class ApprovalPolicy(BaseModel):
         return scopes
 
 
+class ModelPrice(BaseModel):
+    """What the model costs, in USD per million tokens, for models litellm has no price for
+    (local servers, fine-tunes, some routers): without it a spend budget cannot be enforced."""
+
+    input: float = Field(ge=0, allow_inf_nan=False)
+    output: float = Field(ge=0, allow_inf_nan=False)
+
+
+def parse_price(value: Any) -> Any:
+    """`"IN,OUT"` (the flag's and the environment's spelling) as a price; the rest as given."""
+    if not isinstance(value, str):
+        return value
+    parts = value.split(",")
+    if len(parts) != 2:
+        raise ValueError("give two prices, USD per million input and output tokens: e.g. 3,15")
+    try:
+        prices = [float(part) for part in parts]
+    except ValueError:
+        raise ValueError(f"{value!r} is not two numbers: e.g. 3,15") from None
+    return {"input": prices[0], "output": prices[1]}
+
+
 AutoEvent = Literal["approval_required", "error", "turn_complete"]
 ALL_AUTO_EVENTS: tuple[AutoEvent, ...] = ("approval_required", "error", "turn_complete")
 
@@ -121,6 +143,7 @@ class Settings(BaseModel):
     mcp_servers: dict[str, McpServer] = Field(default_factory=dict, alias="mcpServers")
     compaction_threshold_tokens: int = Field(default=170_000, gt=0)
     max_budget_usd: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    price_per_mtok: ModelPrice | None = None  # overrides litellm's price map for every model
     llm_timeout_s: float = Field(default=600.0, gt=0, allow_inf_nan=False)
     llm_max_attempts: int = Field(default=5, ge=1)
     retry_base_delay_s: float = Field(default=1.0, ge=0, allow_inf_nan=False)
@@ -171,6 +194,11 @@ class Settings(BaseModel):
         if not value.strip():
             raise ValueError("the model id must not be empty (e.g. anthropic/claude-sonnet-4-5)")
         return value
+
+    @field_validator("price_per_mtok", mode="before")
+    @classmethod
+    def _price(cls, value: Any) -> Any:
+        return parse_price(value)
 
     @field_validator("max_iterations")
     @classmethod

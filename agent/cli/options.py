@@ -18,6 +18,7 @@ FLAG_NAMES = {
     "model_name": "--model",
     "max_iterations": "--max-iterations",
     "max_budget_usd": "--max-budget-usd",
+    "price_per_mtok": "--price-per-mtok",
 }
 
 
@@ -77,6 +78,15 @@ Yolo = Annotated[bool, typer.Option("--yolo", help="Approve every tool call with
 Budget = Annotated[
     float | None,
     typer.Option("--max-budget-usd", help="Stop before spending more than this (USD)."),
+]
+PricePerMtok = Annotated[
+    str | None,
+    typer.Option(
+        "--price-per-mtok",
+        metavar="IN,OUT",
+        help="The model's price in USD per million input,output tokens (e.g. 3,15), for "
+        "models without a known price: lets --max-budget-usd be enforced.",
+    ),
 ]
 NoStream = Annotated[
     bool,
@@ -153,6 +163,7 @@ class RunOptions:
     output_format: OutputFormat
     yolo: bool
     max_budget_usd: float | None
+    price_per_mtok: str | None
     no_stream: bool
     approval_mode: ApprovalMode | None
     sandbox: Sandbox | None
@@ -176,6 +187,7 @@ class RunOptions:
             "stream": False if self.no_stream else None,
             "yolo": True if self.yolo else None,
             "max_budget_usd": self.max_budget_usd,
+            "price_per_mtok": self.price_per_mtok,
             "approval_mode": self.approval_mode.value if self.approval_mode else None,
             "effort": self.effort.value if self.effort else None,
             "sandbox": self.sandbox.value if self.sandbox else None,
@@ -187,7 +199,7 @@ class RunOptions:
         except ValidationError as exc:
             field, message = first_problem(exc)
             raise UsageError(
-                f"invalid value for {FLAG_NAMES.get(field, field)}: {message}"
+                f"invalid value for {FLAG_NAMES.get(field.split('.')[0], field)}: {message}"
             ) from None
         return layer
 

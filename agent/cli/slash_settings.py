@@ -12,6 +12,7 @@ from rich.text import Text
 
 from agent.cli.slash import ChatContext, Command, register
 from agent.core import events as ev
+from agent.core.budget import unenforced_budget
 from agent.core.llm import effort_ignored
 
 EFFORTS = ("low", "medium", "high", "off")
@@ -61,6 +62,7 @@ async def _budget(ctx: ChatContext, arg: str) -> None:
     settings = ctx.session.settings
     if not arg:
         ctx.console.print(Text(f"{budget_line(ctx)}. Set with /budget USD or /budget off."))
+        await _say_if_unenforced(ctx)
         return
     if arg == "off":
         settings.max_budget_usd = None
@@ -71,6 +73,13 @@ async def _budget(ctx: ChatContext, arg: str) -> None:
         return
     settings.max_budget_usd = amount
     ctx.console.print(Text(f"· budget ${amount:.2f}", "dim"))
+    await _say_if_unenforced(ctx)
+
+
+async def _say_if_unenforced(ctx: ChatContext) -> None:
+    """A budget the model's unknown price keeps from being enforced is said, not implied."""
+    if problem := await asyncio.to_thread(unenforced_budget, ctx.session.settings):
+        ctx.console.print(Text(problem, "yellow"))
 
 
 async def offer_budget_raise(ctx: ChatContext, ended: ev.Event | None) -> None:

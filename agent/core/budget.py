@@ -1,6 +1,7 @@
 """The limits on a turn's model calls: stop before the call that would pass
 --max-iterations or the spend budget. Every call counts, the ones that summarise the
-history as well as the ones that answer."""
+history as well as the ones that answer. A budget that cannot be enforced (no price is known
+for the model) is said at once."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import TYPE_CHECKING
 from agent.core.errors import BudgetExceeded, IterationLimit
 
 if TYPE_CHECKING:
+    from agent.config import Settings
     from agent.core.session import Session
 
 
@@ -41,7 +43,7 @@ def stop_if_call_over_budget(session: Session, prompt_tokens: int) -> None:
     if budget is None:
         return
     spent = session.usage.spent_usd
-    projected = spent + prompt_cost(session, prompt_tokens)
+    projected = spent + (prompt_cost(session.settings, prompt_tokens) or 0.0)
     if projected > budget:
         raise BudgetExceeded(
             f"Stopped: the next model call would bring the spend to about ${projected:.4f}, "
@@ -49,18 +51,39 @@ def stop_if_call_over_budget(session: Session, prompt_tokens: int) -> None:
         )
 
 
-def prompt_cost(session: Session, prompt_tokens: int) -> float:
-    """What reading `prompt_tokens` costs, by the bundled price map."""
-    from agent.core.llm import litellm, resolve_model
+def prompt_cost(settings: Settings, prompt_tokens: int) -> float | None:
+    """What reading `prompt_tokens` costs; None when no price is known for the model."""
+    from agent.core.llm import resolve_model, token_cost
+    from agent.core.replies import TokenUsage
 
-    target = resolve_model(session.settings.model_name, session.settings)
-    try:
-        prompt_cost, _ = litellm().cost_per_token(
-            model=target.model, prompt_tokens=prompt_tokens, completion_tokens=0
-        )
-    except Exception:
-        return 0.0
-    return prompt_cost
+    target = resolve_model(settings.model_name, settings)
+    return token_cost(settings, target.model, TokenUsage(prompt_tokens))
+
+
+def unenforced_budget(settings: Settings) -> str:
+    """Why the budget cannot be enforced for the current model, or "" when it can (or when
+    there is none)."""
+    if settings.max_budget_usd is None or settings.price_per_mtok is not None:
+        return ""
+    if prompt_cost(settings, 1) is not None:
+        return ""
+    return (
+        f"The budget of ${settings.max_budget_usd:.2f} (--max-budget-usd) is not enforced: no "
+        f"price is known for {settings.model_name}. Give its price with --price-per-mtok IN,OUT "
+        '(USD per million input,output tokens) or `"price_per_mtok": {"input": .., "output": ..}` '
+        "in the config."
+    )
+
+
+def unenforced_budget_once(session: Session) -> str:
+    """`unenforced_budget`, said once per session and model: before its first call only."""
+    key = f"unenforced budget: {session.settings.model_name}"
+    if key in session.told:
+        return ""
+    problem = unenforced_budget(session.settings)
+    if problem:
+        session.told.add(key)
+    return problem
 
 
 def spend_covered(cost: float | None, spent_usd: float, budget_usd: float | None) -> bool:

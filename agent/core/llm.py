@@ -291,7 +291,7 @@ async def _request(
         raise TransientLLMError(
             f"the model sent nothing for {settings.llm_timeout_s:g} s"
         ) from None
-    reply.cost_usd = _cost(target.model, reply.usage)
+    reply.cost_usd = token_cost(settings, target.model, reply.usage)
     return reply
 
 
@@ -352,8 +352,11 @@ def _supports(check: Callable[[str], bool], model: str) -> bool:
         return False
 
 
-def _cost(model: str, usage: TokenUsage) -> float | None:
-    """Cost from litellm's bundled price map; None when the price is unknown."""
+def token_cost(settings: Settings, model: str, usage: TokenUsage) -> float | None:
+    """USD for these tokens: the person's `price_per_mtok` when given, else litellm's
+    bundled price map; None when the price is unknown."""
+    if (price := settings.price_per_mtok) is not None:
+        return (usage.input_tokens * price.input + usage.output_tokens * price.output) / 1e6
     try:
         prompt, completion = litellm().cost_per_token(
             model=model,

@@ -18,7 +18,7 @@ from typing import Any
 from agent.core import events as ev
 from agent.core import llm
 from agent.core import ops as op
-from agent.core.budget import count_model_call
+from agent.core.budget import count_model_call, unenforced_budget_once
 from agent.core.compact import compact
 from agent.core.doom_loop import RepetitionGuard, corrective_message
 from agent.core.errors import (
@@ -46,6 +46,8 @@ async def run_turn(session: Session, text: str) -> str:
     follow_ups = FollowUps()
     arguments = ArgumentStreak()
     session.turn_iterations = 0  # every model call counts, a summary's as well
+    if problem := unenforced_budget_once(session):
+        session.emit(ev.Notice(message=problem))
     await fit_to_window(session)
     while True:
         check_pending_stop(session)

@@ -13,7 +13,7 @@ import pytest
 from rich.console import Console
 
 from agent.cli import slash, slash_sessions, slash_tools
-from agent.config import McpServer, Settings
+from agent.config import McpServer, ModelPrice, Settings
 from agent.context.resume import SessionSummary
 from agent.context.store import SessionLog
 from agent.tools.jobs.follow import INTERRUPTED
@@ -505,3 +505,15 @@ def test_status_measures_the_context_against_the_model_window():
     chat.session.standing_approvals = dict
     out = " ".join(chat.run("/status").split())
     assert "1,855 / 3,481 tokens (53%); the model's context window is 4,096" in out
+
+
+def test_budget_says_when_the_model_has_no_price_to_enforce_it():
+    from agent.cli import slash_settings  # noqa: F401  (registers the commands)
+    from agent.core.usage import UsageLedger
+
+    chat = FakeChat(Settings(model_name="openai/unpriced-model", max_budget_usd=1.0))
+    chat.session.usage = UsageLedger()
+    out = chat.run("/budget")
+    assert "is not enforced: no price is known for openai/unpriced-model" in out
+    chat.session.settings.price_per_mtok = ModelPrice(input=3, output=15)
+    assert "not enforced" not in chat.run("/budget 2")[len(out) :]
