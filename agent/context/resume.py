@@ -8,11 +8,13 @@ of its own, and resuming it writes that file.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from agent.context.manager import AGENT_NOTE_PREFIX
 from agent.context.store import (
     SYNTHETIC_RESULT,
     Message,
@@ -47,6 +49,7 @@ class LoadedSession:
     entries: list[LogEntry]  # the same messages with their metadata
     transcript: list[LogEntry]  # everything that happened, also before compactions
     warnings: list[str] = field(default_factory=list)
+    turn_open: bool = False  # a request came after the last turn's end: it is running, or cut
 
     @property
     def turns(self) -> int:
@@ -84,6 +87,25 @@ def message_text(message: Message) -> str:
         parts = [p.get("text", "") for p in content if isinstance(p, dict)]
         return "\n".join(p for p in parts if isinstance(p, str) and p)
     return ""
+
+
+def completed_turns(loaded: LoadedSession) -> LoadedSession:
+    """The session up to its last completed turn: what another process is still working
+    on (its person's request, its calls so far) stays out of a copy made beside it."""
+    if not loaded.turn_open:
+        return loaded
+    for i in range(len(loaded.messages) - 1, -1, -1):
+        message = loaded.messages[i]
+        if message.get("role") == "user" and not is_agent_note(message):
+            return dataclasses.replace(
+                loaded, messages=loaded.messages[:i], entries=loaded.entries[:i]
+            )
+    return loaded
+
+
+def is_agent_note(message: Message) -> bool:
+    """A request the agent added itself (a nudge to go on), not one a person wrote."""
+    return message_text(message).startswith(AGENT_NOTE_PREFIX)
 
 
 def repair_history(messages: list[Message]) -> list[Message]:
@@ -270,6 +292,7 @@ class _Replay:
         self.seen: set[str] | None = None  # message keys in the transcript, once needed
         self.errors: set[str] = set()
         self.pending_usage: dict[str, Any] | None = None
+        self.turn_open = False
         self.lineno = 0
 
     def feed(self, record: dict[str, Any], lineno: int) -> None:
@@ -306,6 +329,8 @@ class _Replay:
             entry.usage, self.pending_usage = self.pending_usage, None
         self.current.append(entry)
         self.transcript.append(entry)
+        if message.get("role") == "user" and not is_agent_note(message):
+            self.turn_open = True
         if self.seen is not None:
             self.seen.add(_key(message))
 
@@ -346,6 +371,8 @@ class _Replay:
 
     def _on_event(self, record: dict[str, Any], ts: float) -> None:
         event = record["event"]
+        if event.get("type") in ("turn_complete", "interrupted", "error"):
+            self.turn_open = False
         if event.get("type") == "usage":
             self._on_usage(event, ts)
         elif event.get("type") == "tool_output" and event.get("is_error"):
@@ -392,6 +419,7 @@ class _Replay:
             entries=entries,
             transcript=transcript,
             warnings=self.warnings,
+            turn_open=self.turn_open,
         )
 
 

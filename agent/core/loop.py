@@ -15,6 +15,7 @@ import traceback
 from collections.abc import Coroutine
 from typing import Any
 
+from agent.context.manager import AGENT_NOTE_PREFIX
 from agent.core import events as ev
 from agent.core import llm
 from agent.core import ops as op
@@ -36,10 +37,16 @@ from agent.core.tool_calls import run_tool_calls
 from agent.tools.local.checkpoints import forget_turn, restore_turn
 
 log = logging.getLogger(__name__)
+# Said for the model after a request it never answered (stopped, or cut by a crash), so the
+# history never holds two requests in a row: some chat templates refuse that.
+UNANSWERED_NOTE = f"{AGENT_NOTE_PREFIX} (stopped before answering this request)"
 
 
 async def run_turn(session: Session, text: str) -> str:
     """One user request, to the end. Returns the model's final answer."""
+    unanswered = session.context.messages[-1:]
+    if unanswered and unanswered[0].get("role") == "user":  # a turn stopped before any answer
+        session.context.add({"role": "assistant", "content": UNANSWERED_NOTE})
     session.context.add({"role": "user", "content": text})
     session.turns += 1
     guard = RepetitionGuard(session.settings.doom_loop_extra_detections)

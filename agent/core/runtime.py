@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 from agent.config import Settings, data_home
-from agent.context.resume import LoadedSession, load_session
+from agent.context.resume import LoadedSession, completed_turns, load_session
 from agent.context.store import SessionBusy, SessionLog
 from agent.core import events as ev
 from agent.core import tools as builtin
@@ -47,6 +47,8 @@ async def open_session(
         use_remote_sandbox(router)
     loaded = load_session(resume) if resume else None
     log = open_resumed_log(loaded) if loaded else None
+    if loaded and log is None:  # busy: the copy leaves out the turn still running there
+        loaded = completed_turns(loaded)
     session = Session(settings, router, cwd=cwd, session_id=log.session_id if log else None)
     if settings.sandbox == "workspace-write":
         from agent.tools.local.roots import remove_placeholders

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import signal
 import threading
@@ -141,6 +142,11 @@ def well_formed(messages: list[dict]) -> bool:
     return not expected
 
 
+def no_two_requests_in_a_row(messages: list[dict]) -> bool:
+    roles = [m["role"] for m in messages]
+    return all(not (a == b == "user") for a, b in itertools.pairwise(roles))
+
+
 @pytest.mark.timeout(240)  # two real processes, each importing litellm
 def test_a_second_continue_of_a_session_in_use_forks_it(cli, fake_llm, monkeypatch):
     monkeypatch.setenv("ML_INTERN_LLM_TIMEOUT_S", "200")  # A waits on its model while B runs
@@ -178,11 +184,18 @@ def test_a_second_continue_of_a_session_in_use_forks_it(cli, fake_llm, monkeypat
     ]
     assert original[-1] == {"role": "assistant", "content": "A finished."}
     copied = load_session(fork).messages
+    # B forks from the last completed turn: A's unanswered "long task" is not B's
     assert [m.get("content") for m in copied if m["role"] == "user"] == [
         "the code word is alpha",
-        "long task",
         "other task",
     ]
+    sent_by_b = fake_llm.requests[3]["messages"]
+    assert [m.get("content") for m in sent_by_b if m["role"] == "user"] == [
+        "the code word is alpha",
+        "other task",
+    ]
+    assert not any("from-A" in str(m.get("content")) for m in sent_by_b)
+    assert no_two_requests_in_a_row(sent_by_b)
     assert copied[-1] == {"role": "assistant", "content": "B finished."}
     assert well_formed(original) and well_formed(copied)
 
@@ -195,4 +208,31 @@ def test_a_second_continue_of_a_session_in_use_forks_it(cli, fake_llm, monkeypat
         contents = [m.get("content") for m in sent]
         assert mine in contents and "the code word is alpha" in contents
         assert not_mine not in contents
+    fake_llm.assert_done()
+
+
+@pytest.mark.timeout(120)
+def test_a_turn_stopped_before_any_answer_leaves_no_two_requests_in_a_row(fake_llm):
+    release = threading.Event()
+    fake_llm.script(llm.held(llm.text("too late"), release))
+    busy = start("-o", "json", "first request")
+    try:
+        fake_llm.wait_for_requests(1, timeout=60)  # the model is thinking: no answer yet
+        busy.send_signal(signal.SIGINT)
+        out, _ = busy.communicate(timeout=60)
+    finally:
+        release.set()
+    assert busy.returncode == 130
+    sid = json.loads(out)["session_id"]
+
+    fake_llm.script(llm.text("Done."))
+    again = spawn("-o", "json", "--continue", "second request")
+    assert again.exit_code == 0, again.stderr
+    assert session_id_of(again) == sid
+    sent = fake_llm.requests[-1]["messages"]
+    assert [m["content"] for m in sent if m["role"] == "user"] == [
+        "first request",
+        "second request",
+    ]
+    assert no_two_requests_in_a_row(sent)
     fake_llm.assert_done()
