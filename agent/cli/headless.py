@@ -175,6 +175,7 @@ def result_object(session: Session, outcome: Outcome, started: float) -> dict[st
         "total_cost_usd": session.usage.total_cost_usd,
         "duration_ms": int((time.monotonic() - started) * 1000),
         "final_text": outcome.final_text,
+        "session_log_error": session.log_failure or None,
     }
 
 
@@ -192,6 +193,7 @@ def write_early_result(stop: AgentStop, started: float) -> None:
         "total_cost_usd": None,
         "duration_ms": int((time.monotonic() - started) * 1000),
         "final_text": "",
+        "session_log_error": None,
     }
     try:
         sys.stdout.write(json.dumps(result) + "\n")
@@ -289,6 +291,8 @@ def finish(session: Session, outcome: Outcome, output_format: str, started: floa
     """The result object (json, stream-json) and the exit code."""
     if outcome.exit_reason in ("internal_error", "output_error"):
         say(outcome.error)
+    if session.log_failure and output_format != "text":  # text said it on stderr already
+        say(session.log_failure)
     if output_format in ("json", "stream-json") and not outcome.output_closed:
         try:
             sys.stdout.write(json.dumps(result_object(session, outcome, started)) + "\n")

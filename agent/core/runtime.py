@@ -10,7 +10,7 @@ from pathlib import Path
 
 from agent.config import Settings, data_home
 from agent.context.resume import LoadedSession, completed_turns, load_session
-from agent.context.store import SessionBusy, SessionLog
+from agent.context.store import SessionBusy, SessionLog, sessions_dir
 from agent.core import events as ev
 from agent.core import tools as builtin
 from agent.core.notifier import attach_notifier
@@ -194,10 +194,17 @@ def attach_log(session: Session, existing: SessionLog | None) -> None:
 
     def on_event(event: ev.Event) -> None:
         nonlocal log
-        if isinstance(event, ev.HistoryChanged):
-            log = write_history(session, log, event)
-        elif log is not None:
-            log.record_event(event)
+        if session.log_failure:
+            return  # a log with a gap would resume a different conversation: it stays cut
+        try:
+            if isinstance(event, ev.HistoryChanged):
+                log = write_history(session, log, event)
+            elif log is not None:
+                log.record_event(event)
+        except OSError as exc:
+            where = log.path if log is not None else sessions_dir()
+            close()
+            log_failed(session, where, exc)
 
     def close() -> None:
         nonlocal log
@@ -205,9 +212,25 @@ def attach_log(session: Session, existing: SessionLog | None) -> None:
             log.close()
             log = None  # a fresh conversation gets a file of its own with its first message
 
-    session.on_fresh.append(close)
+    def fresh() -> None:
+        close()
+        session.log_failure = ""  # a new conversation tries a new file
+
+    session.on_fresh.append(fresh)
     session.subscribe(on_event)
     session.resources.callback(close)
+
+
+def log_failed(session: Session, where: Path, exc: OSError) -> None:
+    """Say once, at the failure, that the conversation is no longer being saved; the
+    turn goes on (the run's result says it too)."""
+    log.warning("session log %s cannot be written: %s", where, exc)
+    session.log_failure = (
+        f"The session log {where} cannot be written ({exc.strerror or exc}): this "
+        "conversation is no longer saved, so --continue and --resume would bring it back "
+        "only up to here. Free some space (or fix the folder) for the next session."
+    )
+    session.emit(ev.Notice(message=session.log_failure))
 
 
 def write_history(

@@ -100,6 +100,7 @@ class Session:
         self.compaction_floor = 0  # tokens left by a compaction that could not get under
         self.pending_stop: AgentStop | None = None  # ends the turn before its next step
         self.told: set[str] = set()  # warnings said once per session (a budget per model)
+        self.log_failure = ""  # why the session log stopped being written, once it did
         self.on_fresh: list[Callable[[], None]] = []  # run by start_fresh, before the reset
         self.resources = contextlib.AsyncExitStack()
         self.mcp: Any = None  # the McpManager, when MCP servers are configured
