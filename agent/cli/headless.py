@@ -162,6 +162,13 @@ class StreamJsonWriter:
         self.out.flush()
 
 
+def say_notices(event: ev.Event) -> None:
+    """With `json`, stdout holds the result alone: what the person must know at once (a
+    budget that cannot be enforced, a log that cannot be written) goes to stderr."""
+    if isinstance(event, ev.Notice):
+        say(visible(event.message))
+
+
 def result_object(session: Session, outcome: Outcome, started: float) -> dict[str, Any]:
     """The final summary of a run, shared by `json` and `stream-json`."""
     return {
@@ -258,7 +265,7 @@ def attach_output(session: Session, output_format: str, outcome: Outcome) -> Non
     elif output_format == "stream-json":
         writer = StreamJsonWriter(sys.stdout)
     else:
-        return
+        writer = say_notices
 
     def write(event: ev.Event) -> None:
         if not outcome.output_closed:
@@ -291,7 +298,7 @@ def finish(session: Session, outcome: Outcome, output_format: str, started: floa
     """The result object (json, stream-json) and the exit code."""
     if outcome.exit_reason in ("internal_error", "output_error"):
         say(outcome.error)
-    if session.log_failure and output_format != "text":  # text said it on stderr already
+    if session.log_failure and output_format == "stream-json":  # the others said it there
         say(session.log_failure)
     if output_format in ("json", "stream-json") and not outcome.output_closed:
         try:

@@ -8,13 +8,12 @@ of its own, and resuming it writes that file.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agent.context.manager import AGENT_NOTE_PREFIX
+from agent.context.manager import is_person_turn
 from agent.context.store import (
     SYNTHETIC_RESULT,
     Message,
@@ -87,25 +86,6 @@ def message_text(message: Message) -> str:
         parts = [p.get("text", "") for p in content if isinstance(p, dict)]
         return "\n".join(p for p in parts if isinstance(p, str) and p)
     return ""
-
-
-def completed_turns(loaded: LoadedSession) -> LoadedSession:
-    """The session up to its last completed turn: what another process is still working
-    on (its person's request, its calls so far) stays out of a copy made beside it."""
-    if not loaded.turn_open:
-        return loaded
-    for i in range(len(loaded.messages) - 1, -1, -1):
-        message = loaded.messages[i]
-        if message.get("role") == "user" and not is_agent_note(message):
-            return dataclasses.replace(
-                loaded, messages=loaded.messages[:i], entries=loaded.entries[:i]
-            )
-    return loaded
-
-
-def is_agent_note(message: Message) -> bool:
-    """A request the agent added itself (a nudge to go on), not one a person wrote."""
-    return message_text(message).startswith(AGENT_NOTE_PREFIX)
 
 
 def repair_history(messages: list[Message]) -> list[Message]:
@@ -329,7 +309,7 @@ class _Replay:
             entry.usage, self.pending_usage = self.pending_usage, None
         self.current.append(entry)
         self.transcript.append(entry)
-        if message.get("role") == "user" and not is_agent_note(message):
+        if is_person_turn(message):
             self.turn_open = True
         if self.seen is not None:
             self.seen.add(_key(message))

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import re
 from pathlib import Path
 
 from agent.config import Settings, data_home
-from agent.context.resume import LoadedSession, completed_turns, load_session
+from agent.context.manager import is_person_turn
+from agent.context.resume import LoadedSession, load_session
 from agent.context.store import SessionBusy, SessionLog, sessions_dir
 from agent.core import events as ev
 from agent.core import tools as builtin
@@ -125,6 +127,19 @@ def open_resumed_log(loaded: LoadedSession) -> SessionLog | None:
         return SessionLog.open_existing(loaded.session_id, model=loaded.model)
     except SessionBusy:
         return None
+
+
+def completed_turns(loaded: LoadedSession) -> LoadedSession:
+    """The session up to its last completed turn: what another process is still working
+    on (its person's request, its calls so far) stays out of a copy made beside it."""
+    if not loaded.turn_open:
+        return loaded
+    for i in range(len(loaded.messages) - 1, -1, -1):
+        if is_person_turn(loaded.messages[i]):
+            return dataclasses.replace(
+                loaded, messages=loaded.messages[:i], entries=loaded.entries[:i]
+            )
+    return loaded
 
 
 def fork(session: Session, loaded: LoadedSession) -> SessionLog:

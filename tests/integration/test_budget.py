@@ -48,3 +48,11 @@ def test_a_price_that_is_not_two_numbers_is_a_usage_error(cli):
         assert result.exit_code == 2, value
         assert "--price-per-mtok" in result.stderr
         assert "Traceback" not in result.stderr
+
+
+def test_with_json_output_the_warning_is_on_stderr(cli, fake_llm):
+    fake_llm.script(llm.text("done"))
+    result = cli("-o", "json", "--max-budget-usd", "0.01", "work")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["final_text"] == "done"
+    assert result.stderr.count(UNENFORCED) == 1
