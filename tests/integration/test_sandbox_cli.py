@@ -111,3 +111,35 @@ def test_an_architecture_without_a_filter_refuses_to_start(cli, fake_llm, monkey
     assert "no seccomp filter for this machine's architecture (riscv64)" in result.stderr
     assert "Use --sandbox off" in result.stderr
     assert fake_llm.requests == []
+
+
+HOST_SETTINGS = [Path("/proc/sys/kernel/core_pattern"), Path("/proc/sys/vm/swappiness")]
+KEYCTL_GET_USER_KEYRING = "import ctypes; print('keyring', ctypes.CDLL(None).syscall({}, 0, -4, 0))"
+
+
+def test_root_in_the_sandbox_cannot_change_the_host_kernel(cli, fake_llm):
+    """As root, a rewritten core_pattern would run a workspace script as full root outside
+    every namespace: each setting is written back with its own value, so nothing changes
+    even if a write got through (and whatever changed is restored)."""
+    before = {path: path.read_text() for path in HOST_SETTINGS if path.exists()}
+    rewrites = [f'v=$(cat {p}); printf "%s\\n" "$v" > {p} && echo "wrote {p}"' for p in before]
+    keyring = KEYCTL_GET_USER_KEYRING.format(seccomp.machine_arch().keyctl)
+    probes = [
+        *rewrites,
+        "test -w /proc/sysrq-trigger && echo 'writable sysrq-trigger'",
+        "test -w /sys/kernel/mm && echo 'writable /sys'",
+        f'{sys.executable} -c "{keyring}"',
+    ]
+    fake_llm.script(llm.tool_call("bash", {"command": "; ".join(probes)}), llm.text("tried"))
+    try:
+        result = cli("--sandbox", "workspace-write", "--yolo", "tune the kernel")
+    finally:
+        changed = {path: text for path, text in before.items() if path.read_text() != text}
+        for path, text in changed.items():
+            path.write_text(text)
+    assert changed == {}
+    assert result.exit_code == 0, result.stderr
+    output = tool_results(fake_llm)[0]
+    assert "wrote" not in output and "writable" not in output, output
+    assert output.count("Read-only file system") == len(before), output
+    assert "keyring -1" in output, output  # refused: the host's user keyring stays out of reach

@@ -13,9 +13,10 @@ import pytest
 
 from agent.tools.local import seccomp
 
-ALLOW, EPERM, KILL = 0x7FFF0000, 0x00050001, 0x80000000
+ALLOW, EPERM, ENOSYS, KILL = 0x7FFF0000, 0x00050001, 0x00050026, 0x80000000
 AF_UNIX, AF_INET, SOCK_STREAM, SOCK_DGRAM, SOCK_CLOEXEC = 1, 2, 1, 2, 0x80000
 READ = {"x86_64": 0, "aarch64": 63}
+CLONE_NEWUSER, CLONE_NEWNS, CLONE_THREAD_FLAGS = 0x10000000, 0x00020000, 0x003D0F00
 
 
 def run_filter(program: bytes, nr: int, arch: int, *args: int) -> int:
@@ -40,11 +41,11 @@ def run_filter(program: bytes, nr: int, arch: int, *args: int) -> int:
 
 
 @pytest.mark.parametrize("machine", ["x86_64", "aarch64"])
-def test_only_unix_sockets_datagram_pairs_and_io_uring_are_refused(machine, monkeypatch):
+def test_unix_sockets_namespaces_and_kernel_changes_are_refused(machine, monkeypatch):
     monkeypatch.setattr(seccomp.platform, "machine", lambda: machine)
-    seccomp.unix_socket_filter.cache_clear()
-    program = seccomp.unix_socket_filter()
-    seccomp.unix_socket_filter.cache_clear()
+    seccomp.sandbox_filter.cache_clear()
+    program = seccomp.sandbox_filter()
+    seccomp.sandbox_filter.cache_clear()
     arch = seccomp.ARCHES[machine]
 
     def verdict(nr: int, *args: int, audit_arch: int = arch.audit_arch) -> int:
@@ -57,6 +58,11 @@ def test_only_unix_sockets_datagram_pairs_and_io_uring_are_refused(machine, monk
     assert verdict(arch.socketpair, AF_UNIX, SOCK_DGRAM) == EPERM
     assert verdict(arch.io_uring_setup, 8, 0) == EPERM
     assert verdict(READ[machine], 0, 0) == ALLOW
+    for name in ("add_key", "keyctl", "request_key", "mount", "unshare", "bpf", "kexec_load"):
+        assert verdict(arch.refused[name]) == EPERM, name
+    assert verdict(arch.clone, CLONE_THREAD_FLAGS) == ALLOW  # threads and plain forks
+    assert verdict(arch.clone, CLONE_NEWUSER | CLONE_NEWNS) == EPERM
+    assert verdict(435) == ENOSYS  # clone3: the C library falls back to clone
     assert verdict(arch.socket, AF_UNIX, audit_arch=0x40000003) == KILL  # i386 / arm compat
     if arch.has_x32:
         assert verdict(arch.socket | 0x40000000, AF_UNIX) == KILL
@@ -64,7 +70,7 @@ def test_only_unix_sockets_datagram_pairs_and_io_uring_are_refused(machine, monk
 
 def test_an_unknown_architecture_gets_no_filter_and_says_so(monkeypatch):
     monkeypatch.setattr(seccomp.platform, "machine", lambda: "riscv64")
-    seccomp.unix_socket_filter.cache_clear()
+    seccomp.sandbox_filter.cache_clear()
     with pytest.raises(seccomp.UnsupportedArch, match=r"architecture \(riscv64\)"):
-        seccomp.unix_socket_filter()
-    seccomp.unix_socket_filter.cache_clear()
+        seccomp.sandbox_filter()
+    seccomp.sandbox_filter.cache_clear()

@@ -4,8 +4,9 @@ The command sees the whole filesystem read-only, except the writable roots: the
 working directory and the temp dir. Inside the working directory, what takes
 effect on the next unconfined launch stays read-only: `.git/` (hooks, config),
 `.env*` and `configs/`. The command holds no capabilities, so even as root it
-cannot mount or remount anything; a seccomp filter keeps it from creating unix
-sockets (see `seccomp.py`); the network is cut off (loopback only) unless
+cannot mount or remount anything; the parts of /proc that change the host are
+read-only; a seccomp filter keeps it from creating unix sockets, touching the
+kernel keyrings and more (see `seccomp.py`); the network is cut off (loopback only) unless
 allowed. GPUs stay visible, since training is the point. A probe run tells, once
 per process, whether bubblewrap can build a sandbox here at all, so a broken
 setup fails at start-up with a reason instead of running commands unconfined.
@@ -26,11 +27,28 @@ from typing import NamedTuple
 
 from agent.core.errors import ConfigError
 from agent.tools.local.roots import ensure_placeholders, protected_paths, writable_roots
-from agent.tools.local.seccomp import UnsupportedArch, machine_arch, unix_socket_filter
+from agent.tools.local.seccomp import UnsupportedArch, machine_arch, sandbox_filter
 from agent.tools.spec import ToolContext, ToolError
 
 PROBE_TIMEOUT_S = 10.0
 _GPU_DEVICES = ("nvidia*", "dri", "kfd")
+# The sandbox's own /proc is writable where it changes the host, and root owns those
+# files: /proc/sys (a core_pattern starting with "|" runs a program as full root
+# outside every namespace), sysrq-trigger (reboot, crash), irq and bus (devices), fs
+# (e.g. nfsd), driver, acpi, mtrr (memory ranges), pressure (monitors), tty. Each is
+# mounted read-only over itself; /sys is already read-only with the rest of `/`.
+_HOST_PROC = (
+    "sys",
+    "sysrq-trigger",
+    "irq",
+    "bus",
+    "fs",
+    "driver",
+    "acpi",
+    "mtrr",
+    "pressure",
+    "tty",
+)
 
 INSTALL_HINT = (
     "--sandbox workspace-write needs bubblewrap (bwrap), which is not installed. "
@@ -75,6 +93,9 @@ def _bwrap_options(cwd: Path, allow_network: bool) -> list[str]:
         for device in sorted(Path("/dev").glob(pattern)):
             options += ["--dev-bind", str(device), str(device)]
     options += ["--proc", "/proc", "--unshare-pid", "--unshare-ipc"]
+    for name in _HOST_PROC:
+        if (Path("/proc") / name).exists():
+            options += ["--ro-bind", f"/proc/{name}", f"/proc/{name}"]
     options += ["--die-with-parent", "--new-session", "--cap-drop", "ALL"]
     if not allow_network:
         options.append("--unshare-net")
@@ -88,7 +109,7 @@ def _bwrap_options(cwd: Path, allow_network: bool) -> list[str]:
 
 def _filter_pipe() -> int:
     """A pipe's read end holding the seccomp filter; bwrap reads it once."""
-    program = unix_socket_filter()
+    program = sandbox_filter()
     read_fd, write_fd = os.pipe()
     try:
         os.write(write_fd, program)
@@ -115,7 +136,7 @@ def confined(argv: list[str], cwd: Path, allow_network: bool) -> Iterator[Launch
 
 def launcher_argv(argv: list[str], cwd: Path, allow_network: bool) -> list[str]:
     """`argv` confined as by `confined`, as one command line that needs no inherited fd."""
-    program = unix_socket_filter().hex()
+    program = sandbox_filter().hex()
     options = _bwrap_options(cwd, allow_network)
     python = [sys.executable, "-I", "-S", "-c", _LAUNCHER]
     return [*python, program, _bwrap(), *options, "--", *argv]
