@@ -42,7 +42,7 @@ async def open_session(
     if settings.sandbox == "workspace-write":
         from agent.tools.local.confine import check_available
 
-        check_available(settings.allow_network)
+        check_available(settings.allow_network, cwd or Path.cwd())
     prune_job_logs(data_home() / "bg")
     router = ToolRouter([*builtin.create_builtin_tools(), *notify_tools(settings)])
     if settings.tool_runtime == "sandbox":

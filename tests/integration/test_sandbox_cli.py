@@ -143,3 +143,17 @@ def test_root_in_the_sandbox_cannot_change_the_host_kernel(cli, fake_llm):
     assert "wrote" not in output and "writable" not in output, output
     assert output.count("Read-only file system") == len(before), output
     assert "keyring -1" in output, output  # refused: the host's user keyring stays out of reach
+
+
+@pytest.mark.parametrize("where", ["/", "home", "above home"])
+def test_root_and_home_are_refused_as_workspaces(cli, fake_llm, isolated_env, monkeypatch, where):
+    """Started there, the sandbox would leave the whole disk, or ~/.bashrc, writable."""
+    home = Path.home()
+    folder = {"/": Path("/"), "home": home, "above home": home.parent}[where]
+    monkeypatch.chdir(folder)
+    result = cli("--sandbox", "workspace-write", "hi")
+    assert result.exit_code == 3, result.stderr
+    assert f"--sandbox workspace-write cannot use {folder} as the workspace" in result.stderr
+    assert "Start ml-intern in a project folder" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert fake_llm.requests == []

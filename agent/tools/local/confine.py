@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from agent.core.errors import ConfigError
+from agent.paths import config_home, data_home
 from agent.tools.local.roots import ensure_placeholders, protected_paths, writable_roots
 from agent.tools.local.seccomp import UnsupportedArch, machine_arch, sandbox_filter
 from agent.tools.spec import ToolContext, ToolError
@@ -185,8 +186,25 @@ def sandbox_problem(allow_network: bool = False) -> str | None:
     return None if problem is None else f"bubblewrap cannot create a sandbox here: {problem}"
 
 
-def check_available(allow_network: bool = False) -> None:
-    """Refuse to start with the sandbox on when bubblewrap is missing or cannot work."""
+def check_workspace(cwd: Path) -> None:
+    """Refuse a workspace whose writability would void the sandbox: `/` (the whole disk)
+    or the home folder or one above it (shell start-up files, ~/.ssh, ml-intern's own
+    config and trust list)."""
+    workspace = cwd.resolve()
+    guarded = [Path.home().resolve(), config_home().resolve(), data_home().resolve()]
+    if workspace == Path("/") or any(workspace in (g, *g.parents) for g in guarded):
+        raise ConfigError(
+            f"--sandbox workspace-write cannot use {workspace} as the workspace: everything "
+            "in it would be writable, your shell's start-up files and ml-intern's settings "
+            "included. Start ml-intern in a project folder (cd into it), or use --sandbox off."
+        )
+
+
+def check_available(allow_network: bool = False, cwd: Path | None = None) -> None:
+    """Refuse to start with the sandbox on when bubblewrap is missing or cannot work,
+    or when the working directory cannot be a workspace."""
+    if cwd is not None:
+        check_workspace(cwd)
     _bwrap()
     if problem := _arch_problem():
         raise ConfigError(f"--sandbox workspace-write: {problem}. Use --sandbox off.")
