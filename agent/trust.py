@@ -71,11 +71,18 @@ def trust_file() -> Path:
     return config_home() / "trusted_folders.json"
 
 
+def is_checkout(folder: Path) -> bool:
+    """Whether `folder` holds a git checkout: a `.git` file (a worktree, a submodule) or
+    a `.git` folder with a HEAD. An empty `.git` (a leftover) makes no project root."""
+    git = folder / ".git"
+    return git.is_file() or (git / "HEAD").is_file()
+
+
 def project_root(cwd: Path) -> Path:
     """The enclosing git checkout's top folder, or `cwd` outside a checkout."""
     cwd = cwd.resolve()
     for folder in (cwd, *cwd.parents):
-        if (folder / ".git").exists():
+        if is_checkout(folder):
             return folder
     return cwd
 

@@ -93,6 +93,7 @@ def repo(isolated_env, monkeypatch):
     """A cloned checkout (not trusted); the run starts in a folder below its root."""
     root = isolated_env / "repo"
     (root / ".git").mkdir(parents=True)
+    (root / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
     (root / "src").mkdir()
     monkeypatch.chdir(root / "src")
     return root

@@ -56,6 +56,7 @@ async def open_session(
         from agent.tools.local.roots import remove_placeholders
 
         session.resources.callback(remove_placeholders)  # registered first, so it runs last
+    session.resources.push_async_callback(report_background_jobs, session)
     if loaded:
         restore(session, loaded)
         if log is None:
@@ -118,6 +119,14 @@ async def remind_of_sandbox(session: Session) -> None:
     from agent.tools.sandbox.client import sandbox_at_exit
 
     if message := await sandbox_at_exit(session.tool_context("", "sandbox")):
+        session.emit(ev.Notice(message=message))
+
+
+async def report_background_jobs(session: Session) -> None:
+    """At the end: background jobs still running are named (and stopped if confined)."""
+    from agent.tools.local.background import jobs_at_exit
+
+    if message := await jobs_at_exit(session.tool_context("", "bash")):
         session.emit(ev.Notice(message=message))
 
 

@@ -214,3 +214,36 @@ async def kill_background(args: KillBackgroundArgs, ctx: ToolContext) -> ToolRes
     job.process.poll()
     await job.settle()
     return ToolResult(f"Stopped job {job.job_id} ({job.status()}). Log: {job.log_path}")
+
+
+async def jobs_at_exit(ctx: ToolContext) -> str | None:
+    """At the end of a session, one line naming the jobs still running. Confined ones are
+    stopped (bubblewrap ends them with ml-intern anyway, and their read-only mounts keep
+    the sandbox's placeholders on disk); unconfined ones are left running."""
+    registry: BackgroundJobs | None = ctx.state.get(BG_STATE)
+    running = [
+        job for job in (registry.jobs.values() if registry else ()) if job.process.poll() is None
+    ]
+    if not running:
+        return None
+    plural = "s" if len(running) > 1 else ""
+    if ctx.settings.sandbox == "workspace-write":
+        for job in running:
+            await terminate_group(job.process.pid)
+        named = ", ".join(f"{job.job_id} ({_short(job.command)})" for job in running)
+        return (
+            f"Stopped background job{plural} {named}: confined jobs end with the session "
+            f"(--sandbox workspace-write). Logs: {running[0].log_path.parent}"
+        )
+    named = ", ".join(
+        f"{job.job_id} ({_short(job.command)}, pid {job.process.pid})" for job in running
+    )
+    return (
+        f"Still running background job{plural} {named}: left running after ml-intern; "
+        f"stop with `kill -- -PID`. Logs: {running[0].log_path.parent}"
+    )
+
+
+def _short(command: str, limit: int = 60) -> str:
+    line = " ".join(command.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"

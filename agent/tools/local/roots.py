@@ -9,21 +9,25 @@ A protected path that does not exist yet is created empty before a confined
 command starts (an empty `.git/` and `configs/`, an empty `.env`), so the
 read-only mount covers it too and the command cannot create it. These
 placeholders are removed at the end of the session if they are still empty and
-no confined background job still runs.
+no sandbox still mounts them; whatever ends ml-intern (a background job still
+running, `kill -9`), a watcher process removes them then (`reaper.py`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
+from agent.tools.local.reaper import mounted_anywhere, remove_if_empty
 from agent.tools.spec import ToolContext, ToolError
 
 _PROTECTED_DIRS = (".git", "configs")
 _ENV_PREFIX = ".env"
 _placeholders: set[Path] = set()
+_reaper: subprocess.Popen[bytes] | None = None
 
 
 def writable_roots(cwd: Path) -> list[Path]:
@@ -59,34 +63,37 @@ def ensure_placeholders(workspace: Path) -> None:
         except OSError:
             continue  # a workspace we cannot write is one the sandbox cannot write either
         _placeholders.add(path)
+        _hand_to_reaper(path)
 
 
-def _sandboxes_running() -> bool:
-    """Whether a bubblewrap child of ours still runs (a background job): removing a
-    placeholder under it would lift its read-only mount."""
-    me = str(os.getpid())
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            name, rest = stat.read_text().rsplit(")", 1)
-        except OSError:
-            continue
-        state, parent = rest.split()[:2]
-        if parent == me and name.endswith("(bwrap") and state != "Z":
-            return True
-    return False
+def _hand_to_reaper(path: Path) -> None:
+    """Tell the watcher about `path`, starting it first: it removes the placeholders
+    once this process is gone, if the session could not."""
+    global _reaper
+    if _reaper is None or _reaper.poll() is not None:
+        _reaper = subprocess.Popen(
+            [sys.executable, "-m", "agent.tools.local.reaper", str(os.getpid())],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd="/",
+            start_new_session=True,  # Ctrl-C and a closing terminal leave it alone
+        )
+    assert _reaper.stdin is not None
+    try:
+        _reaper.stdin.write(os.fsencode(path) + b"\n")
+        _reaper.stdin.flush()
+    except OSError:
+        pass  # the session's own clean-up remains
 
 
 def remove_placeholders() -> None:
-    """Take back the placeholders that are still empty, unless a sandbox still uses them;
-    anything put there meanwhile stays."""
-    if _sandboxes_running():
+    """Take back the placeholders that are still empty, unless a sandbox still mounts
+    them (a background job): the watcher does that once ml-intern is gone."""
+    if mounted_anywhere(sorted(_placeholders)):
         return
     for path in sorted(_placeholders, reverse=True):
-        with contextlib.suppress(OSError):
-            if path.is_dir() and not path.is_symlink():
-                path.rmdir()  # refuses a non-empty directory
-            elif path.is_file() and path.stat().st_size == 0:
-                path.unlink()
+        remove_if_empty(path)
         _placeholders.discard(path)
 
 
