@@ -390,3 +390,61 @@ def test_io_uring_and_other_abis_are_closed_too(workspace):
         assert killed.is_error
         assert "rc" not in killed.content
         assert "SIGSYS" in killed.content or "exit code 159" in killed.content, killed.content
+
+
+NEXT_LAUNCH = [
+    "sub/.git/config",
+    "sub/deep/configs/cli_agent_config.json",
+    "sub/.env.local",
+    "sub/.envrc",
+    "sub/AGENTS.md",
+    "sub/CLAUDE.md",
+    ".agents/skills/x.md",
+    "sub/.claude/settings.json",
+    "AGENTS.md",
+]
+
+
+def test_what_the_next_launch_reads_is_read_only_at_every_depth(workspace):
+    files = {workspace / name: "mine\n" for name in NEXT_LAUNCH}
+    for path, text in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    attempts = [f"echo planted > {name}" for name in NEXT_LAUNCH]
+    attempts += ["echo hook > sub/.git/hooks-post-checkout", "echo ok > sub/ordinary.txt"]
+    result = call(workspace, "; ".join(attempts))
+    assert result.content.count("Read-only file system") == len(NEXT_LAUNCH) + 1, result.content
+    assert {path: path.read_text() for path in files} == files
+    assert (workspace / "sub" / "ordinary.txt").read_text() == "ok\n"
+
+
+def test_write_and_edit_refuse_what_the_next_launch_reads_at_every_depth(workspace):
+    for name in [*NEXT_LAUNCH, "sub/.env", "a/b/.git/config", "sub/.env.production"]:
+        result = call_tool(workspace, "write", {"path": name, "content": "planted"})
+        assert result.is_error, name
+        assert "stays read-only in the sandbox" in result.content
+        assert not (workspace / name).exists()
+
+
+def test_no_path_outside_the_writable_roots_is_writable(workspace, temp_dir):
+    """Every read-write mount the sandbox sees, and every file root may write in /proc,
+    /sys and /dev: nothing but the workspace, the temp dir and the sandbox's own devices."""
+    probe = (
+        "awk '$6 !~ /(^|,)ro(,|$)/ {print \"mount\", $5}' /proc/self/mountinfo; "
+        "find /proc /sys -regextype posix-extended "
+        "-regex '/proc/([0-9]+|self|thread-self)' -prune -o -writable -print 2>/dev/null; true"
+    )
+    result = call(workspace, probe)
+    assert not result.is_error, result.content
+    allowed_mounts = {str(workspace), str(temp_dir), "/proc"}
+    sandbox_devices = ("/dev", "/dev/shm", "/dev/pts")  # bubblewrap's own tmpfs and devpts
+    offending = []
+    for line in result.content.splitlines():
+        kind, _, path = line.partition(" ")
+        if kind == "mount":
+            if path in allowed_mounts or path in sandbox_devices:
+                continue
+            if path.startswith("/dev/") and Path(path).is_char_device():
+                continue  # null, zero, random, tty, GPUs: devices, not files
+        offending.append(line)
+    assert offending == [], result.content

@@ -59,7 +59,7 @@ def test_kill_9_with_a_confined_background_job_leaves_nothing_behind(cli, fake_l
             event = json.loads(line)
             if event["type"] == "tool_log" and event["line"].startswith("started"):
                 break
-        assert {p.name for p in src.iterdir()} == {".git", ".env", "configs"}  # placeholders
+        assert {".git", ".env", "configs"} <= {p.name for p in src.iterdir()}  # placeholders
     finally:
         proc.kill()
         proc.communicate(timeout=30)

@@ -2,11 +2,15 @@
 
 The writable roots are the working directory (the workspace) and the temp dir.
 Inside the workspace, what would take effect on the next, unconfined launch
-stays read-only: `.git` (hooks and config run by every git command, a shell
-prompt's included), `.env*` and `configs/` (read by ml-intern at start-up).
+stays read-only, at every depth: `.git` (hooks and config run by every git
+command, a shell prompt's included), `.env*` and `configs/` (read by ml-intern at
+start-up), `AGENTS.md`, `CLAUDE.md`, `.agents/` and `.claude/` (instructions and
+extensions read by ml-intern and other agents). Bind mounts cover what exists when
+a command starts; a name created later in a new subfolder is not covered (see
+README, "The sandbox").
 
-A protected path that does not exist yet is created empty before a confined
-command starts (an empty `.git/` and `configs/`, an empty `.env`), so the
+A protected path that does not exist yet at the top of the workspace is created
+empty before a confined command starts (an empty `.git/`, an empty `.env`...), so the
 read-only mount covers it too and the command cannot create it. These
 placeholders are removed at the end of the session if they are still empty and
 no sandbox still mounts them; whatever ends ml-intern (a background job still
@@ -21,11 +25,16 @@ import sys
 import tempfile
 from pathlib import Path
 
-from agent.tools.local.reaper import mounted_anywhere, remove_if_empty
+from agent.tools.local.reaper import remove_if_empty
 from agent.tools.spec import ToolContext, ToolError
 
-_PROTECTED_DIRS = (".git", "configs")
+# What takes effect at the next, unconfined launch: git's config and hooks, ml-intern's
+# configs and dotenv files, and the project instructions and extensions it and other
+# agents read. Read-only wherever they are in the workspace.
+_PROTECTED_DIRS = (".git", "configs", ".agents", ".claude")
+_PROTECTED_FILES = ("AGENTS.md", "CLAUDE.md")
 _ENV_PREFIX = ".env"
+READ_ONLY_NAMES = ".git/, .env*, configs/, AGENTS.md, CLAUDE.md, .agents/, .claude/"
 _placeholders: set[Path] = set()
 _reaper: subprocess.Popen[bytes] | None = None
 
@@ -36,22 +45,32 @@ def writable_roots(cwd: Path) -> list[Path]:
 
 
 def _is_protected_name(name: str) -> bool:
-    return name in _PROTECTED_DIRS or name.startswith(_ENV_PREFIX)
+    return name in _PROTECTED_DIRS or name in _PROTECTED_FILES or name.startswith(_ENV_PREFIX)
 
 
 def protected_paths(workspace: Path) -> list[Path]:
-    """The workspace's entries that stay read-only, as they exist now."""
-    try:
-        entries = sorted(workspace.iterdir())
-    except OSError:
-        return []
-    return [entry for entry in entries if _is_protected_name(entry.name)]
+    """The workspace's entries that stay read-only, as they exist now, at every depth
+    (a cloned repository's `.git/config` in a subfolder runs commands as surely as the
+    top one's). Symlinks are not followed; a protected folder is not looked into."""
+    found: list[Path] = []
+    pending = [workspace]
+    while pending:
+        try:
+            entries = list(os.scandir(pending.pop()))
+        except OSError:
+            continue
+        for entry in entries:
+            if _is_protected_name(entry.name):
+                found.append(Path(entry.path))
+            elif entry.is_dir(follow_symlinks=False):
+                pending.append(Path(entry.path))
+    return sorted(found)
 
 
 def ensure_placeholders(workspace: Path) -> None:
     """Create the protected paths that are missing, empty, so a read-only mount can cover them."""
     wanted = [(workspace / name, True) for name in _PROTECTED_DIRS]
-    wanted.append((workspace / _ENV_PREFIX, False))
+    wanted += [(workspace / name, False) for name in (_ENV_PREFIX, *_PROTECTED_FILES)]
     for path, is_dir in wanted:
         if path.exists() or path.is_symlink():
             continue
@@ -87,10 +106,25 @@ def _hand_to_reaper(path: Path) -> None:
         pass  # the session's own clean-up remains
 
 
+def _sandboxes_running() -> bool:
+    """Whether a bubblewrap child of ours still runs (a background job), mounted yet or not."""
+    me = str(os.getpid())
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            name, rest = stat.read_text().rsplit(")", 1)
+        except OSError:
+            continue
+        state, parent = rest.split()[:2]
+        if parent == me and name.endswith("(bwrap") and state != "Z":
+            return True
+    return False
+
+
 def remove_placeholders() -> None:
-    """Take back the placeholders that are still empty, unless a sandbox still mounts
-    them (a background job): the watcher does that once ml-intern is gone."""
-    if mounted_anywhere(sorted(_placeholders)):
+    """Take back the placeholders that are still empty, unless a sandbox still uses them
+    (removing one would lift its read-only mount): the watcher does that once ml-intern
+    is gone."""
+    if _sandboxes_running():
         return
     for path in sorted(_placeholders, reverse=True):
         remove_if_empty(path)
@@ -104,18 +138,20 @@ def check_sandboxed_write(path: Path, ctx: ToolContext) -> None:
         return
     workspace = ctx.cwd.resolve()
     if path.is_relative_to(workspace) and path != workspace:
-        first = path.relative_to(workspace).parts[0]
-        if _is_protected_name(first):
+        parts = path.relative_to(workspace).parts
+        protected = next((i for i, part in enumerate(parts) if _is_protected_name(part)), None)
+        if protected is not None:
+            where = workspace.joinpath(*parts[: protected + 1])
             raise ToolError(
-                f"Refused: {path} is inside {workspace / first}, which stays read-only in the "
-                "sandbox (--sandbox workspace-write keeps .git/, .env* and configs/ read-only). "
-                "Ask the user to change it."
+                f"Refused: {path} is inside {where}, which stays read-only in the sandbox "
+                f"(--sandbox workspace-write keeps {READ_ONLY_NAMES} read-only at every "
+                "depth: they take effect at the next launch). Ask the user to change it."
             )
     roots = writable_roots(ctx.cwd)
     if not any(path.is_relative_to(root) for root in roots):
-        where = " or ".join(str(root) for root in roots)
+        places = " or ".join(str(root) for root in roots)
         raise ToolError(
-            f"Refused: {path} is outside the sandbox's writable places ({where}); "
+            f"Refused: {path} is outside the sandbox's writable places ({places}); "
             "--sandbox workspace-write allows changes only there, symlinks resolved. "
             "Write inside the working directory, or ask the user."
         )
