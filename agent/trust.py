@@ -4,7 +4,8 @@ A cloned repository can carry `configs/*.json` and a `.env` that would start
 processes, send keys to another host or loosen approval, and an `AGENTS.md` that would
 speak to the model in the user's name. Those project files are
 read only when the folder they belong to (or a folder above it) is on the user's
-list, kept in the user's config dir; a parent of a trusted folder is not trusted.
+list, kept in the user's config dir; a parent of a trusted folder is not trusted,
+nor is a git checkout nested inside a trusted one.
 """
 
 from __future__ import annotations
@@ -155,4 +156,12 @@ def remove_trusted(folder: Path) -> bool:
 
 
 def _covered(folder: Path, trusted: list[Path]) -> bool:
-    return any(folder == t or t in folder.parents for t in trusted)
+    """`folder` is a trusted one, or lies below one within the same checkout: a checkout
+    nested inside (a cloned dependency, or a `.git` a command planted) is another project
+    and needs its own trust."""
+    return any(folder == t or (t in folder.parents and not _nested(folder, t)) for t in trusted)
+
+
+def _nested(folder: Path, top: Path) -> bool:
+    """Whether a checkout starts between `top` (excluded) and `folder` (included)."""
+    return any(is_checkout(f) for f in (folder, *folder.parents) if top in f.parents)

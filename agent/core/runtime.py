@@ -53,9 +53,10 @@ async def open_session(
         loaded = completed_turns(loaded)
     session = Session(settings, router, cwd=cwd, session_id=log.session_id if log else None)
     if settings.sandbox == "workspace-write":
-        from agent.tools.local.roots import remove_placeholders
+        from agent.tools.local.roots import remove_placeholders, sandbox_notice
 
         session.resources.callback(remove_placeholders)  # registered first, so it runs last
+        session.notify(sandbox_notice(session.cwd))
     session.resources.push_async_callback(report_background_jobs, session)
     if loaded:
         restore(session, loaded)

@@ -30,6 +30,10 @@ def test_confined_bash_can_write_the_workspace_but_nothing_else(cli, fake_llm, t
     )
     result = cli("--sandbox", "workspace-write", "write two files")
     assert result.exit_code == 0, result.stderr
+    assert f"Sandbox on: commands may change files only in {Path.cwd()} and " in result.stderr
+    assert ".git/, .env*, configs/, AGENTS.md, CLAUDE.md, .agents/, .claude/ stay read-only" in (
+        result.stderr
+    )
     assert Path("inside.txt").read_text() == "in\n"
     exists = outside.exists()
     outside.unlink(missing_ok=True)

@@ -165,3 +165,24 @@ def test_trusted_folder_names_are_shown_spelled_out(cli, isolated_env):
     for shown in (added.stdout, listing):
         assert "\x1b" not in shown and "\u202e" not in shown
         assert f"{isolated_env}/repo^[[2K\\u202e" in shown
+
+
+def test_a_checkout_nested_in_a_trusted_folder_needs_its_own_trust(
+    cli, fake_llm, isolated_env, monkeypatch
+):
+    """A repository cloned (or planted) inside a trusted one is somebody else's project."""
+    from agent.trust import add_trusted
+
+    outer = isolated_env / "outer"
+    inner = outer / "vendor" / "theirs"
+    for root in (outer, inner):
+        (root / ".git").mkdir(parents=True)
+        (root / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    add_trusted(outer)
+    (inner / ".env").write_text("ML_INTERN_ALLOW_PRIVATE_URLS=1\n")
+    monkeypatch.chdir(inner)
+    fake_llm.script(llm.text("hello"))
+    result = cli("hi")
+    assert result.exit_code == 0, result.stderr
+    (notice,) = [line for line in result.stderr.splitlines() if "not trusted" in line]
+    assert "ignored the project settings in .env (ML_INTERN_ALLOW_PRIVATE_URLS)" in notice

@@ -44,6 +44,15 @@ def writable_roots(cwd: Path) -> list[Path]:
     return list(dict.fromkeys((Path(tempfile.gettempdir()).resolve(), cwd.resolve())))
 
 
+def sandbox_notice(cwd: Path) -> str:
+    """The line said at start with the sandbox on: where commands may write, and why not more."""
+    places = " and ".join(str(root) for root in reversed(writable_roots(cwd)))
+    return (
+        f"Sandbox on: commands may change files only in {places}; {READ_ONLY_NAMES} stay "
+        "read-only there at every depth, because they take effect at the next launch."
+    )
+
+
 def _is_protected_name(name: str) -> bool:
     return name in _PROTECTED_DIRS or name in _PROTECTED_FILES or name.startswith(_ENV_PREFIX)
 
