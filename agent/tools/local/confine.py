@@ -2,14 +2,15 @@
 
 The command sees the whole filesystem read-only, except the writable roots: the
 working directory and the temp dir. Inside the working directory, what takes
-effect on the next unconfined launch stays read-only: `.git/` (hooks, config),
-`.env*` and `configs/`. The command holds no capabilities, so even as root it
-cannot mount or remount anything; the parts of /proc that change the host are
-read-only; a seccomp filter keeps it from creating unix sockets, touching the
-kernel keyrings and more (see `seccomp.py`); the network is cut off (loopback only) unless
-allowed. GPUs stay visible, since training is the point. A probe run tells, once
-per process, whether bubblewrap can build a sandbox here at all, so a broken
-setup fails at start-up with a reason instead of running commands unconfined.
+effect on the next unconfined launch stays read-only at every depth (`.git/`,
+`.env*`, `configs/`, agent instructions; see `roots.py`). The command holds no
+capabilities, so even as root it cannot mount or remount anything; the parts of
+/proc that change the host are read-only; a seccomp filter keeps it from creating
+unix sockets, touching the kernel keyrings and more (see `seccomp.py`); the
+network is cut off (loopback only) unless allowed. GPUs stay visible, since
+training is the point. A probe run tells, once per process, whether bubblewrap
+can build a sandbox here at all, so a broken setup fails at start-up with a
+reason instead of running commands unconfined.
 """
 
 from __future__ import annotations
