@@ -23,6 +23,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections import deque
 from pathlib import Path
 
 from agent.tools.local.reaper import remove_if_empty
@@ -34,6 +35,26 @@ from agent.tools.spec import ToolContext, ToolError
 _PROTECTED_DIRS = (".git", "configs", ".agents", ".claude")
 _PROTECTED_FILES = ("AGENTS.md", "CLAUDE.md")
 _ENV_PREFIX = ".env"
+# Folders of installed or generated files, not the project's own: walking them before every
+# command would cost more than the command (a virtual environment holds thousands of folders).
+_NOT_LOOKED_INTO = frozenset(
+    (
+        ".venv",
+        "venv",
+        "node_modules",
+        "__pycache__",
+        "site-packages",
+        ".tox",
+        ".nox",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".pytest_cache",
+        ".cache",
+        "wandb",
+        ".ipynb_checkpoints",
+    )
+)
+MAX_FOLDERS_LOOKED_INTO = 5_000  # a workspace of more is searched this far, nearest first
 READ_ONLY_NAMES = ".git/, .env*, configs/, AGENTS.md, CLAUDE.md, .agents/, .claude/"
 _placeholders: set[Path] = set()
 _reaper: subprocess.Popen[bytes] | None = None
@@ -60,18 +81,22 @@ def _is_protected_name(name: str) -> bool:
 def protected_paths(workspace: Path) -> list[Path]:
     """The workspace's entries that stay read-only, as they exist now, at every depth
     (a cloned repository's `.git/config` in a subfolder runs commands as surely as the
-    top one's). Symlinks are not followed; a protected folder is not looked into."""
+    top one's). Symlinks are not followed; a protected folder is not looked into, nor are
+    installed or generated ones (`.venv`, `node_modules`...), and the search stops after
+    `MAX_FOLDERS_LOOKED_INTO` folders, breadth first, so its cost stays bounded."""
     found: list[Path] = []
-    pending = [workspace]
-    while pending:
+    pending = deque([workspace])
+    for _ in range(MAX_FOLDERS_LOOKED_INTO):
+        if not pending:
+            break
         try:
-            entries = list(os.scandir(pending.pop()))
+            entries = list(os.scandir(pending.popleft()))
         except OSError:
             continue
         for entry in entries:
             if _is_protected_name(entry.name):
                 found.append(Path(entry.path))
-            elif entry.is_dir(follow_symlinks=False):
+            elif entry.name not in _NOT_LOOKED_INTO and entry.is_dir(follow_symlinks=False):
                 pending.append(Path(entry.path))
     return sorted(found)
 
