@@ -24,6 +24,7 @@ from agent.cli.prompts import choice_keys
 from agent.cli.saved_approvals import project_config, save_always
 from agent.cli.summary import first_line
 from agent.cli.tool_output import DIFF_LINES, diff_lines, proposed_diff
+from agent.cli.visible import quoted
 from agent.core import events as ev
 from agent.core import ops as op
 from agent.core.session import Session
@@ -74,24 +75,9 @@ def shown(text: str) -> str:
     """`text` as the question shows it: runs of blank lines and of spaces folded into a
     count, and every character that is not printable but a newline or tab spelled out
     (`\\u202e`), so nothing in a command is pushed off the screen or shown reordered."""
-    text = "".join(c if c.isprintable() or c in "\n\t" else _spelled(c) for c in text)
+    text = quoted(text, keep="\n\t")
     text = _BLANK_RUN.sub(lambda m: f"\n… {m[0].count(chr(10)) - 1} blank lines …\n", text)
     return _SPACE_RUN.sub(lambda m: f" … {len(m[0])} spaces … ", text)
-
-
-def _spelled(char: str) -> str:
-    code = ord(char)
-    if code < 0x20:
-        return "^" + chr(code + 0x40)
-    if code == 0x7F:
-        return "^?"
-    return (
-        f"\\x{code:02x}"
-        if code <= 0xFF
-        else f"\\u{code:04x}"
-        if code <= 0xFFFF
-        else f"\\U{code:08x}"
-    )
 
 
 def call_details(arguments: dict[str, Any], width: int = 200) -> str:

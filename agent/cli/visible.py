@@ -27,13 +27,13 @@ def visible(text: str) -> str:
     return _CONTROL.sub(_spelled, text)
 
 
-def quoted(text: str) -> str:
+def quoted(text: str, keep: str = "") -> str:
     """`text` with every character that is not printable (controls, newline and tab
-    included; format characters such as zero-width and bidirectional ones; line and
-    paragraph separators; spaces other than the plain one) spelled out."""
+    included unless in `keep`; format characters such as zero-width and bidirectional
+    ones; line and paragraph separators; spaces other than the plain one) spelled out."""
     if text.isprintable():
         return text
-    return "".join(c if c.isprintable() else _spell(c) for c in text)
+    return "".join(c if c.isprintable() or c in keep else _spell(c) for c in text)
 
 
 def _spelled(match: re.Match[str]) -> str:
