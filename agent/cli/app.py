@@ -10,7 +10,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 import typer
 
@@ -115,6 +115,8 @@ def _start(given: RunOptions) -> int:
         raise UsageError(
             'the prompt is empty: say what to do (ml-intern "..."), or run ml-intern alone to chat'
         )
+    if not headless:
+        need_terminal()
     flags = given.settings_layer()
     require_session(given.resume)
     log_to_file()
@@ -137,6 +139,25 @@ def _start(given: RunOptions) -> int:
 
     output_format = given.output_format.value
     return run_headless_blocking(settings, str(given.prompt), output_format, resume)
+
+
+def need_terminal() -> None:
+    """The chat reads a person's keys: without a terminal (`< /dev/null`, a pipe that
+    came empty, a cron job) there is nobody to talk to, so say how to run instead."""
+    from agent.core.errors import UsageError
+
+    if not _is_terminal(sys.stdin):
+        raise UsageError(
+            "no terminal to chat in and no prompt to run: "
+            'give one (ml-intern "..." or pipe it in), or run ml-intern in a terminal'
+        )
+
+
+def _is_terminal(stream: TextIO | None) -> bool:
+    try:
+        return stream is not None and stream.isatty()
+    except ValueError:  # closed
+        return False
 
 
 def _warn(line: str) -> None:

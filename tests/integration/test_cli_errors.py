@@ -153,3 +153,20 @@ def test_an_unknown_session_is_named_with_or_without_a_prompt(cli):
     alone = spawn("--resume", "TYPO")  # the chat would start: the error comes first
     assert alone.exit_code == 2
     assert "no saved session 'TYPO'" in alone.stderr
+
+
+@pytest.mark.parametrize("stdin", ["/dev/null", "an empty pipe"])
+def test_no_terminal_and_no_prompt_is_a_usage_error(fake_llm, stdin):
+    source = "true |" if stdin == "an empty pipe" else ""
+    redirect = "< /dev/null" if stdin == "/dev/null" else ""
+    done = subprocess.run(
+        f"{source} {sys.executable} -m agent {redirect}",
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "no terminal to chat in and no prompt" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert fake_llm.requests == []
