@@ -115,10 +115,10 @@ def _start(given: RunOptions) -> int:
         raise UsageError(
             'the prompt is empty: say what to do (ml-intern "..."), or run ml-intern alone to chat'
         )
-    if not headless:
-        need_terminal()
     flags = given.settings_layer()
     require_session(given.resume)
+    if not headless:
+        need_terminal()
     log_to_file()
     settle_trust(Path.cwd(), ask=not headless)
     settings = load_settings(Path.cwd(), flags, warn=_warn)
@@ -249,12 +249,13 @@ def main(argv: list[str] | None = None) -> None:
     A real run ends with `os._exit` once output is flushed: everything the session
     owns is closed by then, and letting the interpreter tear down litellm's module
     graph costs about a second and can deadlock when litellm's background warm-up
-    is still importing.
+    is still importing; and a worker thread still waiting on the network (an
+    abandoned upload) would hold a normal exit without limit.
     """
-    code = run_cli(sys.argv[1:] if argv is None else argv)
-    if argv is None and "litellm" in sys.modules:
-        from agent.cli.stopping import exit_now
+    from agent.cli.stopping import exit_now, threads_left
 
+    code = run_cli(sys.argv[1:] if argv is None else argv)
+    if argv is None and ("litellm" in sys.modules or threads_left()):
         exit_now(code)  # a closed stdout cannot fail this flush
     sys.exit(code)
 

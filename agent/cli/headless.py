@@ -23,6 +23,7 @@ from agent.cli.stopping import (
     CLOSED_OUTPUT_EXIT,
     StopSignals,
     is_closed_output,
+    run_to_end,
     say,
     silence_stdout,
 )
@@ -213,21 +214,8 @@ def write_early_result(stop: AgentStop, started: float) -> None:
 def run_headless_blocking(
     settings: Settings, prompt: str, output_format: str, resume: str | None = None
 ) -> int:
-    """`asyncio.run(run_headless(...))`, except that a worker thread still busy at the
-    end (a Hub write whose call was interrupted, an upload past its grace) does not hold
-    the exit: asyncio.run would wait for it without limit."""
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    try:
-        return loop.run_until_complete(run_headless(settings, prompt, output_format, resume))
-    finally:
-        leftovers = asyncio.all_tasks(loop)
-        for task in leftovers:
-            task.cancel()
-        loop.run_until_complete(asyncio.gather(*leftovers, return_exceptions=True))
-        loop.run_until_complete(loop.shutdown_asyncgens())
-        asyncio.set_event_loop(None)
-        loop.close()  # shuts the thread pool down without waiting for it
+    """Run one prompt to its end; a worker thread still busy then does not hold the exit."""
+    return run_to_end(run_headless(settings, prompt, output_format, resume))
 
 
 async def run_headless(

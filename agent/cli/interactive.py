@@ -30,7 +30,7 @@ from agent.cli.replay import replay
 from agent.cli.sessions import PICK
 from agent.cli.slash_settings import offer_budget_raise
 from agent.cli.slash_tools import offer_job_cancel
-from agent.cli.stopping import exit_now, signal_exit_code
+from agent.cli.stopping import exit_now, run_to_end, signal_exit_code
 from agent.cli.typeahead import TypeAhead, quiet_terminal, reading
 from agent.config import Settings
 from agent.core import events as ev
@@ -57,8 +57,10 @@ def run_interactive(settings: Settings, resume: str | None = None) -> int:
     """The chat, until the person leaves; returns the exit code.
 
     `resume` is a saved session's id, or `PICK` to choose one with `/resume` first.
+    Leaving never waits for a worker thread (an upload past its grace, a Hub call
+    that was interrupted): they end with the process.
     """
-    return asyncio.run(_chat(settings, resume))
+    return run_to_end(_chat(settings, resume))
 
 
 async def _chat(settings: Settings, resume: str | None) -> int:

@@ -19,8 +19,11 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Callable
-from typing import NoReturn
+import threading
+from collections.abc import Callable, Coroutine
+from typing import Any, NoReturn, TypeVar
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +55,30 @@ def exit_now(code: int, message: str = "") -> NoReturn:
             stream.flush()
     logging.shutdown()
     os._exit(code)
+
+
+def run_to_end(main: Coroutine[Any, Any, T]) -> T:
+    """`asyncio.run(main)`, except that a worker thread still busy at the end (a Hub
+    call whose tool was interrupted, an upload past its grace) does not hold the exit:
+    asyncio.run would wait for it without limit, whatever the network does."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        return loop.run_until_complete(main)
+    finally:
+        leftovers = asyncio.all_tasks(loop)
+        for task in leftovers:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*leftovers, return_exceptions=True))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        asyncio.set_event_loop(None)
+        loop.close()  # shuts the thread pool down without waiting for it
+
+
+def threads_left() -> bool:
+    """Whether a thread other than the main one would hold the interpreter's exit."""
+    main = threading.main_thread()
+    return any(t is not main and not t.daemon and t.is_alive() for t in threading.enumerate())
 
 
 def say(message: str) -> None:
