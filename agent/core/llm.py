@@ -46,6 +46,7 @@ MIN_ANSWER_TOKENS = 256  # less room than this in the window is an overflow, not
 FULL_SHARE = 0.8  # a stream cut with the window this full was cut by the window
 
 _litellm_lock = threading.Lock()
+_litellm_loaded = threading.Event()
 
 
 def litellm() -> Any:
@@ -59,6 +60,7 @@ def litellm() -> Any:
         lib.drop_params = True
         for name in ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "litellm"):
             logging.getLogger(name).setLevel(logging.CRITICAL)
+        _litellm_loaded.set()
         return lib
 
 
@@ -88,6 +90,14 @@ def _import_without_dotenv() -> Any:
             else:
                 os.environ[name] = value
     return lib
+
+
+async def load() -> None:
+    """Wait for litellm without blocking the event loop: its import takes seconds (and
+    the warm-up thread may hold it), and a loop stuck on the import lock answers no
+    Ctrl-C. Cancelling the wait leaves the import to finish in its thread."""
+    if not _litellm_loaded.is_set():
+        await asyncio.to_thread(litellm)
 
 
 def warm_up() -> None:

@@ -49,6 +49,7 @@ async def run_turn(session: Session, text: str) -> str:
         session.context.add({"role": "assistant", "content": UNANSWERED_NOTE})
     session.context.add({"role": "user", "content": text})
     session.turns += 1
+    await llm.load()  # the request is in the log; Ctrl-C works while litellm loads
     guard = RepetitionGuard(session.settings.doom_loop_extra_detections)
     follow_ups = FollowUps()
     arguments = ArgumentStreak()
