@@ -32,12 +32,13 @@ async def open_session(
     settings: Settings,
     cwd: Path | None = None,
     resume: str | None = None,
-    wait_for_mcp: bool = False,
+    mcp_wait_s: float = 0.0,
 ) -> Session:
     """A Session with the built-in tools, logged to disk; `resume` continues a saved one.
 
-    MCP servers connect in the background; `wait_for_mcp` (headless) waits until
-    each has connected or failed, so the first request already offers their tools.
+    MCP servers connect in the background and their tools join as each connects.
+    `mcp_wait_s` (headless) gives them that long to be ready for the first request,
+    never more: a server that hangs (a network with no route) delays nothing further.
     """
     if settings.sandbox == "workspace-write":
         from agent.tools.local.confine import check_available
@@ -71,12 +72,13 @@ async def open_session(
     if settings.share_traces and find_hf_token(settings):
         TraceUploads(session).attach()
     if any(server.enabled for server in settings.mcp_servers.values()):
-        await start_mcp(session, wait_for_mcp)
+        await start_mcp(session, mcp_wait_s)
     return session
 
 
-async def start_mcp(session: Session, wait: bool) -> None:
-    """Connect the configured MCP servers; each reports once how it went."""
+async def start_mcp(session: Session, wait_s: float) -> None:
+    """Connect the configured MCP servers, waiting at most `wait_s`; each reports once
+    how it went. A server still connecting at the end is cut short, never waited for."""
     from agent.tools.mcp.manager import McpManager
 
     def report(name: str, status: str) -> None:
@@ -100,8 +102,10 @@ async def start_mcp(session: Session, wait: bool) -> None:
         await asyncio.gather(starting, return_exceptions=True)
 
     session.resources.push_async_callback(stop)
-    if wait:
-        await asyncio.gather(asyncio.shield(starting), return_exceptions=True)
+    if wait_s > 0:
+        await asyncio.wait({starting}, timeout=wait_s)
+        if not starting.done():
+            log.info("MCP servers still connecting after %g s: going on without them", wait_s)
 
 
 def use_remote_sandbox(router: ToolRouter) -> None:

@@ -3,15 +3,19 @@ blocks it, and a signal is answered while the model library still loads."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
 from tests.cli import start
+from tests.fakes import llm_server as llm
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -61,3 +65,49 @@ def test_ctrl_c_is_answered_while_the_model_library_loads(fake_llm, monkeypatch,
     log = session_logs()[0].read_text()
     assert "train a tokenizer on my corpus" in log
     assert fake_llm.requests == []
+
+
+class Unanswering:
+    """An HTTP endpoint on loopback that accepts connections and reads, never answering:
+    a network with no route to the server, as seen from a firewalled node."""
+
+    def __init__(self) -> None:
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}/mcp"
+        self.connected = threading.Event()
+        self._held: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self._listener.accept()
+            except OSError:
+                return
+            self._held.append(conn)
+            self.connected.set()
+
+    def close(self) -> None:
+        self._listener.close()
+        for conn in self._held:
+            conn.close()
+
+
+def test_an_mcp_server_that_never_answers_does_not_hold_the_first_request(cli, fake_llm):
+    endpoint = Unanswering()
+    config = Path(os.environ["XDG_CONFIG_HOME"]) / "ml-intern" / "cli_agent_config.json"
+    servers = {"hf-mcp-server": {"enabled": False}, "silent": {"url": endpoint.url}}
+    servers["silent"]["timeout_s"] = 600  # only the run's own deadline can end the wait
+    config.write_text(json.dumps({"mcpServers": servers}))
+    fake_llm.script(llm.text("Done without it."))
+    try:
+        result = cli("-o", "json", "list my datasets")
+    finally:
+        endpoint.close()
+
+    assert result.exit_code == 0, result.stderr
+    assert result.result()["final_text"] == "Done without it."
+    offered = [tool["function"]["name"] for tool in fake_llm.requests[0].get("tools", [])]
+    assert "bash" in offered
+    assert not [name for name in offered if name.startswith("mcp__silent")]
+    assert endpoint.connected.is_set()  # the connect was under way, and still unanswered
