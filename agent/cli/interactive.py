@@ -11,6 +11,7 @@ instead of hanging.
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import time
 from collections.abc import Awaitable, Callable
@@ -30,8 +31,8 @@ from agent.cli.replay import replay
 from agent.cli.sessions import PICK
 from agent.cli.slash_settings import offer_budget_raise
 from agent.cli.slash_tools import offer_job_cancel
-from agent.cli.stopping import exit_now, run_to_end, signal_exit_code
-from agent.cli.typeahead import TypeAhead, quiet_terminal, reading
+from agent.cli.stopping import exit_now, run_to_end, signal_exit_code, terminal_gone
+from agent.cli.typeahead import TypeAhead, quiet_terminal, reading, take_pending
 from agent.config import Settings
 from agent.core import events as ev
 from agent.core import llm
@@ -60,7 +61,8 @@ def run_interactive(settings: Settings, resume: str | None = None) -> int:
     Leaving never waits for a worker thread (an upload past its grace, a Hub call
     that was interrupted): they end with the process.
     """
-    return run_to_end(_chat(settings, resume))
+    with quiet_terminal():  # from the banner on, keys typed wait unseen for the prompt
+        return run_to_end(_chat(settings, resume))
 
 
 async def _chat(settings: Settings, resume: str | None) -> int:
@@ -110,8 +112,11 @@ class Chat:
         self._prompt: PromptSession[str] | None = None
         self._asking: PromptSession[str] | None = None
         self._start_notices: set[str] = set()
+        self._hf_token_offered = False
+        self._terminal_fds = [fd for fd in (1, 2) if os.isatty(fd)]  # while it is there
         self.typeahead = TypeAhead(self.renderer.live.touch, self.renderer.live.clear_screen)
         self.renderer.live.footer = self.typeahead.view
+        self.typeahead.on_hangup = lambda: self._on_stop_signal(signal.SIGHUP)
         self._attach(session)
 
     def _attach(self, session: Session) -> None:
@@ -164,15 +169,14 @@ class Chat:
             loop.call_soon(llm.preload_in_background)
 
         self._prompt.app.pre_run_callables.append(preload)
-        with quiet_terminal():
-            try:
-                await self._converse(self._prompt, first)
-            finally:
-                for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-                    loop.remove_signal_handler(signum)
-                self.renderer.pause()
-                await self._detach()
-                self._resume_hint()
+        try:
+            await self._converse(self._prompt, first)
+        finally:
+            for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+                loop.remove_signal_handler(signum)
+            self.renderer.pause()
+            await self._detach()
+            self._resume_hint()
         return self.exit_code
 
     async def _converse(self, prompt: PromptSession[str], first: str) -> None:
@@ -199,6 +203,7 @@ class Chat:
 
     async def _next_line(self, prompt: PromptSession[str]) -> str | None:
         """A line queued while the last turn ran, else the prompt (with any unsent text)."""
+        take_pending(self.typeahead)
         if self._stopped_by_person:  # Ctrl-C: nothing waiting is sent; it all comes back
             self._stopped_by_person = False
             waiting = [self.unsent, *self.typeahead.take(), self.typeahead.unsent()]
@@ -251,7 +256,13 @@ class Chat:
         self._stop.set()
 
     def _on_stop_signal(self, signum: int) -> None:
-        """SIGTERM or SIGHUP: stop the turn and leave; a second one leaves at once."""
+        """SIGTERM or SIGHUP: stop the turn and leave; a second one leaves at once.
+
+        After a hang-up nobody sees the screen, and writing to it fails (EIO): what is
+        still said on the way out goes nowhere, so nothing stops the leaving.
+        """
+        if signum == signal.SIGHUP:
+            terminal_gone(self._terminal_fds)
         if self.exit_code:
             exit_now(self.exit_code)
         self.exit_code = signal_exit_code(signum)
@@ -289,6 +300,8 @@ class Chat:
             return
         await offer_job_cancel(self, interrupted=interrupted)
         await offer_budget_raise(self, event)
+        if event is not None and event.type == "turn_complete":
+            await self._offer_hf_token()
 
     async def perform(
         self, operation: op.Operation, until: tuple[str, ...], busy: str = ""
@@ -342,18 +355,23 @@ class Chat:
         self.renderer.pause()
         if not loaded or not await keys.ensure_key(model, settings, self.console, self._ask_secret):
             return False
-        if not self._key_checked_for:  # once, after the model's key
-            await self._offer_hf_token()
         self._key_checked_for = model
         return True
 
     async def _offer_hf_token(self) -> None:
+        """After the first answer (never between a request and its answer): on a first
+        launch without an HF token, offer to keep one. Keys typed before the question
+        shows stay typed-ahead text: a hidden answer must be meant as one."""
+        if self._hf_token_offered:
+            return
+        self._hf_token_offered = True
+        take_pending(self.typeahead)
         settings = self.session.settings
         if await keys.offer_hf_token(settings, self.console, self._ask_secret):
             from agent.core.runtime import TraceUploads
 
             if settings.share_traces:
-                TraceUploads(self.session).attach()  # this session's traces go too
+                TraceUploads(self.session).attach(upload_now=True)  # this session's too
 
     # -- approvals --------------------------------------------------------------------------
 

@@ -21,7 +21,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Coroutine
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn, TextIO, TypeVar
 
 T = TypeVar("T")
 
@@ -90,10 +90,22 @@ def say(message: str) -> None:
 
 def silence_stdout() -> None:
     """Point stdout at /dev/null so that later writes, and the flush at exit, cannot fail."""
+    _to_devnull(sys.stdout)
+
+
+def terminal_gone(fds: list[int]) -> None:
+    """The terminal hung up: the given descriptors (those that were that terminal) go to
+    /dev/null, so that nothing said on the way out fails (EIO) and stops the exit."""
+    for fd in fds:
+        with contextlib.suppress(OSError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, fd)
+            os.close(devnull)
+
+
+def _to_devnull(stream: TextIO) -> None:
     with contextlib.suppress(Exception):
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
+        terminal_gone([stream.fileno()])
 
 
 class StopSignals:

@@ -80,6 +80,7 @@ class TypeAhead:
         self._on_change = on_change
         self._on_clear = on_clear  # Ctrl-L: the screen is cleared, as at the prompt
         self._pasting: list[str] | None = None
+        self.on_hangup: Callable[[], None] = lambda: None  # the terminal went away
 
     def feed(self, data: str) -> None:
         rest = data
@@ -201,7 +202,11 @@ def reading(typeahead: TypeAhead) -> Iterator[None]:
             data = os.read(fd, 65536)
             while data[-1:] in (b"\r", b"\n") and more_input(fd):
                 data += os.read(fd, 65536)
-        except OSError:
+        except OSError:  # EIO: the terminal hung up (its window was closed)
+            data = b""
+        if not data:  # nothing will ever come again: stop watching, and say so
+            loop.remove_reader(fd)
+            typeahead.on_hangup()
             return
         typeahead.feed(data.decode("utf-8", errors="replace"))
 
@@ -216,6 +221,28 @@ def reading(typeahead: TypeAhead) -> Iterator[None]:
 
 
 _paused_reader: tuple[int, Callable[[], None]] | None = None
+
+
+def take_pending(typeahead: TypeAhead) -> None:
+    """Keys typed while nothing read the terminal (the chat was starting, a turn had
+    just ended) go to `typeahead`, as if read during a turn: an Enter among them sends
+    its line, instead of reaching the prompt in one piece that looks like a paste."""
+    try:
+        fd = sys.stdin.fileno()
+        if not os.isatty(fd):
+            return
+        data = b""
+        while more_input(fd, 0):
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            data += chunk
+        while data[-1:] in (b"\r", b"\n") and more_input(fd):
+            data += os.read(fd, 65536)
+    except (OSError, ValueError):  # no terminal, or it hung up: the prompt will say so
+        return
+    if data:
+        typeahead.feed(data.decode("utf-8", errors="replace"))
 
 
 @contextlib.contextmanager

@@ -299,13 +299,18 @@ class TraceUploads:
         self._again = False
         self._warned = False
 
-    def attach(self) -> None:
+    def attach(self, upload_now: bool = False) -> None:
+        """Upload after each turn from now on; `upload_now`: the turns already done too."""
         self.session.subscribe(self._on_event)
         self.session.resources.push_async_callback(self._finish)
+        if upload_now:
+            self._start()
 
     def _on_event(self, event: ev.Event) -> None:
-        if not isinstance(event, ev.TurnComplete | ev.Error | ev.Interrupted):
-            return
+        if isinstance(event, ev.TurnComplete | ev.Error | ev.Interrupted):
+            self._start()
+
+    def _start(self) -> None:
         if self._task and not self._task.done():
             self._again = True
             return

@@ -1,4 +1,5 @@
-"""The chat's first launch without a Hugging Face token offers to keep a pasted one."""
+"""The chat's first launch without a Hugging Face token offers to keep a pasted one,
+after the first answer."""
 
 from __future__ import annotations
 
@@ -29,13 +30,13 @@ def test_enter_skips_the_offer_and_it_is_not_made_again(first_launch, fake_llm):
     term = first_launch()
     term.expect("›")
     term.enter("hello")
-    term.expect(PITCH, timeout=FIRST_ANSWER_S)
+    term.expect("First answer.", timeout=FIRST_ANSWER_S)  # never between a request and it
+    term.expect(PITCH)
     term.expect("private repos")
     term.expect("trace sharing")
     term.expect(QUESTION)
     term.enter("")
     term.expect("Skipped")
-    term.expect("First answer.")
     env_file = Path(os.environ["XDG_CONFIG_HOME"]) / "ml-intern" / ".env"
     assert not env_file.exists() or "HF_TOKEN" not in env_file.read_text()
     term.enter("/quit")
@@ -60,10 +61,10 @@ def test_a_pasted_token_is_saved_privately_and_used_at_once(first_launch, fake_l
         term = first_launch()
         term.expect("›")
         term.enter("hello")
-        term.expect(QUESTION, timeout=FIRST_ANSWER_S)
+        term.expect("Answered.", timeout=FIRST_ANSWER_S)
+        term.expect(QUESTION)
         term.enter(token)
         term.expect("Saved HF_TOKEN")
-        term.expect("Answered.")
         assert token not in term.text
         env_file = Path(os.environ["XDG_CONFIG_HOME"]) / "ml-intern" / ".env"
         assert f"HF_TOKEN={token}" in env_file.read_text().splitlines()

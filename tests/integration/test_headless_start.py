@@ -16,15 +16,9 @@ import pytest
 
 from tests.cli import start
 from tests.fakes import llm_server as llm
+from tests.slow_import import litellm_never_loads
 
 pytestmark = pytest.mark.timeout(120)
-
-# Stands in for litellm: says that its import started, then never finishes it.
-NEVER_LOADS = """
-import os, threading
-open(os.environ["ML_INTERN_TEST_IMPORT_MARKER"], "w").close()
-threading.Event().wait()
-"""
 
 
 def wait_for(check, what: str, proc: subprocess.Popen[str], timeout: float = 60) -> None:
@@ -44,12 +38,7 @@ def logged(text: str) -> bool:
 
 
 def test_ctrl_c_is_answered_while_the_model_library_loads(fake_llm, monkeypatch, tmp_path):
-    stand_in = tmp_path / "stand-in" / "litellm"
-    stand_in.mkdir(parents=True)
-    (stand_in / "__init__.py").write_text(NEVER_LOADS)
-    marker = tmp_path / "import-started"
-    monkeypatch.setenv("ML_INTERN_TEST_IMPORT_MARKER", str(marker))
-    monkeypatch.setenv("PYTHONPATH", str(stand_in.parent))
+    marker = litellm_never_loads(tmp_path, monkeypatch)
 
     proc = start("-o", "text", "train a tokenizer on my corpus")
     try:
