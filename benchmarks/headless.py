@@ -3,17 +3,21 @@
     uv run python benchmarks/headless.py
 
 Prints: `python -c pass`, `ml-intern --help`, `import litellm`, a headless one-shot
-with 3 tool calls against the loopback fake model (wall and peak memory), and the
-wall time per iteration over 30 `bash echo` iterations.
+with 3 tool calls against the loopback fake model (wall and peak memory), one whose MCP
+server never answers, and the wall time per iteration over 30 `bash echo` iterations.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -56,6 +60,33 @@ def headless(tool_calls: int) -> tuple[float, float]:
         env = {**ENV, **llm_env(fake.url), "HOME": cwd, "XDG_DATA_HOME": cwd}
         result = run([sys.executable, "-m", "agent", "-n", "-1", "do it"], env=env, cwd=cwd)
         fake.assert_done()
+    return result
+
+
+def headless_with_silent_mcp() -> tuple[float, float]:
+    """A one-shot whose only MCP server accepts connections and never answers, as
+    huggingface.co looks from a node with no route to it (its timeout is the default)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+
+    def accept() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                held.append(listener.accept()[0])
+
+    threading.Thread(target=accept, daemon=True).start()
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/mcp"
+    with llm.FakeLLM(llm.text("done")) as fake, tempfile.TemporaryDirectory() as cwd:
+        config = Path(cwd) / ".config" / "ml-intern" / "cli_agent_config.json"
+        config.parent.mkdir(parents=True)
+        config.write_text(json.dumps({"mcpServers": {"hf-mcp-server": {"url": url}}}))
+        env = {**ENV, **llm_env(fake.url), "HOME": cwd, "XDG_DATA_HOME": cwd}
+        env["XDG_CONFIG_HOME"] = str(Path(cwd) / ".config")
+        result = run([sys.executable, "-m", "agent", "do it"], env=env, cwd=cwd)
+        fake.assert_done()
+    listener.close()
+    for conn in held:
+        conn.close()
     return result
 
 
@@ -118,6 +149,7 @@ def main() -> None:
     one_wall = statistics.median(w for w, _ in one_shot)
     one_rss = max(m for _, m in one_shot)
     zero_wall = statistics.median(headless(0)[0] for _ in range(2))
+    silent_mcp_wall = statistics.median(headless_with_silent_mcp()[0] for _ in range(2))
     thirty_wall = statistics.median(headless(30)[0] for _ in range(2))
     per_iteration = (thirty_wall - zero_wall) / 30
     call_floor = litellm_call_floor()
@@ -136,6 +168,12 @@ def main() -> None:
         f"{one_wall:.2f} s",
         f"litellm + {one_wall - litellm_wall:.2f} s",
         "< litellm + 1.0 s",
+    )
+    row(
+        "headless one-shot, an MCP server that hangs",
+        f"{silent_mcp_wall:.2f} s",
+        f"without it: {zero_wall:.2f} s",
+        "< without it + 1.5 s",
     )
     row(
         "headless one-shot, peak memory",
