@@ -263,6 +263,8 @@ class Chat:
         """
         if signum == signal.SIGHUP:
             terminal_gone(self._terminal_fds)
+            if self.exit_code == signal_exit_code(signum):
+                return  # the same hang-up seen twice: the signal, and EIO from the terminal
         if self.exit_code:
             exit_now(self.exit_code)
         self.exit_code = signal_exit_code(signum)
@@ -359,19 +361,12 @@ class Chat:
         return True
 
     async def _offer_hf_token(self) -> None:
-        """After the first answer (never between a request and its answer): on a first
-        launch without an HF token, offer to keep one. Keys typed before the question
-        shows stay typed-ahead text: a hidden answer must be meant as one."""
-        if self._hf_token_offered:
-            return
-        self._hf_token_offered = True
-        take_pending(self.typeahead)
-        settings = self.session.settings
-        if await keys.offer_hf_token(settings, self.console, self._ask_secret):
-            from agent.core.runtime import TraceUploads
-
-            if settings.share_traces:
-                TraceUploads(self.session).attach(upload_now=True)  # this session's too
+        """After the first answer, never between a request and its answer. Keys typed
+        before the question shows stay typed-ahead text, never a hidden answer."""
+        if not self._hf_token_offered:
+            self._hf_token_offered = True
+            take_pending(self.typeahead)
+            await keys.offer_hf_token_to(self.session, self.console, self._ask_secret)
 
     # -- approvals --------------------------------------------------------------------------
 

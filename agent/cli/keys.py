@@ -12,6 +12,7 @@ import os
 import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.text import Text
@@ -21,6 +22,9 @@ from agent.config import Settings, config_home
 from agent.core import llm
 from agent.core.errors import AgentStop
 from agent.core.model_ids import no_key_message
+
+if TYPE_CHECKING:
+    from agent.core.session import Session
 
 Ask = Callable[[str], Awaitable[str | None]]
 _PLAIN = re.compile(r"[A-Za-z0-9_./+:@=-]+")
@@ -128,3 +132,12 @@ async def offer_hf_token(settings: Settings, console: Console, ask: Ask) -> bool
     path = save_key("HF_TOKEN", value)
     console.print(Text(f"Saved HF_TOKEN to {path} (readable only by you).", "dim"))
     return True
+
+
+async def offer_hf_token_to(session: Session, console: Console, ask: Ask) -> None:
+    """The offer, for a chat's session: a token kept now also shares its traces (the
+    turns already done included), when trace sharing is on."""
+    if await offer_hf_token(session.settings, console, ask) and session.settings.share_traces:
+        from agent.core.runtime import TraceUploads
+
+        TraceUploads(session).attach(upload_now=True)
