@@ -158,6 +158,9 @@ class Settings(BaseModel):
     traces_private: bool = True  # false once the person made the dataset public on purpose
     # how long the exit waits for a trace upload (0: not at all)
     upload_grace_s: float = Field(default=15.0, ge=0, allow_inf_nan=False)
+    # how long a headless run's first request waits for MCP servers, past the model
+    # library's load (which it waits for anyway)
+    mcp_wait_s: float = Field(default=1.5, ge=0, allow_inf_nan=False)
     messaging: MessagingConfig = Field(default_factory=MessagingConfig)
     slack_notifications: bool = True  # false: SLACK_BOT_TOKEN/SLACK_CHANNEL_ID are ignored
     research_max_iterations: int = Field(default=30, ge=1)

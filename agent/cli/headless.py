@@ -39,9 +39,6 @@ from agent.core.session import Session
 from agent.core.usage import UsageLedger
 
 log = logging.getLogger(__name__)
-# MCP servers get this long to offer their tools to the first request; it overlaps
-# the model library's import, which that request waits for anyway.
-MCP_WAIT_S = 1.5
 
 
 @dataclass
@@ -229,7 +226,7 @@ async def run_headless(
     loop = asyncio.get_running_loop()
     signals = StopSignals()
     signals.install(loop)
-    session = await open_session(settings, resume=resume, mcp_wait_s=MCP_WAIT_S)
+    session = await open_session(settings, resume=resume, mcp_wait_s=settings.mcp_wait_s)
     outcome = Outcome()
     attach_output(session, output_format, outcome)
     session.subscribe(outcome.observe)

@@ -14,6 +14,7 @@ from agent.context.manager import is_person_turn
 from agent.context.resume import LoadedSession, load_session
 from agent.context.store import SessionBusy, SessionLog, sessions_dir
 from agent.core import events as ev
+from agent.core import llm
 from agent.core import tools as builtin
 from agent.core.notifier import attach_notifier
 from agent.core.resume_model import model_problem
@@ -37,7 +38,8 @@ async def open_session(
     """A Session with the built-in tools, logged to disk; `resume` continues a saved one.
 
     MCP servers connect in the background and their tools join as each connects.
-    `mcp_wait_s` (headless) gives them that long to be ready for the first request,
+    `mcp_wait_s` (headless) gives them that long, or until the model library has
+    loaded (the first request waits for it anyway), to be ready for the first request;
     never more: a server that hangs (a network with no route) delays nothing further.
     """
     if settings.sandbox == "workspace-write":
@@ -98,14 +100,18 @@ async def start_mcp(session: Session, wait_s: float) -> None:
     starting = asyncio.create_task(manager.start(session.router), name="mcp-start")
 
     async def stop() -> None:
-        await manager.aclose()
+        starting.cancel()  # a connect (or the SDK's import) still under way is not waited for
         await asyncio.gather(starting, return_exceptions=True)
+        await manager.aclose()
 
     session.resources.push_async_callback(stop)
     if wait_s > 0:
         await asyncio.wait({starting}, timeout=wait_s)
+        library = asyncio.ensure_future(llm.load())
+        await asyncio.wait({starting, library}, return_when=asyncio.FIRST_COMPLETED)
+        library.cancel()
         if not starting.done():
-            log.info("MCP servers still connecting after %g s: going on without them", wait_s)
+            log.info("MCP servers still connecting: the first request goes without them")
 
 
 def use_remote_sandbox(router: ToolRouter) -> None:

@@ -395,6 +395,7 @@ def test_the_hf_mcp_server_gets_the_saved_login_token_or_no_header(
     hf = {"url": serve("http"), "headers": {"Authorization": "Bearer ${HF_TOKEN}"}}
     user_config_path().write_text(_json.dumps({"mcpServers": {"hf-mcp-server": hf}}))
     fake_llm.script(llm.tool_call("mcp__hf-mcp-server__auth", {}), llm.text("checked"))
+    monkeypatch.setenv("ML_INTERN_MCP_WAIT_S", "60")  # its tool is in the first request
     result = cli("-o", "json", "which header?")
     assert result.exit_code == 0, result.stderr
     fake_llm.assert_done()

@@ -14,10 +14,12 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def project_config(servers: dict) -> None:
-    """MCP servers in the project's own config, in a folder the user trusted."""
+    """MCP servers in the project's own config, in a folder the user trusted; their
+    tools are in the first request (the run waits for them, however slow the machine)."""
     add_trusted(Path.cwd())
     Path("configs").mkdir(exist_ok=True)
-    Path("configs/cli_agent_config.json").write_text(json.dumps({"mcpServers": servers}))
+    config = {"mcpServers": servers, "mcp_wait_s": 60}
+    Path("configs/cli_agent_config.json").write_text(json.dumps(config))
 
 
 def fake_server() -> dict:

@@ -90,6 +90,7 @@ def test_stdio_mcp_servers_run_confined(cli, fake_llm, home_outside):
         "args": ["-m", "tests.fakes.mcp_server", "--transport", "stdio"],
         "cwd": str(REPO),
     }
+    config["mcp_wait_s"] = 60  # the server's tools are in the first request
     user_config_path().write_text(json.dumps(config))
     outside = home_outside / "mcp_pwned"
     inside = Path.cwd() / "from_mcp.txt"
