@@ -79,8 +79,9 @@ async def open_session(
 
 
 async def start_mcp(session: Session, wait_s: float) -> None:
-    """Connect the configured MCP servers, waiting at most `wait_s`; each reports once
-    how it went. A server still connecting at the end is cut short, never waited for."""
+    """Connect the configured MCP servers in the background, waiting for them `wait_s`
+    or until the model library has loaded, whichever is later; each reports once how it
+    went. A server still connecting when the session closes is cut short."""
     from agent.tools.mcp.manager import McpManager
 
     def report(name: str, status: str) -> None:
