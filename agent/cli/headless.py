@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from agent.cli.log_view import SampledLog
+from agent.cli.log_view import INDENT, SampledLog
 from agent.cli.stopping import (
     CLOSED_OUTPUT_EXIT,
     StopSignals,
@@ -27,6 +27,7 @@ from agent.cli.stopping import (
     silence_stdout,
 )
 from agent.cli.summary import first_line, summarize_call
+from agent.cli.tool_output import failure_summary
 from agent.cli.visible import visible
 from agent.config import Settings
 from agent.core import events as ev
@@ -120,10 +121,11 @@ class TextWriter:
                 self._note(f"→ {summarize_call(name, arguments)}")
             case ev.ToolLog():
                 self._notes(self._tool_log.chunk(event))
-            case ev.ToolOutput(tool_call_id=call_id, name=name, content=content, is_error=failed):
+            case ev.ToolOutput(tool_call_id=call_id, name=name, is_error=failed):
                 self._notes(self._tool_log.end(call_id))
                 if failed:
-                    self._note(f"✗ {name}: {first_line(content)}")
+                    status, tail = failure_summary(event.content, event.data)
+                    self._notes([f"✗ {name}: {first_line(status)}", *(INDENT + t for t in tail)])
             case ev.Retrying(attempt=n, max_attempts=total, delay_s=delay, reason=why):
                 self._note(f"… retry {n}/{total - 1} in {delay:.1f}s: {first_line(why)}")
             case ev.Notice(message=message) | ev.DoomLoop(message=message):

@@ -199,3 +199,29 @@ def test_a_path_that_cannot_resolve_is_an_error_the_model_reads(cli, fake_llm):
     )
     assert cli("write it").exit_code == 0
     assert fake_llm.requests[1]["messages"][-1]["role"] == "tool"
+
+
+def test_a_failed_command_shows_its_exit_code_and_last_lines(cli, fake_llm):
+    """The line under a failure says how the command ended and why, not what it began with."""
+    script = "echo 'loading shard 0/12'; seq 1 20; echo 'CUDA out of memory' >&2; exit 3"
+    fake_llm.script(llm.tool_call("bash", {"command": script}), llm.text("It ran out of memory."))
+    result = cli("train it")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stderr.splitlines()
+    failure = lines.index("✗ bash: exit code 3")
+    assert lines[failure + 1 :] == [
+        "  … 17 lines above",
+        "  17",
+        "  18",
+        "  19",
+        "  20",
+        "  CUDA out of memory",
+    ]
+
+
+def test_a_failed_tool_without_exit_code_shows_its_error(cli, fake_llm):
+    fake_llm.script(llm.tool_call("read", {"path": "missing.txt"}), llm.text("No such file."))
+    result = cli("read it")
+    assert result.exit_code == 0, result.stderr
+    failures = [line for line in result.stderr.splitlines() if line.startswith("✗ read: ")]
+    assert len(failures) == 1 and "missing.txt" in failures[0]
