@@ -127,8 +127,9 @@ def test_a_job_left_running_is_named_at_exit_with_where_its_output_goes(cli, fak
         session = next(p.name for p in (data_home() / "bg").iterdir())
         log = data_home() / "bg" / session / "bg1.log"
         assert (
-            f"· Still running in the background: bg1 (pid {pid}) `sleep 60`, output in {log}. "
-            f"`ml-intern --resume {session}` follows them again; `kill -- -PID` stops one."
+            f"· Still running background job bg1 (sleep 60, pid {pid}, output in {log}): left "
+            f"running after ml-intern. `ml-intern --resume {session}` follows it again; "
+            "`kill -- -PID` stops one."
         ) in result.stderr.splitlines()
     finally:
         os.killpg(pid, signal.SIGKILL)

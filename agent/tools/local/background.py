@@ -306,13 +306,14 @@ async def jobs_at_exit(ctx: ToolContext) -> str | None:
             f"Stopped background job{plural} {named}: confined jobs end with the session "
             f"(--sandbox workspace-write). Logs: {running[0].log_path.parent}"
         )
-    jobs = "; ".join(
-        f"{job.job_id} (pid {job.process.pid}) `{_short(job.command)}`, output in {job.log_path}"
+    named = "; ".join(
+        f"{job.job_id} ({_short(job.command)}, pid {job.process.pid}, output in {job.log_path})"
         for job in running
     )
     return (
-        f"Still running in the background: {jobs}. `ml-intern --resume "
-        f"{registry.directory.name}` follows them again; `kill -- -PID` stops one."
+        f"Still running background job{plural} {named}: left running after ml-intern. "
+        f"`ml-intern --resume {registry.directory.name}` follows "
+        f"{'them' if plural else 'it'} again; `kill -- -PID` stops one."
     )
 
 
