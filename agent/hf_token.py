@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from agent.config import McpServer, Settings
 
 HF_TOKEN_VARS = ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN")
+CHECK_TIMEOUT_S = 15.0
 HF_MCP_SERVER = "hf-mcp-server"
 _AUTH = "authorization"
 
@@ -71,3 +72,25 @@ def with_hf_token(servers: dict[str, McpServer], settings: Settings) -> dict[str
                 headers[key] = f"Bearer {token}"
         updated[name] = server.model_copy(update={"headers": headers})
     return updated
+
+
+async def check_hf_token(token: str, endpoint: str) -> tuple[str | None, str | None]:
+    """(account name, None) when the Hub at `endpoint` accepts `token`, else (None, what
+    went wrong in words a person can act on). The token itself is never in the words."""
+    import httpx
+
+    url = endpoint.rstrip("/") + "/api/whoami-v2"
+    try:
+        async with httpx.AsyncClient(timeout=CHECK_TIMEOUT_S) as client:
+            response = await client.get(url, headers={"Authorization": f"Bearer {token}"})
+    except httpx.HTTPError as exc:
+        return None, f"could not reach {endpoint} to check it ({type(exc).__name__})"
+    if response.status_code == 401:
+        return None, f"{endpoint} does not accept it (invalid or expired token)"
+    if response.status_code != 200:
+        return None, f"{endpoint} answered HTTP {response.status_code} when asked who it is"
+    try:
+        name = response.json()["name"]
+    except (ValueError, KeyError, TypeError):
+        return None, f"{endpoint} gave an answer that names no account"
+    return str(name), None

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from agent.cli.log_view import SampledLog
+from agent.cli.log_view import INDENT, SampledLog
 from agent.cli.stopping import (
     CLOSED_OUTPUT_EXIT,
     StopSignals,
@@ -28,6 +28,7 @@ from agent.cli.stopping import (
     silence_stdout,
 )
 from agent.cli.summary import first_line, summarize_call
+from agent.cli.tool_output import failure_summary
 from agent.cli.visible import visible
 from agent.config import Settings
 from agent.core import events as ev
@@ -93,6 +94,7 @@ class TextWriter:
         self.out, self.err = out, err
         self._streamed = False
         self._tool_log = SampledLog()
+        self._logged: set[str] = set()  # calls whose output was shown as it came
         # A terminal sees the answer as it streams, its control characters spelled out; a
         # pipe gets each answer whole and exact, once it is final (a stream that broke
         # off and was asked again never reaches it).
@@ -120,11 +122,16 @@ class TextWriter:
             case ev.ToolCall(name=name, arguments=arguments):
                 self._note(f"→ {summarize_call(name, arguments)}")
             case ev.ToolLog():
+                self._logged.add(event.tool_call_id)
                 self._notes(self._tool_log.chunk(event))
-            case ev.ToolOutput(tool_call_id=call_id, name=name, content=content, is_error=failed):
+            case ev.ToolOutput(tool_call_id=call_id, name=name, is_error=failed):
                 self._notes(self._tool_log.end(call_id))
                 if failed:
-                    self._note(f"✗ {name}: {first_line(content)}")
+                    status, tail = failure_summary(event.content, event.data)
+                    if call_id in self._logged:
+                        tail = []  # the live view just above ends with its last lines
+                    self._notes([f"✗ {name}: {first_line(status)}", *(INDENT + t for t in tail)])
+                self._logged.discard(call_id)
             case ev.Retrying(attempt=n, max_attempts=total, delay_s=delay, reason=why):
                 self._note(f"… retry {n}/{total - 1} in {delay:.1f}s: {first_line(why)}")
             case ev.Notice(message=message) | ev.DoomLoop(message=message):

@@ -1,7 +1,10 @@
 """A missing API key on first launch: name the variable, take a pasted key, keep it.
 
-The key goes to ~/.config/ml-intern/.env (mode 0600), which every later launch
-reads, and into this process's environment so the next request can use it.
+A pasted key is tried first (one single-token request to the model, a `whoami` for a
+Hugging Face token): a key with a typo saved unchecked would fail every later launch
+with an error far from its cause. Only a key that works goes to
+~/.config/ml-intern/.env (mode 0600), which every later launch reads, and into this
+process's environment so the next request can use it.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from rich.text import Text
 from agent.atomic import write_file
 from agent.config import Settings, config_home
 from agent.core import llm
-from agent.core.errors import AgentStop
+from agent.core.errors import AgentStop, RateLimited
 from agent.core.model_ids import no_key_message
 
 if TYPE_CHECKING:
@@ -67,17 +70,43 @@ async def ensure_key(model_name: str, settings: Settings, console: Console, ask:
     if not missing:
         return True
     console.print(Text(no_key_message(target, missing), "yellow"))
-    for name in missing:
-        value = await _pasted_key(ask, name, console)
-        if not value:
-            console.print(
-                Text("No key given, so nothing was sent. Or pick another model: /model", "yellow")
-            )
-            return False
-        os.environ[name] = value
+    while True:
+        pasted: dict[str, str] = {}
+        for name in missing:
+            if not (value := await _pasted_key(ask, name, console)):
+                console.print(
+                    Text(
+                        "No key given, so nothing was sent. Or pick another model: /model",
+                        "yellow",
+                    )
+                )
+                return False
+            pasted[name] = value
+        if (problem := await _model_problem(model_name, settings, pasted)) is None:
+            break
+        console.print(
+            Text(f"{model_name} did not work with that key: {problem}. Not saved.", "yellow")
+        )
+        console.print(Text("Paste it again, or press Enter to skip.", "yellow"))
+    for name, value in pasted.items():
         path = save_key(name, value)
         console.print(Text(f"Saved {name} to {path} (readable only by you).", "dim"))
     return True
+
+
+async def _model_problem(model_name: str, settings: Settings, keys: dict[str, str]) -> str | None:
+    """Ask the model for one token with the pasted keys; what failed, or None. The keys stay
+    in the environment only when it answered (a rate limit is an answer: the key works)."""
+    os.environ.update(keys)
+    try:
+        await llm.probe(model_name, settings)
+    except RateLimited:
+        pass
+    except AgentStop as exc:
+        for name in keys:
+            os.environ.pop(name, None)
+        return exc.message
+    return None
 
 
 async def _pasted_key(ask: Ask, name: str, console: Console) -> str:
@@ -110,15 +139,20 @@ async def offer_hf_token(settings: Settings, console: Console, ask: Ask) -> bool
     Asked once: Enter skips, and later launches do not ask again (HF_TOKEN in the user
     .env or `hf auth login` work any time). True when a token was saved.
     """
-    from agent.hf_token import find_hf_token
+    from agent.hf_token import check_hf_token, find_hf_token
 
     marker = config_home() / HF_TOKEN_OFFERED
     if find_hf_token(settings) or marker.exists():
         return False
     console.print(Text(HF_TOKEN_PITCH, "yellow"))
-    value = await _pasted_key(ask, "Hugging Face token", console)
     marker.parent.mkdir(parents=True, exist_ok=True)
     marker.touch()
+    while value := await _pasted_key(ask, "Hugging Face token", console):
+        user, problem = await check_hf_token(value, settings.hf_endpoint)
+        if problem is None:
+            break
+        console.print(Text(f"The token did not work: {problem}. Not saved.", "yellow"))
+        console.print(Text("Paste it again, or press Enter to skip.", "yellow"))
     if not value:
         console.print(
             Text(
@@ -130,7 +164,7 @@ async def offer_hf_token(settings: Settings, console: Console, ask: Ask) -> bool
     os.environ["HF_TOKEN"] = value
     settings.hf_token = value
     path = save_key("HF_TOKEN", value)
-    console.print(Text(f"Saved HF_TOKEN to {path} (readable only by you).", "dim"))
+    console.print(Text(f"Saved HF_TOKEN (account {user}) to {path} (readable only by you).", "dim"))
     return True
 
 

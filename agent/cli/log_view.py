@@ -28,6 +28,7 @@ class _CallView:
     refilled: float = 0.0
     passed_over: int = 0  # lines neither shown nor counted yet
     held: deque[str] = field(default_factory=lambda: deque(maxlen=SAMPLE_LINES))
+    bar: str | None = None  # the progress bar's state last passed on, while it is redrawn
 
 
 class SampledLog:
@@ -42,7 +43,7 @@ class SampledLog:
         now = self._clock()
         view.tokens = min(BURST_LINES, view.tokens + (now - view.refilled) * LINES_PER_S)
         view.refilled = now
-        lines = [line.lstrip("\r") for line in event.line.split("\n")] if event.line else []
+        lines = self._new_lines(view, event.line.split("\n") if event.line else [])
         view.passed_over += event.omitted_lines
         if not view.passed_over and len(lines) <= view.tokens:
             view.tokens -= len(lines)
@@ -54,6 +55,16 @@ class SampledLog:
         shown = lines[-min(SAMPLE_LINES, int(view.tokens) - 1) :]
         view.tokens -= len(shown) + 1
         return self._sample(view, view.passed_over + len(lines) - len(shown), shown)
+
+    @staticmethod
+    def _new_lines(view: _CallView, lines: list[str]) -> list[str]:
+        """The lines without their `\\r`, less a progress bar's state passed on already: a
+        bar that ends (a newline, a stop) where it was last seen is not printed twice."""
+        if lines and lines[0].startswith("\r") and lines[0][1:] == view.bar:
+            lines = lines[1:]
+        if lines:
+            view.bar = lines[-1][1:] if lines[-1].startswith("\r") else None
+        return [line.lstrip("\r") for line in lines]
 
     def end(self, tool_call_id: str) -> list[str]:
         """The lines held back from a call that has ended."""

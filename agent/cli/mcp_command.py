@@ -1,8 +1,11 @@
-"""`ml-intern mcp list|add|remove`: MCP servers in the user config file."""
+"""`ml-intern mcp list|add|remove`: the MCP servers a launch uses; edits the user config file."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import os
+import shlex
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
@@ -11,21 +14,63 @@ from agent.cli.user_config import add_server, describe_server, list_servers, rem
 from agent.cli.visible import quoted
 from agent.config import user_config_path
 from agent.core.errors import UsageError
+from agent.paths import CONFIG_NAMES, shipped_config_dir
+from agent.trust import project_files, split_by_trust
 
 app = make_app(
-    "Manage the MCP servers in your user config (~/.config/ml-intern/cli_agent_config.json)."
+    "List the MCP servers in effect here; add or remove them in your user config "
+    "(~/.config/ml-intern/cli_agent_config.json)."
 )
 
 
 @app.command("list")
 def list_command() -> None:
-    """The MCP servers of the user config file."""
-    path = user_config_path()
-    servers = list_servers(path)
-    if not servers:
-        typer.echo(f"No MCP servers in {path}.")
-    for name, entry in servers.items():
-        typer.echo(quoted(describe_server(name, entry)))
+    """The MCP servers a launch here uses, where each comes from, and whether it is on."""
+    effective, ignored = effective_servers(Path.cwd())
+    if not effective and not ignored:
+        typer.echo("No MCP servers. Add one with: ml-intern mcp add NAME -- COMMAND (or --url URL)")
+    for name, (entry, source) in effective.items():
+        entry = _shown(entry)
+        state = "disabled" if entry.get("enabled") is False else "enabled"
+        typer.echo(quoted(f"{describe_server(name, entry)}  ({source}, {state})"))
+    for name, entry, folder in ignored:
+        typer.echo(
+            quoted(
+                f"{describe_server(name, _shown(entry))}  (project {folder}, ignored: folder "
+                f"not trusted; to use it: ml-intern trust {shlex.quote(str(folder))})"
+            )
+        )
+
+
+Servers = dict[str, tuple[dict[str, Any], str]]
+
+
+def effective_servers(cwd: Path) -> tuple[Servers, list[tuple[str, dict[str, Any], Path]]]:
+    """(name -> (entry, source)) as the settings layers merge them, later files winning by
+    name; and the servers of project files that do not count because their folder is not
+    trusted. Mirrors `agent.config.config_files` without connecting to anything."""
+    honoured, untrusted = split_by_trust(project_files(cwd))
+    layers = [(shipped_config_dir() / name, "shipped") for name in CONFIG_NAMES]
+    layers += [(f.path, f"project {f.folder}, trusted") for f in honoured if f.is_config]
+    layers.append((user_config_path(), f"user {user_config_path()}"))
+    if explicit := os.environ.get("ML_INTERN_CLI_CONFIG"):
+        layers.append((Path(explicit).expanduser(), f"ML_INTERN_CLI_CONFIG {explicit}"))
+    effective: Servers = {}
+    for path, source in layers:
+        for name, entry in list_servers(path).items():
+            effective[name] = (entry, source)
+    ignored = [
+        (name, entry, f.folder)
+        for f in untrusted
+        if f.is_config
+        for name, entry in list_servers(f.path).items()
+    ]
+    return effective, ignored
+
+
+def _shown(entry: Any) -> dict[str, Any]:
+    """An entry a hand-edited file may have left in any shape, as describe_server reads it."""
+    return entry if isinstance(entry, dict) else {"command": repr(entry)}
 
 
 @app.command(

@@ -236,6 +236,7 @@ async def _status(ctx: ChatContext, arg: str) -> None:
     settings, usage = session.settings, session.usage
     cost = usage.total_cost_usd
     from agent.core.local_server import context_limit
+    from agent.tools.local.background import job_lines
 
     threshold, window = context_limit(settings)
     used = session.context.tokens
@@ -255,6 +256,7 @@ async def _status(ctx: ChatContext, arg: str) -> None:
         "context": f"{used:,} / {threshold:,} tokens ({100 * used / max(threshold, 1):.0f}%)"
         + of_window,
         "approvals": approvals,
+        "background": "; ".join(job_lines(session.tool_state, session.id)) or "no jobs",
     }
     print_rows(ctx, rows.items())
 

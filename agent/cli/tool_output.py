@@ -47,6 +47,30 @@ def output_lines(
     return shown
 
 
+def failure_summary(content: str, data: dict[str, Any] | None) -> tuple[str, list[str]]:
+    """(what went wrong, the last lines before it) for a failed call, for front ends that
+    print one line per event: a command's exit code or signal, else the error's first line.
+    The tail is what tells why a command failed; its first line is what it started doing."""
+    lines = content.rstrip("\n").splitlines()
+    code = (data or {}).get("exit_code")
+    if isinstance(code, int) and lines and _is_exit_note(lines[-1]):
+        status, lines = lines[-1], lines[:-1]
+    elif isinstance(code, int):
+        status = f"exit code {code}"
+    else:
+        status, lines = (lines[0], lines[1:]) if lines else ("(no output)", [])
+    while lines and not lines[-1].strip():
+        lines.pop()
+    tail = lines[-TAIL_LINES:]
+    if len(lines) > len(tail):
+        tail.insert(0, f"… {len(lines) - len(tail):,} lines above")
+    return status, tail
+
+
+def _is_exit_note(line: str) -> bool:
+    return line.startswith(("exit code ", "killed by signal "))
+
+
 def hidden_note(hidden: list[str]) -> str:
     """How many lines the collapse hides, counting those the tool itself left out (a
     flood keeps only its head and tail), so the count is the command's, not the view's."""

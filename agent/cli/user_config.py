@@ -116,8 +116,6 @@ def describe_server(name: str, entry: dict[str, Any]) -> str:
         for key, label in (("headers", "headers"), ("env", "env"))
         if entry.get(key)
     ]
-    if entry.get("enabled") is False:
-        extras.append("disabled")
     suffix = f"  [{'; '.join(extras)}]" if extras else ""
     return f"{name}: {target}{suffix}"
 

@@ -91,7 +91,9 @@ def incomplete_answer(reply: llm.LLMReply) -> str:
 def answer_stopped_calls(session: Session) -> None:
     """Every call the stop left unanswered gets its result: what it printed so far, if
     anything, shown to the front ends as well, so the screen holds what the model got."""
-    so_far = {k: "\n".join(v) for k, v in session.output_so_far.items() if v}
+    so_far = {
+        k: "\n".join(line.lstrip("\r") for line in v) for k, v in session.output_so_far.items() if v
+    }
     session.output_so_far = {}
     for answer in session.context.answer_dangling(so_far=so_far):
         if answer["tool_call_id"] in so_far:

@@ -68,6 +68,8 @@ async def open_session(
     attach_log(session, log)
     if loaded:
         renew_system_prompt(session)
+        if session.id == loaded.session_id:  # a fork leaves the jobs to the other one
+            find_background_jobs(session)
     attach_notifier(session)
     if settings.tool_runtime == "sandbox":
         session.resources.push_async_callback(remind_of_sandbox, session)
@@ -140,6 +142,15 @@ async def report_background_jobs(session: Session) -> None:
 
     if message := await jobs_at_exit(session.tool_context("", "bash")):
         session.emit(ev.Notice(message=message))
+
+
+def find_background_jobs(session: Session) -> None:
+    """A continued session takes back the background jobs it left running."""
+    from agent.tools.local.background import background_jobs
+
+    if running := background_jobs(session.tool_state, session.id).running():
+        names = ", ".join(f"{job.job_id} `{job.command}`" for job in running)
+        session.notify(f"Background jobs still running from before: {names}.")
 
 
 def open_resumed_log(loaded: LoadedSession) -> SessionLog | None:

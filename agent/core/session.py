@@ -176,7 +176,11 @@ class Session:
         so_far = self.output_so_far.setdefault(tool_call_id, deque(maxlen=OUTPUT_SO_FAR_LINES))
 
         def log(text: str, omitted_lines: int = 0) -> None:
-            so_far.extend(line.lstrip("\r") for line in text.split("\n"))
+            for line in text.split("\n"):
+                if line.startswith("\r") and so_far and so_far[-1].startswith("\r"):
+                    so_far[-1] = line  # a progress bar redrawn: still one line
+                else:
+                    so_far.append(line)
             self.emit(
                 ev.ToolLog(
                     tool_call_id=tool_call_id, name=name, line=text, omitted_lines=omitted_lines

@@ -64,7 +64,7 @@ def test_a_pasted_token_is_saved_privately_and_used_at_once(first_launch, fake_l
         term.expect("Answered.", timeout=FIRST_ANSWER_S)
         term.expect(QUESTION)
         term.enter(token)
-        term.expect("Saved HF_TOKEN")
+        term.expect("Saved HF_TOKEN (account alice)")
         assert token not in term.text
         env_file = Path(os.environ["XDG_CONFIG_HOME"]) / "ml-intern" / ".env"
         assert f"HF_TOKEN={token}" in env_file.read_text().splitlines()
@@ -74,6 +74,33 @@ def test_a_pasted_token_is_saved_privately_and_used_at_once(first_launch, fake_l
         fake_llm.assert_done()
         uploaded = hub.repos["alice/ml-intern-sessions"].files
         assert any(name.startswith("sessions/") for name in uploaded)  # this session's trace
+
+
+@pytest.mark.timeout(180)
+def test_a_token_the_hub_refuses_is_not_saved(first_launch, fake_llm, monkeypatch):
+    token = "hf_" + "Right0Token" * 3
+    with HubUploads(token=token, user="alice") as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        fake_llm.script(llm.text("Answered."))
+        term = first_launch()
+        term.expect("›")
+        term.enter("hello")
+        term.expect("Answered.", timeout=FIRST_ANSWER_S)
+        term.expect(QUESTION)
+        term.enter("hf_" + "Wrong0Token" * 3)
+        term.expect(f"The token did not work: {hub.url} does not accept it")
+        term.expect("(invalid or expired token)")
+        term.expect("Paste it again, or press Enter to skip.")
+        term.expect(QUESTION)
+        term.enter("")
+        term.expect("Skipped")
+        assert "Wrong0Token" not in term.text
+        assert hub.requests == [("GET", "/api/whoami-v2")]
+        env_file = Path(os.environ["XDG_CONFIG_HOME"]) / "ml-intern" / ".env"
+        assert not env_file.exists() or "HF_TOKEN" not in env_file.read_text()
+        term.enter("/quit")
+        assert term.exit_code() == 0
+        fake_llm.assert_done()
 
 
 def test_headless_never_asks(cli, fake_llm):

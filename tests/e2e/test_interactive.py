@@ -237,7 +237,7 @@ def test_a_missing_key_is_asked_for_saved_privately_and_history_persists(
 ):
     monkeypatch.delenv("OPENAI_API_KEY")
     secret = "sk-pasted-0123456789"
-    fake_llm.script(llm.text("Answered with the pasted key."))
+    fake_llm.script(llm.text("OK"), llm.text("Answered with the pasted key."))
     term = terminal()
     term.expect("›")
     term.enter("hello there")
@@ -247,7 +247,8 @@ def test_a_missing_key_is_asked_for_saved_privately_and_history_persists(
     term.expect("Saved OPENAI_API_KEY")
     term.expect("Answered with the pasted key.")
     assert secret not in term.text
-    assert fake_llm.headers[0]["authorization"] == f"Bearer {secret}"
+    assert fake_llm.requests[0]["max_tokens"] == 1  # the key was tried before it was kept
+    assert [h["authorization"] for h in fake_llm.headers] == [f"Bearer {secret}"] * 2
     env_file = Path(os.environ["XDG_CONFIG_HOME"]) / "ml-intern" / ".env"
     assert f"OPENAI_API_KEY={secret}" in env_file.read_text().splitlines()
     assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
@@ -263,6 +264,42 @@ def test_a_missing_key_is_asked_for_saved_privately_and_history_persists(
     again.type("\x03\x04")
     assert again.exit_code() == 0
     fake_llm.assert_done()
+
+
+@pytest.mark.timeout(180)
+def test_a_key_the_model_refuses_is_not_saved_and_can_be_pasted_again(terminal, monkeypatch):
+    from tests.fakes import anthropic_server as anthropic
+
+    wrong, right = "sk-ant-wrong-0123456789", "sk-ant-right-0123456789"
+    refused = anthropic.error(401, "authentication_error", "invalid x-api-key")
+    steps = (
+        refused,
+        anthropic.answer(anthropic.text("OK")),
+        anthropic.answer(anthropic.text("Hi.")),
+    )
+    with anthropic.FakeAnthropic(*steps) as server:
+        monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+        monkeypatch.setenv("ML_INTERN_MODEL", "anthropic/claude-sonnet-4-5")
+        monkeypatch.setenv("ML_INTERN_API_BASE", server.url)
+        term = terminal()
+        term.expect("›")
+        term.enter("hello there")
+        term.expect("Paste your ANTHROPIC_API_KEY", timeout=FIRST_ANSWER_S)
+        term.enter(wrong)
+        term.expect("did not work with that key")
+        term.expect("Paste it again, or press Enter to skip.")
+        env_file = Path(os.environ["XDG_CONFIG_HOME"]) / "ml-intern" / ".env"
+        assert not env_file.exists()
+        term.expect("Paste your ANTHROPIC_API_KEY")
+        term.enter(right)
+        term.expect("Saved ANTHROPIC_API_KEY")
+        term.expect("Hi.")
+        assert wrong not in term.text and right not in term.text
+        assert [h["x-api-key"] for h in server.headers] == [wrong, right, right]
+        assert env_file.read_text().splitlines() == [f"ANTHROPIC_API_KEY={right}"]
+        term.enter("/quit")
+        assert term.exit_code() == 0
+    server.assert_done()
 
 
 @pytest.mark.timeout(180)

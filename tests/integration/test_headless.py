@@ -199,3 +199,42 @@ def test_a_path_that_cannot_resolve_is_an_error_the_model_reads(cli, fake_llm):
     )
     assert cli("write it").exit_code == 0
     assert fake_llm.requests[1]["messages"][-1]["role"] == "tool"
+
+
+def test_a_failed_command_shows_its_exit_code_and_last_lines(cli, fake_llm):
+    """The line under a failure says how the command ended and why, not what it began with."""
+    script = "echo 'loading shard 0/12'; seq 1 20; echo 'CUDA out of memory' >&2; exit 3"
+    fake_llm.script(llm.tool_call("bash", {"command": script}), llm.text("It ran out of memory."))
+    result = cli("train it")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stderr.splitlines()
+    failure = lines.index("✗ bash: exit code 3")
+    # the live view just above ends with the last lines, so they are not printed twice
+    assert lines[failure - 2 : failure] == ["  20", "  CUDA out of memory"]
+    assert lines.count("  CUDA out of memory") == 1
+
+
+def test_a_failed_tool_without_exit_code_shows_its_error(cli, fake_llm):
+    fake_llm.script(llm.tool_call("read", {"path": "missing.txt"}), llm.text("No such file."))
+    result = cli("read it")
+    assert result.exit_code == 0, result.stderr
+    failures = [line for line in result.stderr.splitlines() if line.startswith("✗ read: ")]
+    assert len(failures) == 1 and "missing.txt" in failures[0]
+
+
+def test_ctrl_c_during_a_progress_bar_prints_its_last_state_once(fake_llm):
+    command = "printf 'loading\\n\\rstep 1/3\\rstep 2/3\\rstep 3/3'; sleep 60"
+    fake_llm.script(llm.tool_call("bash", {"command": command}))
+    proc = start("load the shards")
+    assert proc.stderr is not None
+    seen = []
+    for line in proc.stderr:  # ends at the process's end at the latest
+        seen.append(line.rstrip("\n"))
+        if seen[-1] == "  step 3/3":
+            proc.send_signal(signal.SIGINT)
+            break
+    _, rest = proc.communicate(timeout=30)
+    assert proc.returncode == 130, "\n".join(seen) + rest
+    lines = seen + rest.splitlines()
+    assert lines.count("  step 3/3") == 1, lines
+    assert "✗ bash: [interrupted: the user stopped this call before it finished]" in lines

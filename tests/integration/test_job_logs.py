@@ -4,18 +4,23 @@ secrets, removed with the session once their job has ended, and pruned when old.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
+import json
 import os
 import signal
 import stat
 import time
 from pathlib import Path
 
+import pytest
+
 from agent.config import Settings, data_home
 from agent.tools.local.tools import local_tools
 from agent.tools.router import ToolRouter
 from agent.tools.spec import ToolContext, ToolResult
 from tests import secret_corpus as corpus
+from tests.cli import spawn
 from tests.fakes import llm_server as llm
 
 ROUTER = ToolRouter(local_tools())
@@ -99,13 +104,72 @@ def test_after_a_run_only_the_log_of_a_running_job_is_left(cli, fake_llm):
     assert result.exit_code == 0, result.stderr
     assert "exited 0" in str(fake_llm.requests[-1]["messages"][-1])
     folder = data_home() / "bg" / result.result()["session_id"]
-    assert sorted(p.name for p in folder.iterdir()) == ["bg2.log"]  # bg1 had ended
+    # bg1 had ended; bg2 runs on, recorded for a continued session to find it
+    assert sorted(p.name for p in folder.iterdir()) == ["bg2.log", "jobs.json"]
     Path("go").touch()  # the job goes on after the session ended, and so does its log
     deadline = time.monotonic() + 20
     while "second" not in (folder / "bg2.log").read_text():
         assert time.monotonic() < deadline, (folder / "bg2.log").read_text()
         time.sleep(0.02)
     assert (folder / "bg2.log").read_text() == "first\nsecond\n"
+
+
+def test_a_job_left_running_is_named_at_exit_with_where_its_output_goes(cli, fake_llm):
+    fake_llm.script(
+        llm.tool_call("bash", {"command": "sleep 60", "run_in_background": True}),
+        llm.text("started"),
+    )
+    result = cli("start it")
+    assert result.exit_code == 0, result.stderr
+    job = fake_llm.requests[1]["messages"][-1]["content"]
+    pid = int(job.split("(pid ")[1].split(")")[0])
+    try:
+        session = next(p.name for p in (data_home() / "bg").iterdir())
+        log = data_home() / "bg" / session / "bg1.log"
+        assert (
+            f"· Still running background job bg1 (sleep 60, pid {pid}, output in {log}): left "
+            f"running after ml-intern. `ml-intern --resume {session}` follows it again; "
+            "`kill -- -PID` stops one."
+        ) in result.stderr.splitlines()
+    finally:
+        os.killpg(pid, signal.SIGKILL)
+
+
+@pytest.mark.timeout(180)  # spawns ml-intern: a litellm import, slow on a busy machine
+def test_a_continued_session_follows_and_stops_the_job_it_left_running(cli, fake_llm):
+    """Two launches: the second one reads and stops the job that the first one, a process
+    gone since, started."""
+    command = "echo hello from the job; while [ ! -e go ]; do sleep 0.02; done; echo done"
+    fake_llm.script(
+        llm.tool_call("bash", {"command": command, "run_in_background": True}),
+        llm.text("started"),
+    )
+    first = spawn("-o", "json", "start the job", timeout=150)
+    assert first.exit_code == 0, first.stderr
+    started = fake_llm.requests[1]["messages"][-1]["content"]
+    pid = int(started.split("(pid ")[1].split(")")[0])
+    folder = data_home() / "bg" / first.result()["session_id"]
+    try:
+        (record,) = json.loads((folder / "jobs.json").read_text())["jobs"]
+        assert record["pid"] == pid
+        fake_llm.script(
+            llm.tool_call("bash_output", {"job_id": "bg1"}),
+            llm.tool_call("kill_background", {"job_id": "bg1"}),
+            llm.text("stopped"),
+        )
+        second = cli("--continue", "-o", "stream-json", "stop it")
+        assert second.exit_code == 0, second.stderr
+        notices = [e["message"] for e in second.lines() if e["type"] == "notice"]
+        assert "Background jobs still running from before: bg1 `" + command + "`." in notices
+        looked = fake_llm.requests[3]["messages"][-1]["content"]
+        assert looked.startswith(f"Job bg1: running (pid {pid}, ")
+        assert "hello from the job" in looked
+        stopped = fake_llm.requests[4]["messages"][-1]["content"]
+        assert stopped.startswith("Stopped job bg1 (ended")
+        assert not (folder / "jobs.json").exists() and not folder.exists()
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGKILL)
 
 
 def test_a_progress_bar_shows_while_the_job_runs(isolated_env):
@@ -116,3 +180,27 @@ def test_a_progress_bar_shows_while_the_job_runs(isolated_env):
         assert "step 1/9" in wait_for_output(ctx, job["job_id"], "step 1/9")
     finally:
         os.killpg(job["pid"], signal.SIGKILL)
+
+
+def test_status_lists_the_background_jobs(isolated_env):
+    from types import SimpleNamespace
+
+    from agent.core.usage import UsageLedger
+    from tests.unit.test_slash_commands import FakeChat
+
+    chat = FakeChat()
+    session = chat.session
+    session.usage, session.turns, session.context = UsageLedger(), 0, SimpleNamespace(tokens=0)
+    session.standing_approvals = dict
+    assert "background no jobs" in " ".join(chat.run("/status").split())
+    ctx = ToolContext(settings=Settings(), cwd=isolated_env, session_id=session.id)
+    ctx.state = session.tool_state
+    running = call(ctx, "bash", command="sleep 60", run_in_background=True).data
+    try:
+        call(ctx, "bash", command="true", run_in_background=True)
+        wait_for_output(ctx, "bg2", "exited 0")
+        out = " ".join(chat.run("/status").split())
+        assert f"background bg1 running (pid {running['pid']}, " in out
+        assert "s): sleep 60; bg2 exited 0: true" in out
+    finally:
+        os.killpg(running["pid"], signal.SIGKILL)

@@ -87,4 +87,33 @@ def test_mcp_list_spells_out_control_characters(cli):
     assert added.exit_code == 0, added.stderr
     listing = cli("mcp", "list").stdout
     assert "\x1b" not in listing and "\u2066" not in listing
-    assert "odd: python3 -c ^M^[[2Kfine\\u2066 x^Jy" in listing.splitlines()
+    line = "odd: python3 -c ^M^[[2Kfine\\u2066 x^Jy"
+    assert any(shown.startswith(line + "  (user ") for shown in listing.splitlines())
+
+
+def test_mcp_list_shows_the_servers_a_launch_uses_and_where_they_come_from(cli, tmp_path):
+    """The shipped Hugging Face server is listed, and what overrides or ignores it says so."""
+    shipped = "hf-mcp-server: https://huggingface.co/mcp  [headers: Authorization]"
+    user_config_path().unlink()  # the test setup turns the shipped server off
+    listing = cli("mcp", "list")
+    assert listing.exit_code == 0, listing.stderr
+    assert f"{shipped}  (shipped, enabled)" in listing.stdout.splitlines()
+
+    Path("configs").mkdir()
+    Path("configs/cli_agent_config.json").write_text(
+        json.dumps({"mcpServers": {"repo-tool": {"command": "repo-mcp"}}})
+    )
+    lines = cli("mcp", "list").stdout.splitlines()
+    ignored = [line for line in lines if line.startswith("repo-tool: repo-mcp  (project ")]
+    assert len(ignored) == 1 and "ignored: folder not trusted" in ignored[0]
+    assert f"ml-intern trust {Path.cwd().resolve()}" in ignored[0]
+
+    add_trusted(Path.cwd())
+    user = {"url": "https://huggingface.co/mcp", "enabled": False}
+    user_config_path().parent.mkdir(parents=True, exist_ok=True)
+    user_config_path().write_text(json.dumps({"mcpServers": {"hf-mcp-server": user}}))
+    lines = cli("mcp", "list").stdout.splitlines()
+    assert (
+        f"hf-mcp-server: https://huggingface.co/mcp  (user {user_config_path()}, disabled)" in lines
+    )
+    assert f"repo-tool: repo-mcp  (project {Path.cwd().resolve()}, trusted, enabled)" in lines

@@ -78,3 +78,27 @@ def test_the_chat_keeps_the_newest_lines_of_a_coalesced_chunk():
     renderer(chunk([f"line {i}" for i in range(10_000)]))
     assert list(renderer.live.log) == [f"line {i}" for i in range(10_000 - LOG_TAIL_LINES, 10_000)]
     renderer.pause()
+
+
+def test_a_bar_finished_where_it_was_last_shown_is_printed_once():
+    view = SampledLog(clock=Clock())
+    printed = view.chunk(chunk(["loading", "\rstep 3/3"]))
+    printed += view.chunk(chunk(["\rstep 3/3", "done"]))  # the bar's line ends unchanged
+    printed += view.chunk(chunk(["\rstep 4/4"]))
+    printed += view.chunk(chunk(["\rstep 5/5"]))  # redrawn: its new state is news
+    assert printed == ["  loading", "  step 3/3", "  done", "  step 4/4", "  step 5/5"]
+
+
+def test_a_failed_call_that_printed_nothing_live_shows_how_it_ended_and_its_last_lines():
+    from agent.cli.headless import TextWriter
+
+    err = io.StringIO()
+    content = "\n".join(["Repository not found:", *(f"hint {i}" for i in range(9))])
+    TextWriter(io.StringIO(), err)(
+        ev.ToolOutput(tool_call_id="1", name="hf_repo_files", content=content, is_error=True)
+    )
+    assert err.getvalue().splitlines() == [
+        "✗ hf_repo_files: Repository not found:",
+        "  … 4 lines above",
+        *(f"  hint {i}" for i in range(4, 9)),
+    ]

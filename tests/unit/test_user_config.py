@@ -124,7 +124,7 @@ def test_describe_never_shows_secret_values():
     line = describe_server(
         "fs", {"command": "npx", "args": ["srv"], "env": {"KEY": "v"}, "enabled": False}
     )
-    assert line == "fs: npx srv  [env: KEY; disabled]"
+    assert line == "fs: npx srv  [env: KEY]"
 
 
 def test_set_setting_keeps_the_rest_of_the_file(tmp_path):

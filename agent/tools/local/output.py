@@ -8,8 +8,10 @@ busy event loop. The thread only counts and copies bytes. It keeps:
   bytes between them;
 - a live window that the event loop takes at most every `LIVE_EVERY_S` and sends to
   the front ends as one chunk of whole lines. A progress bar (redrawn with `\r`)
-  shows its latest state once a second as a last line that starts with `\r`: the
-  next redraw replaces it. When output comes faster than
+  shows its latest state once a second as a last line that starts with `\r`. The
+  next chunk starts its first line with `\r` too when that line is the bar's later
+  state (redrawn, or finished by a newline or the end of the command): it replaces
+  the bar, never adds a second copy of it. When output comes faster than
   `LIVE_BYTES` per interval, the older part of the window is dropped and counted,
   so a flood costs the agent a few events a second, whatever its size.
 """
@@ -191,6 +193,7 @@ class _LiveWindow:
         self.recent = _Recent(LIVE_BYTES)
         self.newlines = 0
         self.last_progress = 0.0
+        self.bar_shown = False  # the last line sent was a bar's state, still being redrawn
 
     def add(self, data: memoryview, newlines: int) -> None:
         self.recent.add(data)
@@ -213,9 +216,14 @@ class _LiveWindow:
         if rest:
             self.recent.add(memoryview(rest))
         text = clean_lines(raw.decode("utf-8", errors="replace")).removesuffix("\n")
+        if raw and self.bar_shown and not ragged:
+            text = "\r" + text  # the bar's line goes on here: it replaces the bar
+        if raw:
+            self.bar_shown = False
         if progress := self._progress(rest):
             # "\r" first, as the command wrote it: the next redraw replaces this line
             text = f"{text}\n\r{progress}" if text else f"\r{progress}"
+            self.bar_shown = True
         return LiveChunk(text, omitted) if text or omitted else None
 
     def _progress(self, rest: bytes) -> str:
