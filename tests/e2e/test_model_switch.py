@@ -56,7 +56,8 @@ def walk_through(term: Terminal, fake_llm) -> None:
     assert "tools" not in probe
 
     term.enter("/status")
-    term.expect("openai/other-model")
+    term.expect("in this conversation")  # the rows are drawn: the next line is a message of its own
+    assert "openai/other-model" in term.text.split("/status")[-1]
     term.enter("who answers")
     term.expect("Answered by the other model.")
     assert fake_llm.requests[2]["model"] == "other-model"
