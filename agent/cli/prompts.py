@@ -102,7 +102,7 @@ def _more_keys(event: KeyPressEvent) -> bool:
     return typeahead.more_input(fd)
 
 
-def choice_keys(always: bool, savable: bool) -> KeyBindings:
+def choice_keys(always: bool, savable: bool, clock: Clock | None = None) -> KeyBindings:
     """One key answers an approval; the answer stays on screen as a word. `always`:
     the call can be allowed from now on; `savable`: that can be kept in the project's
     config too."""
@@ -111,19 +111,30 @@ def choice_keys(always: bool, savable: bool) -> KeyBindings:
         words["a"] = "always"
     if always and savable:
         words["s"] = "always, saved"
-    return one_key({**words, "f": "feedback"})
+    return one_key({**words, "f": "feedback"}, clock)
 
 
 ANSWER_WAIT_S = 0.25  # a key this soon after an answer key means a word is being typed
 TYPING_PAUSE_S = 0.8  # after a key that answers nothing, keys count again once typing pauses
 
 
-def one_key(words: dict[str, str]) -> KeyBindings:
+class Clock:
+    """The time the one-key answers go by: the real one here; a test passes one it
+    drives, so the typing gaps are decided by the test, not by the machine's load."""
+
+    def now(self) -> float:
+        return time.monotonic()
+
+    def call_later(self, delay: float, callback: Callable[[], None]) -> asyncio.TimerHandle:
+        return asyncio.get_running_loop().call_later(delay, callback)
+
+
+def one_key(words: dict[str, str], clock: Clock | None = None) -> KeyBindings:
     """Each key (either case) answers with itself, shown as its word, unless it is part
     of something typed: a key follows within ANSWER_WAIT_S (Enter confirms instead), or
     a key or a paste that answers nothing came just before. So "what" or "yes I think"
     typed at an approval answers nothing; the keys are shown, and the prompt waits."""
-    answer = _OneKeyAnswer(words)
+    answer = _OneKeyAnswer(words, clock or Clock())
     bindings = KeyBindings()
     for key in words:
         for pressed in (key, key.upper()):
@@ -145,16 +156,18 @@ def one_key(words: dict[str, str]) -> KeyBindings:
 
 
 class _OneKeyAnswer:
-    def __init__(self, words: dict[str, str]) -> None:
+    def __init__(self, words: dict[str, str], clock: Clock) -> None:
         self.words = words
+        self.clock = clock
         self._pending: tuple[str, asyncio.TimerHandle] | None = None
         self._typing_until = 0.0
 
     def key(self, event: KeyPressEvent, key: str) -> None:
-        if self._pending is not None or time.monotonic() < self._typing_until:
+        if self._pending is not None or self.clock.now() < self._typing_until:
             self.typing(event)
             return
-        timer = asyncio.get_running_loop().call_later(ANSWER_WAIT_S, self._settle, event.app)
+        app = event.app
+        timer = self.clock.call_later(ANSWER_WAIT_S, lambda: self._settle(app))
         self._pending = (key, timer)
 
     def enter(self, event: KeyPressEvent) -> None:
@@ -166,7 +179,7 @@ class _OneKeyAnswer:
         if self._pending is not None:
             self._pending[1].cancel()
             self._pending = None
-        self._typing_until = time.monotonic() + TYPING_PAUSE_S
+        self._typing_until = self.clock.now() + TYPING_PAUSE_S
         event.current_buffer.text = "(typing? press one key)"
 
     def _settle(self, app: Application[Any]) -> None:

@@ -306,7 +306,8 @@ class TraceUploads:
     """After each turn, the session's trace goes to the user's private HF dataset.
 
     Uploads run in a worker thread, one at a time; a failure is logged once and
-    never reaches the chat. At the end the last upload gets `upload_grace_s`; one
+    never reaches the chat. Each upload is owed to the session the turn ended in (taken
+    from its event), so one still owed after `/new` sends that session, not the fresh one. At the end the last upload gets `upload_grace_s`; one
     still running then is abandoned (the thread ends with the process) and the person
     is told: the next turn of the session uploads its whole trace again.
     """
@@ -314,7 +315,7 @@ class TraceUploads:
     def __init__(self, session: Session) -> None:
         self.session = session
         self._task: asyncio.Task[None] | None = None
-        self._again = False
+        self._owed: dict[str, None] = {}  # session ids still to upload, oldest first
         self._warned = False
 
     def attach(self, upload_now: bool = False) -> None:
@@ -326,22 +327,22 @@ class TraceUploads:
 
     def _on_event(self, event: ev.Event) -> None:
         if isinstance(event, ev.TurnComplete | ev.Error | ev.Interrupted):
-            self._start()
+            self._start(event.session_id)
 
-    def _start(self) -> None:
-        if self._task and not self._task.done():
-            self._again = True
-            return
-        self._task = asyncio.get_running_loop().create_task(self._upload())
+    def _start(self, session_id: str | None = None) -> None:
+        self._owed[session_id or self.session.id] = None
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._upload())
 
     async def _upload(self) -> None:
         from agent.context.traces import upload_session
 
         settings = self.session.settings
-        while True:
-            self._again = False
+        while self._owed:
+            session_id = next(iter(self._owed))
+            del self._owed[session_id]
             try:
-                loaded = load_session(self.session.id)
+                loaded = load_session(session_id)
                 await asyncio.to_thread(
                     upload_session,
                     loaded,
@@ -354,8 +355,6 @@ class TraceUploads:
                 if not self._warned:
                     self._warned = True
                     log.warning("trace upload failed: %s", exc)
-            if not self._again:
-                return
 
     async def _finish(self) -> None:
         if self._task is None or self._task.done():

@@ -78,6 +78,7 @@ class JobScript:
     message: str | None = None
     running_secs: int = 90
     queued_polls: int = 0  # inspections that still find it waiting for hardware
+    framing: str = "spaced"  # how log events are written: see `sse_event`
 
 
 @dataclass
@@ -283,9 +284,22 @@ def _log_events(hub: JobsHub, job: FakeJob) -> Iterator[bytes]:
                     return
                 hub.changed.wait(1.0)
         for event in batch:
-            yield f"data: {json.dumps(event)}\n\n".encode()
+            yield sse_event(event, job.script.framing)
         if not batch:
             yield b": keep-alive\n\n"
+
+
+def sse_event(event: dict[str, str], framing: str) -> bytes:
+    """One log event as the SSE standard allows it to be written: "spaced" (`data: {...}`,
+    as the Hub writes it today), "compact" (`data:{...}`, no space after the colon) or
+    "multiline" (the JSON split over several `data:` lines, which a reader joins)."""
+    body = json.dumps(event)
+    if framing == "compact":
+        return f"data:{body}\n\n".encode()
+    if framing == "multiline":
+        lines = json.dumps(event, indent=1).splitlines()
+        return "".join(f"data: {line}\n" for line in lines).encode() + b"\n"
+    return f"data: {body}\n\n".encode()
 
 
 # -- scheduled jobs ----------------------------------------------------------------------

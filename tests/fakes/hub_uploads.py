@@ -26,13 +26,15 @@ class HubUploads:
     """Start with `with HubUploads(token=..., user=...) as hub:`; inspect `hub.repos`."""
 
     def __init__(self, token: str = "hf_test", user: str = "alice", stall_commits: bool = False):
-        """`stall_commits`: a commit request hangs until the fake stops, as a stuck Hub
-        would; `commit_started` is set once one arrived."""
+        """`stall_commits`: a commit request hangs until `release_commits()` (then it and
+        every later one go through) or until the fake stops (then it fails), as a stuck
+        Hub would; `commit_started` is set once one arrived."""
         self.token = token
         self.user = user
         self.stall_commits = stall_commits
         self.commit_started = threading.Event()
         self._stopping = threading.Event()
+        self._released = threading.Event()
         self.repos: dict[str, Repo] = {}
         self.requests: list[tuple[str, str]] = []
         self._lock = threading.Lock()
@@ -48,21 +50,26 @@ class HubUploads:
         self._thread.start()
         return self
 
+    def release_commits(self) -> None:
+        """Let the stalled commit, and every one after it, through."""
+        self._released.set()
+
     def __exit__(self, *exc: object) -> None:
         self._stopping.set()
+        self._released.set()
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
 
     def handle(self, method: str, path: str, headers: Any, body: bytes) -> tuple[int, Any]:
-        if self.stall_commits and method == "POST" and "/commit/" in path:
-            with self._lock:
-                self.requests.append((method, path))
-            self.commit_started.set()
-            self._stopping.wait()
-            return 503, {"error": "the fake Hub stopped"}
         with self._lock:
             self.requests.append((method, path))
+        if self.stall_commits and method == "POST" and "/commit/" in path:
+            self.commit_started.set()
+            self._released.wait()
+            if self._stopping.is_set():
+                return 503, {"error": "the fake Hub stopped"}
+        with self._lock:
             if headers.get("authorization") != f"Bearer {self.token}":
                 return 401, {"error": "Invalid credentials in Authorization header"}
             return self._route(method, path.split("?", 1)[0], body)

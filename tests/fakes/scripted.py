@@ -1,7 +1,8 @@
 """The strict, scripted loopback server both fake model APIs are built on.
 
 Each request takes the next scripted step. A step left unused, a request nobody
-scripted, or a failed `expect` check makes `assert_done()` fail the test.
+scripted, or a failed `expect` check makes `assert_done()` fail the test; leaving a
+`with` block calls it, as the `fake_llm` fixture does at teardown.
 """
 
 from __future__ import annotations
@@ -75,8 +76,12 @@ class ScriptedServer(Generic[StepT]):
     def __enter__(self) -> Any:
         return self.start()
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        """Stop, then hold the `with` form to the fixture's rule: what was scripted was used.
+        (Skipped when the block already failed: its own error says more.)"""
         self.stop()
+        if exc_type is None:
+            self.assert_done()
 
     def script(self, *steps: StepT) -> None:
         with self._cond:

@@ -214,7 +214,8 @@ def test_a_refused_request_leaves_the_script_untouched():
     """The fake's own strictness: a request the API would refuse takes no scripted step."""
     import httpx
 
-    with FakeAnthropic(claude.answer(claude.text("unused"))) as fake:
+    fake = FakeAnthropic(claude.answer(claude.text("unused"))).start()
+    try:
         bad = {"model": "claude", "max_tokens": 5, "messages": [{"role": "tool"}]}
         headers = {"x-api-key": "k", "anthropic-version": "2023-06-01"}
         reply = httpx.post(f"{fake.url}/v1/messages", json=bad, headers=headers)
@@ -224,3 +225,5 @@ def test_a_refused_request_leaves_the_script_untouched():
         assert reply.json()["content"] == [{"type": "text", "text": "unused"}]
         with pytest.raises(AssertionError, match="refused"):
             fake.assert_done()
+    finally:
+        fake.stop()  # not `with`: its exit would raise the refusal checked above

@@ -137,6 +137,20 @@ def test_wait_streams_status_and_logs_and_returns_the_end(hub, tmp_path):
     assert again.content.endswith("epoch 1 loss=0.5\nsaved")
 
 
+@pytest.mark.parametrize("framing", ["compact", "multiline"])
+def test_log_events_are_read_however_the_stream_frames_them(hub, tmp_path, framing):
+    """`data:` without a space and events split over several `data:` lines are standard SSE."""
+    hub.scripts.append(JobScript(lines=["loading model", "epoch 1 loss=0.5"], framing=framing))
+    ctx, lines = context(hub, tmp_path)
+    result = call(ctx, operation="run", command=["python", "train.py"], wait=True)
+    assert not result.is_error, result.content
+    assert [line for line in lines if "job " not in line] == ["loading model", "epoch 1 loss=0.5"]
+    assert result.content.endswith("Last 2 log lines:\nloading model\nepoch 1 loss=0.5")
+
+    again = call(ctx, operation="logs", job_id=hub.only_job().id)
+    assert again.content.endswith("loading model\nepoch 1 loss=0.5")
+
+
 def test_payment_required_says_to_set_up_billing(hub, tmp_path):
     hub.unpayable.add("testuser")
     ctx, _ = context(hub, tmp_path)

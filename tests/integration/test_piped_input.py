@@ -3,6 +3,7 @@ a prompt with nothing in it is refused."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -13,10 +14,34 @@ from tests.fakes import llm_server as llm
 pytestmark = pytest.mark.timeout(180)
 
 
-def run_piped(producer: str, *args: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "agent", "-o", "text", *args]
-    shell = f"{producer} | {' '.join(repr(part) for part in command)}"
-    return subprocess.run(shell, shell=True, capture_output=True, text=True, timeout=120)
+def run_piped(data: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """ml-intern reading a pipe that already holds all its input and is closed."""
+    read_end, write_end = os.pipe()
+    os.write(write_end, data.encode())
+    os.close(write_end)
+    try:
+        command = [sys.executable, "-m", "agent", "-o", "text", *args]
+        return subprocess.run(
+            command, stdin=read_end, capture_output=True, text=True, timeout=120, check=False
+        )
+    finally:
+        os.close(read_end)
+
+
+def run_with_a_writer_that_waits_for_the_notice(data: str, *args: str) -> tuple[int, str, str]:
+    """A pipe whose writer stays silent until ml-intern says it is waiting, then writes:
+    what a slow producer looks like, whatever the machine's speed."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "agent", "-o", "text", *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        bufsize=0,  # unbuffered: what readline leaves is all still for communicate
+    )
+    assert proc.stderr is not None
+    first = proc.stderr.readline()  # the notice, or nothing if ml-intern ended without it
+    out, rest = proc.communicate(data.encode(), timeout=120)
+    return proc.returncode, out.decode(), (first + rest).decode()
 
 
 def last_user_text(fake: llm.FakeLLM) -> str:
@@ -25,7 +50,7 @@ def last_user_text(fake: llm.FakeLLM) -> str:
 
 def test_piped_input_joins_the_prompt(fake_llm, isolated_env):
     fake_llm.script(llm.text("A missing file."))
-    done = run_piped("echo 'ERROR: data.csv not found'", "why does this fail?")
+    done = run_piped("ERROR: data.csv not found\n", "why does this fail?")
     assert done.returncode == 0, done.stderr
     assert last_user_text(fake_llm) == "why does this fail?\n\nERROR: data.csv not found"
     assert "reading the piped input" not in done.stderr
@@ -33,15 +58,18 @@ def test_piped_input_joins_the_prompt(fake_llm, isolated_env):
 
 def test_a_slow_writer_is_waited_for_and_said_so(fake_llm, isolated_env):
     fake_llm.script(llm.text("A segfault."), llm.text("It is the driver."))
-    done = run_piped("(sleep 2; echo 'Segmentation fault')", "why does this fail?")
-    assert done.returncode == 0, done.stderr
+    code, _, errors = run_with_a_writer_that_waits_for_the_notice(
+        "Segmentation fault\n", "why does this fail?"
+    )
+    assert code == 0, errors
+    assert errors.startswith("ml-intern: reading the piped input until it ends")
     assert last_user_text(fake_llm) == "why does this fail?\n\nSegmentation fault"
-    assert "reading the piped input until it ends" in done.stderr
 
-    alone = run_piped("(sleep 2; echo 'explain: CUDA error 999')")  # the input is the prompt
-    assert alone.returncode == 0, alone.stderr
+    # the input is the prompt
+    code, out, errors = run_with_a_writer_that_waits_for_the_notice("explain: CUDA error 999\n")
+    assert code == 0, errors
     assert last_user_text(fake_llm) == "explain: CUDA error 999"
-    assert alone.stdout.strip() == "It is the driver."
+    assert out.strip() == "It is the driver."
     fake_llm.assert_done()
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 
 import pytest
 
+from agent.core import ops
 from tests.cli import spawn, start
 from tests.fakes import llm_server as llm
 from tests.fakes.hub_uploads import HubUploads
@@ -70,6 +72,40 @@ def test_the_token_hf_auth_login_saved_uploads_traces(cli, fake_llm, monkeypatch
         fake_llm.assert_done()
         sid = json.loads(result.stdout)["session_id"]
         assert f"sessions/{sid}.jsonl" in hub.repos["alice/ml-intern-sessions"].files
+
+
+def test_new_while_an_upload_runs_still_sends_the_old_sessions_last_turn(fake_llm, monkeypatch):
+    from tests.integration.test_session_log import Driver
+
+    with HubUploads(token=TOKEN, user="alice", stall_commits=True) as hub:
+        monkeypatch.setenv("HF_TOKEN", TOKEN)
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        fake_llm.script(llm.text("first answer"), llm.text("second answer"))
+
+        async def chat() -> tuple[str, str]:
+            driver = Driver()
+            await driver.start()
+            await driver.perform(ops.UserInput(text="first"), "turn_complete")
+            assert await asyncio.to_thread(hub.commit_started.wait, 30)  # its upload hangs
+            await driver.perform(ops.UserInput(text="second"), "turn_complete")
+            old = driver.session.id
+            await driver.perform(ops.NewSession(), "notice")  # /new
+            hub.release_commits()
+            await driver.stop()  # leaving waits for the uploads still owed
+            return old, driver.session.id
+
+        old, new = asyncio.run(chat())
+
+    files = hub.repos["alice/ml-intern-sessions"].files
+    sent = [json.loads(line) for line in files[f"sessions/{old}.jsonl"].decode().splitlines()]
+    assert {line["sessionId"] for line in sent} == {old}
+    replies = [line["message"]["content"] for line in sent if line["type"] == "assistant"]
+    assert [block["text"] for blocks in replies for block in blocks] == [
+        "first answer",
+        "second answer",
+    ]
+    assert f"sessions/{new}.jsonl" not in files  # the fresh conversation had no turn
+    fake_llm.assert_done()
 
 
 @pytest.mark.timeout(180)  # spawns ml-intern: a litellm import, slow on a busy machine

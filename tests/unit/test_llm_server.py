@@ -48,6 +48,14 @@ def fake():
         yield server
 
 
+@pytest.fixture
+def unchecked_fake():
+    """A fake left unchecked at the end, for the tests of its own strictness."""
+    server = FakeLLM().start()
+    yield server
+    server.stop()
+
+
 def complete(litellm, fake, **kw):
     return litellm.completion(messages=MESSAGES, api_base=fake.url, **NO_RETRY, **kw)
 
@@ -238,35 +246,35 @@ def test_hang_times_out_the_client_and_stop_returns(litellm, fake):
     fake.assert_done()
 
 
-def test_extra_request_fails_with_500_and_assert_done(litellm, fake):
-    fake.script(text("one"))
-    complete(litellm, fake)
+def test_extra_request_fails_with_500_and_assert_done(litellm, unchecked_fake):
+    unchecked_fake.script(text("one"))
+    complete(litellm, unchecked_fake)
     with pytest.raises(litellm.InternalServerError, match="script exhausted"):
-        complete(litellm, fake)
+        complete(litellm, unchecked_fake)
     with pytest.raises(AssertionError, match=r"unexpected request.*#2"):
-        fake.assert_done()
+        unchecked_fake.assert_done()
 
 
-def test_unused_steps_fail_assert_done(litellm, fake):
-    fake.script(text("used"), tool_call("bash", {"command": "ls"}))
-    complete(litellm, fake)
+def test_unused_steps_fail_assert_done(litellm, unchecked_fake):
+    unchecked_fake.script(text("used"), tool_call("bash", {"command": "ls"}))
+    complete(litellm, unchecked_fake)
     with pytest.raises(
         AssertionError, match=r"1 scripted step\(s\) never requested: tool_call\(bash\)"
     ):
-        fake.assert_done()
+        unchecked_fake.assert_done()
 
 
-def test_expect_sees_the_request_and_its_failure_surfaces_in_assert_done(litellm, fake):
+def test_expect_sees_the_request_and_its_failure_surfaces_in_assert_done(litellm, unchecked_fake):
     def wants_tools(body: dict) -> None:
         assert "tools" in body, "the agent should offer tools"
 
     seen = []
-    fake.script(text("a", expect=seen.append), text("b", expect=wants_tools))
-    complete(litellm, fake)
-    assert complete(litellm, fake).choices[0].message.content == "b"
+    unchecked_fake.script(text("a", expect=seen.append), text("b", expect=wants_tools))
+    complete(litellm, unchecked_fake)
+    assert complete(litellm, unchecked_fake).choices[0].message.content == "b"
     assert seen[0]["messages"] == MESSAGES
     with pytest.raises(AssertionError, match="should offer tools"):
-        fake.assert_done()
+        unchecked_fake.assert_done()
 
 
 def test_headers_and_wait_for_requests(litellm, fake):

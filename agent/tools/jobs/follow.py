@@ -86,8 +86,13 @@ async def read_logs(
     on_line: Callable[[str], None],
     read_timeout_s: float,
 ) -> int:
-    """Read the log stream until it ends or stays silent; returns how many events it held."""
+    """Read the log stream until it ends or stays silent; returns how many events it held.
+
+    The events are parsed by httpx-sse, a full SSE reader: `data:` with or without the
+    space, and one event's data spread over several lines, both arrive whole.
+    """
     import httpx
+    from httpx_sse import EventSource
 
     url = f"{settings.hf_endpoint.rstrip('/')}/api/jobs/{namespace}/{job_id}/logs"
     timeout = httpx.Timeout(read_timeout_s, connect=10.0)
@@ -102,14 +107,14 @@ async def read_logs(
     )
     count = 0
     try:
-        async for line in response.aiter_lines():
-            if not line.startswith("data: {"):
+        async for event in EventSource(response).aiter_sse():
+            if not event.data.lstrip().startswith("{"):
                 continue
             count += 1
             if count <= skip:
                 continue
             with contextlib.suppress(ValueError):
-                data = str(json.loads(line[len("data: ") :]).get("data", ""))
+                data = str(json.loads(event.data).get("data", ""))
                 if not data.startswith(JOB_STARTED):
                     on_line(data.rstrip("\n"))
     except (httpx.TimeoutException, httpx.HTTPError):
