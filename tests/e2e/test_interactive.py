@@ -232,38 +232,43 @@ def test_ctrl_c_stops_the_turn_and_keeps_history_consistent(terminal, fake_llm):
 
 
 @pytest.mark.timeout(180)
-def test_a_missing_key_is_asked_for_saved_privately_and_history_persists(
-    terminal, fake_llm, monkeypatch
-):
-    monkeypatch.delenv("OPENAI_API_KEY")
-    secret = "sk-pasted-0123456789"
-    fake_llm.script(llm.text("OK"), llm.text("Answered with the pasted key."))
-    term = terminal()
-    term.expect("›")
-    term.enter("hello there")
-    term.expect("OPENAI_API_KEY", timeout=FIRST_ANSWER_S)
-    term.expect("Paste your OPENAI_API_KEY")
-    term.enter(secret)
-    term.expect("Saved OPENAI_API_KEY")
-    term.expect("Answered with the pasted key.")
-    assert secret not in term.text
-    assert fake_llm.requests[0]["max_tokens"] == 1  # the key was tried before it was kept
-    assert [h["authorization"] for h in fake_llm.headers] == [f"Bearer {secret}"] * 2
-    env_file = Path(os.environ["XDG_CONFIG_HOME"]) / "ml-intern" / ".env"
-    assert f"OPENAI_API_KEY={secret}" in env_file.read_text().splitlines()
-    assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
-    term.enter("/quit")
-    assert term.exit_code() == 0
+def test_a_missing_key_is_asked_for_saved_privately_and_history_persists(terminal, monkeypatch):
+    from tests.fakes import anthropic_server as anthropic
 
-    again = terminal()
-    again.expect("›")
-    again.type("\x1b[A")  # up arrow: what was typed in the last launch, newest first
-    again.expect("/quit")
-    again.type("\x1b[A")
-    again.expect("hello there")
-    again.type("\x03\x04")
-    assert again.exit_code() == 0
-    fake_llm.assert_done()
+    secret = "sk-ant-pasted-0123456789"
+    steps = (
+        anthropic.answer(anthropic.text("OK")),
+        anthropic.answer(anthropic.text("Answered with the pasted key.")),
+    )
+    with anthropic.FakeAnthropic(*steps) as server:
+        monkeypatch.setenv("ML_INTERN_MODEL", "anthropic/claude-sonnet-4-5")
+        monkeypatch.setenv("ML_INTERN_API_BASE", server.url)
+        term = terminal()
+        term.expect("›")
+        term.enter("hello there")
+        term.expect("ANTHROPIC_API_KEY", timeout=FIRST_ANSWER_S)
+        term.expect("Paste your ANTHROPIC_API_KEY")
+        term.enter(secret)
+        term.expect("Saved ANTHROPIC_API_KEY")
+        term.expect("Answered with the pasted key.")
+        assert secret not in term.text
+        assert server.requests[0]["max_tokens"] == 1  # the key was tried before it was kept
+        assert [h["x-api-key"] for h in server.headers] == [secret] * 2
+        env_file = Path(os.environ["XDG_CONFIG_HOME"]) / "ml-intern" / ".env"
+        assert f"ANTHROPIC_API_KEY={secret}" in env_file.read_text().splitlines()
+        assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
+        term.enter("/quit")
+        assert term.exit_code() == 0
+
+        again = terminal()
+        again.expect("›")
+        again.type("\x1b[A")  # up arrow: what was typed in the last launch, newest first
+        again.expect("/quit")
+        again.type("\x1b[A")
+        again.expect("hello there")
+        again.type("\x03\x04")
+        assert again.exit_code() == 0
+    server.assert_done()
 
 
 @pytest.mark.timeout(180)
@@ -303,20 +308,22 @@ def test_a_key_the_model_refuses_is_not_saved_and_can_be_pasted_again(terminal, 
 
 
 @pytest.mark.timeout(180)
-def test_a_chat_line_typed_into_the_hidden_key_question_is_not_saved(
-    terminal, fake_llm, monkeypatch
-):
-    monkeypatch.delenv("OPENAI_API_KEY")
-    term = terminal()
-    term.expect("›")
-    term.enter("hello there")
-    term.expect("Paste your OPENAI_API_KEY", timeout=FIRST_ANSWER_S)
-    term.enter("/status")
-    term.expect("That is not a key (it has spaces or starts with /): not saved.")
-    term.expect("No key given, so nothing was sent.")
-    term.expect("› hello there")  # the message waits in the input for another try
-    term.type("\x03\x04")
-    assert term.exit_code() == 0
-    assert not (Path(os.environ["XDG_CONFIG_HOME"]) / "ml-intern" / ".env").exists()
-    assert "OPENAI_API_KEY" not in os.environ
-    assert fake_llm.requests == []
+def test_a_chat_line_typed_into_the_hidden_key_question_is_not_saved(terminal, monkeypatch):
+    from tests.fakes import anthropic_server as anthropic
+
+    with anthropic.FakeAnthropic() as server:
+        monkeypatch.setenv("ML_INTERN_MODEL", "anthropic/claude-sonnet-4-5")
+        monkeypatch.setenv("ML_INTERN_API_BASE", server.url)
+        term = terminal()
+        term.expect("›")
+        term.enter("hello there")
+        term.expect("Paste your ANTHROPIC_API_KEY", timeout=FIRST_ANSWER_S)
+        term.enter("/status")
+        term.expect("That is not a key (it has spaces or starts with /): not saved.")
+        term.expect("No key given, so nothing was sent.")
+        term.expect("› hello there")  # the message waits in the input for another try
+        term.type("\x03\x04")
+        assert term.exit_code() == 0
+        assert not (Path(os.environ["XDG_CONFIG_HOME"]) / "ml-intern" / ".env").exists()
+        assert "ANTHROPIC_API_KEY" not in os.environ
+        assert server.requests == []
