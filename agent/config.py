@@ -131,6 +131,13 @@ class MessagingConfig(BaseModel):
         return value
 
 
+class SkillsConfig(BaseModel):
+    """Agent Skills (agent/extensions/skills.py): extra folders to read, or none at all."""
+
+    enabled: bool = True
+    paths: list[str] = []
+
+
 class Settings(BaseModel):
     """Every setting, with its default. Secrets are excluded from dumps."""
 
@@ -177,6 +184,7 @@ class Settings(BaseModel):
     # The model's context window when its server does not say (or says wrong).
     context_window_tokens: int | None = Field(default=None, gt=0)
     tool_set: Literal["full", "lean"] = "full"  # lean: bash, read, write, edit only
+    skills: SkillsConfig = Field(default_factory=SkillsConfig)
 
     # External services: every base URL is a setting so tests can point at loopback.
     hf_endpoint: str = "https://huggingface.co"

@@ -19,11 +19,13 @@ from agent.core import tools as builtin
 from agent.core.notifier import attach_notifier
 from agent.core.resume_model import model_problem
 from agent.core.session import Session
+from agent.extensions.skills import load_skills
 from agent.hf_token import find_hf_token, with_hf_token
 from agent.tools.local.job_log import prune as prune_job_logs
 from agent.tools.notify import notify_tools
 from agent.tools.plan import restore_plan
 from agent.tools.router import ToolRouter
+from agent.tools.skill import skill_tools
 
 log = logging.getLogger(__name__)
 REDACTION_MARKER = re.compile(r"\[REDACTED:[^\]\s]{1,40}\]")  # what context/redact.py writes
@@ -47,7 +49,8 @@ async def open_session(
 
         check_available(settings.allow_network, cwd or Path.cwd())
     prune_job_logs(data_home() / "bg")
-    router = ToolRouter([*builtin.create_builtin_tools(), *notify_tools(settings)])
+    skills = skill_tools(load_skills(settings, (cwd or Path.cwd()).resolve()))
+    router = ToolRouter([*builtin.create_builtin_tools(), *notify_tools(settings), *skills])
     if settings.tool_runtime == "sandbox":
         use_remote_sandbox(router)
     loaded = load_session(resume) if resume else None
