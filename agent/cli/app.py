@@ -41,6 +41,7 @@ app = make_app()
 @app.command(
     epilog="More: `ml-intern sessions list|export ID` (saved sessions), "
     "`ml-intern mcp list|add|remove` (MCP servers), "
+    "`ml-intern skills list|add|remove` (Agent Skills), "
     "`ml-intern trust [DIR]` (let a folder's own configs/, .env and AGENTS.md count). "
     "In the chat, /help lists the commands."
 )
@@ -240,6 +241,7 @@ SUBCOMMANDS = {
     "sessions": "agent.cli.sessions",
     "mcp": "agent.cli.mcp_command",
     "trust": "agent.cli.trust",
+    "skills": "agent.cli.skills_command",
 }
 
 

@@ -65,6 +65,7 @@ class Catalog:
     """The skills that count at this launch, by name, and what to tell the person."""
 
     skills: dict[str, Skill] = field(default_factory=dict)
+    shadowed: list[Skill] = field(default_factory=list)  # same name as one that counts
     notices: list[str] = field(default_factory=list)
 
     def get(self, name: str) -> Skill | None:
@@ -90,6 +91,7 @@ def load_skills(settings: Settings, cwd: Path) -> Catalog:
             if isinstance(skill, SkillError):
                 catalog.notices.append(f"skipped the skill {folder / MARKER}: {skill}")
             elif (kept := catalog.skills.get(skill.name)) is not None:
+                catalog.shadowed.append(skill)
                 catalog.notices.append(
                     f"the {kept.source} skill '{skill.name}' in {kept.folder} is used instead "
                     f"of the one in {skill.folder}"
