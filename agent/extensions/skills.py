@@ -198,3 +198,17 @@ def loaded_text(skill: Skill) -> str:
         "Relative paths in the instructions are relative to this folder. Bundled files:\n"
         f"{listing}"
     )
+
+
+def invoked(catalog: Catalog, text: str) -> str | None:
+    """For a request that starts with `/<skill name>`, the message that loads the skill
+    into the turn with the rest of the text; None for any other request."""
+    word, _, rest = text.strip().partition(" ")
+    skill = catalog.get(word[1:]) if word.startswith("/") else None
+    if skill is None:
+        return None
+    request = rest.strip() or "(no further text: follow the skill's instructions)"
+    return (
+        f"I loaded the skill '{skill.name}' for this request.\n\n"
+        f"{loaded_text(skill)}\n\nMy request: {request}"
+    )

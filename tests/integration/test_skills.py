@@ -172,3 +172,25 @@ def test_the_listing_is_capped_and_says_how_many_were_left_out(cli, fake_llm):
     listed = section.count("\n- skill-")
     assert 0 < listed < 200
     assert f"({200 - listed} more skills are installed but not listed here.)" in section
+
+
+def test_a_headless_prompt_starting_with_a_skill_loads_it_into_the_turn(cli, fake_llm):
+    write_skill(user_skills(), "push-model", "Publish a model card.", "Fill in the card first.")
+    fake_llm.script(llm.text("pushed"))
+
+    result = cli("/push-model to my-org/bert-tiny")
+
+    assert result.exit_code == 0, result.stderr
+    (sent,) = [m["content"] for m in fake_llm.requests[0]["messages"] if m["role"] == "user"]
+    assert "I loaded the skill 'push-model'" in sent
+    assert "Fill in the card first." in sent
+    assert sent.endswith("My request: to my-org/bert-tiny")
+
+
+def test_a_prompt_naming_no_skill_goes_as_typed(cli, fake_llm):
+    write_skill(user_skills(), "push-model", "Publish a model card.", "Fill in the card first.")
+    fake_llm.script(llm.text("ok"))
+
+    assert cli("/push-modelx now").exit_code == 0
+    (sent,) = [m["content"] for m in fake_llm.requests[0]["messages"] if m["role"] == "user"]
+    assert sent == "/push-modelx now"
