@@ -49,15 +49,17 @@ async def open_session(
 
         check_available(settings.allow_network, cwd or Path.cwd())
     prune_job_logs(data_home() / "bg")
-    skills = skill_tools(load_skills(settings, (cwd or Path.cwd()).resolve()))
-    router = ToolRouter([*builtin.create_builtin_tools(), *notify_tools(settings), *skills])
+    skills = load_skills(settings, (cwd or Path.cwd()).resolve())
+    tools = [*builtin.create_builtin_tools(), *notify_tools(settings), *skill_tools(skills)]
+    router = ToolRouter(tools)
     if settings.tool_runtime == "sandbox":
         use_remote_sandbox(router)
     loaded = load_session(resume) if resume else None
     log = open_resumed_log(loaded) if loaded else None
     if loaded and log is None:  # busy: the copy leaves out the turn still running there
         loaded = completed_turns(loaded)
-    session = Session(settings, router, cwd=cwd, session_id=log.session_id if log else None)
+    session_id = log.session_id if log else None
+    session = Session(settings, router, cwd=cwd, session_id=session_id, skills=skills)
     if settings.sandbox == "workspace-write":
         from agent.tools.local.roots import remove_placeholders, sandbox_notice
 

@@ -18,7 +18,7 @@ from agent.context.system_prompt import render_system_prompt, skills_section
 from agent.core import events as ev
 from agent.core.approval import configured_scopes
 from agent.core.usage import UsageLedger
-from agent.extensions.skills import load_skills
+from agent.extensions.skills import Catalog, load_skills
 from agent.tools.spec import ToolContext
 from agent.trust import project_root
 
@@ -83,12 +83,13 @@ class Session:
         router: ToolRouter,
         cwd: Path | None = None,
         session_id: str | None = None,
+        skills: Catalog | None = None,
     ) -> None:
         self.id = session_id or new_session_id()
         self.settings = settings
         self.router = router
         self.cwd = (cwd or Path.cwd()).resolve()
-        self.skills = load_skills(settings, self.cwd)
+        self.skills = skills if skills is not None else load_skills(settings, self.cwd)
         self._subscribers: list[Subscription] = []
         self.context = ContextManager(self.system_prompt(), self._history_changed)
         self.usage = UsageLedger()

@@ -194,3 +194,16 @@ def test_a_prompt_naming_no_skill_goes_as_typed(cli, fake_llm):
     assert cli("/push-modelx now").exit_code == 0
     (sent,) = [m["content"] for m in fake_llm.requests[0]["messages"] if m["role"] == "user"]
     assert sent == "/push-modelx now"
+
+
+def test_the_file_listing_is_bounded_and_says_how_many_more(cli, fake_llm):
+    folder = write_skill(user_skills(), "many-files", "Lots of assets.", "body")
+    (folder / "assets").mkdir()
+    for i in range(205):
+        (folder / "assets" / f"a{i:03d}.txt").write_text("x")
+    fake_llm.script(llm.tool_call("skill", {"name": "many-files"}), llm.text("done"))
+
+    assert cli("go").exit_code == 0
+    (answer,) = [m for m in fake_llm.requests[1]["messages"] if m["role"] == "tool"]
+    assert answer["content"].count("\n- ") == 200
+    assert "(5 more files not listed: look in the folder)" in answer["content"]
