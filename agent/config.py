@@ -362,12 +362,13 @@ def env_layer() -> dict[str, Any]:
 
 
 def merge(layers: list[dict[str, Any]]) -> dict[str, Any]:
-    """Later layers win; MCP server tables merge by server name."""
+    """Later layers win; MCP server tables merge by server name, `approval` and `skills`
+    by key."""
     merged: dict[str, Any] = {}
     for layer in layers:
         for key, value in layer.items():
             key = "mcp_servers" if key == "mcpServers" else key
-            if key in ("mcp_servers", "approval") and isinstance(value, dict):
+            if key in ("mcp_servers", "approval", "skills") and isinstance(value, dict):
                 merged[key] = {**merged.get(key, {}), **value}
             else:
                 merged[key] = value

@@ -59,6 +59,7 @@ def run(
     sandbox_tools: opt.SandboxTools = False,
     allow_network: opt.AllowNetwork = False,
     effort: opt.EffortLevel = None,
+    safe_mode: opt.SafeMode = False,
     resume: opt.Resume = None,
     continue_: opt.Continue = False,
     version: opt.Version = None,
@@ -82,6 +83,7 @@ def run(
         sandbox_tools=sandbox_tools,
         allow_network=allow_network,
         effort=effort,
+        safe_mode=safe_mode,
         resume=resume,
         continue_=continue_,
     )

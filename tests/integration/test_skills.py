@@ -207,3 +207,14 @@ def test_the_file_listing_is_bounded_and_says_how_many_more(cli, fake_llm):
     (answer,) = [m for m in fake_llm.requests[1]["messages"] if m["role"] == "tool"]
     assert answer["content"].count("\n- ") == 200
     assert "(5 more files not listed: look in the folder)" in answer["content"]
+
+
+def test_safe_mode_loads_no_skills(cli, fake_llm):
+    write_skill(user_skills(), "lora-sweep", "Sweep LoRA ranks.", "body")
+    fake_llm.script(llm.text("ok"))
+
+    assert cli("--safe-mode", "/lora-sweep now").exit_code == 0
+    assert "lora-sweep" not in system_prompt(fake_llm)
+    assert "skill" not in tool_names(fake_llm)
+    (sent,) = [m["content"] for m in fake_llm.requests[0]["messages"] if m["role"] == "user"]
+    assert sent == "/lora-sweep now"
