@@ -131,6 +131,13 @@ class MessagingConfig(BaseModel):
         return value
 
 
+class SkillsConfig(BaseModel):
+    """Agent Skills (agent/extensions/skills.py): extra folders to read, or none at all."""
+
+    enabled: bool = True
+    paths: list[str] = []
+
+
 class Settings(BaseModel):
     """Every setting, with its default. Secrets are excluded from dumps."""
 
@@ -177,6 +184,7 @@ class Settings(BaseModel):
     # The model's context window when its server does not say (or says wrong).
     context_window_tokens: int | None = Field(default=None, gt=0)
     tool_set: Literal["full", "lean"] = "full"  # lean: bash, read, write, edit only
+    skills: SkillsConfig = Field(default_factory=SkillsConfig)
 
     # External services: every base URL is a setting so tests can point at loopback.
     hf_endpoint: str = "https://huggingface.co"
@@ -354,12 +362,13 @@ def env_layer() -> dict[str, Any]:
 
 
 def merge(layers: list[dict[str, Any]]) -> dict[str, Any]:
-    """Later layers win; MCP server tables merge by server name."""
+    """Later layers win; MCP server tables merge by server name, `approval` and `skills`
+    by key."""
     merged: dict[str, Any] = {}
     for layer in layers:
         for key, value in layer.items():
             key = "mcp_servers" if key == "mcpServers" else key
-            if key in ("mcp_servers", "approval") and isinstance(value, dict):
+            if key in ("mcp_servers", "approval", "skills") and isinstance(value, dict):
                 merged[key] = {**merged.get(key, {}), **value}
             else:
                 merged[key] = value

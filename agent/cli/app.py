@@ -41,6 +41,7 @@ app = make_app()
 @app.command(
     epilog="More: `ml-intern sessions list|export ID` (saved sessions), "
     "`ml-intern mcp list|add|remove` (MCP servers), "
+    "`ml-intern skills list|add|remove` (Agent Skills), "
     "`ml-intern trust [DIR]` (let a folder's own configs/, .env and AGENTS.md count). "
     "In the chat, /help lists the commands."
 )
@@ -58,6 +59,7 @@ def run(
     sandbox_tools: opt.SandboxTools = False,
     allow_network: opt.AllowNetwork = False,
     effort: opt.EffortLevel = None,
+    safe_mode: opt.SafeMode = False,
     resume: opt.Resume = None,
     continue_: opt.Continue = False,
     version: opt.Version = None,
@@ -81,6 +83,7 @@ def run(
         sandbox_tools=sandbox_tools,
         allow_network=allow_network,
         effort=effort,
+        safe_mode=safe_mode,
         resume=resume,
         continue_=continue_,
     )
@@ -240,6 +243,7 @@ SUBCOMMANDS = {
     "sessions": "agent.cli.sessions",
     "mcp": "agent.cli.mcp_command",
     "trust": "agent.cli.trust",
+    "skills": "agent.cli.skills_command",
 }
 
 

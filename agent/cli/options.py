@@ -127,6 +127,14 @@ AllowNetwork = Annotated[
         rich_help_panel=ADVANCED,
     ),
 ]
+SafeMode = Annotated[
+    bool,
+    typer.Option(
+        "--safe-mode",
+        help="Load no extensions: no skills, from the project or your own folders.",
+        rich_help_panel=ADVANCED,
+    ),
+]
 EffortLevel = Annotated[
     Effort | None,
     typer.Option(
@@ -170,6 +178,7 @@ class RunOptions:
     sandbox_tools: bool
     allow_network: bool
     effort: Effort | None
+    safe_mode: bool
     resume: str | None
     continue_: bool
 
@@ -193,6 +202,7 @@ class RunOptions:
             "sandbox": self.sandbox.value if self.sandbox else None,
             "allow_network": True if self.allow_network else None,
             "tool_runtime": "sandbox" if self.sandbox_tools else None,
+            "skills": {"enabled": False} if self.safe_mode else None,
         }
         try:
             Settings.model_validate({k: v for k, v in layer.items() if v is not None})

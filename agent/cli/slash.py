@@ -35,6 +35,7 @@ EXTENSIONS: tuple[str, ...] = (
     "agent.cli.slash_sessions",
     "agent.cli.slash_tools",
     "agent.cli.slash_settings",
+    "agent.cli.slash_skills",
 )
 
 MODEL_SUGGESTIONS = (
@@ -72,6 +73,9 @@ class ChatContext(Protocol):
 
     async def ask(self, message: str) -> str | None:
         """One line from the person; None when they press Ctrl-C or Ctrl-D instead."""
+
+    async def request(self, text: str) -> None:
+        """Send `text` to the model as the person's request and follow the turn."""
 
 
 Handler = Callable[[ChatContext, str], Awaitable[None]]
@@ -122,6 +126,9 @@ async def dispatch(ctx: ChatContext, line: str) -> None:
     if command is not None:
         await command.handler(ctx, arg.strip())
         return
+    if ctx.session.skills.get(word[1:]) is not None:  # the request loads the skill
+        await ctx.request(line.strip())
+        return
     guess = closest(word[1:].lower())
     hint = f" Did you mean /{guess}?" if guess else ""
     ctx.console.print(Text(f"Unknown command {word}.{hint} Type /help for the list.", "yellow"))
@@ -134,10 +141,15 @@ def completions(ctx: ChatContext, before_cursor: str) -> list[tuple[str, int, st
     word, space, arg = before_cursor.partition(" ")
     if not space:
         names = sorted({c.name for c in COMMANDS.values()} | set(COMMANDS))
+        skills = ctx.session.skills.skills
         return [
             (f"/{name}", -len(word), COMMANDS[name].help)
             for name in names
             if name.startswith(word[1:].lower())
+        ] + [
+            (f"/{name}", -len(word), skills[name].description)
+            for name in sorted(skills)
+            if name.startswith(word[1:]) and name not in COMMANDS
         ]
     command = COMMANDS.get(word[1:].lower())
     if command is None or command.complete is None:

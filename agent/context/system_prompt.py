@@ -72,3 +72,29 @@ def _instructions(path: Path) -> str:
     shown, total = trust.human_size(INSTRUCTIONS_MAX_BYTES), trust.human_size(size)
     note = f"[Cut: only the first {shown} of its {total} are here; read {path} for the rest.]"
     return kept.decode("utf-8", errors="ignore").strip() + "\n" + note
+
+
+SKILLS_MAX_TOKENS = 2_800  # resent with every call; with the `skill` tool, under 3,000 in all
+CHARS_PER_TOKEN = 4  # a rough, conservative count for English text
+
+
+def skills_section(skills: list[tuple[str, str]]) -> str:
+    """The installed skills as `name: description` lines, for the model to pick from with
+    the `skill` tool; cut at about SKILLS_MAX_TOKENS, saying how many were left out."""
+    if not skills:
+        return ""
+    head = (
+        "\n\n# Skills\nInstructions for specific tasks. When one fits the request, call the "
+        "`skill` tool with its name to load it before you start.\n"
+    )
+    budget = SKILLS_MAX_TOKENS * CHARS_PER_TOKEN - len(head)
+    lines: list[str] = []
+    for name, description in skills:
+        line = f"- {name}: {description}\n"
+        if len(line) > budget:
+            break
+        budget -= len(line)
+        lines.append(line)
+    left_out = len(skills) - len(lines)
+    tail = f"({left_out} more skills are installed but not listed here.)\n" if left_out else ""
+    return head + "".join(lines) + tail

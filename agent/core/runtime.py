@@ -19,11 +19,13 @@ from agent.core import tools as builtin
 from agent.core.notifier import attach_notifier
 from agent.core.resume_model import model_problem
 from agent.core.session import Session
+from agent.extensions.skills import load_skills
 from agent.hf_token import find_hf_token, with_hf_token
 from agent.tools.local.job_log import prune as prune_job_logs
 from agent.tools.notify import notify_tools
 from agent.tools.plan import restore_plan
 from agent.tools.router import ToolRouter
+from agent.tools.skill import skill_tools
 
 log = logging.getLogger(__name__)
 REDACTION_MARKER = re.compile(r"\[REDACTED:[^\]\s]{1,40}\]")  # what context/redact.py writes
@@ -47,14 +49,17 @@ async def open_session(
 
         check_available(settings.allow_network, cwd or Path.cwd())
     prune_job_logs(data_home() / "bg")
-    router = ToolRouter([*builtin.create_builtin_tools(), *notify_tools(settings)])
+    skills = load_skills(settings, (cwd or Path.cwd()).resolve())
+    tools = [*builtin.create_builtin_tools(), *notify_tools(settings), *skill_tools(skills)]
+    router = ToolRouter(tools)
     if settings.tool_runtime == "sandbox":
         use_remote_sandbox(router)
     loaded = load_session(resume) if resume else None
     log = open_resumed_log(loaded) if loaded else None
     if loaded and log is None:  # busy: the copy leaves out the turn still running there
         loaded = completed_turns(loaded)
-    session = Session(settings, router, cwd=cwd, session_id=log.session_id if log else None)
+    session_id = log.session_id if log else None
+    session = Session(settings, router, cwd=cwd, session_id=session_id, skills=skills)
     if settings.sandbox == "workspace-write":
         from agent.tools.local.roots import remove_placeholders, sandbox_notice
 

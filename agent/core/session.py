@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agent.context.manager import Change, ContextManager
-from agent.context.system_prompt import render_system_prompt
+from agent.context.system_prompt import render_system_prompt, skills_section
 from agent.core import events as ev
 from agent.core.approval import configured_scopes
 from agent.core.usage import UsageLedger
+from agent.extensions.skills import Catalog, load_skills
 from agent.tools.spec import ToolContext
 from agent.trust import project_root
 
@@ -82,11 +83,13 @@ class Session:
         router: ToolRouter,
         cwd: Path | None = None,
         session_id: str | None = None,
+        skills: Catalog | None = None,
     ) -> None:
         self.id = session_id or new_session_id()
         self.settings = settings
         self.router = router
         self.cwd = (cwd or Path.cwd()).resolve()
+        self.skills = skills if skills is not None else load_skills(settings, self.cwd)
         self._subscribers: list[Subscription] = []
         self.context = ContextManager(self.system_prompt(), self._history_changed)
         self.usage = UsageLedger()
@@ -104,7 +107,7 @@ class Session:
         self.on_fresh: list[Callable[[], None]] = []  # run by start_fresh, before the reset
         self.resources = contextlib.AsyncExitStack()
         self.mcp: Any = None  # the McpManager, when MCP servers are configured
-        self._early_notices: list[str] | None = []  # held until `ready` is out
+        self._early_notices: list[str] | None = list(self.skills.notices)  # until `ready`
 
     async def aclose(self) -> None:
         """Close what the session owns (MCP connections, logs, background tasks)."""
@@ -112,7 +115,9 @@ class Session:
         self.tool_state.clear()  # drops checkpoints and their on-disk copies now
 
     def system_prompt(self) -> str:
-        return render_system_prompt(self.settings.model_name, self.cwd, self.router.names)
+        listed = [(s.name, s.description) for s in self.skills.skills.values()]
+        prompt = render_system_prompt(self.settings.model_name, self.cwd, self.router.names)
+        return prompt + skills_section(listed if "skill" in self.router.names else [])
 
     def set_model(self, model: str) -> None:
         """Switch the model; the system prompt that names it is renewed with it."""

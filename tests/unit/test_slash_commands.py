@@ -16,6 +16,7 @@ from agent.cli import slash, slash_sessions, slash_tools
 from agent.config import McpServer, ModelPrice, Settings
 from agent.context.resume import SessionSummary
 from agent.context.store import SessionLog
+from agent.extensions.skills import Catalog
 from agent.tools.jobs.follow import INTERRUPTED
 from agent.tools.mcp.manager import ServerStatus
 from tests.fakes.hub_uploads import HubUploads, Repo
@@ -36,6 +37,7 @@ class FakeChat:
             settings=settings or Settings(),
             mcp=None,
             tool_state={},
+            skills=Catalog(),
         )
         self.answers = list(answers)
         self.questions: list[str] = []

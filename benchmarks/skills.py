@@ -1,0 +1,133 @@
+"""What 100 installed skills cost: time to the chat's prompt, and tokens in the first request.
+
+Launches `ml-intern` in a pseudo-terminal with a throw-away HOME, without skills and then
+with 100 skills in ~/.agents/skills (each with a description of a typical length and a
+body that must never reach the first request); medians of several runs. Tokens: the
+system prompt plus tool schemas, with and without the skills, counted with litellm's
+tokenizer for an OpenAI model. Budgets: prompt + at most 30 ms, first request + at most
+3,000 tokens.
+
+    uv run --frozen python benchmarks/skills.py [--runs 5] [--skills 100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.time_to_prompt import _env, time_to_prompt  # noqa: E402
+
+DESCRIPTION = (
+    "Runs step {i} of a typical fine-tuning workflow: checks the dataset columns, picks a "
+    "trainer and its arguments, launches the job and reports the metrics when it ends."
+)
+
+
+def install(home: Path, count: int) -> None:
+    root = home / ".agents" / "skills"
+    for i in range(count):
+        folder = root / f"workflow-step-{i:03d}"
+        (folder / "references").mkdir(parents=True)
+        body = "Instructions that stay out of the first request.\n" * 40
+        text = f'---\nname: {folder.name}\ndescription: "{DESCRIPTION.format(i=i)}"\n---\n{body}'
+        (folder / "SKILL.md").write_text(text)
+        (folder / "references" / "notes.md").write_text("# Notes\n")
+
+
+def first_request_tokens(home: Path, cwd: Path) -> int:
+    """System prompt and tool schemas of a session opened as the chat opens it."""
+    import asyncio
+
+    import litellm
+
+    from agent.config import load_settings
+    from agent.core.runtime import open_session
+
+    os.environ.update(_env(home))
+
+    async def measure() -> int:
+        session = await open_session(load_settings(cwd), cwd=cwd)
+        try:
+            system = session.context.messages[0]["content"]
+            schemas = json.dumps(session.router.schemas())
+            count = litellm.token_counter(model="gpt-4o", text=system)
+            return int(count + litellm.token_counter(model="gpt-4o", text=schemas))
+        finally:
+            await session.aclose()
+
+    return asyncio.run(measure())
+
+
+def open_session_ms(homes: tuple[Path, Path], cwd: Path, runs: int) -> tuple[float, float]:
+    """Opening a session in-process, as the chat does before its prompt, without and with
+    the skills (medians, interleaved): the launch's share of the cost, without the noise
+    of starting a process."""
+    import asyncio
+    import time
+
+    from agent.config import load_settings
+    from agent.core.runtime import open_session
+    from agent.extensions import skills
+
+    async def once(home: Path) -> float:
+        os.environ.update(_env(home))
+        skills._parsed.clear()  # as in a fresh process
+        started = time.perf_counter()
+        session = await open_session(load_settings(cwd), cwd=cwd)
+        elapsed = time.perf_counter() - started
+        await session.aclose()
+        return elapsed
+
+    async def measure() -> tuple[float, float]:
+        await once(homes[1])  # imports and caches that any launch has warm
+        times: tuple[list[float], list[float]] = ([], [])
+        for _ in range(runs):
+            for home, into in zip(homes, times, strict=True):
+                into.append(await once(home))
+        return statistics.median(times[0]) * 1000, statistics.median(times[1]) * 1000
+
+    return asyncio.run(measure())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--skills", type=int, default=100)
+    args = parser.parse_args()
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no network
+    with tempfile.TemporaryDirectory() as tmp:
+        bare, full, cwd = Path(tmp) / "bare", Path(tmp) / "full", Path(tmp) / "work"
+        cwd.mkdir()
+        install(full, args.skills)
+        env_bare, env_full = _env(bare), _env(full)
+        time_to_prompt(env_bare, str(cwd))  # compile once, outside the measurement
+        without: list[float] = []
+        with_skills: list[float] = []
+        for _ in range(args.runs):  # interleaved, so drift hits both alike
+            without.append(time_to_prompt(env_bare, str(cwd)))
+            with_skills.append(time_to_prompt(env_full, str(cwd)))
+        session_bare, session_full = open_session_ms((bare, full), cwd, args.runs)
+        tokens_without = first_request_tokens(bare, cwd)
+        tokens_with = first_request_tokens(full, cwd)
+    base, loaded = statistics.median(without), statistics.median(with_skills)
+    print(f"prompt ready, no skills        {base * 1000:7.0f} ms (median of {args.runs})")
+    print(f"prompt ready, {args.skills} skills      {loaded * 1000:7.0f} ms")
+    print(f"added                          {(loaded - base) * 1000:7.0f} ms   budget: 30 ms")
+    print(f"open_session, no skills        {session_bare:7.1f} ms in-process")
+    print(f"open_session, {args.skills} skills      {session_full:7.1f} ms")
+    print(f"added                          {session_full - session_bare:7.1f} ms   budget: 30 ms")
+    print(f"first request, no skills       {tokens_without:7d} tokens")
+    print(f"first request, {args.skills} skills     {tokens_with:7d} tokens")
+    print(f"added                          {tokens_with - tokens_without:7d} tokens   budget: 3000")
+
+
+if __name__ == "__main__":
+    main()
