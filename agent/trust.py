@@ -18,7 +18,7 @@ from agent.core.errors import ConfigError
 from agent.paths import CONFIG_NAMES, config_home, shipped_config_dir, write_json
 
 KEY = "trusted_folders"
-INSTRUCTION_NAMES = ("AGENTS.md", "ML_INTERN.md")
+INSTRUCTION_NAMES = ("AGENTS.md", "CLAUDE.md", "ML_INTERN.md")  # CLAUDE.md: as Claude Code reads it
 # A settings file is a few kB; to describe a bigger one that will not be used, its name and
 # size say enough, and reading it (it may be 1 GB) would cost the launch time and memory.
 DESCRIBE_MAX_BYTES = 256 * 1024

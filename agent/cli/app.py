@@ -42,11 +42,12 @@ app = make_app()
     epilog="More: `ml-intern sessions list|export ID` (saved sessions), "
     "`ml-intern mcp list|add|remove` (MCP servers), "
     "`ml-intern skills list|add|remove` (Agent Skills), "
-    "`ml-intern trust [DIR]` (let a folder's own configs/, .env and AGENTS.md count). "
+    "`ml-intern trust [DIR]` (let a folder's own configs/, .env, AGENTS.md and CLAUDE.md count). "
     "In the chat, /help lists the commands."
 )
 def run(
     prompt: opt.Prompt = None,
+    print_mode: opt.PrintMode = False,
     model: opt.Model = None,
     max_iterations: opt.MaxIterations = None,
     output_format: opt.Format = OutputFormat.text,
@@ -71,6 +72,7 @@ def run(
     """
     given = RunOptions(
         prompt=_with_stdin(prompt),
+        print_mode=print_mode,
         model=model,
         max_iterations=max_iterations,
         output_format=output_format,
@@ -112,6 +114,10 @@ def _start(given: RunOptions) -> int:
     from agent.config import load_settings
 
     headless = given.prompt is not None
+    if given.print_mode and not headless:
+        from agent.core.errors import UsageError
+
+        raise UsageError('-p needs a prompt: ml-intern -p "...", or pipe one in')
     if headless and not str(given.prompt).strip():
         from agent.core.errors import UsageError
 

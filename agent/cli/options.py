@@ -57,6 +57,14 @@ Prompt = Annotated[
     str | None,
     typer.Argument(help="Run this request headless and exit. Without it: interactive chat."),
 ]
+PrintMode = Annotated[
+    bool,
+    typer.Option(
+        "--print",
+        "-p",
+        help='Headless, as Claude Code\'s -p: ml-intern -p "..." (or piped input as the prompt).',
+    ),
+]
 Model = Annotated[
     str | None,
     typer.Option(
@@ -166,6 +174,7 @@ class RunOptions:
     """What was given on the command line for one run."""
 
     prompt: str | None
+    print_mode: bool
     model: str | None
     max_iterations: int | None
     output_format: OutputFormat

@@ -26,7 +26,7 @@ from agent.cli.visible import quoted
 from agent.core.errors import UsageError
 
 app = make_app(
-    "Trust a folder: its own configs/, .env and AGENTS.md then count, also in folders below it."
+    "Trust a folder: its own configs/, .env, AGENTS.md and CLAUDE.md then count, also in folders below it."
 )
 
 ENDPOINT_KEYS = ("api_base", "hf_endpoint", "github_api_url", "sandbox_url_template")
@@ -64,7 +64,7 @@ def trust_command(
         if not target.expanduser().is_dir():
             raise UsageError(f"{target}: not a folder")
         recorded = trust.add_trusted(target)
-        counted = "its configs/, .env and AGENTS.md now count (also below it)"
+        counted = "its configs/, .env, AGENTS.md and CLAUDE.md now count (also below it)"
         typer.echo(f"Trusted {quoted(str(recorded))}: {counted}.")
 
 

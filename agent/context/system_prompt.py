@@ -1,6 +1,6 @@
 """The system prompt: the shipped template, rendered for this machine and session.
 
-The project's own instructions (AGENTS.md, ML_INTERN.md) are appended only from a trusted
+The project's own instructions (AGENTS.md, CLAUDE.md, ML_INTERN.md) are appended only from a trusted
 folder (agent/trust.py): a cloned repository must not speak to the model in the user's
 name. A file whose link leads out of the project is skipped, and a long one is cut, since
 the prompt is sent again with every model call.
@@ -41,17 +41,20 @@ def render_system_prompt(model: str, cwd: Path, tool_names: list[str]) -> str:
 
 
 def project_instruction_files(cwd: Path) -> list[Path]:
-    """AGENTS.md / ML_INTERN.md at the git root and in the working directory, from a
-    trusted folder, links followed only while they stay inside the project."""
+    """AGENTS.md / CLAUDE.md / ML_INTERN.md at the git root and in the working directory,
+    from a trusted folder, links followed only while they stay inside the project; a file
+    linked to one already listed (CLAUDE.md -> AGENTS.md is common) is listed once."""
     found = [f for f in trust.project_files(cwd) if f.is_instructions]
     if not found:
         return []
     honoured, _ = trust.split_by_trust(found)
-    paths = []
+    paths, seen = [], set()
     for file in honoured:
-        if file.inside_project() is None:
+        target = file.inside_project()
+        if target is None:
             log.warning("%s links outside the project: not read", file.path)
-        else:
+        elif target not in seen:
+            seen.add(target)
             paths.append(file.path)
     return paths
 

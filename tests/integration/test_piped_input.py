@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from tests.cli import spawn
 from tests.fakes import llm_server as llm
 
 pytestmark = pytest.mark.timeout(180)
@@ -78,5 +79,31 @@ def test_an_empty_prompt_is_a_usage_error_not_a_request(cli, fake_llm, prompt):
     result = cli("-o", "text", prompt)
     assert result.exit_code == 2
     assert "the prompt is empty" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert fake_llm.requests == []
+
+
+@pytest.mark.parametrize("flag", ["-p", "--print"])
+def test_print_flag_runs_the_prompt_headless(cli, fake_llm, flag):
+    fake_llm.script(llm.text("Use a cosine schedule."))
+    result = cli(flag, "which lr schedule?")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.strip() == "Use a cosine schedule."
+    assert last_user_text(fake_llm) == "which lr schedule?"
+    fake_llm.assert_done()
+
+
+def test_print_flag_takes_piped_input_as_the_prompt(fake_llm, isolated_env):
+    fake_llm.script(llm.text("A typo."))
+    done = run_piped("echo 'explain: NameError: nme'", "-p")
+    assert done.returncode == 0, done.stderr
+    assert last_user_text(fake_llm) == "explain: NameError: nme"
+    fake_llm.assert_done()
+
+
+def test_print_flag_without_a_prompt_is_a_usage_error(fake_llm, isolated_env):
+    result = spawn("-p")
+    assert result.exit_code == 2
+    assert "-p needs a prompt" in result.stderr
     assert "Traceback" not in result.stderr
     assert fake_llm.requests == []

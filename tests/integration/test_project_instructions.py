@@ -68,3 +68,30 @@ def test_a_huge_agents_md_is_cut_and_says_so(cli, fake_llm, repo):
         f"first 32.8 kB of its 20.0 MB are here; read {repo / 'AGENTS.md'} for the rest" in prompt
     )
     fake_llm.assert_done()
+
+
+def test_claude_md_is_read_like_agents_md(cli, fake_llm, repo):
+    (repo / "CLAUDE.md").write_text("Log every run to wandb.\n")
+    fake_llm.script(llm.text("ok"), llm.text("ok"))
+
+    untrusted = cli("hi")
+    assert untrusted.exit_code == 0, untrusted.stderr
+    assert "wandb" not in system_prompt(fake_llm)
+    assert f"ignored the project settings in {repo / 'CLAUDE.md'}:" in untrusted.stderr
+
+    assert cli("trust").exit_code == 0
+    trusted = cli("hi")
+    assert trusted.exit_code == 0, trusted.stderr
+    assert "Log every run to wandb." in system_prompt(fake_llm, 1)
+    fake_llm.assert_done()
+
+
+def test_claude_md_linked_to_agents_md_is_sent_once(cli, fake_llm, repo):
+    (repo / "AGENTS.md").write_text("Pin the random seed.\n")
+    (repo / "CLAUDE.md").symlink_to("AGENTS.md")
+    assert cli("trust").exit_code == 0
+    fake_llm.script(llm.text("ok"))
+
+    assert cli("hi").exit_code == 0
+    assert system_prompt(fake_llm).count("Pin the random seed.") == 1
+    fake_llm.assert_done()
