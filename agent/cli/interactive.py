@@ -40,6 +40,7 @@ from agent.core import ops as op
 from agent.core.loop import Agent
 from agent.core.runtime import open_session
 from agent.core.session import Session
+from agent.wording import counted
 
 DOUBLE_PRESS_S = 1.0
 POLL_S = 0.25
@@ -72,7 +73,7 @@ async def _chat(settings: Settings, resume: str | None) -> int:
     pick = resume == PICK
     session = await open_session(settings, resume=None if pick else resume)
     if resume and not pick:
-        console.print(Text(f"· resumed {session.id} ({session.turns} turns)", "dim"))
+        console.print(Text(f"· resumed {session.id} ({counted(session.turns, 'turn')})", "dim"))
         replay(console, session.context.messages)
     picker = pick and "resume" in slash.COMMANDS
     if pick and not picker:

@@ -32,6 +32,7 @@ from agent.cli.summary import summarize_call
 from agent.cli.tool_output import numbered, output_lines
 from agent.cli.visible import visible
 from agent.core import events as ev
+from agent.wording import counted
 
 
 class SafeConsole(Console):
@@ -298,7 +299,9 @@ class Renderer:
         if not event.removed_messages:
             self.line("· nothing to undo", style="dim")
             return
-        self.line(f"· removed the last turn ({event.removed_messages} messages)", style="dim")
+        self.line(
+            f"· removed the last turn ({counted(event.removed_messages, 'message')})", style="dim"
+        )
         for path in event.restored_files:
             self.line(f"  restored {path}", style="dim")
 

@@ -13,6 +13,8 @@ from typing import Any
 
 from rich.text import Text
 
+from agent.wording import counted
+
 HEAD_LINES = 3
 TAIL_LINES = 5
 DIFF_LINES = 24
@@ -78,9 +80,9 @@ def hidden_note(hidden: list[str]) -> str:
 
     left_out = [n for line in hidden if (n := omitted_lines(line)) is not None]
     if not left_out:
-        return f"… {len(hidden):,} lines hidden (Ctrl-O shows all)"
+        return f"… {counted(len(hidden), 'line')} hidden (Ctrl-O shows all)"
     kept = len(hidden) - len(left_out)
-    return f"… {kept + sum(left_out):,} lines hidden (Ctrl-O shows the {kept:,} kept)"
+    return f"… {counted(kept + sum(left_out), 'line')} hidden (Ctrl-O shows the {kept:,} kept)"
 
 
 def diff_lines(diff: str, limit: int | None) -> list[Text]:

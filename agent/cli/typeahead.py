@@ -24,6 +24,8 @@ from collections.abc import Callable, Iterator
 
 from rich.text import Text
 
+from agent.wording import counted, line_count
+
 # CSI sequences (arrows, cursor-position reports `ESC [ 12 ; 1 R`), SS3 and lone ESC pairs.
 _ESCAPE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1bO.|\x1b.?")
 _UP = ("\x1b[A", "\x1bOA")
@@ -42,7 +44,7 @@ def more_input(fd: int, within: float = PASTE_GAP_S) -> bool:
 
 
 def placeholder(text: str) -> str:
-    return f"[pasted {text.count(chr(10)) + 1} lines]"
+    return f"[pasted {counted(line_count(text), 'line')}]"
 
 
 class Pastes:
@@ -53,7 +55,7 @@ class Pastes:
 
     def hold(self, text: str) -> str:
         """What to show for `text`: itself, or a placeholder when it is long."""
-        if text.count("\n") + 1 <= PASTE_LINES:
+        if line_count(text) <= PASTE_LINES:
             return text
         shown = placeholder(text)
         self._held.append((shown, text))
@@ -151,7 +153,9 @@ class TypeAhead:
 
 def one_line(text: str) -> str:
     return (
-        text if "\n" not in text else f"{text.splitlines()[0]} … [{text.count(chr(10)) + 1} lines]"
+        text
+        if "\n" not in text
+        else f"{text.splitlines()[0]} … [{counted(line_count(text), 'line')}]"
     )
 
 

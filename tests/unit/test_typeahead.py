@@ -73,3 +73,21 @@ def test_ctrl_w_deletes_the_word_before_the_cursor():
     assert keys.line == "train the "
     keys.feed("\x17")
     assert keys.line == "train "
+
+
+def test_a_paste_of_thirty_lines_says_thirty_lines():
+    text = "".join(f"row {i}\n" for i in range(30))  # a copied block ends with its newline
+    pastes = Pastes()
+    assert pastes.hold(text) == "[pasted 30 lines]"
+    assert pastes.expand("see [pasted 30 lines]") == "see " + text
+    twenty = "".join(f"row {i}\n" for i in range(20))
+    assert Pastes().hold(twenty) == twenty  # 20 lines are shown as they are
+
+
+def test_counts_of_one_are_singular():
+    from agent.cli.tool_output import hidden_note
+    from agent.wording import counted
+
+    assert counted(1, "turn") == "1 turn"
+    assert counted(12345, "line") == "12,345 lines"
+    assert hidden_note(["x"]) == "… 1 line hidden (Ctrl-O shows all)"

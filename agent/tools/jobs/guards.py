@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from agent.tools.jobs import launch
 from agent.tools.spec import ToolContext, ToolError
+from agent.wording import counted
 
 if TYPE_CHECKING:
     from agent.tools.jobs.args import JobsArgs
@@ -75,7 +76,7 @@ def inline_notice(args: JobsArgs, cwd: Path) -> str | None:
     if not path.is_file():
         return None
     lines = len(path.read_text(encoding="utf-8").splitlines())
-    return f"Sent the local file {path} ({lines} lines) inline: the job runs this copy."
+    return f"Sent the local file {path} ({counted(lines, 'line')}) inline: the job runs this copy."
 
 
 def remember_launch(args: JobsArgs, ctx: ToolContext, job_id: str, namespace: str) -> None:

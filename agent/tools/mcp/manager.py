@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from agent.core.events import ToolProgress
 from agent.tools.mcp.results import to_tool_result
 from agent.tools.spec import ToolContext, ToolResult, ToolSpec
+from agent.wording import counted
 
 if TYPE_CHECKING:
     from agent.config import McpServer
@@ -127,7 +128,7 @@ class McpManager:
         for spec in specs:
             router.register(spec)
         self._exposed[connection.name] = [spec.name for spec in specs]
-        self._on_status(connection.name, f"connected: {len(specs)} tools")
+        self._on_status(connection.name, f"connected: {counted(len(specs), 'tool')}")
 
     def status(self) -> list[ServerStatus]:
         """Every configured server, in configuration order."""
