@@ -331,7 +331,7 @@ def test_a_local_script_is_sent_inline_and_a_missing_one_is_refused(hub, tmp_pat
     (tmp_path / "job.py").write_text("print('hello from the job')\n")
     sent = call(ctx, operation="uv", script="job.py")
     assert not sent.is_error, sent.content
-    assert f"Sent the local file {tmp_path / 'job.py'} (1 lines) inline" in sent.content
+    assert f"Sent the local file {tmp_path / 'job.py'} (1 line) inline" in sent.content
     missing = call(ctx, operation="uv", script="/nowhere/train.py")
     assert missing.is_error and "script file not found: /nowhere/train.py" in missing.content
     assert len(hub.jobs) == 1
