@@ -36,6 +36,8 @@ EXTENSIONS: tuple[str, ...] = (
     "agent.cli.slash_tools",
     "agent.cli.slash_settings",
     "agent.cli.slash_skills",
+    "agent.cli.slash_usage",
+    "agent.cli.slash_copy",
 )
 
 MODEL_SUGGESTIONS = (

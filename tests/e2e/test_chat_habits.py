@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from tests.e2e.test_interactive import FIRST_ANSWER_S
@@ -25,4 +27,44 @@ def test_a_resumed_one_turn_session_says_one_turn(terminal, fake_llm):
     again.expect("›")
     again.type("\x04")
     assert again.exit_code() == 0
+    fake_llm.assert_done()
+
+
+@pytest.mark.timeout(180)
+def test_cost_context_and_copy(terminal, fake_llm, monkeypatch):
+    monkeypatch.delenv("DISPLAY", raising=False)  # no local clipboard tool: the escape alone
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    answer = "Use **AdamW** with lr 3e-4."
+    fake_llm.script(llm.text(answer, usage=(1234, 56), cached_tokens=200))
+    term = terminal()
+    term.expect("›")
+    term.enter("which optimizer?")
+    term.expect("lr 3e-4", timeout=FIRST_ANSWER_S)
+    term.expect("›")
+
+    term.enter("/cost")
+    term.expect("model calls")
+    term.expect("1")
+    term.expect("tokens in")
+    term.expect("1,234 (200 cached)")
+    term.expect("tokens out")
+    term.expect("56")
+    term.expect("›")
+
+    term.enter("/context")
+    for row in ("system prompt", "tools", "your messages", "the model's answers", "tool output"):
+        term.expect(row)
+        term.expect("tokens")
+        term.expect("%")
+    term.expect("free")
+    term.expect("tokens of")
+    term.expect("›")
+
+    term.enter("/copy")
+    term.expect("copied the last answer (27 characters) via the terminal (OSC 52)")
+    encoded = base64.b64encode(answer.encode()).decode()
+    assert f"\x1b]52;c;{encoded}\x07" in term.raw
+    term.expect("›")
+    term.type("\x04")
+    assert term.exit_code() == 0
     fake_llm.assert_done()
