@@ -115,7 +115,9 @@ class Chat:
         self._start_notices: set[str] = set()
         self._hf_token_offered = False
         self._terminal_fds = [fd for fd in (1, 2) if os.isatty(fd)]  # while it is there
-        self.typeahead = TypeAhead(self.renderer.live.touch, self.renderer.live.clear_screen)
+        self.typeahead = TypeAhead(
+            self.renderer.live.touch, self.renderer.live.clear_screen, self._on_escape
+        )
         self.renderer.live.footer = self.typeahead.view
         self.typeahead.on_hangup = lambda: self._on_stop_signal(signal.SIGHUP)
         self._attach(session)
@@ -253,6 +255,11 @@ class Chat:
         """Ctrl-C outside a prompt: stop whatever runs; twice within a second, leave."""
         if self._second_press():
             self._leave()
+        self.agent.submit(op.Interrupt())
+        self._stop.set()
+
+    def _on_escape(self) -> None:
+        """Esc while a turn runs: stop it as Ctrl-C does, but never a step towards quitting."""
         self.agent.submit(op.Interrupt())
         self._stop.set()
 

@@ -45,7 +45,8 @@ def main_prompt(
     complete: Completions, expand: Callable[[], object], pastes: typeahead.Pastes
 ) -> PromptSession[str]:
     """Enter sends; Alt-Enter / Esc-Enter adds a line; Ctrl-C clears a line, or quits;
-    Ctrl-O prints the last tool output in full above the prompt.
+    Ctrl-O prints the last tool output in full above the prompt; Esc-Esc clears the
+    line, or on an empty one takes the last request back (`/undo`), as in Codex.
 
     A paste is one piece of text even where the terminal does not mark it: an Enter
     with more keys right behind it (in the same read, or within a few milliseconds)
@@ -73,6 +74,13 @@ def main_prompt(
     @bindings.add("escape", "enter")
     def _newline(event: KeyPressEvent) -> None:
         event.current_buffer.insert_text("\n")
+
+    @bindings.add("escape", "escape")
+    def _take_back(event: KeyPressEvent) -> None:
+        if event.current_buffer.text:
+            event.current_buffer.reset()
+        else:
+            event.app.exit(result="/undo")
 
     @bindings.add("c-c")
     def _ctrl_c(event: KeyPressEvent) -> None:

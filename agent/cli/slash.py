@@ -55,6 +55,7 @@ class ChatContext(Protocol):
 
     session: Session
     console: Console
+    unsent: str  # offered in the input line at the next prompt
 
     async def perform(
         self, operation: op.Operation, until: tuple[str, ...], busy: str = ""
@@ -306,7 +307,23 @@ async def _undo(ctx: ChatContext, arg: str) -> None:
             )
         )
         return
+    request = last_request(ctx.session.context.messages)
+    before = len(ctx.session.context.messages)
     await ctx.perform(op.Undo(restore_files=arg == "files"), until=("undo_complete", "notice"))
+    if request and len(ctx.session.context.messages) < before:
+        ctx.unsent = request
+        ctx.console.print(Text("· your request is back in the input: edit it and send", "dim"))
+
+
+def last_request(messages: list[dict]) -> str:
+    """The person's last request, as /undo takes it back."""
+    from agent.context.manager import is_person_turn
+
+    for message in reversed(messages):
+        if is_person_turn(message):
+            content = message.get("content")
+            return content if isinstance(content, str) else ""
+    return ""
 
 
 async def _new(ctx: ChatContext, arg: str) -> None:

@@ -29,6 +29,7 @@ from agent.wording import counted, line_count
 # CSI sequences (arrows, cursor-position reports `ESC [ 12 ; 1 R`), SS3 and lone ESC pairs.
 _ESCAPE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1bO.|\x1b.?")
 _UP = ("\x1b[A", "\x1bOA")
+_ESC_KEY = ("\x1b", "\x1b\x1b")  # the Esc key (pressed once or twice), not the start of a sequence
 _PASTE_START, _PASTE_END = "\x1b[200~", "\x1b[201~"
 PASTE_LINES = 20
 # Keys that follow an Enter this closely were not typed by a hand: a paste.
@@ -75,12 +76,14 @@ class TypeAhead:
         self,
         on_change: Callable[[], None] = lambda: None,
         on_clear: Callable[[], None] = lambda: None,
+        on_escape: Callable[[], None] = lambda: None,
     ) -> None:
         self.line = ""
         self.queued: list[str] = []
         self.pastes = Pastes()
         self._on_change = on_change
         self._on_clear = on_clear  # Ctrl-L: the screen is cleared, as at the prompt
+        self._on_escape = on_escape  # Esc alone: stop the turn, as in Claude Code and Codex
         self._pasting: list[str] | None = None
         self.on_hangup: Callable[[], None] = lambda: None  # the terminal went away
 
@@ -103,6 +106,8 @@ class TypeAhead:
             if match := _ESCAPE.match(rest):
                 if match.group() in _UP:
                     self._recall()
+                elif match.group() in _ESC_KEY:
+                    self._on_escape()
                 rest = rest[match.end() :]
                 continue
             self._key(rest[0], more=len(rest) > 1)
@@ -191,7 +196,7 @@ def reading(typeahead: TypeAhead) -> Iterator[None]:
     """Read the terminal into `typeahead` while the block runs (a turn, a command).
 
     An Enter that ends a read is held back a moment: keys right behind it make it a
-    line break in a paste, not a send. Not a terminal: nothing is read.
+    line break in a paste, not a send; so is an ESC, which alone is the Esc key. Not a terminal: nothing is read.
     """
     try:
         fd = sys.stdin.fileno()
@@ -204,7 +209,8 @@ def reading(typeahead: TypeAhead) -> Iterator[None]:
     def readable() -> None:
         try:
             data = os.read(fd, 65536)
-            while data[-1:] in (b"\r", b"\n") and more_input(fd):
+            # an ESC that ends a read may start a key's sequence split across reads
+            while data[-1:] in (b"\r", b"\n", b"\x1b") and more_input(fd):
                 data += os.read(fd, 65536)
         except OSError:  # EIO: the terminal hung up (its window was closed)
             data = b""

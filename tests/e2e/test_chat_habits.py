@@ -68,3 +68,31 @@ def test_cost_context_and_copy(terminal, fake_llm, monkeypatch):
     term.type("\x04")
     assert term.exit_code() == 0
     fake_llm.assert_done()
+
+
+@pytest.mark.timeout(180)
+def test_esc_stops_the_turn_and_esc_esc_takes_the_request_back(terminal, fake_llm):
+    words = " ".join(f"w{i}" for i in range(1, 400))
+    fake_llm.script(llm.text(words, delay_s=0.05), llm.text("Short now."))
+    term = terminal()
+    term.expect("›")
+    term.enter("stream something long")
+    term.expect("w20 ", timeout=FIRST_ANSWER_S)
+    term.type("\x1b")
+    term.expect("Interrupted")
+    term.expect("›")
+
+    term.type("\x1b\x1b")  # on the empty prompt: the last request comes back to edit
+    term.expect("removed the last turn")
+    term.expect("your request is back in the input")
+    term.expect("› stream something long")
+    term.type(" briefly\r")
+    term.expect("Short now.")
+    sent = fake_llm.requests[1]["messages"]
+    assert [(m["role"], m["content"]) for m in sent[1:]] == [
+        ("user", "stream something long briefly")
+    ]
+    term.expect("›")
+    term.type("\x04")
+    assert term.exit_code() == 0
+    fake_llm.assert_done()

@@ -91,3 +91,13 @@ def test_counts_of_one_are_singular():
     assert counted(1, "turn") == "1 turn"
     assert counted(12345, "line") == "12,345 lines"
     assert hidden_note(["x"]) == "… 1 line hidden (Ctrl-O shows all)"
+
+
+def test_the_esc_key_alone_stops_the_turn_but_arrow_keys_do_not():
+    pressed = []
+    keys = TypeAhead(on_escape=lambda: pressed.append("esc"))
+    keys.feed("ab\x1b[A\x1bOB\x1b[1;1R")
+    assert pressed == []
+    keys.feed("\x1b")
+    assert pressed == ["esc"]
+    assert keys.line == "ab"
