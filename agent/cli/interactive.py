@@ -162,7 +162,7 @@ class Chat:
             loop.add_signal_handler(signum, self._on_stop_signal, signum)
         self._prompt = main_prompt(
             lambda text: slash.completions(self, text),
-            self.renderer.expand_last_output,
+            self.renderer.expand_output,
             self.typeahead.pastes,
         )
 

@@ -42,10 +42,11 @@ class _SlashCompleter(Completer):
 
 
 def main_prompt(
-    complete: Completions, expand: Callable[[], object], pastes: typeahead.Pastes
+    complete: Completions, expand: Callable[[bool], object], pastes: typeahead.Pastes
 ) -> PromptSession[str]:
     """Enter sends; Alt-Enter / Esc-Enter adds a line; Ctrl-C clears a line, or quits;
-    Ctrl-O prints the last tool output in full above the prompt; Esc-Esc clears the
+    Ctrl-O prints the last tool output in full above the prompt, pressed again the one
+    before; Esc-Esc clears the
     line, or on an empty one takes the last request back (`/undo`), as in Codex.
 
     A paste is one piece of text even where the terminal does not mark it: an Enter
@@ -69,7 +70,8 @@ def main_prompt(
 
     @bindings.add("c-o")
     def _expand(event: KeyPressEvent) -> None:
-        run_in_terminal(expand)
+        again = event.is_repeat  # pressed right after itself: step back one output
+        run_in_terminal(lambda: expand(again))
 
     @bindings.add("escape", "enter")
     def _newline(event: KeyPressEvent) -> None:

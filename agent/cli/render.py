@@ -126,7 +126,8 @@ class Renderer:
         self._streamed = False
         self._turn_started = 0.0
         self._last_usage: ev.Usage | None = None
-        self.last_output: ev.ToolOutput | None = None
+        self.outputs: list[ev.ToolOutput] = []  # Ctrl-O steps back through these
+        self._expanded = 0  # how far back the last Ctrl-O went (1: the newest)
         self._handlers: dict[str, Callable[[Any], None]] = {
             name.removeprefix("_on_"): getattr(self, name)
             for name in dir(self)
@@ -220,17 +221,23 @@ class Renderer:
 
     def _on_tool_output(self, event: ev.ToolOutput) -> None:
         self.live.stop_spinner()
-        self.last_output = event
+        self.outputs.append(event)
         for line in numbered(output_lines(event.content, event.is_error, event.data)):
             self._output_line(line, wrap=event.is_error)
 
-    def expand_last_output(self) -> bool:
-        """Show the last tool output whole (Ctrl-O): in place when it fits the window,
-        else in the pager (`$PAGER`, else `less`); False when there is none."""
-        event = self.last_output
-        if event is None:
+    def expand_output(self, again: bool = False) -> bool:
+        """Show a tool output whole (Ctrl-O): the newest, or pressed `again`, the one
+        before the last shown (after the oldest, the newest again). In place when it
+        fits the window, else in the pager (`$PAGER`, else `less`); False when there is none."""
+        if not self.outputs:
             return False
-        header = Text.assemble(("● ", "cyan"), (f"{event.name} output, in full", "bold"))
+        self._expanded = self._expanded % len(self.outputs) + 1 if again else 1
+        event = self.outputs[-self._expanded]
+        where = f"{self._expanded} of {len(self.outputs)}, newest first"
+        more = "; Ctrl-O again: the one before" if len(self.outputs) > 1 else ""
+        header = Text.assemble(
+            ("● ", "cyan"), (f"{event.name} output, in full", "bold"), (f" ({where}{more})", "dim")
+        )
         lines = numbered(output_lines(event.content, event.is_error, event.data, full=True))
         width = max(1, self.console.width)
         rows = sum(max(1, -(-line.cell_len // width)) for line in lines)

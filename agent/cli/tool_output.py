@@ -19,6 +19,7 @@ HEAD_LINES = 3
 TAIL_LINES = 5
 DIFF_LINES = 24
 DIFF_STYLES = {"+": "green", "-": "red", "@": "cyan"}
+CTRL_O = "Ctrl-O shows the newest whole; again: older"
 
 
 def output_lines(
@@ -80,9 +81,10 @@ def hidden_note(hidden: list[str]) -> str:
 
     left_out = [n for line in hidden if (n := omitted_lines(line)) is not None]
     if not left_out:
-        return f"… {counted(len(hidden), 'line')} hidden (Ctrl-O shows all)"
+        return f"… {counted(len(hidden), 'line')} hidden ({CTRL_O})"
     kept = len(hidden) - len(left_out)
-    return f"… {counted(kept + sum(left_out), 'line')} hidden (Ctrl-O shows the {kept:,} kept)"
+    shown = f"Ctrl-O shows the {kept:,} kept of the newest; again: older"
+    return f"… {counted(kept + sum(left_out), 'line')} hidden ({shown})"
 
 
 def diff_lines(diff: str, limit: int | None) -> list[Text]:
@@ -96,7 +98,7 @@ def diff_lines(diff: str, limit: int | None) -> list[Text]:
     out = [Text(line, style=DIFF_STYLES.get(line[:1], "dim")) for line in shown]
     if len(shown) < len(lines):
         more = len(lines) - len(shown)
-        out.append(Text(f"… {more} more diff lines (Ctrl-O shows all)", style="dim italic"))
+        out.append(Text(f"… {counted(more, 'more diff line')} ({CTRL_O})", style="dim italic"))
     return out
 
 

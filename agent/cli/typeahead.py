@@ -196,7 +196,8 @@ def reading(typeahead: TypeAhead) -> Iterator[None]:
     """Read the terminal into `typeahead` while the block runs (a turn, a command).
 
     An Enter that ends a read is held back a moment: keys right behind it make it a
-    line break in a paste, not a send; so is an ESC, which alone is the Esc key. Not a terminal: nothing is read.
+    line break in a paste, not a send; so is an ESC, which alone is the Esc key. Not a
+    terminal: nothing is read.
     """
     try:
         fd = sys.stdin.fileno()

@@ -96,3 +96,35 @@ def test_esc_stops_the_turn_and_esc_esc_takes_the_request_back(terminal, fake_ll
     term.type("\x04")
     assert term.exit_code() == 0
     fake_llm.assert_done()
+
+
+@pytest.mark.timeout(180)
+def test_ctrl_o_again_steps_back_to_earlier_outputs(terminal, fake_llm):
+    fake_llm.script(
+        llm.tool_call("bash", {"command": "seq 1 12"}),
+        llm.tool_call("bash", {"command": "seq 101 112"}),
+        llm.text("Counted twice."),
+    )
+    term = terminal("--yolo")
+    term.expect("›")
+    term.enter("count twice")
+    term.expect("4 lines hidden (Ctrl-O shows the newest whole; again: older)", FIRST_ANSWER_S)
+    term.expect("4 lines hidden")
+    term.expect("Counted twice.")
+    assert "106" not in term.text
+    term.expect("›")
+
+    term.type("\x0f")
+    term.expect("bash output, in full (1 of 2, newest first; Ctrl-O again: the one before)")
+    term.expect("106")
+    term.type("\x0f")
+    term.expect("bash output, in full (2 of 2, newest first")
+    term.expect("⎿ 1")
+    term.expect("6")
+    term.expect("12")
+    term.type("\x0f")  # past the oldest: the newest again
+    term.expect("(1 of 2, newest first")
+    term.expect("›")
+    term.type("\x04")
+    assert term.exit_code() == 0
+    fake_llm.assert_done()

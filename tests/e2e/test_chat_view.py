@@ -73,7 +73,7 @@ def test_what_the_chat_shows(terminal, fake_llm, isolated_env, monkeypatch):
     term.enter("run the check")
     term.expect("⎿ ok 1")
     term.expect("ok 3")
-    term.expect("55 lines hidden (Ctrl-O shows all)")
+    term.expect("55 lines hidden (Ctrl-O shows the newest whole; again: older)")
     term.expect("ValueError: bad row")
     term.expect("exit code 2")
     term.expect("Check failed.")

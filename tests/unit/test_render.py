@@ -166,7 +166,7 @@ def test_tool_output_keeps_head_and_tail_with_the_exit_code():
         "  ⎿ ok 0",
         "    ok 1",
         "    ok 2",
-        "    … 57 lines hidden (Ctrl-O shows all)",
+        "    … 57 lines hidden (Ctrl-O shows the newest whole; again: older)",
         "    Traceback (most recent call last):",
         '      File "t.py", line 3',
         "    ValueError: bad row",
@@ -178,7 +178,7 @@ def test_tool_output_keeps_head_and_tail_with_the_exit_code():
     assert "ok 30" not in out.getvalue()
 
     console.height = 80  # a window it fits in: shown in place (a shorter one pages it)
-    renderer.expand_last_output()
+    renderer.expand_output()
     shown = _ANSI.sub("", out.getvalue())
     assert "ok 30" in shown
     assert shown.count("ValueError: bad row") == 2
@@ -192,7 +192,10 @@ def test_the_hidden_count_includes_the_lines_a_flood_left_out():
         [*kept[:10], "[... 2,000,000 lines (30,000,000 bytes) omitted ...]", *kept[10:]]
     )
     shown = [line.plain for line in output_lines(content, False, {"exit_code": 0})]
-    assert shown[3] == "… 2,000,012 lines hidden (Ctrl-O shows the 12 kept)"
+    assert (
+        shown[3]
+        == "… 2,000,012 lines hidden (Ctrl-O shows the 12 kept of the newest; again: older)"
+    )
     assert shown[-1] == "line 19"
 
 
@@ -268,10 +271,10 @@ def test_a_long_diff_is_collapsed_and_expands_into_the_pager(monkeypatch):
         )
     )
     text = _ANSI.sub("", out.getvalue())
-    assert "… 57 more diff lines (Ctrl-O shows all)" in text
+    assert "… 57 more diff lines (Ctrl-O shows the newest whole; again: older)" in text
     assert "new 39" not in text
     shown = out.getvalue()
-    renderer.expand_last_output()  # taller than the window: the pager gets it, not the screen
+    renderer.expand_output()  # taller than the window: the pager gets it, not the screen
     assert out.getvalue() == shown
     assert "new 39" in _ANSI.sub("", paged[0])
     assert "\x1b[32m+new 39" in paged[0]

@@ -90,7 +90,7 @@ def test_counts_of_one_are_singular():
 
     assert counted(1, "turn") == "1 turn"
     assert counted(12345, "line") == "12,345 lines"
-    assert hidden_note(["x"]) == "… 1 line hidden (Ctrl-O shows all)"
+    assert hidden_note(["x"]) == "… 1 line hidden (Ctrl-O shows the newest whole; again: older)"
 
 
 def test_the_esc_key_alone_stops_the_turn_but_arrow_keys_do_not():
