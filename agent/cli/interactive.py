@@ -29,6 +29,7 @@ from agent.cli.prompts import ask_once, main_prompt
 from agent.cli.render import Renderer, make_console
 from agent.cli.replay import replay
 from agent.cli.sessions import PICK
+from agent.cli.shell_mode import is_shell, run_shell
 from agent.cli.slash_settings import offer_budget_raise
 from agent.cli.slash_tools import offer_job_cancel
 from agent.cli.stopping import exit_now, run_to_end, signal_exit_code, terminal_gone
@@ -115,6 +116,7 @@ class Chat:
         self._start_notices: set[str] = set()
         self._hf_token_offered = False
         self._terminal_fds = [fd for fd in (1, 2) if os.isatty(fd)]  # while it is there
+        self._shell_notes: list[str] = []  # `!cmd` runs, told to the model with the next request
         self.typeahead = TypeAhead(
             self.renderer.live.touch, self.renderer.live.clear_screen, self._on_escape
         )
@@ -188,6 +190,8 @@ class Chat:
             with reading(self.typeahead):
                 if slash.is_command(line):
                     await slash.dispatch(self, line)
+                elif is_shell(line):
+                    await self._shell(line[1:].strip())
                 elif line.strip():
                     await self.request(self.typeahead.pastes.expand(line))
             self.renderer.pause()  # keys typed at the very end may have drawn it again
@@ -289,6 +293,14 @@ class Chat:
 
     # -- requests and turns ---------------------------------------------------------------
 
+    async def _shell(self, command: str) -> None:
+        """`!cmd`: run it now, without the model; the next request carries it along."""
+        self._stop.clear()
+        note = await run_shell(self.session, command, self._stop)
+        self.renderer.pause()
+        if note:
+            self._shell_notes.append(note)
+
     async def request(self, text: str) -> None:
         """Send one request and follow the turn to its end, answering approvals on the way."""
         if not await self._key_ready():
@@ -297,6 +309,7 @@ class Chat:
             return
         self._starting = False
         self._clear_inbox()
+        text, self._shell_notes = "\n\n".join([*self._shell_notes, text]), []
         self.agent.submit(op.UserInput(text=text))
         while (event := await self._next_event(idle_ends=True)) is not None:
             if isinstance(event, ev.ApprovalRequired):

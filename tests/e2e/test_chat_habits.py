@@ -128,3 +128,29 @@ def test_ctrl_o_again_steps_back_to_earlier_outputs(terminal, fake_llm):
     term.type("\x04")
     assert term.exit_code() == 0
     fake_llm.assert_done()
+
+
+@pytest.mark.timeout(180)
+def test_bang_runs_a_command_without_the_model_and_tells_it_next_time(terminal, fake_llm):
+    fake_llm.script(llm.text("It printed alpha and beta."))
+    term = terminal()
+    term.expect("›")
+    term.enter("!echo alpha; echo beta >&2; exit 3")
+    term.expect("bash: echo alpha; echo beta >&2; exit 3", timeout=FIRST_ANSWER_S)
+    term.expect("alpha")
+    term.expect("beta")
+    term.expect("exit code 3")
+    term.expect("›")
+    assert fake_llm.requests == []
+
+    term.enter("what did it print?")
+    term.expect("It printed alpha and beta.", timeout=FIRST_ANSWER_S)
+    (request,) = [m["content"] for m in fake_llm.requests[0]["messages"] if m["role"] == "user"]
+    ran, _, asked = request.rpartition("\n\n")
+    assert ran.startswith("I ran `echo alpha; echo beta >&2; exit 3` myself; its output:\n")
+    assert "alpha" in ran and "beta" in ran and "3" in ran
+    assert asked == "what did it print?"
+    term.expect("›")
+    term.type("\x04")
+    assert term.exit_code() == 0
+    fake_llm.assert_done()
