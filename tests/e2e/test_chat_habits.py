@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 
 import pytest
 
+from tests.bubblewrap import require_sandbox
 from tests.e2e.test_interactive import FIRST_ANSWER_S
 from tests.fakes import llm_server as llm
 
@@ -154,3 +156,21 @@ def test_bang_runs_a_command_without_the_model_and_tells_it_next_time(terminal, 
     term.type("\x04")
     assert term.exit_code() == 0
     fake_llm.assert_done()
+
+
+@pytest.mark.timeout(180)
+def test_bang_is_confined_by_the_sandbox_like_the_models_bash(terminal, fake_llm, tmp_path):
+    require_sandbox()
+    outside = Path("/var/tmp") / f"ml-intern-bang-{tmp_path.name}.txt"  # not the temp dir
+    term = terminal("--sandbox", "workspace-write")
+    term.expect("›")
+    term.enter(f"!echo in > inside.txt; echo out > {outside}")
+    term.expect("exit code", timeout=FIRST_ANSWER_S)
+    term.expect("›")
+    written = outside.exists()
+    outside.unlink(missing_ok=True)
+    assert not written
+    assert (Path(term.child.cwd) / "inside.txt").read_text() == "in\n"
+    term.type("\x04")
+    assert term.exit_code() == 0
+    assert fake_llm.requests == []
