@@ -36,7 +36,7 @@ async def _cost(ctx: ChatContext, arg: str) -> None:
 
 
 async def _context(ctx: ChatContext, arg: str) -> None:
-    from agent.core.compact import context_window
+    from agent.core.window import window_for
 
     session = ctx.session
     messages = session.context.messages
@@ -44,8 +44,9 @@ async def _context(ctx: ChatContext, arg: str) -> None:
     parts["tools"] = len(json.dumps(session.router.schemas())) // 4
     for role, label in ROLES:
         parts[label] = sum(estimate_tokens(m) for m in messages[1:] if m["role"] == role)
-    window = await asyncio.to_thread(context_window, session.settings.model_name)
-    limit = window or session.settings.compaction_threshold_tokens
+    settings = session.settings
+    window = await asyncio.to_thread(window_for, settings.model_name, settings)
+    limit = window or settings.compaction_threshold_tokens
     rows = [(name, _share(tokens, limit)) for name, tokens in parts.items()]
     used = sum(parts.values())
     rows.append(("free", _share(max(limit - used, 0), limit)))
