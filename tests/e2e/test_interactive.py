@@ -163,6 +163,8 @@ def test_a_chat_session(terminal, fake_llm, isolated_env):
 
     term.enter("/undo")
     term.expect("removed the last turn")
+    term.expect("› which model now")  # the request is back in the input: clear it
+    term.type("\x03")
     term.type("\x1b[200~go on\nwith this\x1b[201~\r")  # a bracketed paste keeps its newline
     term.expect("After the undo.")
     after_undo = user_texts(fake_llm.requests[7])
