@@ -95,7 +95,7 @@ def test_print_flag_runs_the_prompt_headless(cli, fake_llm, flag):
 
 def test_print_flag_takes_piped_input_as_the_prompt(fake_llm, isolated_env):
     fake_llm.script(llm.text("A typo."))
-    done = run_piped("echo 'explain: NameError: nme'", "-p")
+    done = run_piped("explain: NameError: nme\n", "-p")
     assert done.returncode == 0, done.stderr
     assert last_user_text(fake_llm) == "explain: NameError: nme"
     fake_llm.assert_done()
