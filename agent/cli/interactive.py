@@ -259,11 +259,13 @@ class Chat:
         """Ctrl-C outside a prompt: stop whatever runs; twice within a second, leave."""
         if self._second_press():
             self._leave()
+        self.renderer.esc_stopped = False
         self.agent.submit(op.Interrupt())
         self._stop.set()
 
     def _on_escape(self) -> None:
         """Esc while a turn runs: stop it as Ctrl-C does, but never a step towards quitting."""
+        self.renderer.esc_stopped = True
         self.agent.submit(op.Interrupt())
         self._stop.set()
 

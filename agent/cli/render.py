@@ -123,6 +123,7 @@ class Renderer:
         self.stream = MarkdownStream()
         self.live = LiveArea(console, self.stream)
         self.leaving = False  # the chat is closing: no hints about what a key does next
+        self.esc_stopped = False  # the turn was stopped by Esc, which never counts towards quitting
         self._streamed = False
         self._turn_started = 0.0
         self._last_usage: ev.Usage | None = None
@@ -299,7 +300,8 @@ class Renderer:
 
     def _on_interrupted(self, event: ev.Interrupted) -> None:
         self.pause()
-        hint = "" if self.leaving else " (Ctrl-C again within a second quits.)"
+        quits = not (self.leaving or self.esc_stopped)
+        hint = " (Ctrl-C again within a second quits.)" if quits else ""
         self.note(f"⏹ Interrupted.{hint}", style="yellow")
 
     def _on_undo_complete(self, event: ev.UndoComplete) -> None:

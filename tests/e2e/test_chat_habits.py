@@ -83,6 +83,7 @@ def test_esc_stops_the_turn_and_esc_esc_takes_the_request_back(terminal, fake_ll
     term.type("\x1b")
     term.expect("Interrupted")
     term.expect("›")
+    assert "again within a second quits" not in term.text  # Esc never counts towards quitting
 
     term.type("\x1b\x1b")  # on the empty prompt: the last request comes back to edit
     term.expect("removed the last turn")
