@@ -100,13 +100,15 @@ def test_after_a_run_only_the_log_of_a_running_job_is_left(cli, fake_llm):
         llm.tool_call("bash_output", {"job_id": "bg1"}),
         llm.text("started"),
     )
-    result = cli("-o", "json", "start them")
-    assert result.exit_code == 0, result.stderr
-    assert "exited 0" in str(fake_llm.requests[-1]["messages"][-1])
-    folder = data_home() / "bg" / result.result()["session_id"]
-    # bg1 had ended; bg2 runs on, recorded for a continued session to find it
-    assert sorted(p.name for p in folder.iterdir()) == ["bg2.log", "jobs.json"]
-    Path("go").touch()  # the job goes on after the session ended, and so does its log
+    try:
+        result = cli("-o", "json", "start them")
+        assert result.exit_code == 0, result.stderr
+        assert "exited 0" in str(fake_llm.requests[-1]["messages"][-1])
+        folder = data_home() / "bg" / result.result()["session_id"]
+        # bg1 had ended; bg2 runs on, recorded for a continued session to find it
+        assert sorted(p.name for p in folder.iterdir()) == ["bg2.log", "jobs.json"]
+    finally:
+        Path("go").touch()  # the job goes on after the session ended, and so does its log
     deadline = time.monotonic() + 20
     while "second" not in (folder / "bg2.log").read_text():
         assert time.monotonic() < deadline, (folder / "bg2.log").read_text()
