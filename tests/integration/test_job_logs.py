@@ -3,7 +3,6 @@ secrets, removed with the session once their job has ended, and pruned when old.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import gc
 import json
@@ -16,29 +15,13 @@ from pathlib import Path
 import pytest
 
 from agent.config import Settings, data_home
-from agent.tools.local.tools import local_tools
-from agent.tools.router import ToolRouter
-from agent.tools.spec import ToolContext, ToolResult
+from agent.tools.spec import ToolContext
 from tests import secret_corpus as corpus
 from tests.cli import spawn
 from tests.fakes import llm_server as llm
+from tests.integration.test_local_tools import call, poll_output
 
-ROUTER = ToolRouter(local_tools())
-OLD = time.time() - 8 * 86400
-
-
-def call(ctx: ToolContext, name: str, **args: object) -> ToolResult:
-    return asyncio.run(ROUTER.call(name, args, ctx))
-
-
-def wait_for_output(ctx: ToolContext, job_id: str, wanted: str) -> str:
-    seen, deadline = "", time.monotonic() + 20
-    while wanted not in seen:
-        assert time.monotonic() < deadline, seen
-        seen += call(ctx, "bash_output", job_id=job_id).content
-        if wanted not in seen:
-            time.sleep(0.02)  # polling the log, with the deadline above
-    return seen
+OLD = time.time() - 8 * 86400  # older than the week a job log is kept
 
 
 def mode(path: Path) -> int:
@@ -53,8 +36,8 @@ def test_a_job_log_is_private_scrubbed_and_goes_when_the_session_ends(isolated_e
         ctx, "bash", command="cat corpus.txt; echo printed; sleep 60", run_in_background=True
     ).data
     try:
-        wait_for_output(ctx, ended["job_id"], "exited 0")
-        seen = wait_for_output(ctx, running["job_id"], "printed")
+        poll_output(ctx, ended["job_id"], "exited 0", deadline_s=20)
+        seen = poll_output(ctx, running["job_id"], "printed", deadline_s=20)
         assert corpus.leaked(seen) == [] and "[REDACTED:" in seen
         logs = [Path(job["log_path"]) for job in (ended, running)]
         for log in logs:
@@ -179,7 +162,7 @@ def test_a_progress_bar_shows_while_the_job_runs(isolated_env):
     command = "printf 'step 1/9\\r'; while [ ! -e go ]; do sleep 0.02; done"
     job = call(ctx, "bash", command=command, run_in_background=True).data
     try:
-        assert "step 1/9" in wait_for_output(ctx, job["job_id"], "step 1/9")
+        assert "step 1/9" in poll_output(ctx, job["job_id"], "step 1/9", deadline_s=20)
     finally:
         os.killpg(job["pid"], signal.SIGKILL)
 
@@ -200,7 +183,7 @@ def test_status_lists_the_background_jobs(isolated_env):
     running = call(ctx, "bash", command="sleep 60", run_in_background=True).data
     try:
         call(ctx, "bash", command="true", run_in_background=True)
-        wait_for_output(ctx, "bg2", "exited 0")
+        poll_output(ctx, "bg2", "exited 0", deadline_s=20)
         out = " ".join(chat.run("/status").split())
         assert f"background bg1 running (pid {running['pid']}, " in out
         assert "s): sleep 60; bg2 exited 0: true" in out
