@@ -131,6 +131,17 @@ def _ask_server(target: ModelTarget) -> int | None:
     return None
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """urllib sends the key on to wherever a redirect points, another host included;
+    a probe answered with a redirect has no window to give."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
 class Client:
     """GET and POST of JSON, with the server's key, for the probes below."""
 
@@ -146,7 +157,7 @@ class Client:
         return self._send(urllib.request.Request(url, data, headers, method="POST"))
 
     def _send(self, request: urllib.request.Request) -> Any:
-        with urllib.request.urlopen(request, timeout=ASK_TIMEOUT_S) as response:
+        with _OPENER.open(request, timeout=ASK_TIMEOUT_S) as response:
             return json.loads(response.read(MAX_ANSWER_BYTES))
 
 
