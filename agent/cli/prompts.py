@@ -11,7 +11,7 @@ from prompt_toolkit import PromptSession
 from prompt_toolkit.application import Application, run_in_terminal
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
-from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
+from prompt_toolkit.key_binding import KeyBindings, KeyPress, KeyPressEvent
 from prompt_toolkit.keys import Keys
 from prompt_toolkit.patch_stdout import patch_stdout
 
@@ -58,7 +58,7 @@ def main_prompt(
 
     @bindings.add("enter")
     def _enter(event: KeyPressEvent) -> None:
-        if event.app.key_processor.input_queue or _more_keys(event):
+        if _keys_follow(event):
             event.current_buffer.insert_text("\n")
         else:
             event.current_buffer.validate_and_handle()
@@ -102,6 +102,20 @@ def main_prompt(
         key_bindings=bindings,
         prompt_continuation="  ",
     )
+
+
+def _keys_follow(event: KeyPressEvent) -> bool:
+    """Whether keys follow this Enter within the paste gap. A terminal's reply (a
+    cursor-position report) is not a key: it may land right behind an Enter typed as
+    the prompt draws, and that Enter still sends."""
+    processor = event.app.key_processor
+    while not _any_key(processor.input_queue) and _more_keys(event):
+        processor.feed_multiple(event.app.input.read_keys())
+    return _any_key(processor.input_queue)
+
+
+def _any_key(presses: Iterable[KeyPress]) -> bool:
+    return any(press.key not in (Keys.CPRResponse, Keys.Ignore) for press in presses)
 
 
 def _more_keys(event: KeyPressEvent) -> bool:

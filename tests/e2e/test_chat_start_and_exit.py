@@ -51,6 +51,21 @@ def test_a_line_typed_as_the_chat_starts_is_sent(terminal, fake_llm):
     fake_llm.assert_done()
 
 
+@pytest.mark.timeout(180)
+def test_an_enter_with_a_terminal_reply_right_behind_it_sends(terminal, fake_llm):
+    fake_llm.script(llm.text("Hello back."))
+    term = terminal()
+    term.expect("›")
+    os.write(term.child.child_fd, b"hello\r\x1b[5;1R")  # in one read: the line, then a reply
+    term.expect("Hello back.", timeout=FIRST_ANSWER_S)
+    assert user_texts(fake_llm.requests[0]) == ["hello"]
+    term.expect("›")
+    term.type("\x04")
+    assert term.exit_code() == 0
+    fake_llm.assert_done()
+    assert "5;1R" not in term.raw
+
+
 def ended(term: Terminal, timeout: float) -> bool:
     """Whether the process has ended by the deadline (pexpect reaps it)."""
     deadline = time.monotonic() + timeout
