@@ -61,9 +61,8 @@ async def open_session(
     session_id = log.session_id if log else None
     session = Session(settings, router, cwd=cwd, session_id=session_id, skills=skills)
     if settings.sandbox == "workspace-write":
-        from agent.tools.local.roots import remove_placeholders, sandbox_notice
+        from agent.tools.local.roots import sandbox_notice
 
-        session.resources.callback(remove_placeholders)  # registered first, so it runs last
         session.notify(sandbox_notice(session.cwd))
     session.resources.push_async_callback(report_background_jobs, session)
     if loaded:

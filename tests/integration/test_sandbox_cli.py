@@ -80,7 +80,7 @@ def test_write_and_edit_outside_the_workspace_are_refused(cli, fake_llm, home_ou
     assert "stays read-only in the sandbox" in dotenv
     assert not pwned.exists()
     assert bashrc.read_text() == "# mine\n"
-    assert not Path(".env").exists()  # the placeholder is gone with the session
+    assert not Path(".env").exists()
 
 
 def test_stdio_mcp_servers_run_confined(cli, fake_llm, home_outside):
@@ -97,16 +97,19 @@ def test_stdio_mcp_servers_run_confined(cli, fake_llm, home_outside):
     fake_llm.script(
         llm.tool_call("mcp__fake__write_file", {"path": str(outside), "text": "x"}),
         llm.tool_call("mcp__fake__write_file", {"path": str(inside), "text": "y"}),
+        llm.tool_call("mcp__fake__write_file", {"path": str(Path.cwd() / ".envrc"), "text": "z"}),
         llm.text("done"),
     )
     result = cli("--sandbox", "workspace-write", "--yolo", "write through the server")
     assert result.exit_code == 0, result.stderr
     fake_llm.assert_done()
-    refused, written = tool_results(fake_llm)
+    refused, written, protected = tool_results(fake_llm)
     assert "not written" in refused and "Read-only file system" in refused
     assert written.strip() == "written"
+    assert "not written" in protected and "Operation not permitted" in protected
     assert not outside.exists()
     assert inside.read_text() == "y"
+    assert not (Path.cwd() / ".envrc").exists()
 
 
 def test_an_architecture_without_a_filter_refuses_to_start(cli, fake_llm, monkeypatch):

@@ -291,7 +291,7 @@ async def kill_background(args: KillBackgroundArgs, ctx: ToolContext) -> ToolRes
 async def jobs_at_exit(ctx: ToolContext) -> str | None:
     """At the end of a session, one line naming the jobs still running and where their
     output goes. Confined ones are stopped (bubblewrap ends them with ml-intern anyway,
-    and their read-only mounts keep the sandbox's placeholders on disk); unconfined ones
+    and their supervisor goes with it); unconfined ones
     are left running, recorded for a continued session to follow."""
     registry = ctx.state.get(BG_STATE)
     if not isinstance(registry, BackgroundJobs) or not (running := registry.running()):

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from agent.tools.local.confine import Launch, shell_launch
 from agent.tools.local.output import OutputReader, widen_pipe
+from agent.tools.local.roots import refusal_note
 from agent.tools.router import cap_output
 from agent.tools.spec import ToolContext, ToolError, ToolResult
 
@@ -204,4 +205,6 @@ async def run_foreground(args: BashArgs, ctx: ToolContext, limit: int = OUTPUT_L
         )
     if code != 0:
         notes.append(exit_note(code))
+    if launch.supervisor is not None and launch.supervisor.refused:
+        notes.append(refusal_note(launch.supervisor.refused))
     return ToolResult("\n\n".join(notes), is_error=code != 0, data={"exit_code": code})

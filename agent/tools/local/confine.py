@@ -3,7 +3,9 @@
 The command sees the whole filesystem read-only, except the writable roots: the
 working directory and the temp dir. Inside the working directory, what takes
 effect on the next unconfined launch stays read-only at every depth (`.git/`,
-`.env*`, `configs/`, agent instructions; see `roots.py`). The command holds no
+`.env*`, `configs/`, agent instructions; see `roots.py`), and no new one can be
+created anywhere (`supervisor.py`: a launcher inside the sandbox hands every
+name-creating syscall of the command to a thread of ml-intern). The command holds no
 capabilities, so even as root it cannot mount or remount anything; the parts of
 /proc that change the host are read-only; a seccomp filter keeps it from creating
 unix sockets, touching the kernel keyrings and more (see `seccomp.py`); the
@@ -19,6 +21,7 @@ import contextlib
 import functools
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -26,10 +29,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
+import agent
 from agent.core.errors import ConfigError
 from agent.paths import config_home, data_home
-from agent.tools.local.roots import ensure_placeholders, protected_paths, writable_roots
+from agent.tools.local.roots import protected_paths, writable_roots
 from agent.tools.local.seccomp import UnsupportedArch, machine_arch, sandbox_filter
+from agent.tools.local.supervisor import Supervisor, inside_argv
 from agent.tools.spec import ToolContext, ToolError
 
 PROBE_TIMEOUT_S = 10.0
@@ -65,20 +70,20 @@ UNUSABLE_HINT = (
 )
 MISSING = "bubblewrap (bwrap) is not installed (`sudo apt-get install bubblewrap`)"
 
-# Run by the interpreter in isolated mode: hands the filter to bwrap on a pipe, for
-# callers (the MCP SDK) that start a command but cannot pass it a file descriptor.
-_LAUNCHER = (
-    "import os,sys\n"
-    "r,w=os.pipe();os.write(w,bytes.fromhex(sys.argv[1]));os.close(w);os.set_inheritable(r,True)\n"
-    "os.execv(sys.argv[2],[sys.argv[2],'--seccomp',str(r),*sys.argv[3:]])\n"
+# Run by the interpreter in isolated mode, for callers (the MCP SDK) that start a command
+# but cannot pass it a file descriptor: starts bwrap and supervises it (`run_outside`).
+_OUTSIDE = (
+    "import sys;sys.path.insert(0,sys.argv[1])\n"
+    "from agent.tools.local.supervisor import run_outside;run_outside(sys.argv[2:])\n"
 )
 
 
 class Launch(NamedTuple):
-    """A command line, and the file descriptors it must inherit."""
+    """A command line, the file descriptors it must inherit, and its supervisor."""
 
     argv: list[str]
     pass_fds: tuple[int, ...] = ()
+    supervisor: Supervisor | None = None
 
 
 def _bwrap() -> str:
@@ -103,7 +108,6 @@ def _bwrap_options(cwd: Path, allow_network: bool) -> list[str]:
         options.append("--unshare-net")
     for writable in writable_roots(cwd):
         options += ["--bind", str(writable), str(writable)]
-    ensure_placeholders(cwd.resolve())
     for protected in protected_paths(cwd.resolve()):
         options += ["--ro-bind", str(protected), str(protected)]
     return options
@@ -130,17 +134,24 @@ def confined(argv: list[str], cwd: Path, allow_network: bool) -> Iterator[Launch
     bwrap = _bwrap()
     options = _bwrap_options(cwd, allow_network)
     filter_fd = _filter_pipe()
+    ours, theirs = socket.socketpair()
+    supervisor = Supervisor(ours)  # waits for the launcher's listener
+    inside = inside_argv(theirs.fileno(), argv)
     try:
-        yield Launch([bwrap, "--seccomp", str(filter_fd), *options, "--", *argv], (filter_fd,))
+        command = [bwrap, "--seccomp", str(filter_fd), *options, "--", *inside]
+        yield Launch(command, (filter_fd, theirs.fileno()), supervisor)
     finally:
         os.close(filter_fd)
+        theirs.close()
 
 
 def launcher_argv(argv: list[str], cwd: Path, allow_network: bool) -> list[str]:
-    """`argv` confined as by `confined`, as one command line that needs no inherited fd."""
+    """`argv` confined as by `confined`, as one command line that needs no inherited fd:
+    an interpreter that starts bwrap and supervises the command itself."""
     program = sandbox_filter().hex()
     options = _bwrap_options(cwd, allow_network)
-    python = [sys.executable, "-I", "-S", "-c", _LAUNCHER]
+    package_parent = str(Path(agent.__file__).resolve().parent.parent)
+    python = [sys.executable, "-I", "-S", "-c", _OUTSIDE, package_parent]
     return [*python, program, _bwrap(), *options, "--", *argv]
 
 

@@ -1,0 +1,282 @@
+"""Performing a confined command's name-creating syscall for it, unless the name is protected.
+
+The supervisor (`supervisor.py`) hands each call here. The path arguments are copied
+out of the caller's memory once, and the call is made here with that copy, never
+re-read: a thread of the caller flipping `foo` to `.git` after the check changes
+nothing. A final name that takes effect at the next launch (`names.py`) is refused
+with EPERM, anywhere: a folder made during the run is no safer than another, since a
+rename or a symlink can put it anywhere later.
+
+Everything is resolved as the caller would resolve it, but through the sandbox's own
+root (`/proc/PID/root`, with RESOLVE_IN_ROOT): its read-only mounts apply, and an
+absolute symlink leads where it leads inside the sandbox, never to the host's file of
+that name. A final symlink that an O_CREAT open would follow is followed here step by
+step, each target name checked like the first. The calling thread has the confined
+command's umask and no capabilities (`syscalls.act_as_confined`), so what it creates is
+what the command itself could have created, with the same mode and owner.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import NamedTuple
+
+from agent.tools.local.names import is_protected_name
+from agent.tools.local.syscalls import (
+    RESOLVE_IN_ROOT,
+    RESOLVE_NO_MAGICLINKS,
+    RESOLVE_NO_SYMLINKS,
+    openat2,
+    renameat2,
+)
+
+AT_FDCWD = -100
+AT_SYMLINK_FOLLOW, AT_EMPTY_PATH = 0x400, 0x1000
+PATH_MAX = 4096
+_MAX_LINKS = 40  # as the kernel's own limit on symlinks followed in one lookup
+_PAGE = 4096
+_CREATING = os.O_CREAT | os.O_EXCL
+_DIR = os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC
+_IN_ROOT = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS
+
+
+class Answer(NamedTuple):
+    """What the caller's syscall returns: a value, a negative errno, or a descriptor to hand
+    over (with O_CLOEXEC or not)."""
+
+    value: int = 0
+    error: int = 0
+    fd: int | None = None
+    cloexec: bool = False
+
+
+class Refused(OSError):
+    """A protected name the caller may not create; `filename` says where."""
+
+    def __init__(self, path: bytes) -> None:
+        super().__init__(errno.EPERM, "protected name", os.fsdecode(path))
+
+
+def _signed(arg: int) -> int:
+    """A 32-bit int argument (a dirfd) from its 64-bit register."""
+    low = arg & 0xFFFFFFFF
+    return low - (1 << 32) if low & 0x80000000 else low
+
+
+class Caller:
+    """One notified syscall's process, looked at through /proc."""
+
+    def __init__(self, pid: int, still_valid: Callable[[], None]) -> None:
+        self.pid = pid
+        self._fds: list[int] = []
+        self._mem = self._keep(os.open(f"/proc/{pid}/mem", os.O_RDONLY | os.O_CLOEXEC))
+        self.root = self._keep(os.open(f"/proc/{pid}/root", _DIR))
+        self._cwd = os.fsencode(Path(f"/proc/{pid}/cwd").readlink())
+        self._umask = _umask(pid)
+        still_valid()  # the pid was not reused: what was opened above is the caller's
+
+    def _keep(self, fd: int) -> int:
+        self._fds.append(fd)
+        return fd
+
+    def close(self) -> None:
+        for fd in self._fds:
+            os.close(fd)
+
+    def string(self, address: int) -> bytes:
+        """A NUL-terminated string from the caller's memory, copied once."""
+        if address == 0 or address >= 1 << 63:
+            raise OSError(errno.EFAULT, "bad address")
+        data = b""
+        while len(data) <= PATH_MAX:
+            size = _PAGE - (address + len(data)) % _PAGE
+            try:
+                chunk = os.pread(self._mem, size, address + len(data))
+            except OSError:
+                raise OSError(errno.EFAULT, "bad address") from None
+            end = chunk.find(b"\0")
+            if end >= 0:
+                return data + chunk[:end]
+            if not chunk:
+                raise OSError(errno.EFAULT, "bad address")
+            data += chunk
+        raise OSError(errno.ENAMETOOLONG, "path too long")
+
+    def absolute(self, dirfd_arg: int, path: bytes) -> bytes:
+        """`path` as an absolute path in the sandbox, relative ones joined to the dirfd's
+        folder (the working directory for AT_FDCWD), as the caller saw it."""
+        if path.startswith(b"/"):
+            return path
+        if not path:
+            raise OSError(errno.ENOENT, "empty path")
+        dirfd = _signed(dirfd_arg)
+        if dirfd == AT_FDCWD:
+            return self._cwd + b"/" + path
+        try:
+            base = os.fsencode(Path(f"/proc/{self.pid}/fd/{dirfd}").readlink())
+        except OSError:
+            raise OSError(errno.EBADF, "bad file descriptor") from None
+        if not base.startswith(b"/"):
+            raise OSError(errno.ENOTDIR, "not a directory")  # a pipe, a socket...
+        return base + b"/" + path
+
+    def parent(self, path: bytes) -> tuple[int, bytes, bytes]:
+        """The folder that holds the last name of absolute `path` (a descriptor, opened in
+        the sandbox's root), that name, and the folder's path."""
+        head, _, name = path.rstrip(b"/").rpartition(b"/")
+        if not name:
+            return self._keep(os.open(b"/", _DIR, dir_fd=self.root)), b".", b"/"
+        head = head or b"/"
+        return self._keep(openat2(self.root, head, _DIR, 0, _IN_ROOT)), name, head
+
+    def umask(self) -> None:
+        """Take the caller's umask for what this thread creates next."""
+        os.umask(self._umask)
+
+    def open_fd(self, dirfd_arg: int) -> int:
+        """The caller's descriptor `dirfd_arg`, opened again here (for AT_EMPTY_PATH)."""
+        return self._keep(os.open(f"/proc/{self.pid}/fd/{_signed(dirfd_arg)}", os.O_PATH))
+
+    def resolved(self, path: bytes, follow: bool) -> int:
+        flags = os.O_PATH | os.O_CLOEXEC | (0 if follow else os.O_NOFOLLOW)
+        return self._keep(openat2(self.root, path, flags, 0, _IN_ROOT))
+
+
+def _umask(pid: int) -> int:
+    with open(f"/proc/{pid}/status", "rb") as status:
+        for line in status:
+            if line.startswith(b"Umask:"):
+                return int(line.split()[1], 8)
+    return 0o022
+
+
+def _refuse_protected(folder: int, head: bytes, name: bytes) -> None:
+    """Refuse to create a protected name; one that exists already is the kernel's EEXIST."""
+    if not is_protected_name(os.fsdecode(name)):
+        return
+    try:
+        os.stat(name, dir_fd=folder, follow_symlinks=False)
+    except FileNotFoundError:
+        raise Refused(head.rstrip(b"/") + b"/" + name) from None
+    raise OSError(errno.EEXIST, "file exists")
+
+
+def _open(
+    c: Caller, a: tuple[int, ...], dirfd: int, path_arg: int, flags: int, mode: int
+) -> Answer:
+    path = c.absolute(dirfd, c.string(a[path_arg]))
+    if path.endswith(b"/"):
+        raise OSError(errno.EISDIR, "is a directory")
+    flags &= 0xFFFFFFFF
+    own = (flags & ~os.O_CLOEXEC) | os.O_CLOEXEC
+    c.umask()
+    for _ in range(_MAX_LINKS):
+        folder, name, head = c.parent(path)
+        protected = is_protected_name(os.fsdecode(name))
+        try:  # a protected name is opened only if it exists (then its mount decides)
+            if protected:
+                fd = openat2(folder, name, own & ~_CREATING, 0, RESOLVE_NO_SYMLINKS)
+            else:
+                fd = openat2(folder, name, own, mode & 0o7777, RESOLVE_NO_SYMLINKS)
+        except OSError as exc:
+            if protected and exc.errno == errno.ENOENT:
+                raise Refused(head.rstrip(b"/") + b"/" + name) from None
+            if exc.errno != errno.ELOOP or flags & os.O_NOFOLLOW:
+                raise
+            if flags & os.O_EXCL:
+                raise OSError(errno.EEXIST, "file exists") from None
+            try:  # a final symlink: the caller's open would follow it, and create its target
+                target = os.readlink(name, dir_fd=folder)
+            except OSError:
+                raise exc from None
+            path = target if target.startswith(b"/") else head + b"/" + target
+            continue
+        if protected and flags & os.O_EXCL:
+            os.close(fd)
+            raise OSError(errno.EEXIST, "file exists")
+        return Answer(fd=fd, cloexec=bool(flags & os.O_CLOEXEC))
+    raise OSError(errno.ELOOP, "too many levels of symbolic links")
+
+
+def _mkdir(c: Caller, dirfd: int, path: int, mode: int) -> Answer:
+    folder, name, head = c.parent(c.absolute(dirfd, c.string(path)))
+    _refuse_protected(folder, head, name)
+    c.umask()
+    os.mkdir(name, mode & 0o7777, dir_fd=folder)
+    return Answer()
+
+
+def _mknod(c: Caller, dirfd: int, path: int, mode: int, device: int) -> Answer:
+    folder, name, head = c.parent(c.absolute(dirfd, c.string(path)))
+    _refuse_protected(folder, head, name)
+    c.umask()
+    os.mknod(name, mode & 0xFFFFFFFF, device & 0xFFFFFFFF, dir_fd=folder)
+    return Answer()
+
+
+def _symlink(c: Caller, target: int, dirfd: int, path: int) -> Answer:
+    content = c.string(target)
+    folder, name, head = c.parent(c.absolute(dirfd, c.string(path)))
+    _refuse_protected(folder, head, name)
+    os.symlink(content, name, dir_fd=folder)
+    return Answer()
+
+
+def _link(c: Caller, old_dir: int, old: int, new_dir: int, new: int, flags: int) -> Answer:
+    old_path = c.string(old)
+    if not old_path and flags & AT_EMPTY_PATH:
+        source = c.open_fd(old_dir)
+    else:
+        source = c.resolved(c.absolute(old_dir, old_path), bool(flags & AT_SYMLINK_FOLLOW))
+    folder, name, head = c.parent(c.absolute(new_dir, c.string(new)))
+    _refuse_protected(folder, head, name)
+    os.link(f"/proc/self/fd/{source}", name, dst_dir_fd=folder, follow_symlinks=True)
+    return Answer()
+
+
+def _rename(c: Caller, old_dir: int, old: int, new_dir: int, new: int, flags: int = 0) -> Answer:
+    old_folder, old_name, old_head = c.parent(c.absolute(old_dir, c.string(old)))
+    new_folder, new_name, new_head = c.parent(c.absolute(new_dir, c.string(new)))
+    for head, name in ((old_head, old_name), (new_head, new_name)):
+        if is_protected_name(os.fsdecode(name)):  # moved away, it would be writable
+            raise Refused(head.rstrip(b"/") + b"/" + name)
+    if flags & 0xFFFFFFFF:
+        renameat2(old_folder, old_name, new_folder, new_name, flags & 0xFFFFFFFF)
+    else:
+        os.rename(old_name, new_name, src_dir_fd=old_folder, dst_dir_fd=new_folder)
+    return Answer()
+
+
+_CREAT = os.O_CREAT | os.O_WRONLY | os.O_TRUNC
+_AT = AT_FDCWD & 0xFFFFFFFF
+_HANDLERS: dict[str, Callable[[Caller, tuple[int, ...]], Answer]] = {
+    "open": lambda c, a: _open(c, a, _AT, 0, a[1], a[2]),
+    "openat": lambda c, a: _open(c, a, a[0], 1, a[2], a[3]),
+    "creat": lambda c, a: _open(c, a, _AT, 0, _CREAT, a[1]),
+    "mkdir": lambda c, a: _mkdir(c, _AT, a[0], a[1]),
+    "mkdirat": lambda c, a: _mkdir(c, a[0], a[1], a[2]),
+    "mknod": lambda c, a: _mknod(c, _AT, a[0], a[1], a[2]),
+    "mknodat": lambda c, a: _mknod(c, a[0], a[1], a[2], a[3]),
+    "symlink": lambda c, a: _symlink(c, a[0], _AT, a[1]),
+    "symlinkat": lambda c, a: _symlink(c, a[0], a[1], a[2]),
+    "link": lambda c, a: _link(c, _AT, a[0], _AT, a[1], 0),
+    "linkat": lambda c, a: _link(c, a[0], a[1], a[2], a[3], a[4]),
+    "rename": lambda c, a: _rename(c, _AT, a[0], _AT, a[1]),
+    "renameat": lambda c, a: _rename(c, a[0], a[1], a[2], a[3]),
+    "renameat2": lambda c, a: _rename(c, a[0], a[1], a[2], a[3], a[4]),
+}
+
+
+def perform(name: str, pid: int, args: tuple[int, ...], still_valid: Callable[[], None]) -> Answer:
+    """Make syscall `name` with `args` for process `pid`, or refuse it; OSError's errno
+    becomes the caller's. `still_valid` raises once the caller is gone."""
+    caller = Caller(pid, still_valid)
+    try:
+        return _HANDLERS[name](caller, args)
+    finally:
+        with contextlib.suppress(OSError):
+            caller.close()

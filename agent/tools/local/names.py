@@ -1,0 +1,19 @@
+"""Which names take effect at the next, unconfined launch, wherever they are.
+
+`.git` (hooks and config run by every git command, a shell prompt's included), `.env*`
+and `configs/` (read by ml-intern at start-up), `AGENTS.md`, `CLAUDE.md`, `.agents/`
+and `.claude/` (instructions and extensions read by ml-intern and other agents). The
+sandbox keeps existing ones read-only and refuses to create new ones. Standard library
+only: the supervisor of a confined MCP server imports it in a bare interpreter.
+"""
+
+from __future__ import annotations
+
+PROTECTED_DIRS = (".git", "configs", ".agents", ".claude")
+PROTECTED_FILES = ("AGENTS.md", "CLAUDE.md")
+ENV_PREFIX = ".env"
+
+
+def is_protected_name(name: str) -> bool:
+    """Whether a file or folder called `name` would take effect at the next launch."""
+    return name in PROTECTED_DIRS or name in PROTECTED_FILES or name.startswith(ENV_PREFIX)
