@@ -73,11 +73,15 @@ class Caller:
     def __init__(self, pid: int, still_valid: Callable[[], None]) -> None:
         self.pid = pid
         self._fds: list[int] = []
-        self._mem = self._keep(os.open(f"/proc/{pid}/mem", os.O_RDONLY | os.O_CLOEXEC))
-        self.root = self._keep(os.open(f"/proc/{pid}/root", _DIR))
-        self._cwd = os.fsencode(Path(f"/proc/{pid}/cwd").readlink())
-        self._umask = _umask(pid)
-        still_valid()  # the pid was not reused: what was opened above is the caller's
+        try:
+            self._mem = self._keep(os.open(f"/proc/{pid}/mem", os.O_RDONLY | os.O_CLOEXEC))
+            self.root = self._keep(os.open(f"/proc/{pid}/root", _DIR))
+            self._cwd = os.fsencode(Path(f"/proc/{pid}/cwd").readlink())
+            self._umask = _umask(pid)
+            still_valid()  # the pid was not reused: what was opened above is the caller's
+        except BaseException:
+            self.close()
+            raise
 
     def _keep(self, fd: int) -> int:
         self._fds.append(fd)

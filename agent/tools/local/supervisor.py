@@ -26,7 +26,7 @@ from pathlib import Path
 
 from agent.tools.local.creation_filter import call_names, creating_calls, creation_filter
 from agent.tools.local.creations import Answer, Refused, perform
-from agent.tools.local.syscalls import act_as_confined
+from agent.tools.local.syscalls import act_as_confined, ioctl_result
 
 # ioctls on the listener: _IOWR('!', 0, struct seccomp_notif), _IOWR('!', 1, struct
 # seccomp_notif_resp), _IOW('!', 2, __u64), _IOW('!', 3, struct seccomp_notif_addfd)
@@ -113,17 +113,38 @@ class Supervisor:
             answer = Answer(error=errno.EIO)
         try:
             if answer.fd is None:
-                response = _RESPONSE.pack(call_id, answer.value, -answer.error, 0)
-                fcntl.ioctl(listener, _SEND, response)
+                _respond(listener, call_id, -answer.error)
             else:
-                flags = os.O_CLOEXEC if answer.cloexec else 0
-                added = _ADD_FD.pack(call_id, _ADDFD_FLAG_SEND, answer.fd, 0, flags)
-                fcntl.ioctl(listener, _ADDFD, added)
+                _hand_over(listener, call_id, answer.fd, answer.cloexec)
         except OSError:
             pass  # the caller is gone (ENOENT): nobody is waiting for the answer
         finally:
             if answer.fd is not None:
                 os.close(answer.fd)
+
+
+def _respond(listener: int, call_id: int, value: int) -> None:
+    """Answer a call: a value, or a negative errno."""
+    error, value = (value, 0) if value < 0 else (0, value)
+    fcntl.ioctl(listener, _SEND, _RESPONSE.pack(call_id, value, error, 0))
+
+
+def _hand_over(listener: int, call_id: int, fd: int, cloexec: bool) -> None:
+    """Put `fd` into the caller and make it the call's result: in one step where the
+    kernel can (5.14+), else in two; a call that cannot get it fails with EIO."""
+    flags = os.O_CLOEXEC if cloexec else 0
+    try:
+        fcntl.ioctl(listener, _ADDFD, _ADD_FD.pack(call_id, _ADDFD_FLAG_SEND, fd, 0, flags))
+    except OSError as exc:
+        if exc.errno == errno.ENOENT:
+            raise
+        try:
+            number = ioctl_result(listener, _ADDFD, _ADD_FD.pack(call_id, 0, fd, 0, flags))
+        except OSError as second:
+            if second.errno == errno.ENOENT:
+                raise
+            number = -errno.EIO
+        _respond(listener, call_id, number)
 
 
 def run_outside(args: list[str]) -> None:

@@ -53,6 +53,13 @@ def renameat2(old_dir: int, old: bytes, new_dir: int, new: bytes, flags: int) ->
     _check(_libc().syscall(_nr("renameat2"), old_dir, old, new_dir, new, ctypes.c_uint(flags)))
 
 
+def ioctl_result(fd: int, request: int, data: bytes) -> int:
+    """ioctl(2) on a copy of `data`, returning the call's own result, which
+    `fcntl.ioctl` drops when it is given a buffer."""
+    buffer = ctypes.create_string_buffer(data, len(data))
+    return _check(_libc().ioctl(fd, ctypes.c_ulong(request), buffer))
+
+
 class _CapHeader(ctypes.Structure):
     _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
 
