@@ -236,6 +236,8 @@ def test_a_background_job_stays_supervised_after_its_command_returns(workspace):
     assert (workspace / "sub" / "later").is_dir()
     assert not (workspace / "sub" / ".git").exists()
     assert (workspace / "finished").read_text().strip() == "1"
+    looked = call(ctx, "bash_output", job_id=started.data["job_id"])
+    assert f"The sandbox refused to create {workspace}/sub/.git" in looked.content
 
 
 def test_without_a_supervisor_creating_calls_fail(workspace):

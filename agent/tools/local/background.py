@@ -34,6 +34,7 @@ from agent.tools.local.confine import Launch, shell_launch
 from agent.tools.local.job_log import start_writer
 from agent.tools.local.job_record import JobRecord, process_stamp
 from agent.tools.local.output import clean_lines
+from agent.tools.local.roots import refusal_note
 from agent.tools.router import cap_output
 from agent.tools.spec import ToolContext, ToolError, ToolResult
 
@@ -81,6 +82,14 @@ class BackgroundJob:
     stamp: str | None = None  # process_stamp of the job when it started
     started_at: float = field(default_factory=time.time)
     shown_bytes: int = 0
+    refused: list[str] = field(default_factory=list)  # protected names the sandbox refused
+    shown_refused: int = 0
+
+    def refusals(self) -> str:
+        """A note on protected names refused since the last look, or ''."""
+        new = self.refused[self.shown_refused :]
+        self.shown_refused = len(self.refused)
+        return f"\n\n{refusal_note(new)}" if new else ""
 
     def running(self) -> bool:
         if isinstance(self.process, Reattached):
@@ -217,7 +226,10 @@ def start_background(args: BashArgs, ctx: ToolContext) -> ToolResult:
     with shell_launch(args.command, ctx) as launch:
         process, writer = _start_detached(launch, work_dir(args, ctx), log_path)
     stamp = process_stamp(process.pid)
-    registry.jobs[job_id] = BackgroundJob(job_id, args.command, log_path, process, writer, stamp)
+    job = BackgroundJob(job_id, args.command, log_path, process, writer, stamp)
+    if launch.supervisor is not None:
+        job.refused = launch.supervisor.refused  # the same list, filled while the job runs
+    registry.jobs[job_id] = job
     registry.remember()
     return ToolResult(
         f"Started background job {job_id} (pid {process.pid}). Output goes to {log_path}.\n"
@@ -271,7 +283,7 @@ async def bash_output(args: BashOutputArgs, ctx: ToolContext) -> ToolResult:
     status = job.status()
     output = _new_output(job, args.tail_lines)
     return ToolResult(
-        f"Job {job.job_id}: {status}\n{output}",
+        f"Job {job.job_id}: {status}\n{output}{job.refusals()}",
         data={"job_id": job.job_id, "status": status, "log_path": str(job.log_path)},
     )
 
