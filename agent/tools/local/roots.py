@@ -53,7 +53,8 @@ def sandbox_notice(cwd: Path) -> str:
     places = " and ".join(str(root) for root in reversed(writable_roots(cwd)))
     return (
         f"Sandbox on: commands may change files only in {places}; {READ_ONLY_NAMES} stay "
-        "read-only there at every depth, because they take effect at the next launch."
+        "read-only there at every depth and cannot be created anywhere, because they take "
+        "effect at the next launch."
     )
 
 
