@@ -272,3 +272,20 @@ def test_a_confined_program_cannot_install_a_listener_of_its_own(workspace):
     )
     result = call(confined_ctx(workspace), "bash", command=f'{PYTHON} -c "{code}"')
     assert "rc -1 Operation not permitted" in result.content, result.content
+
+
+def test_a_folder_moved_out_of_a_venv_cannot_bring_a_git_along(workspace):
+    """Protected names inside `.venv` and the like are not mounted read-only (they are not
+    searched); moving such a folder into the project would plant them there."""
+    checkout = workspace / ".venv" / "src" / "pkg"
+    (checkout / ".git").mkdir(parents=True)  # as `pip install -e git+...` leaves it
+    ctx = confined_ctx(workspace)
+    command = (
+        "echo '[core] fsmonitor = evil' > .venv/src/pkg/.git/config; "
+        "mv .venv/src/pkg sub || echo refused; mv .venv/src/pkg .venv/src/moved && echo moved"
+    )
+    result = call(ctx, "bash", command=command)
+    assert "refused" in result.content and "moved" in result.content, result.content
+    assert not (workspace / "sub").exists()
+    assert (workspace / ".venv" / "src" / "moved" / ".git").is_dir()
+    assert f"{workspace}/.venv/src/pkg/.git" in result.content

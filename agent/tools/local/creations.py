@@ -25,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
-from agent.tools.local.names import is_protected_name
+from agent.tools.local.names import NOT_LOOKED_INTO, is_protected_name
 from agent.tools.local.syscalls import (
     RESOLVE_IN_ROOT,
     RESOLVE_NO_MAGICLINKS,
@@ -242,12 +242,40 @@ def _link(c: Caller, old_dir: int, old: int, new_dir: int, new: int, flags: int)
     return Answer()
 
 
+def _unsearched(folder: int, name: bytes) -> bool:
+    """Whether `name` in `folder` is in a folder whose protected names are not mounted
+    read-only (a `.venv`, `node_modules`...: see `roots.protected_paths`)."""
+    where = Path(f"/proc/self/fd/{folder}").readlink()
+    return any(part in NOT_LOOKED_INTO for part in (*where.parts, os.fsdecode(name)))
+
+
+def _protected_inside(folder: int, name: bytes) -> str | None:
+    """A protected name somewhere inside the folder `name`, links not followed, or None."""
+    try:
+        top = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=folder)
+    except OSError:
+        return None  # not a folder
+    try:
+        for root, dirs, files, _ in os.fwalk(".", dir_fd=top):
+            found = next((n for n in (*dirs, *files) if is_protected_name(n)), None)
+            if found is not None:
+                return str(Path(root, found))
+    finally:
+        os.close(top)
+    return None
+
+
 def _rename(c: Caller, old_dir: int, old: int, new_dir: int, new: int, flags: int = 0) -> Answer:
     old_folder, old_name, old_head = c.parent(c.absolute(old_dir, c.string(old)))
     new_folder, new_name, new_head = c.parent(c.absolute(new_dir, c.string(new)))
     for head, name in ((old_head, old_name), (new_head, new_name)):
         if is_protected_name(os.fsdecode(name)):  # moved away, it would be writable
             raise Refused(head.rstrip(b"/") + b"/" + name)
+    if _unsearched(old_folder, old_name) and not _unsearched(new_folder, new_name):
+        # out of a `.venv` and the like, a folder must not bring a writable `.git` along
+        inside = _protected_inside(old_folder, old_name)
+        if inside is not None:
+            raise Refused(old_head.rstrip(b"/") + b"/" + old_name + b"/" + os.fsencode(inside))
     if flags & 0xFFFFFFFF:
         renameat2(old_folder, old_name, new_folder, new_name, flags & 0xFFFFFFFF)
     else:

@@ -13,6 +13,26 @@ PROTECTED_DIRS = (".git", "configs", ".agents", ".claude")
 PROTECTED_FILES = ("AGENTS.md", "CLAUDE.md")
 ENV_PREFIX = ".env"
 
+# Folders of installed or generated files, not the project's own: walking them before every
+# command would cost more than the command (a virtual environment holds thousands of folders).
+NOT_LOOKED_INTO = frozenset(
+    (
+        ".venv",
+        "venv",
+        "node_modules",
+        "__pycache__",
+        "site-packages",
+        ".tox",
+        ".nox",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".pytest_cache",
+        ".cache",
+        "wandb",
+        ".ipynb_checkpoints",
+    )
+)
+
 
 def is_protected_name(name: str) -> bool:
     """Whether a file or folder called `name` would take effect at the next launch."""

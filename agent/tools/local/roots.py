@@ -17,28 +17,9 @@ import tempfile
 from collections import deque
 from pathlib import Path
 
-from agent.tools.local.names import is_protected_name
+from agent.tools.local.names import NOT_LOOKED_INTO, is_protected_name
 from agent.tools.spec import ToolContext, ToolError
 
-# Folders of installed or generated files, not the project's own: walking them before every
-# command would cost more than the command (a virtual environment holds thousands of folders).
-_NOT_LOOKED_INTO = frozenset(
-    (
-        ".venv",
-        "venv",
-        "node_modules",
-        "__pycache__",
-        "site-packages",
-        ".tox",
-        ".nox",
-        ".mypy_cache",
-        ".ruff_cache",
-        ".pytest_cache",
-        ".cache",
-        "wandb",
-        ".ipynb_checkpoints",
-    )
-)
 MAX_FOLDERS_LOOKED_INTO = 5_000  # a workspace of more is searched this far, nearest first
 READ_ONLY_NAMES = ".git/, .env*, configs/, AGENTS.md, CLAUDE.md, .agents/, .claude/"
 
@@ -90,7 +71,7 @@ def protected_paths(workspace: Path) -> list[Path]:
         for entry in entries:
             if is_protected_name(entry.name):
                 found.append(Path(entry.path))
-            elif entry.name not in _NOT_LOOKED_INTO and entry.is_dir(follow_symlinks=False):
+            elif entry.name not in NOT_LOOKED_INTO and entry.is_dir(follow_symlinks=False):
                 pending.append(Path(entry.path))
     return sorted(found)
 
