@@ -11,7 +11,7 @@ import struct
 
 import pytest
 
-from agent.tools.local import seccomp
+from agent.tools.local import creation_filter, seccomp
 
 ALLOW, EPERM, ENOSYS, KILL = 0x7FFF0000, 0x00050001, 0x00050026, 0x80000000
 AF_UNIX, AF_INET, SOCK_STREAM, SOCK_DGRAM, SOCK_CLOEXEC = 1, 2, 1, 2, 0x80000
@@ -74,3 +74,34 @@ def test_an_unknown_architecture_gets_no_filter_and_says_so(monkeypatch):
     with pytest.raises(seccomp.UnsupportedArch, match=r"architecture \(riscv64\)"):
         seccomp.sandbox_filter()
     seccomp.sandbox_filter.cache_clear()
+
+
+NOTIFY, O_CREAT, O_RDWR, NEW_LISTENER = 0x7FC00000, 0o100, 0o2, 1 << 3
+
+
+@pytest.mark.parametrize("machine", ["x86_64", "aarch64"])
+def test_only_calls_that_create_a_name_reach_the_supervisor(machine, monkeypatch):
+    """Opens without O_CREAT, reads and writes stay in the kernel; every creating call is
+    notified; openat2 falls back; a listener of the program's own is refused."""
+    monkeypatch.setattr(seccomp.platform, "machine", lambda: machine)
+    creation_filter.creation_filter.cache_clear()
+    program = creation_filter.creation_filter()
+    creation_filter.creation_filter.cache_clear()
+    calls = creation_filter.creating_calls()
+    audit_arch = seccomp.ARCHES[machine].audit_arch
+
+    def verdict(nr: int, *args: int) -> int:
+        return run_filter(program, nr, audit_arch, *args)
+
+    openat = calls.opens["openat"][0]
+    assert verdict(openat, 0xFFFFFF9C, 0, O_RDWR) == ALLOW
+    assert verdict(openat, 0xFFFFFF9C, 0, O_RDWR | O_CREAT) == NOTIFY
+    if "open" in calls.opens:
+        assert verdict(calls.opens["open"][0], 0, O_RDWR) == ALLOW
+        assert verdict(calls.opens["open"][0], 0, O_CREAT) == NOTIFY
+    assert all(verdict(nr, 0, 0, 0) == NOTIFY for nr in calls.always.values())
+    assert verdict(calls.openat2, 0xFFFFFF9C, 0, 0, 24) == ENOSYS
+    assert verdict(calls.seccomp, 1, NEW_LISTENER, 0) == EPERM
+    assert verdict(calls.seccomp, 1, 0, 0) == ALLOW  # a stricter filter of its own is fine
+    assert verdict(READ[machine], 0, 0) == ALLOW
+    assert run_filter(program, READ[machine], 0x40000003) == KILL  # another ABI
