@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from agent.config import Settings
-from agent.tools.local import confine, supervisor
+from agent.tools.local import confine, seccomp, supervisor
 from agent.tools.local.names import is_protected_name
 from agent.tools.local.tools import local_tools
 from agent.tools.router import ToolRouter
@@ -289,3 +289,18 @@ def test_a_folder_moved_out_of_a_venv_cannot_bring_a_git_along(workspace):
     assert not (workspace / "sub").exists()
     assert (workspace / ".venv" / "src" / "moved" / ".git").is_dir()
     assert f"{workspace}/.venv/src/pkg/.git" in result.content
+
+
+def test_a_writer_waiting_on_a_fifo_does_not_hold_up_the_reader(workspace):
+    """`echo > fifo` opens with O_CREAT, so ml-intern makes that open, which waits for a
+    reader; the reader's own files (here one it writes first) must still be created."""
+    syscall = 257 if seccomp.machine_arch().has_x32 else 56  # openat
+    command = (
+        "mkfifo pipe; echo hello > pipe & "
+        f"until grep -q '^{syscall} ' /proc/$!/syscall 2>/dev/null; do :; done; "
+        f'{PYTHON} -c \'open("made", "w").close(); print(open("pipe").read())\''
+    )
+    result = call(confined_ctx(workspace), "bash", command=command, timeout=60)
+    assert not result.is_error, result.content
+    assert result.content.strip() == "hello"
+    assert (workspace / "made").exists()

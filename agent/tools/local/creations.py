@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import os
+import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
@@ -54,6 +56,12 @@ class Answer(NamedTuple):
     cloexec: bool = False
 
 
+class MustWait(Exception):
+    """The open would wait for another process (a FIFO without its other end): it is
+    made again on a thread of its own, so the supervisor goes on answering the others,
+    that other process included."""
+
+
 class Refused(OSError):
     """A protected name the caller may not create; `filename` says where."""
 
@@ -70,8 +78,9 @@ def _signed(arg: int) -> int:
 class Caller:
     """One notified syscall's process, looked at through /proc."""
 
-    def __init__(self, pid: int, still_valid: Callable[[], None]) -> None:
+    def __init__(self, pid: int, still_valid: Callable[[], None], may_wait: bool) -> None:
         self.pid = pid
+        self.may_wait = may_wait
         self._fds: list[int] = []
         try:
             self._mem = self._keep(os.open(f"/proc/{pid}/mem", os.O_RDONLY | os.O_CLOEXEC))
@@ -176,7 +185,8 @@ def _open(
     if path.endswith(b"/"):
         raise OSError(errno.EISDIR, "is a directory")
     flags &= 0xFFFFFFFF
-    own = (flags & ~os.O_CLOEXEC) | os.O_CLOEXEC
+    nonblocking = not c.may_wait and not flags & os.O_NONBLOCK
+    own = (flags & ~os.O_CLOEXEC) | os.O_CLOEXEC | (os.O_NONBLOCK if nonblocking else 0)
     c.umask()
     for _ in range(_MAX_LINKS):
         folder, name, head = c.parent(path)
@@ -187,6 +197,8 @@ def _open(
             else:
                 fd = openat2(folder, name, own, mode & 0o7777, RESOLVE_NO_SYMLINKS)
         except OSError as exc:
+            if nonblocking and exc.errno in (errno.ENXIO, errno.EWOULDBLOCK):
+                raise MustWait() from None
             if protected and exc.errno == errno.ENOENT:
                 raise Refused(head.rstrip(b"/") + b"/" + name) from None
             if exc.errno != errno.ELOOP or flags & os.O_NOFOLLOW:
@@ -202,8 +214,18 @@ def _open(
         if protected and flags & os.O_EXCL:
             os.close(fd)
             raise OSError(errno.EEXIST, "file exists")
+        if nonblocking:
+            _blocking_again(fd)
         return Answer(fd=fd, cloexec=bool(flags & os.O_CLOEXEC))
     raise OSError(errno.ELOOP, "too many levels of symbolic links")
+
+
+def _blocking_again(fd: int) -> None:
+    """Clear the O_NONBLOCK this open added; a FIFO must be opened again, waiting."""
+    if stat.S_ISFIFO(os.fstat(fd).st_mode):
+        os.close(fd)  # its blocking open would have waited for the other end
+        raise MustWait()
+    fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
 
 
 def _mkdir(c: Caller, dirfd: int, path: int, mode: int) -> Answer:
@@ -303,10 +325,17 @@ _HANDLERS: dict[str, Callable[[Caller, tuple[int, ...]], Answer]] = {
 }
 
 
-def perform(name: str, pid: int, args: tuple[int, ...], still_valid: Callable[[], None]) -> Answer:
+def perform(
+    name: str,
+    pid: int,
+    args: tuple[int, ...],
+    still_valid: Callable[[], None],
+    may_wait: bool = False,
+) -> Answer:
     """Make syscall `name` with `args` for process `pid`, or refuse it; OSError's errno
-    becomes the caller's. `still_valid` raises once the caller is gone."""
-    caller = Caller(pid, still_valid)
+    becomes the caller's. `still_valid` raises once the caller is gone. Without
+    `may_wait`, an open that would wait raises MustWait instead."""
+    caller = Caller(pid, still_valid, may_wait)
     try:
         return _HANDLERS[name](caller, args)
     finally:

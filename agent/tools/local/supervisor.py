@@ -14,6 +14,7 @@ is started by a small interpreter (`run_outside`) that supervises it in the same
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import os
@@ -25,7 +26,7 @@ import threading
 from pathlib import Path
 
 from agent.tools.local.creation_filter import call_names, creating_calls, creation_filter
-from agent.tools.local.creations import Answer, Refused, perform
+from agent.tools.local.creations import Answer, MustWait, Refused, perform
 from agent.tools.local.syscalls import act_as_confined, ioctl_result
 
 # ioctls on the listener: _IOWR('!', 0, struct seccomp_notif), _IOWR('!', 1, struct
@@ -96,14 +97,19 @@ class Supervisor:
                 raise
             self._answer(listener, _NOTIF.unpack(notification))
 
-    def _answer(self, listener: int, notification: tuple[int, ...]) -> None:
+    def _answer(self, listener: int, notification: tuple[int, ...], may_wait: bool = False) -> None:
         call_id, pid, _, nr, _, _, *args = notification
 
         def still_valid() -> None:
             fcntl.ioctl(listener, _ID_VALID, struct.pack("=Q", call_id))
 
         try:
-            answer = perform(self._names[nr], pid, tuple(args), still_valid)
+            answer = perform(self._names[nr], pid, tuple(args), still_valid, may_wait)
+        except MustWait:
+            waiting = os.dup(listener)  # stays valid whatever this loop closes meanwhile
+            work = (waiting, notification)
+            threading.Thread(target=self._answer_waiting, args=work, daemon=True).start()
+            return
         except Refused as exc:
             self.refused.append(exc.filename or "")
             answer = Answer(error=errno.EPERM)
@@ -121,6 +127,19 @@ class Supervisor:
         finally:
             if answer.fd is not None:
                 os.close(answer.fd)
+
+    def _answer_waiting(self, listener: int, notification: tuple[int, ...]) -> None:
+        """Answer an open that waits for another process, on a thread of its own. Should
+        that process never come, this thread waits with the caller, as the caller would."""
+        try:
+            act_as_confined()
+        except OSError:
+            with contextlib.suppress(OSError):
+                _respond(listener, notification[0], -errno.EIO)
+        else:
+            self._answer(listener, notification, may_wait=True)
+        finally:
+            os.close(listener)
 
 
 def _respond(listener: int, call_id: int, value: int) -> None:
