@@ -198,8 +198,12 @@ os.write(fd, b"x")
 def test_ordinary_creates_keep_working_with_their_modes_and_owner(workspace):
     (workspace / "ordinary.py").write_text(ORDINARY)
     ctx = confined_ctx(workspace)
-    result = call(ctx, "bash", command=f"{PYTHON} ordinary.py && exec 3>plain && "
-                  "grep flags /proc/self/fdinfo/3 && echo 'x' > 'with space'")  # fmt: skip
+    command = (
+        f"{PYTHON} ordinary.py && exec 3>plain && grep flags /proc/self/fdinfo/3 && "
+        "echo 'x' > 'with space' && echo a > /dev/stdout && echo b > /dev/fd/2 && "
+        "echo c > /proc/self/fd/1 && echo d > /proc/$$/fd/1"
+    )
+    result = call(ctx, "bash", command=command)
     assert not result.is_error, result.content
     folder = workspace / "d"
     assert [(folder / f"g{i}").read_text() for i in range(300)] == [str(i) for i in range(300)]
@@ -218,6 +222,7 @@ def test_ordinary_creates_keep_working_with_their_modes_and_owner(workspace):
     flags = next(line for line in result.content.splitlines() if line.startswith("flags"))
     assert not int(flags.split()[-1], 8) & os.O_CLOEXEC, result.content
     assert (workspace / "with space").read_text() == "x\n"
+    assert result.content.split()[-4:] == ["a", "b", "c", "d"]  # its own output, reopened
 
 
 def test_a_background_job_stays_supervised_after_its_command_returns(workspace):

@@ -22,6 +22,7 @@ import contextlib
 import errno
 import fcntl
 import os
+import re
 import stat
 from collections.abc import Callable
 from pathlib import Path
@@ -42,6 +43,12 @@ PATH_MAX = 4096
 _MAX_LINKS = 40  # as the kernel's own limit on symlinks followed in one lookup
 _PAGE = 4096
 _CREATING = os.O_CREAT | os.O_EXCL
+_PROC_FD = re.compile(rb"/proc/(self|thread-self|[0-9]+)/fd/([0-9]+)")
+_STANDARD_STREAMS = {
+    b"/dev/stdin": b"/proc/self/fd/0",
+    b"/dev/stdout": b"/proc/self/fd/1",
+    b"/dev/stderr": b"/proc/self/fd/2",
+}
 _DIR = os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC
 _IN_ROOT = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS
 
@@ -146,6 +153,31 @@ class Caller:
         head = head or b"/"
         return self._keep(openat2(self.root, head, _DIR, 0, _IN_ROOT)), name, head
 
+    def own_descriptor(self, path: bytes) -> str | None:
+        """For `/dev/stdout`, `/dev/fd/N`, `/proc/self/fd/N` and `/proc/<its pid>/fd/N`,
+        where the caller opens one of its own open files again: that file's magic link
+        in this process's /proc. Resolved in the sandbox these would name this process's
+        own (`self`), which the sandbox's /proc does not show. Else None."""
+        path = _STANDARD_STREAMS.get(path, path)
+        if path.startswith(b"/dev/fd/"):
+            path = b"/proc/self/fd/" + path.removeprefix(b"/dev/fd/")
+        match = _PROC_FD.fullmatch(path)
+        if match is None:
+            return None
+        who = match[1]
+        if who not in (b"self", b"thread-self") and int(who) not in self._sandbox_ids():
+            return None
+        return f"/proc/{self.pid}/fd/{int(match[2])}"
+
+    def _sandbox_ids(self) -> set[int]:
+        """The caller's thread and process ids as the sandbox's /proc numbers them."""
+        ids = set()
+        with open(f"/proc/{self.pid}/status", "rb") as status:
+            for line in status:
+                if line.startswith((b"NSpid:", b"NStgid:")):
+                    ids.add(int(line.split()[-1]))
+        return ids
+
     def umask(self) -> None:
         """Take the caller's umask for what this thread creates next."""
         os.umask(self._umask)
@@ -189,6 +221,11 @@ def _open(
     own = (flags & ~os.O_CLOEXEC) | os.O_CLOEXEC | (os.O_NONBLOCK if nonblocking else 0)
     c.umask()
     for _ in range(_MAX_LINKS):
+        if (own_fd := c.own_descriptor(path)) is not None:
+            fd = os.open(own_fd, own, mode & 0o7777)  # an open file: nothing is created
+            if nonblocking:
+                _blocking_again(fd, flags)
+            return Answer(fd=fd, cloexec=bool(flags & os.O_CLOEXEC))
         folder, name, head = c.parent(path)
         protected = is_protected_name(os.fsdecode(name))
         try:  # a protected name is opened only if it exists (then its mount decides)
@@ -215,15 +252,17 @@ def _open(
             os.close(fd)
             raise OSError(errno.EEXIST, "file exists")
         if nonblocking:
-            _blocking_again(fd)
+            _blocking_again(fd, flags)
         return Answer(fd=fd, cloexec=bool(flags & os.O_CLOEXEC))
     raise OSError(errno.ELOOP, "too many levels of symbolic links")
 
 
-def _blocking_again(fd: int) -> None:
-    """Clear the O_NONBLOCK this open added; a FIFO must be opened again, waiting."""
-    if stat.S_ISFIFO(os.fstat(fd).st_mode):
-        os.close(fd)  # its blocking open would have waited for the other end
+def _blocking_again(fd: int, flags: int) -> None:
+    """Clear the O_NONBLOCK this open added. A FIFO opened only to read is opened again,
+    waiting: its blocking open would have waited for a writer (a writer's open that
+    succeeded found a reader, and O_RDWR never waits)."""
+    if stat.S_ISFIFO(os.fstat(fd).st_mode) and flags & os.O_ACCMODE == os.O_RDONLY:
+        os.close(fd)
         raise MustWait()
     fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
 
