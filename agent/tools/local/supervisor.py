@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import os
 import select
 import socket
@@ -27,7 +26,7 @@ from pathlib import Path
 
 from agent.tools.local.creation_filter import call_names, creating_calls, creation_filter
 from agent.tools.local.creations import Answer, MustWait, Refused, perform
-from agent.tools.local.syscalls import act_as_confined, ioctl_result
+from agent.tools.local.syscalls import act_as_confined, ioctl
 
 # ioctls on the listener: _IOWR('!', 0, struct seccomp_notif), _IOWR('!', 1, struct
 # seccomp_notif_resp), _IOW('!', 2, __u64), _IOW('!', 3, struct seccomp_notif_addfd)
@@ -90,7 +89,7 @@ class Supervisor:
                 return  # POLLHUP: every process of the command has ended
             notification = bytearray(_NOTIF.size)
             try:
-                fcntl.ioctl(listener, _RECV, notification)
+                ioctl(listener, _RECV, notification)
             except OSError as exc:
                 if exc.errno in (errno.ENOENT, errno.EINTR):
                     continue  # the caller died before we could receive its call
@@ -101,7 +100,7 @@ class Supervisor:
         call_id, pid, _, nr, _, _, *args = notification
 
         def still_valid() -> None:
-            fcntl.ioctl(listener, _ID_VALID, struct.pack("=Q", call_id))
+            ioctl(listener, _ID_VALID, struct.pack("=Q", call_id))
 
         try:
             answer = perform(self._names[nr], pid, tuple(args), still_valid, may_wait)
@@ -145,7 +144,7 @@ class Supervisor:
 def _respond(listener: int, call_id: int, value: int) -> None:
     """Answer a call: a value, or a negative errno."""
     error, value = (value, 0) if value < 0 else (0, value)
-    fcntl.ioctl(listener, _SEND, _RESPONSE.pack(call_id, value, error, 0))
+    ioctl(listener, _SEND, _RESPONSE.pack(call_id, value, error, 0))
 
 
 def _hand_over(listener: int, call_id: int, fd: int, cloexec: bool) -> None:
@@ -153,12 +152,12 @@ def _hand_over(listener: int, call_id: int, fd: int, cloexec: bool) -> None:
     kernel can (5.14+), else in two; a call that cannot get it fails with EIO."""
     flags = os.O_CLOEXEC if cloexec else 0
     try:
-        fcntl.ioctl(listener, _ADDFD, _ADD_FD.pack(call_id, _ADDFD_FLAG_SEND, fd, 0, flags))
+        ioctl(listener, _ADDFD, _ADD_FD.pack(call_id, _ADDFD_FLAG_SEND, fd, 0, flags))
     except OSError as exc:
         if exc.errno == errno.ENOENT:
             raise
         try:
-            number = ioctl_result(listener, _ADDFD, _ADD_FD.pack(call_id, 0, fd, 0, flags))
+            number = ioctl(listener, _ADDFD, _ADD_FD.pack(call_id, 0, fd, 0, flags))
         except OSError as second:
             if second.errno == errno.ENOENT:
                 raise

@@ -53,10 +53,14 @@ def renameat2(old_dir: int, old: bytes, new_dir: int, new: bytes, flags: int) ->
     _check(_libc().syscall(_nr("renameat2"), old_dir, old, new_dir, new, ctypes.c_uint(flags)))
 
 
-def ioctl_result(fd: int, request: int, data: bytes) -> int:
-    """ioctl(2) on a copy of `data`, returning the call's own result, which
-    `fcntl.ioctl` drops when it is given a buffer."""
-    buffer = ctypes.create_string_buffer(data, len(data))
+def ioctl(fd: int, request: int, data: bytes | bytearray) -> int:
+    """ioctl(2) on `data` (a bytearray is filled in place), returning the call's own
+    result, which `fcntl.ioctl` drops when it is given a buffer (the number of a
+    descriptor handed to another process, for one)."""
+    if isinstance(data, bytearray):
+        buffer: ctypes.Array[ctypes.c_char] = (ctypes.c_char * len(data)).from_buffer(data)
+    else:
+        buffer = ctypes.create_string_buffer(data, len(data))
     return _check(_libc().ioctl(fd, ctypes.c_ulong(request), buffer))
 
 
