@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from agent.config import Settings
+from agent.core.errors import ConfigError
 from agent.tools.local import confine, seccomp, supervisor
 from agent.tools.local.names import is_protected_name
 from agent.tools.local.tools import local_tools
@@ -309,3 +310,19 @@ def test_a_writer_waiting_on_a_fifo_does_not_hold_up_the_reader(workspace):
     assert not result.is_error, result.content
     assert result.content.strip() == "hello"
     assert (workspace / "made").exists()
+
+
+def test_a_supervisor_that_cannot_act_is_reported_at_start_up(workspace, monkeypatch):
+    """Where ml-intern may not act for confined commands (say a kernel forbidding it to
+    read their memory), the start-up check says so, instead of every new file failing."""
+
+    def forbidden(*args: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(supervisor, "perform", forbidden)
+    confine._probe.cache_clear()
+    try:
+        with pytest.raises(ConfigError, match=r"cannot create a sandbox here: .*Permission denied"):
+            confine.check_available()
+    finally:
+        confine._probe.cache_clear()

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import shlex
 import shutil
 import socket
 import subprocess
@@ -157,20 +158,21 @@ def launcher_argv(argv: list[str], cwd: Path, allow_network: bool) -> list[str]:
 
 @functools.cache
 def _probe(bwrap: str, allow_network: bool) -> str | None:
-    """Why a trivial command cannot run confined, or None when it can."""
+    """Why a trivial command cannot run confined, or None when it can. It creates a file,
+    so a supervisor that cannot act for confined commands (`supervisor.py`) shows here,
+    at start-up, instead of in every command."""
     try:
-        with (
-            tempfile.TemporaryDirectory(prefix="ml-intern-probe-") as workspace,
-            confined(["true"], Path(workspace), allow_network) as launch,
-        ):
-            done = subprocess.run(
-                launch.argv,
-                capture_output=True,
-                text=True,
-                timeout=PROBE_TIMEOUT_S,
-                check=False,
-                pass_fds=launch.pass_fds,
-            )
+        with tempfile.TemporaryDirectory(prefix="ml-intern-probe-") as workspace:
+            command = ["sh", "-c", f": > {shlex.quote(workspace)}/created"]
+            with confined(command, Path(workspace), allow_network) as launch:
+                done = subprocess.run(
+                    launch.argv,
+                    capture_output=True,
+                    text=True,
+                    timeout=PROBE_TIMEOUT_S,
+                    check=False,
+                    pass_fds=launch.pass_fds,
+                )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"{bwrap} did not run ({exc})"
     if done.returncode == 0:
