@@ -138,6 +138,19 @@ class SkillsConfig(BaseModel):
     paths: list[str] = []
 
 
+class CommandsConfig(BaseModel):
+    """Custom slash commands (agent/extensions/commands.py): extra folders, or none at all."""
+
+    enabled: bool = True
+    paths: list[str] = []
+
+
+class PluginsConfig(BaseModel):
+    """Installed plugins (agent/extensions/plugins.py), or none at all."""
+
+    enabled: bool = True
+
+
 class Settings(BaseModel):
     """Every setting, with its default. Secrets are excluded from dumps."""
 
@@ -185,6 +198,8 @@ class Settings(BaseModel):
     context_window_tokens: int | None = Field(default=None, gt=0)
     tool_set: Literal["full", "lean"] = "full"  # lean: bash, read, write, edit only
     skills: SkillsConfig = Field(default_factory=SkillsConfig)
+    commands: CommandsConfig = Field(default_factory=CommandsConfig)
+    plugins: PluginsConfig = Field(default_factory=PluginsConfig)
 
     # External services: every base URL is a setting so tests can point at loopback.
     hf_endpoint: str = "https://huggingface.co"
@@ -227,6 +242,7 @@ _ENV_ALIASES = {
     "github_token": ("GITHUB_TOKEN",),
     "model_name": ("ML_INTERN_MODEL",),
 }
+EXTENSION_KEYS = ("skills", "commands", "plugins")
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -362,13 +378,13 @@ def env_layer() -> dict[str, Any]:
 
 
 def merge(layers: list[dict[str, Any]]) -> dict[str, Any]:
-    """Later layers win; MCP server tables merge by server name, `approval` and `skills`
-    by key."""
+    """Later layers win; MCP server tables merge by server name, `approval` and the
+    extension blocks by key."""
     merged: dict[str, Any] = {}
     for layer in layers:
         for key, value in layer.items():
             key = "mcp_servers" if key == "mcpServers" else key
-            if key in ("mcp_servers", "approval", "skills") and isinstance(value, dict):
+            if key in ("mcp_servers", "approval", *EXTENSION_KEYS) and isinstance(value, dict):
                 merged[key] = {**merged.get(key, {}), **value}
             else:
                 merged[key] = value

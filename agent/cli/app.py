@@ -42,6 +42,7 @@ app = make_app()
     epilog="More: `ml-intern sessions list|export ID` (saved sessions), "
     "`ml-intern mcp list|add|remove` (MCP servers), "
     "`ml-intern skills list|add|remove` (Agent Skills), "
+    "`ml-intern plugins add|list|remove` (Claude Code plugins), "
     "`ml-intern trust [DIR]` (let a folder's own configs/, .env, AGENTS.md and CLAUDE.md count). "
     "In the chat, /help lists the commands."
 )
@@ -250,6 +251,7 @@ SUBCOMMANDS = {
     "mcp": "agent.cli.mcp_command",
     "trust": "agent.cli.trust",
     "skills": "agent.cli.skills_command",
+    "plugins": "agent.cli.plugins_command",
 }
 
 

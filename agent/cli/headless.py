@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from agent.cli.log_view import INDENT, SampledLog
+from agent.cli.mcp_prompts import headless_request
 from agent.cli.stopping import (
     CLOSED_OUTPUT_EXIT,
     StopSignals,
@@ -245,7 +246,7 @@ async def run_headless(
 
     signals.watch(interrupt, outcome.done.is_set)
     try:
-        await drive(agent, outcome, prompt)
+        await drive(agent, outcome, await headless_request(session, prompt))
     finally:
         await session.aclose()
     signals.uninstall(loop)

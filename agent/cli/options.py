@@ -139,7 +139,8 @@ SafeMode = Annotated[
     bool,
     typer.Option(
         "--safe-mode",
-        help="Load no extensions: no skills, from the project or your own folders.",
+        help="Load no extensions: no skills, commands or plugins, from the project or your "
+        "own folders.",
         rich_help_panel=ADVANCED,
     ),
 ]
@@ -196,7 +197,7 @@ class RunOptions:
         error naming the flag."""
         from pydantic import ValidationError
 
-        from agent.config import Settings, first_problem
+        from agent.config import EXTENSION_KEYS, Settings, first_problem
         from agent.core.errors import UsageError
 
         layer = {
@@ -211,7 +212,7 @@ class RunOptions:
             "sandbox": self.sandbox.value if self.sandbox else None,
             "allow_network": True if self.allow_network else None,
             "tool_runtime": "sandbox" if self.sandbox_tools else None,
-            "skills": {"enabled": False} if self.safe_mode else None,
+            **{key: {"enabled": False} if self.safe_mode else None for key in EXTENSION_KEYS},
         }
         try:
             Settings.model_validate({k: v for k, v in layer.items() if v is not None})

@@ -36,6 +36,7 @@ EXTENSIONS: tuple[str, ...] = (
     "agent.cli.slash_tools",
     "agent.cli.slash_settings",
     "agent.cli.slash_skills",
+    "agent.cli.slash_plugins",
     "agent.cli.slash_usage",
     "agent.cli.slash_copy",
 )
@@ -129,8 +130,14 @@ async def dispatch(ctx: ChatContext, line: str) -> None:
     if command is not None:
         await command.handler(ctx, arg.strip())
         return
-    if ctx.session.skills.get(word[1:]) is not None:  # the request loads the skill
+    name = word[1:]
+    if ctx.session.skills.get(name) or ctx.session.commands.get(name):  # goes to the model
         await ctx.request(line.strip())
+        return
+    if name.startswith("mcp__"):
+        from agent.cli.mcp_prompts import send_prompt
+
+        await send_prompt(ctx, name, arg.strip())
         return
     guess = closest(word[1:].lower())
     hint = f" Did you mean /{guess}?" if guess else ""
@@ -144,20 +151,28 @@ def completions(ctx: ChatContext, before_cursor: str) -> list[tuple[str, int, st
     word, space, arg = before_cursor.partition(" ")
     if not space:
         names = sorted({c.name for c in COMMANDS.values()} | set(COMMANDS))
-        skills = ctx.session.skills.skills
-        return [
-            (f"/{name}", -len(word), COMMANDS[name].help)
-            for name in names
-            if name.startswith(word[1:].lower())
-        ] + [
-            (f"/{name}", -len(word), skills[name].description)
-            for name in sorted(skills)
-            if name.startswith(word[1:]) and name not in COMMANDS
-        ]
+        offered = [(name, COMMANDS[name].help) for name in names]
+        offered += sorted((n, s.description) for n, s in ctx.session.skills.skills.items())
+        offered += sorted((n, c.description) for n, c in ctx.session.commands.commands.items())
+        offered += prompt_names(ctx)
+        typed = word[1:]
+        taken: set[str] = set()
+        choices = []
+        for name, about in offered:  # the first of a name is the one it runs
+            if name not in taken and name.lower().startswith(typed.lower()):
+                taken.add(name)
+                choices.append((f"/{name}", -len(word), about))
+        return choices
     command = COMMANDS.get(word[1:].lower())
     if command is None or command.complete is None:
         return []
     return [(choice, -len(arg), "") for choice in command.complete(ctx) if choice.startswith(arg)]
+
+
+def prompt_names(ctx: ChatContext) -> list[tuple[str, str]]:
+    """The prompts of the connected MCP servers, as `/mcp__<server>__<prompt>`."""
+    manager = ctx.session.mcp
+    return manager.prompt_names() if manager is not None else []
 
 
 def first_sentence(text: str) -> str:
@@ -188,13 +203,17 @@ async def _help(ctx: ChatContext, arg: str) -> None:
     for command in COMMANDS.values():
         if command not in seen:
             seen.append(command)
-    print_rows(
-        ctx,
-        (
-            (", ".join(f"/{n}" for n in (c.name, *c.aliases)) + f" {c.usage}".rstrip(), c.help)
-            for c in seen
-        ),
-    )
+    rows = [
+        (", ".join(f"/{n}" for n in (c.name, *c.aliases)) + f" {c.usage}".rstrip(), c.help)
+        for c in seen
+    ]
+    rows += [
+        (f"/{c.name} {c.argument_hint}".rstrip(), f"{c.description} [{c.source}]")
+        for c in ctx.session.commands.commands.values()
+    ]
+    print_rows(ctx, rows)
+    if ctx.session.skills.skills:
+        ctx.console.print(Text("  /skills lists the skills; /<skill> [text] loads one", "dim"))
     ctx.console.print(
         Text(
             "  Enter sends · Alt-Enter or Esc-Enter: new line · Ctrl-C stops a turn · "

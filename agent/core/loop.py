@@ -34,7 +34,7 @@ from agent.core.nudges import CONTINUE_NUDGE, ArgumentStreak, FollowUps
 from agent.core.replies import without_reasoning
 from agent.core.session import Session
 from agent.core.tool_calls import run_tool_calls
-from agent.extensions.skills import invoked
+from agent.extensions.commands import requested
 from agent.tools.local.checkpoints import forget_turn, restore_turn
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,9 @@ async def run_turn(session: Session, text: str) -> str:
     unanswered = session.context.messages[-1:]
     if unanswered and unanswered[0].get("role") == "user":  # a turn stopped before any answer
         session.context.add({"role": "assistant", "content": UNANSWERED_NOTE})
-    session.context.add({"role": "user", "content": invoked(session.skills, text) or text})
+    session.context.add(
+        {"role": "user", "content": requested(session.skills, session.commands, text) or text}
+    )
     session.turns += 1
     await llm.load()  # the request is in the log; Ctrl-C works while litellm loads
     guard = RepetitionGuard(session.settings.doom_loop_extra_detections)

@@ -9,7 +9,7 @@ import logging
 import re
 from pathlib import Path
 
-from agent.config import Settings, data_home
+from agent.config import McpServer, Settings, data_home
 from agent.context.manager import is_person_turn
 from agent.context.resume import LoadedSession, load_session
 from agent.context.store import SessionBusy, SessionLog, sessions_dir
@@ -19,7 +19,8 @@ from agent.core import tools as builtin
 from agent.core.notifier import attach_notifier
 from agent.core.resume_model import model_problem
 from agent.core.session import Session
-from agent.extensions.skills import load_skills
+from agent.extensions.loaded import load_extensions
+from agent.extensions.plugins import plugin_mcp_servers
 from agent.hf_token import find_hf_token, with_hf_token
 from agent.tools.local.job_log import prune as prune_job_logs
 from agent.tools.notify import notify_tools
@@ -49,8 +50,12 @@ async def open_session(
 
         check_available(settings.allow_network, cwd or Path.cwd())
     prune_job_logs(data_home() / "bg")
-    skills = load_skills(settings, (cwd or Path.cwd()).resolve())
-    tools = [*builtin.create_builtin_tools(), *notify_tools(settings), *skill_tools(skills)]
+    extensions = load_extensions(settings, (cwd or Path.cwd()).resolve())
+    tools = [
+        *builtin.create_builtin_tools(),
+        *notify_tools(settings),
+        *skill_tools(extensions.skills),
+    ]
     router = ToolRouter(tools)
     if settings.tool_runtime == "sandbox":
         use_remote_sandbox(router)
@@ -59,7 +64,7 @@ async def open_session(
     if loaded and log is None:  # busy: the copy leaves out the turn still running there
         loaded = completed_turns(loaded)
     session_id = log.session_id if log else None
-    session = Session(settings, router, cwd=cwd, session_id=session_id, skills=skills)
+    session = Session(settings, router, cwd=cwd, session_id=session_id, extensions=extensions)
     if settings.sandbox == "workspace-write":
         from agent.tools.local.roots import sandbox_notice
 
@@ -79,15 +84,20 @@ async def open_session(
         session.resources.push_async_callback(remind_of_sandbox, session)
     if settings.share_traces and find_hf_token(settings):
         TraceUploads(session).attach()
-    if any(server.enabled for server in settings.mcp_servers.values()):
-        await start_mcp(session, mcp_wait_s)
+    servers, left_out = plugin_mcp_servers(extensions.plugins, settings.mcp_servers)
+    for message in left_out:
+        session.notify(message)
+    servers = {**settings.mcp_servers, **servers}
+    if any(server.enabled for server in servers.values()):
+        await start_mcp(session, mcp_wait_s, servers)
     return session
 
 
-async def start_mcp(session: Session, wait_s: float) -> None:
+async def start_mcp(session: Session, wait_s: float, servers: dict[str, McpServer]) -> None:
     """Connect the configured MCP servers in the background, waiting for them `wait_s`
     or until the model library has loaded, whichever is later; each reports once how it
-    went. A server still connecting when the session closes is cut short."""
+    went. A server still connecting when the session closes is cut short. `servers`: the
+    configured ones and those of installed plugins."""
     from agent.tools.mcp.manager import McpManager
 
     def report(name: str, status: str) -> None:
@@ -95,7 +105,6 @@ async def start_mcp(session: Session, wait_s: float) -> None:
             session.notify(f"MCP server '{name}' {status}")
 
     settings = session.settings
-    servers = settings.mcp_servers
     if settings.sandbox == "workspace-write":
         from agent.tools.mcp.confined import confine_stdio_servers
 

@@ -18,7 +18,7 @@ from agent.context.system_prompt import render_system_prompt, skills_section
 from agent.core import events as ev
 from agent.core.approval import configured_scopes
 from agent.core.usage import UsageLedger
-from agent.extensions.skills import Catalog, load_skills
+from agent.extensions.loaded import Extensions, load_extensions
 from agent.tools.spec import ToolContext
 from agent.trust import project_root
 
@@ -83,13 +83,15 @@ class Session:
         router: ToolRouter,
         cwd: Path | None = None,
         session_id: str | None = None,
-        skills: Catalog | None = None,
+        extensions: Extensions | None = None,
     ) -> None:
         self.id = session_id or new_session_id()
         self.settings = settings
         self.router = router
         self.cwd = (cwd or Path.cwd()).resolve()
-        self.skills = skills if skills is not None else load_skills(settings, self.cwd)
+        self.extensions = extensions or load_extensions(settings, self.cwd)
+        self.skills = self.extensions.skills
+        self.commands = self.extensions.commands
         self._subscribers: list[Subscription] = []
         self.context = ContextManager(self.system_prompt(), self._history_changed)
         self.usage = UsageLedger()
@@ -107,7 +109,7 @@ class Session:
         self.on_fresh: list[Callable[[], None]] = []  # run by start_fresh, before the reset
         self.resources = contextlib.AsyncExitStack()
         self.mcp: Any = None  # the McpManager, when MCP servers are configured
-        self._early_notices: list[str] | None = list(self.skills.notices)  # until `ready`
+        self._early_notices: list[str] | None = list(self.extensions.notices)  # until `ready`
 
     async def aclose(self) -> None:
         """Close what the session owns (MCP connections, logs, background tasks)."""

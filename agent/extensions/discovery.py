@@ -1,14 +1,16 @@
 """Where extensions live, and which of those folders count.
 
-Skills (and, with the same layout, commands and plugins) come from the project's
-`.agents/<kind>/` and `.claude/<kind>/`, from the user's `~/.agents/<kind>/`,
-`~/.claude/<kind>/` and `<config dir>/<kind>/`, and from folders named in settings. A
+Skills and custom commands come from the project's `.agents/<kind>/` and
+`.claude/<kind>/`, from the user's `~/.agents/<kind>/`, `~/.claude/<kind>/` and
+`<config dir>/<kind>/`, from folders named in settings, and from installed plugins (whose
+names they then carry as a namespace: `/<plugin>:<name>`). A
 project's folders count only when the folder is trusted (agent/trust.py): a cloned
 repository must not speak to the model in the user's name.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,8 +25,9 @@ class Root:
     """A folder whose subfolders are extensions of one kind."""
 
     path: Path
-    source: str  # "project", "user" or "settings": shown to the person
+    source: str  # "project", "user", "settings" or "plugin <name>": shown to the person
     project: bool = False
+    namespace: str = ""  # a plugin's name: its extensions are called `<plugin>:<name>`
 
 
 @dataclass
@@ -36,8 +39,9 @@ class Roots:
     project: Path
 
 
-def find_roots(kind: str, cwd: Path, extra: list[str]) -> Roots:
-    """Existing folders holding extensions of `kind`, project ones first (they win a clash)."""
+def find_roots(kind: str, cwd: Path, extra: list[str], plugins: Iterable[Root] = ()) -> Roots:
+    """Existing folders holding extensions of `kind`, project ones first (they win a clash);
+    `plugins`: the installed plugins' folders of that kind."""
     root = trust.project_root(cwd)
     home = Path.home()
     project = [Root(root / d / kind, "project", project=True) for d in PROJECT_DIRS]
@@ -45,7 +49,12 @@ def find_roots(kind: str, cwd: Path, extra: list[str]) -> Roots:
     user.append(Root(config_home() / kind, "user"))
     named = [Root(Path(p).expanduser(), "settings") for p in extra]
     seen: dict[Path, Root] = {}
-    for r in (*user, *named, *project):  # a user folder that is also the project's stays the user's
+    for r in (
+        *user,
+        *named,
+        *plugins,
+        *project,
+    ):  # a user folder that is also the project's stays the user's
         if r.path.is_dir():
             seen.setdefault(r.path.resolve(), r)
     existing = sorted(seen.values(), key=lambda r: not r.project)

@@ -8,13 +8,15 @@ SKILL.md is parsed once per launch (cached by path, size and modification time).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agent.extensions.discovery import find_roots, skipped_notice
+from agent.extensions.discovery import Root, find_roots, skipped_notice
+from agent.extensions.plugins import Plugin
 
 if TYPE_CHECKING:
     from agent.config import Settings
@@ -32,10 +34,10 @@ class SkillError(ValueError):
 
 @dataclass(frozen=True)
 class Skill:
-    name: str
+    name: str  # `<plugin>:<name>` for a plugin's skill
     description: str
     folder: Path
-    source: str  # "project", "user" or "settings"
+    source: str  # "project", "user", "settings" or "plugin <name>"
     body: str
     allowed_tools: str | None = None
 
@@ -75,12 +77,22 @@ class Catalog:
 _parsed: dict[tuple[Path, int, int], Skill | SkillError] = {}
 
 
-def load_skills(settings: Settings, cwd: Path) -> Catalog:
-    """Every usable skill; a project skill wins over a user skill of the same name."""
+def plugin_roots(plugins: list[Plugin], kind: str) -> list[Root]:
+    """The folders of `kind` ("skills" or "commands") the plugins bring, namespaced."""
+    return [
+        Root(folder, f"plugin {p.name}", namespace=p.name)
+        for p in plugins
+        for folder in (p.skill_dirs if kind == "skills" else p.command_dirs)
+    ]
+
+
+def load_skills(settings: Settings, cwd: Path, plugins: list[Plugin] | None = None) -> Catalog:
+    """Every usable skill; a project skill wins over a user skill of the same name. A
+    plugin's skills are named `<plugin>:<skill>`, as Claude Code names them."""
     catalog = Catalog()
     if not settings.skills.enabled:
         return catalog
-    roots = find_roots("skills", cwd, settings.skills.paths)
+    roots = find_roots("skills", cwd, settings.skills.paths, plugin_roots(plugins or [], "skills"))
     if note := skipped_notice(roots, "skills"):
         catalog.notices.append(note)
     for root in roots.honoured:
@@ -92,10 +104,13 @@ def load_skills(settings: Settings, cwd: Path) -> Catalog:
         for folder in folders:
             if not (folder / MARKER).is_file() or folder.name.startswith("."):
                 continue
-            skill = _cached(folder / MARKER, root.source)
+            skill = _cached(folder / MARKER, root.source, bool(root.namespace))
             if isinstance(skill, SkillError):
                 catalog.notices.append(f"skipped the skill {folder / MARKER}: {skill}")
-            elif (kept := catalog.skills.get(skill.name)) is not None:
+                continue
+            if root.namespace:
+                skill = dataclasses.replace(skill, name=f"{root.namespace}:{skill.name}")
+            if (kept := catalog.skills.get(skill.name)) is not None:
                 catalog.shadowed.append(skill)
                 catalog.notices.append(
                     f"the {kept.source} skill '{skill.name}' in {kept.folder} is used instead "
@@ -106,7 +121,7 @@ def load_skills(settings: Settings, cwd: Path) -> Catalog:
     return catalog
 
 
-def _cached(path: Path, source: str) -> Skill | SkillError:
+def _cached(path: Path, source: str, in_plugin: bool = False) -> Skill | SkillError:
     try:
         stat = path.stat()
     except OSError as exc:
@@ -114,14 +129,16 @@ def _cached(path: Path, source: str) -> Skill | SkillError:
     key = (path, stat.st_size, stat.st_mtime_ns)
     if key not in _parsed:
         try:
-            _parsed[key] = parse_skill(path, source)
+            _parsed[key] = parse_skill(path, source, name_optional=in_plugin)
         except SkillError as exc:
             _parsed[key] = exc
     return _parsed[key]
 
 
-def parse_skill(path: Path, source: str) -> Skill:
-    """The skill in `path` (a SKILL.md), validated as the Agent Skills specification says."""
+def parse_skill(path: Path, source: str, name_optional: bool = False) -> Skill:
+    """The skill in `path` (a SKILL.md), validated as the Agent Skills specification says;
+    `name_optional`: a plugin's skill may leave its name to its folder, as Claude Code's
+    plugins do."""
     try:
         with path.open("rb") as file:
             data = file.read(SKILL_MAX_BYTES + 1)
@@ -131,6 +148,8 @@ def parse_skill(path: Path, source: str) -> Skill:
     if len(data) > SKILL_MAX_BYTES:
         raise SkillError(f"larger than {SKILL_MAX_BYTES // 1024} kB")
     meta, body = split_frontmatter(text)
+    if name_optional and "name" not in meta:
+        meta["name"] = path.parent.name
     name = _text(meta, "name", NAME_MAX)
     if not NAME.fullmatch(name):
         raise SkillError(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from agent.extensions.skills import Catalog, load_skills, loaded_text
+from agent.extensions.skills import Catalog, loaded_text
 from agent.tools.spec import ToolContext, ToolError, ToolSpec
 
 DESCRIPTION = """\
@@ -23,16 +23,16 @@ class SkillArgs(BaseModel):
     name: str = Field(description="The skill's name, as listed under Skills.")
 
 
-async def load_skill(args: SkillArgs, ctx: ToolContext) -> str:
-    catalog = load_skills(ctx.settings, ctx.cwd)
-    skill = catalog.get(args.name.strip().lstrip("/"))
-    if skill is None:
-        names = ", ".join(sorted(catalog.skills)) or "none are installed"
-        raise ToolError(f"no skill named {args.name!r}; the skills are: {names}")
-    return loaded_text(skill)
+def skill_tool(catalog: Catalog) -> ToolSpec:
+    """The tool over the skills found at launch (the same ones the system prompt lists)."""
 
+    async def load_skill(args: SkillArgs, ctx: ToolContext) -> str:
+        skill = catalog.get(args.name.strip().lstrip("/"))
+        if skill is None:
+            names = ", ".join(sorted(catalog.skills)) or "none are installed"
+            raise ToolError(f"no skill named {args.name!r}; the skills are: {names}")
+        return loaded_text(skill)
 
-def skill_tool() -> ToolSpec:
     return ToolSpec(
         "skill", DESCRIPTION, load_skill, args_model=SkillArgs, read_only=True, timeout_s=30
     )
@@ -41,4 +41,4 @@ def skill_tool() -> ToolSpec:
 def skill_tools(catalog: Catalog) -> list[ToolSpec]:
     """The `skill` tool when any skill is installed: without skills it would only cost
     tokens on every request."""
-    return [skill_tool()] if catalog.skills else []
+    return [skill_tool(catalog)] if catalog.skills else []

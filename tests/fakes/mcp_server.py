@@ -142,6 +142,11 @@ def build_server() -> MCPServer:
         threading.Timer(0.2, os._exit, (1,)).start()
         return "bye"
 
+    @server.prompt()
+    def review_run(run: str, metric: str = "loss") -> str:
+        """Ask for a review of a training run."""
+        return f"Review the training run {run}, watching its {metric}."
+
     return server
 
 

@@ -365,6 +365,11 @@ class McpConnection:
                 "the server will be started again on the next call"
             ) from None
 
+    async def session(self) -> Any:
+        """The SDK's ClientSession, started again if the server stopped; ToolError when
+        the server is not available."""
+        return (await self._usable()).session
+
     async def _usable(self) -> _Live:
         async with self._lock:
             live = self._live

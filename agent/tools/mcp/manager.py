@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from agent.core.events import ToolProgress
+from agent.tools.mcp.prompts import list_prompts
 from agent.tools.mcp.results import to_tool_result
 from agent.tools.spec import ToolContext, ToolResult, ToolSpec
 from agent.wording import counted
@@ -78,6 +79,8 @@ class McpManager:
         self._connections: dict[str, McpConnection] = {}
         self._exposed: dict[str, list[str]] = {}
         self._errlog: ServerLog | None = None
+        self._prompts: dict[str, list[tuple[str, str]]] = {}
+        self._settled = asyncio.Event()  # every server connected or failed
         self._started = False
         self._closed = False
 
@@ -90,6 +93,12 @@ class McpManager:
         if self._started or self._closed:
             return
         self._started = True
+        try:
+            await self._start(router)
+        finally:
+            self._settled.set()
+
+    async def _start(self, router: ToolRouter) -> None:
         from agent.tools.mcp.client import McpConnection, import_sdk
 
         if not any(server.enabled for server in self._servers.values()):
@@ -128,7 +137,26 @@ class McpManager:
         for spec in specs:
             router.register(spec)
         self._exposed[connection.name] = [spec.name for spec in specs]
+        self._prompts[connection.name] = await list_prompts(connection)
         self._on_status(connection.name, f"connected: {counted(len(specs), 'tool')}")
+
+    def prompt_names(self) -> list[tuple[str, str]]:
+        """(`mcp__<server>__<prompt>`, description) of the connected servers' prompts."""
+        return [
+            (f"mcp__{server}__{name}", about)
+            for server, prompts in self._prompts.items()
+            for name, about in prompts
+        ]
+
+    async def prompt_target(self, name: str) -> tuple[McpConnection | None, str]:
+        """The connection and prompt `<server>__<prompt>` names, once every server has
+        connected or failed; (None, "") when none offers it."""
+        await self._settled.wait()
+        for server, prompts in self._prompts.items():
+            prompt = name.removeprefix(f"{server}__")
+            if prompt != name and any(p == prompt for p, _ in prompts):
+                return self._connections[server], prompt
+        return None, ""
 
     def status(self) -> list[ServerStatus]:
         """Every configured server, in configuration order."""
@@ -147,6 +175,7 @@ class McpManager:
     async def aclose(self) -> None:
         """Close every session and stop every server process; safe to call during `start`."""
         self._closed = True
+        self._settled.set()
         await asyncio.gather(*(c.aclose() for c in self._connections.values()))
         if self._errlog is not None:
             self._errlog.close()
