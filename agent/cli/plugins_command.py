@@ -68,7 +68,7 @@ def add_command(
             raise UsageError(
                 f"'{plugin.name}' is already installed in {target} (--force replaces it)"
             )
-        _show(plugin, target)
+        _show(plugin, target, staged)
         _confirm(yes)
         if target.exists():
             shutil.rmtree(target)
@@ -177,7 +177,8 @@ LABELS = {
 }
 
 
-def _show(plugin: Plugin, target: Path) -> None:
+def _show(plugin: Plugin, target: Path, staged: Path) -> None:
+    """What the plugin adds, with its paths (and `${CLAUDE_PLUGIN_ROOT}`) as installed."""
     about = f" {plugin.version}" if plugin.version else ""
     typer.echo(quoted(f"The plugin '{plugin.name}'{about}: {plugin.description}".rstrip(": ")))
     typer.echo(f"It would be installed into {quoted(str(target))} and add:")
@@ -186,7 +187,7 @@ def _show(plugin: Plugin, target: Path) -> None:
         if added[key]:
             typer.echo(f"  {label}:")
             for line in added[key]:
-                typer.echo(quoted(f"    {line}"))
+                typer.echo(quoted(f"    {line}".replace(str(staged), str(target))))
     if not any(added.values()):
         typer.echo("  nothing ml-intern uses")
 
