@@ -1,7 +1,7 @@
 """`ml-intern trust`, and what a launch does in a folder that is not trusted.
 
-A checkout's own `configs/*.json`, `.env` and `AGENTS.md` count only in a trusted folder
-(agent/trust.py). Headless runs never ask: the files are ignored with one notice.
+A checkout's own `configs/*.json`, `.env`, `AGENTS.md`, skills and commands count only in
+a trusted folder (agent/trust.py). Headless runs never ask: the files are ignored with one notice.
 The chat asks once per launch, showing what the files would do, and only when they
 would change anything.
 """
@@ -26,7 +26,8 @@ from agent.cli.visible import quoted
 from agent.core.errors import UsageError
 
 app = make_app(
-    "Trust a folder: its own configs/, .env, AGENTS.md and CLAUDE.md then count, also in folders below it."
+    "Trust a folder: its own configs/, .env, AGENTS.md, CLAUDE.md, skills and commands then "
+    "count, also in folders below it."
 )
 
 ENDPOINT_KEYS = ("api_base", "hf_endpoint", "github_api_url", "sandbox_url_template")
@@ -64,7 +65,10 @@ def trust_command(
         if not target.expanduser().is_dir():
             raise UsageError(f"{target}: not a folder")
         recorded = trust.add_trusted(target)
-        counted = "its configs/, .env, AGENTS.md and CLAUDE.md now count (also below it)"
+        counted = (
+            "its configs/, .env, AGENTS.md, CLAUDE.md, skills and commands now count "
+            "(also below it)"
+        )
         typer.echo(f"Trusted {quoted(str(recorded))}: {counted}.")
 
 
@@ -96,12 +100,14 @@ def settle_trust(cwd: Path, *, ask: bool) -> None:
     honoured, ignored = trust.split_by_trust(trust.project_files(cwd))
     looks = {f: look_at(f) for f in ignored}
     ignored = [f for f in ignored if looks[f].effects]
-    if ignored:
-        folder = ignored[0].folder  # the outermost: trusting it covers every file found
-        if ask and _asked_to_trust(ignored, looks, folder, cwd):
+    extensions = extension_effects(cwd) if ask else {}  # headless: the catalogs say it
+    if ignored or extensions:
+        # the outermost: trusting it covers every file found
+        folder = ignored[0].folder if ignored else trust.project_root(cwd)
+        if ask and _asked_to_trust(ignored, looks, extensions, folder, cwd):
             typer.echo(f"Trusted {quoted(str(trust.add_trusted(folder)))}.")
             honoured += ignored
-        else:
+        elif ignored:
             typer.echo(notice(ignored, looks, folder, cwd), err=True)
     for file in honoured:
         if file.is_instructions and (cut := _not_whole(file)):
@@ -207,9 +213,35 @@ def _server_effect(name: str, entry: Any) -> str:
     return f"changes MCP server '{name}'"
 
 
+def extension_effects(cwd: Path) -> dict[Path, list[str]]:
+    """The project's skill and command folders that count only once it is trusted, with
+    what each would add (names only: nothing is parsed for a question)."""
+    from agent.extensions.discovery import find_roots
+    from agent.wording import counted
+
+    effects: dict[Path, list[str]] = {}
+    for root in find_roots("skills", cwd, []).skipped:
+        names = sorted(p.parent.name for p in root.path.glob("*/SKILL.md"))
+        if names:
+            effects[root.path] = [f"gives the model {counted(len(names), 'skill')}: {_few(names)}"]
+    for root in find_roots("commands", cwd, []).skipped:
+        paths = sorted(root.path.rglob("*.md"))
+        names = ["/" + ":".join(p.relative_to(root.path).with_suffix("").parts) for p in paths]
+        if names:
+            what = counted(len(names), "slash command")
+            effects[root.path] = [f"adds {what}, sent to the model when typed: {_few(names)}"]
+    return effects
+
+
+def _few(names: list[str], shown: int = 8) -> str:
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
+
+
 def _asked_to_trust(
     ignored: list[trust.ProjectFile],
     looks: dict[trust.ProjectFile, Look],
+    extensions: dict[Path, list[str]],
     folder: Path,
     cwd: Path,
 ) -> bool:
@@ -226,6 +258,10 @@ def _asked_to_trust(
     for file in ignored:
         typer.echo(f"  {quoted(_shown(file.path, cwd))}")
         for line in looks[file].effects:
+            typer.echo(f"    {quoted(line)}")
+    for path, lines in extensions.items():
+        typer.echo(f"  {quoted(_shown(path, cwd))}/")
+        for line in lines:
             typer.echo(f"    {quoted(line)}")
     _drop_typed_ahead()  # a key pressed before the question showed is no answer to it
     session: PromptSession[str] = PromptSession(
