@@ -16,6 +16,8 @@ from agent.cli import slash, slash_sessions, slash_tools
 from agent.config import McpServer, ModelPrice, Settings
 from agent.context.resume import SessionSummary
 from agent.context.store import SessionLog
+from agent.extensions.commands import Commands
+from agent.extensions.loaded import Extensions
 from agent.extensions.skills import Catalog
 from agent.tools.jobs.follow import INTERRUPTED
 from agent.tools.mcp.manager import ServerStatus
@@ -38,6 +40,8 @@ class FakeChat:
             mcp=None,
             tool_state={},
             skills=Catalog(),
+            commands=Commands(),
+            extensions=Extensions(),
         )
         self.answers = list(answers)
         self.questions: list[str] = []
