@@ -1,13 +1,15 @@
-"""What 100 installed skills cost: time to the chat's prompt, and tokens in the first request.
+"""What 100 installed skills and 50 custom commands cost: time to the chat's prompt, and
+tokens in the first request.
 
-Launches `ml-intern` in a pseudo-terminal with a throw-away HOME, without skills and then
-with 100 skills in ~/.agents/skills (each with a description of a typical length and a
-body that must never reach the first request); medians of several runs. Tokens: the
+Launches `ml-intern` in a pseudo-terminal with a throw-away HOME, without extensions and
+then with 100 skills in ~/.agents/skills (each with a description of a typical length and a
+body that must never reach the first request) and 50 commands in ~/.agents/commands (half
+of them in a subfolder, each with frontmatter); medians of several runs. Tokens: the
 system prompt plus tool schemas, with and without the skills, counted with litellm's
 tokenizer for an OpenAI model. Budgets: prompt + at most 30 ms, first request + at most
 3,000 tokens.
 
-    uv run --frozen python benchmarks/skills.py [--runs 5] [--skills 100]
+    uv run --frozen python benchmarks/skills.py [--runs 5] [--skills 100] [--commands 50]
 """
 
 from __future__ import annotations
@@ -29,6 +31,15 @@ DESCRIPTION = (
     "Runs step {i} of a typical fine-tuning workflow: checks the dataset columns, picks a "
     "trainer and its arguments, launches the job and reports the metrics when it ends."
 )
+
+
+def install_commands(home: Path, count: int) -> None:
+    root = home / ".agents" / "commands"
+    for i in range(count):
+        path = root / ("ml" if i % 2 else "") / f"step-{i:03d}.md"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        body = "Run $1 of the workflow and report on $ARGUMENTS.\n" * 20
+        path.write_text(f"---\ndescription: {DESCRIPTION.format(i=i)}\n---\n{body}")
 
 
 def install(home: Path, count: int) -> None:
@@ -75,11 +86,12 @@ def open_session_ms(homes: tuple[Path, Path], cwd: Path, runs: int) -> tuple[flo
 
     from agent.config import load_settings
     from agent.core.runtime import open_session
-    from agent.extensions import skills
+    from agent.extensions import commands, plugins, skills
 
     async def once(home: Path) -> float:
         os.environ.update(_env(home))
-        skills._parsed.clear()  # as in a fresh process
+        for cache in (skills._parsed, commands._parsed, plugins._read):
+            cache.clear()  # as in a fresh process
         started = time.perf_counter()
         session = await open_session(load_settings(cwd), cwd=cwd)
         elapsed = time.perf_counter() - started
@@ -101,12 +113,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--skills", type=int, default=100)
+    parser.add_argument("--commands", type=int, default=50)
     args = parser.parse_args()
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no network
     with tempfile.TemporaryDirectory() as tmp:
         bare, full, cwd = Path(tmp) / "bare", Path(tmp) / "full", Path(tmp) / "work"
         cwd.mkdir()
         install(full, args.skills)
+        install_commands(full, args.commands)
         env_bare, env_full = _env(bare), _env(full)
         time_to_prompt(env_bare, str(cwd))  # compile once, outside the measurement
         without: list[float] = []
@@ -118,14 +132,15 @@ def main() -> None:
         tokens_without = first_request_tokens(bare, cwd)
         tokens_with = first_request_tokens(full, cwd)
     base, loaded = statistics.median(without), statistics.median(with_skills)
-    print(f"prompt ready, no skills        {base * 1000:7.0f} ms (median of {args.runs})")
-    print(f"prompt ready, {args.skills} skills      {loaded * 1000:7.0f} ms")
+    loaded_label = f"{args.skills} skills + {args.commands} commands"
+    print(f"prompt ready, no extensions    {base * 1000:7.0f} ms (median of {args.runs})")
+    print(f"prompt ready, {loaded_label}  {loaded * 1000:7.0f} ms")
     print(f"added                          {(loaded - base) * 1000:7.0f} ms   budget: 30 ms")
-    print(f"open_session, no skills        {session_bare:7.1f} ms in-process")
-    print(f"open_session, {args.skills} skills      {session_full:7.1f} ms")
+    print(f"open_session, no extensions    {session_bare:7.1f} ms in-process")
+    print(f"open_session, {loaded_label}  {session_full:7.1f} ms")
     print(f"added                          {session_full - session_bare:7.1f} ms   budget: 30 ms")
-    print(f"first request, no skills       {tokens_without:7d} tokens")
-    print(f"first request, {args.skills} skills     {tokens_with:7d} tokens")
+    print(f"first request, no extensions   {tokens_without:7d} tokens")
+    print(f"first request, {loaded_label} {tokens_with:7d} tokens")
     print(f"added                          {tokens_with - tokens_without:7d} tokens   budget: 3000")
 
 

@@ -1,4 +1,6 @@
-"""`/mcp__<server>__<prompt> key=value` in the chat: the server's prompt becomes the request."""
+"""Slash requests a front end settles before anything is sent: `/mcp__<server>__<prompt>
+key=value` (the server's prompt becomes the request), and a custom command whose file is
+broken (refused, saying why)."""
 
 from __future__ import annotations
 
@@ -33,11 +35,15 @@ async def send_prompt(ctx: ChatContext, name: str, arguments: str) -> None:
 
 async def headless_request(session: Session, prompt: str) -> str:
     """A headless prompt that starts with `/mcp__<server>__<prompt>` becomes the server's
-    prompt; one that cannot be had is a usage error (exit 2). Other prompts go as typed."""
+    prompt; one that cannot be had, or a custom command whose file is broken, is a usage
+    error (exit 2). Other prompts go as typed (a skill or command is expanded by the loop)."""
     from agent.core.errors import UsageError
+    from agent.extensions.commands import unusable
     from agent.tools.mcp.prompts import PREFIX, PromptError, fetch_prompt
     from agent.tools.spec import ToolError
 
+    if problem := unusable(session.skills, session.commands, prompt):
+        raise UsageError(problem)
     word, _, arguments = prompt.strip().partition(" ")
     if not word.startswith(f"/{PREFIX}"):
         return prompt

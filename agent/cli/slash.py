@@ -132,6 +132,11 @@ async def dispatch(ctx: ChatContext, line: str) -> None:
         return
     name = word[1:]
     if ctx.session.skills.get(name) or ctx.session.commands.get(name):  # goes to the model
+        from agent.extensions.commands import unusable
+
+        if problem := unusable(ctx.session.skills, ctx.session.commands, line):
+            ctx.console.print(Text(quoted(problem), "yellow"))
+            return
         await ctx.request(line.strip())
         return
     if name.startswith("mcp__"):

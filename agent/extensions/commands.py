@@ -1,5 +1,6 @@
 """Custom slash commands: Markdown files whose body, with the arguments put in, is sent as
-the request (Claude Code's format).
+the request (Claude Code's format). A launch only lists the files; each is read when first
+listed or used.
 
 `.agents/commands/` and `.claude/commands/` of a trusted project, the user's
 `~/.agents/commands/`, `~/.claude/commands/` and `<config dir>/commands/`, folders named
@@ -53,15 +54,47 @@ class CustomCommand:
     allowed_tools: str = ""
 
 
+@dataclass(frozen=True)
+class CommandFile:
+    """A command found at launch, by its file's name alone: the file is read when the
+    command is first listed or used, so unused commands cost a launch nothing but a look
+    at the folder."""
+
+    name: str
+    path: Path
+    source: str
+
+    def load(self) -> CustomCommand:
+        """The command as its file says; SkillError names what is wrong with it."""
+        parsed = _cached(self.path, self.name, self.source)
+        if isinstance(parsed, SkillError):
+            raise parsed
+        return parsed
+
+    @property
+    def description(self) -> str:
+        try:
+            return self.load().description
+        except SkillError as exc:
+            return f"(cannot be used: {exc})"
+
+    @property
+    def argument_hint(self) -> str:
+        try:
+            return self.load().argument_hint
+        except SkillError:
+            return ""
+
+
 @dataclass
 class Commands:
     """The custom commands that count at this launch, by name, and what to tell the person."""
 
-    commands: dict[str, CustomCommand] = field(default_factory=dict)
-    shadowed: list[CustomCommand] = field(default_factory=list)
+    commands: dict[str, CommandFile] = field(default_factory=dict)
+    shadowed: list[CommandFile] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
 
-    def get(self, name: str) -> CustomCommand | None:
+    def get(self, name: str) -> CommandFile | None:
         return self.commands.get(name)
 
 
@@ -92,17 +125,13 @@ def load_commands(
                 )
                 continue
             name = ":".join((root.namespace, *relative) if root.namespace else relative)
-            command = _cached(path, name, root.source)
-            if isinstance(command, SkillError):
-                found.notices.append(f"skipped the command {path}: {command}")
-            else:
-                _add(found, command, skills)
+            _add(found, CommandFile(name, path.absolute(), root.source), skills)
     return found
 
 
-def _add(found: Commands, command: CustomCommand, skills: Catalog) -> None:
+def _add(found: Commands, command: CommandFile, skills: Catalog) -> None:
     name = command.name
-    if name in RESERVED:
+    if name.lower() in RESERVED:  # the chat takes a built-in's name in any case
         found.shadowed.append(command)
         found.notices.append(
             f"the command /{name} in {command.path} has the name of a built-in command: "
@@ -213,10 +242,29 @@ def requested(skills: Catalog, commands: Commands, text: str) -> str | None:
     (no such name, or a built-in command's)."""
     word, _, rest = text.strip().partition(" ")
     name = word[1:]
-    if not word.startswith("/") or name in RESERVED:
+    if not word.startswith("/") or name.lower() in RESERVED:
         return None
     if skills.get(name) is not None:
         return invoked(skills, text)
     if (command := commands.get(name)) is not None:
-        return expand(command, rest)
+        try:
+            return expand(command.load(), rest)
+        except SkillError:  # the front ends refuse it first, saying why (`unusable`)
+            return None
+    return None
+
+
+def unusable(skills: Catalog, commands: Commands, text: str) -> str | None:
+    """Why the custom command a request starts with cannot be used (its file is broken),
+    or None: said to the person instead of sending anything."""
+    word = text.strip().partition(" ")[0]
+    name = word[1:]
+    if not word.startswith("/") or name.lower() in RESERVED or skills.get(name) is not None:
+        return None
+    if (command := commands.get(name)) is None:
+        return None
+    try:
+        command.load()
+    except SkillError as exc:
+        return f"the command /{name} in {command.path} cannot be used: {exc}"
     return None

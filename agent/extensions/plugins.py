@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from agent.config import McpServer, Settings
 
 MANIFEST = Path(".claude-plugin") / "plugin.json"
-NAME = re.compile(r"[a-z0-9]+(?:[-_.][a-z0-9]+)*")
+NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")  # kebab-case, as Claude Code requires
 NAME_MAX = 64
 ROOT_VARIABLE = "${CLAUDE_PLUGIN_ROOT}"
 

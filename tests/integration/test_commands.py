@@ -121,6 +121,19 @@ def test_one_precedence_for_clashing_names_with_a_notice_for_each(cli, fake_llm)
     assert "Traceback" not in notices
 
 
+def test_a_broken_command_is_refused_saying_why_and_nothing_is_sent(cli, fake_llm):
+    path = write_command(user_commands(), "report", "---\ndescription: [unclosed\n---\nReport.\n")
+
+    result = cli("/report now")
+
+    assert result.exit_code == 2
+    assert f"the command /report in {path} cannot be used: frontmatter: not valid YAML" in (
+        result.stderr
+    )
+    assert "Traceback" not in result.stderr
+    assert not fake_llm.requests
+
+
 def test_every_chat_command_is_reserved_for_skills_and_commands():
     from agent.cli import slash
 

@@ -4,6 +4,7 @@ skills, commands, MCP servers (tools and prompts), hooks for the hook runner."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 from pathlib import Path
@@ -193,3 +194,46 @@ def test_safe_mode_loads_no_plugin(cli, fake_llm, isolated_env, flag):
     assert result.exit_code == 0, result.stderr
     assert sent(fake_llm) == "/trainer:sweep a b"
     assert not any(name.startswith("mcp__fake") for name in result.lines()[0]["tools"])
+
+
+def test_the_chat_lists_plugins_and_sends_a_typed_mcp_prompt(isolated_env):
+    from agent.cli import slash
+    from agent.extensions.loaded import Extensions
+    from agent.extensions.plugins import read_plugin
+    from agent.tools.mcp.manager import McpManager
+    from agent.tools.router import ToolRouter
+    from tests.integration.test_mcp import fake_stdio
+    from tests.unit.test_slash_commands import FakeChat
+
+    chat = FakeChat()
+    chat.session.extensions = Extensions(
+        plugins=[read_plugin(write_plugin(isolated_env / "p", "trainer"))]
+    )
+    sent: list[str] = []
+
+    async def request(text: str) -> None:
+        sent.append(text)
+
+    chat.request = request  # type: ignore[method-assign]
+
+    async def scenario() -> list[tuple[str, int, str]]:
+        manager = McpManager({"fake": fake_stdio()})
+        chat.session.mcp = manager
+        await manager.start(ToolRouter([]))
+        try:
+            offered = slash.completions(chat, "/mcp__fake__rev")
+            await slash.dispatch(chat, "/mcp__fake__review_run run=r9")
+            await slash.dispatch(chat, "/mcp__fake__review_run r9")
+            await slash.dispatch(chat, "/plugins")
+        finally:
+            await manager.aclose()
+        return offered
+
+    offered = asyncio.run(scenario())
+
+    assert offered == [("/mcp__fake__review_run", -15, "Ask for a review of a training run.")]
+    assert sent == ["Review the training run r9, watching its loss."]
+    out = chat.out.getvalue()
+    assert "'r9': give the prompt's arguments as name=value" in out
+    assert "trainer" in out and "Training helpers." in out
+    assert "slash commands: /trainer:sweep" in out

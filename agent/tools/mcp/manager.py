@@ -80,7 +80,8 @@ class McpManager:
         self._exposed: dict[str, list[str]] = {}
         self._errlog: ServerLog | None = None
         self._prompts: dict[str, list[tuple[str, str]]] = {}
-        self._settled = asyncio.Event()  # every server connected or failed
+        # set once a server has connected (its prompts listed) or failed
+        self._settled = {name: asyncio.Event() for name in self._servers}
         self._started = False
         self._closed = False
 
@@ -96,7 +97,11 @@ class McpManager:
         try:
             await self._start(router)
         finally:
-            self._settled.set()
+            self._settle_all()
+
+    def _settle_all(self) -> None:
+        for event in self._settled.values():
+            event.set()
 
     async def _start(self, router: ToolRouter) -> None:
         from agent.tools.mcp.client import McpConnection, import_sdk
@@ -120,14 +125,19 @@ class McpManager:
                 group.create_task(self._connect(connection, router))
 
     async def _connect(self, connection: McpConnection, router: ToolRouter) -> None:
+        """Connect one server and register its tools; a failure is reported, not raised."""
         from agent.tools.mcp.client import McpConnectError
 
         try:
-            tools = await connection.connect()
+            await self._connected(connection, router)
         except McpConnectError as exc:
             if not self._closed:
                 self._on_status(connection.name, f"failed: {exc}")
-            return
+        finally:
+            self._settled[connection.name].set()
+
+    async def _connected(self, connection: McpConnection, router: ToolRouter) -> None:
+        tools = await connection.connect()
         taken = set(router.names)
         specs = []
         for tool in tools:
@@ -149,13 +159,17 @@ class McpManager:
         ]
 
     async def prompt_target(self, name: str) -> tuple[McpConnection | None, str]:
-        """The connection and prompt `<server>__<prompt>` names, once every server has
-        connected or failed; (None, "") when none offers it."""
-        await self._settled.wait()
-        for server, prompts in self._prompts.items():
+        """The connection and prompt `<server>__<prompt>` names, once that server has
+        connected or failed (the others are not waited for); (None, "") when it does not
+        offer that prompt."""
+        for server in sorted(self._settled, key=len, reverse=True):  # the longest name first
             prompt = name.removeprefix(f"{server}__")
-            if prompt != name and any(p == prompt for p, _ in prompts):
+            if prompt == name or not prompt:
+                continue
+            await self._settled[server].wait()
+            if any(p == prompt for p, _ in self._prompts.get(server, [])):
                 return self._connections[server], prompt
+            return None, ""
         return None, ""
 
     def status(self) -> list[ServerStatus]:
@@ -175,7 +189,7 @@ class McpManager:
     async def aclose(self) -> None:
         """Close every session and stop every server process; safe to call during `start`."""
         self._closed = True
-        self._settled.set()
+        self._settle_all()
         await asyncio.gather(*(c.aclose() for c in self._connections.values()))
         if self._errlog is not None:
             self._errlog.close()

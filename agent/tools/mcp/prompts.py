@@ -24,19 +24,18 @@ class PromptError(ValueError):
 
 async def list_prompts(connection: McpConnection) -> list[tuple[str, str]]:
     """(name, description) of every prompt the server offers; none when it offers none."""
-    from mcp.shared.exceptions import MCPError
     from mcp.types import PaginatedRequestParams
 
-    session = await connection.session()
     found: list[tuple[str, str]] = []
     cursor = None
     for _ in range(_MAX_PAGES):
         params = PaginatedRequestParams(cursor=cursor) if cursor else None
         try:
+            session = await connection.session()
             page = await asyncio.wait_for(
                 session.list_prompts(params=params), connection.server.timeout_s
             )
-        except (MCPError, TimeoutError):  # no prompts capability, or no answer
+        except Exception:  # no prompts capability, no answer, a server gone: its tools still count
             return found
         found += [(p.name, p.description or "") for p in page.prompts]
         cursor = page.next_cursor
