@@ -198,7 +198,7 @@ def _confirm(yes: bool) -> None:
     if not sys.stdin.isatty():
         raise UsageError("not a terminal to ask in: add --yes to install it")
     if not typer.confirm("Install it?", default=False):
-        raise UsageError("not installed")
+        raise UsageError("not installed: you answered no")
 
 
 @app.command("list")
