@@ -33,9 +33,12 @@ def install_dir() -> Path:
 
 
 def current_catalog() -> Catalog:
+    """The skills a launch here would find, the installed plugins' included."""
     from agent.config import load_settings
+    from agent.extensions.plugins import installed_plugins
 
-    return load_skills(load_settings(Path.cwd()), Path.cwd())
+    settings = load_settings(Path.cwd())
+    return load_skills(settings, Path.cwd(), installed_plugins(settings).plugins)
 
 
 def describe(skill: Skill, active: bool) -> dict[str, object]:

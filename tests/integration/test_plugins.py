@@ -166,6 +166,9 @@ def test_an_installed_plugins_commands_skills_and_mcp_server_work(
     assert fake_llm.requests[1]["messages"][-1]["content"].strip() == "42"
     assert "sub-agents of your own are not supported yet" in prompt.stderr
 
+    skills = {(r["name"], r["source"]) for r in json.loads(cli("skills", "list", "--json").stdout)}
+    assert skills == {("trainer:card", "plugin trainer")}
+
     command = cli("/trainer:sweep lr cifar10")
     assert command.exit_code == 0, command.stderr
     (text,) = [m["content"] for m in fake_llm.requests[2]["messages"] if m["role"] == "user"]
