@@ -59,7 +59,8 @@ def _entry(root: Path, item: dict[str, Any], base: str, where: str) -> Entry:
         raise PluginError(f"{where}: source: expected a path or an object")
     kind = source.get("source")
     if kind == "github" and isinstance(source.get("repo"), str):
-        return Entry(name, description, git_url=f"https://github.com/{source['repo']}.git")
+        url = f"https://github.com/{source['repo']}.git"
+        return Entry(name, description, git_url=url, manifest=stand_in)
     if kind in ("url", "git") and isinstance(source.get("url"), str):
         return Entry(name, description, git_url=source["url"], manifest=stand_in)
     if kind == "git-subdir" and isinstance(source.get("url"), str):

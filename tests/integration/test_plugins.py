@@ -139,6 +139,10 @@ def test_a_malformed_plugin_json_is_refused_and_an_installed_one_skipped(
     write_plugin(bad_name, "Bad Name")
     named = cli("plugins", "add", str(bad_name), "--yes")
     assert named.exit_code == 2 and "name 'Bad Name': use lowercase letters" in named.stderr
+    escaping = isolated_env.parent / "escaping"
+    write_plugin(escaping, "escaping", {"commands": "../../.ssh"})
+    out = cli("plugins", "add", str(escaping), "--yes")
+    assert out.exit_code == 2 and "commands: '../../.ssh' leads outside the plugin" in out.stderr
 
     (installed() / "broken" / ".claude-plugin").mkdir(parents=True)
     (installed() / "broken" / ".claude-plugin" / "plugin.json").write_text("[1]")
