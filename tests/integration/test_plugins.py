@@ -180,7 +180,9 @@ def test_an_installed_plugins_commands_skills_and_mcp_server_work(
 
 
 def test_a_prompt_no_server_offers_is_a_usage_error(cli, fake_llm, isolated_env, monkeypatch):
-    write_plugin(isolated_env.parent / "trainer", "trainer")
+    root = write_plugin(isolated_env.parent / "trainer", "trainer")
+    missing = {"mcpServers": {"fake": {"command": "no-such-mcp-server-binary"}}}
+    (root / ".mcp.json").write_text(json.dumps(missing))
     assert cli("plugins", "add", str(isolated_env.parent / "trainer"), "--yes").exit_code == 0
 
     result = cli("/mcp__fake__nothing_here x=1")
