@@ -214,6 +214,7 @@ def test_the_chat_lists_plugins_and_sends_a_typed_mcp_prompt(isolated_env):
     from tests.integration.test_mcp import fake_stdio
     from tests.unit.test_slash_commands import FakeChat
 
+    slash.load_extensions()
     chat = FakeChat()
     chat.session.extensions = Extensions(
         plugins=[read_plugin(write_plugin(isolated_env / "p", "trainer"))]
