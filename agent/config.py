@@ -185,6 +185,7 @@ class Settings(BaseModel):
     context_window_tokens: int | None = Field(default=None, gt=0)
     tool_set: Literal["full", "lean"] = "full"  # lean: bash, read, write, edit only
     skills: SkillsConfig = Field(default_factory=SkillsConfig)
+    memory: bool = True  # AGENTS.md files (yours, and a trusted project's) reach the model
 
     # External services: every base URL is a setting so tests can point at loopback.
     hf_endpoint: str = "https://huggingface.co"

@@ -139,7 +139,8 @@ SafeMode = Annotated[
     bool,
     typer.Option(
         "--safe-mode",
-        help="Load no extensions: no skills, from the project or your own folders.",
+        help="Load no extensions: no skills and no AGENTS.md memory, from the project or "
+        "your own folders.",
         rich_help_panel=ADVANCED,
     ),
 ]
@@ -212,6 +213,7 @@ class RunOptions:
             "allow_network": True if self.allow_network else None,
             "tool_runtime": "sandbox" if self.sandbox_tools else None,
             "skills": {"enabled": False} if self.safe_mode else None,
+            "memory": False if self.safe_mode else None,
         }
         try:
             Settings.model_validate({k: v for k, v in layer.items() if v is not None})

@@ -38,6 +38,7 @@ EXTENSIONS: tuple[str, ...] = (
     "agent.cli.slash_skills",
     "agent.cli.slash_usage",
     "agent.cli.slash_copy",
+    "agent.cli.slash_memory",
 )
 
 MODEL_SUGGESTIONS = (

@@ -18,6 +18,7 @@ from agent.context.system_prompt import render_system_prompt, skills_section
 from agent.core import events as ev
 from agent.core.approval import configured_scopes
 from agent.core.usage import UsageLedger
+from agent.extensions.memory import Memory, load_memory, memory_section
 from agent.extensions.skills import Catalog, load_skills
 from agent.tools.spec import ToolContext
 from agent.trust import project_root
@@ -90,6 +91,7 @@ class Session:
         self.router = router
         self.cwd = (cwd or Path.cwd()).resolve()
         self.skills = skills if skills is not None else load_skills(settings, self.cwd)
+        self.memory: Memory = load_memory(self.cwd, enabled=settings.memory)
         self._subscribers: list[Subscription] = []
         self.context = ContextManager(self.system_prompt(), self._history_changed)
         self.usage = UsageLedger()
@@ -116,7 +118,9 @@ class Session:
 
     def system_prompt(self) -> str:
         listed = [(s.name, s.description) for s in self.skills.skills.values()]
-        prompt = render_system_prompt(self.settings.model_name, self.cwd, self.router.names)
+        prompt = render_system_prompt(
+            self.settings.model_name, self.cwd, self.router.names, memory_section(self.memory)
+        )
         return prompt + skills_section(listed if "skill" in self.router.names else [])
 
     def set_model(self, model: str) -> None:
