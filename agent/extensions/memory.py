@@ -48,6 +48,7 @@ class Skipped:
 
     path: Path
     why: str
+    imported_by: Path | None = None
 
 
 @dataclass
@@ -98,7 +99,7 @@ def _add(
             why, next_target = _check_import(wanted, base, seen, depth + 1)
             if why:
                 if why != "read already":
-                    memory.skipped.append(Skipped(wanted, f"{why} (imported by {shown})"))
+                    memory.skipped.append(Skipped(wanted, why, shown))
                 continue
             seen.add(next_target)
             found.append((wanted, next_target, shown, depth + 1))

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from agent.core.events import ToolProgress
 from agent.tools.mcp.results import to_tool_result
-from agent.tools.spec import ToolContext, ToolResult, ToolSpec
+from agent.tools.spec import ToolContext, ToolError, ToolResult, ToolSpec
 from agent.wording import counted
 
 if TYPE_CHECKING:
@@ -129,6 +129,19 @@ class McpManager:
             router.register(spec)
         self._exposed[connection.name] = [spec.name for spec in specs]
         self._on_status(connection.name, f"connected: {counted(len(specs), 'tool')}")
+
+    def configured(self, name: str) -> bool:
+        """Whether `name` is an enabled server of this session (connected or not)."""
+        server = self._servers.get(name)
+        return server is not None and server.enabled
+
+    async def read_resource(self, name: str, uri: str) -> Any:
+        """A resource of server `name` (resources/read): the SDK's ReadResourceResult;
+        ToolError when the server is not connected or cannot send it."""
+        connection = self._connections.get(name)
+        if connection is None or connection.state == "connecting":
+            raise ToolError(f"MCP server '{name}' is not connected yet; try again in a moment")
+        return await connection.read_resource(uri)
 
     def status(self) -> list[ServerStatus]:
         """Every configured server, in configuration order."""

@@ -1,0 +1,76 @@
+"""@-mentions through the real CLI: a file, an image and an MCP resource reach the model
+in the request; what is not a file is left alone; an image is refused, before any
+request, for a model that takes none."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+from tests.fakes import llm_server as llm
+from tests.fakes.mcp_server import png
+from tests.integration.test_mcp_cli import fake_server, project_config
+
+
+def last_user_content(request: dict):
+    return [m for m in request["messages"] if m["role"] == "user"][-1]["content"]
+
+
+def test_a_mentioned_file_reaches_the_model_and_other_ats_are_left_alone(cli, fake_llm):
+    Path("train.py").write_text("lr = 3e-4\nepochs = 3\n")
+    Path("user").write_text("a file named like a handle\n")
+    prompt = "Why is @train.py slow? Ask bob@example.com; maybe @dataclass or `@user` helps."
+    fake_llm.script(llm.text("Use a larger batch."))
+
+    result = cli(prompt)
+
+    assert result.exit_code == 0, result.stderr
+    sent = last_user_content(fake_llm.requests[0])
+    assert sent.startswith(prompt + "\n\n")
+    block = f'<attachment path="{Path("train.py").resolve()}">'
+    assert sent.count("<attachment ") == 1 and block in sent
+    assert "lr = 3e-4" in sent and "epochs = 3" in sent
+    assert "Attached train.py." in result.stderr
+
+
+def test_an_image_goes_to_a_vision_model_and_stays_in_the_session(cli, fake_llm, monkeypatch):
+    monkeypatch.setenv("ML_INTERN_MODEL", "openai/gpt-4o")
+    image = png(4, 3)
+    Path("loss.png").write_bytes(image)
+    fake_llm.script(llm.text("The loss plateaus."), llm.text("Lower the learning rate."))
+
+    first = cli("What does @loss.png show?")
+    assert first.exit_code == 0, first.stderr
+    resumed = cli("--continue", "and what should I change?")
+    assert resumed.exit_code == 0, resumed.stderr
+
+    url = "data:image/png;base64," + base64.b64encode(image).decode()
+    text, picture = last_user_content(fake_llm.requests[0])
+    assert text == {"type": "text", "text": "What does @loss.png show?"}
+    assert picture == {"type": "image_url", "image_url": {"url": url}}
+    earlier = [m["content"] for m in fake_llm.requests[1]["messages"] if m["role"] == "user"]
+    assert earlier[0][1]["image_url"]["url"] == url  # the resumed session still has it
+
+
+def test_an_image_for_a_model_that_takes_none_is_refused_before_any_request(cli, fake_llm):
+    Path("confusion.png").write_bytes(png(2, 2))
+
+    result = cli("Explain @confusion.png")
+
+    assert result.exit_code == 2
+    told = f"openai/test-model does not take images, so {Path('confusion.png').resolve()} was"
+    assert told in result.stderr
+    assert "Traceback" not in result.stderr
+    assert fake_llm.requests == []
+
+
+def test_a_resource_of_an_mcp_server_is_attached(cli, fake_llm):
+    project_config({"fake": fake_server()})
+    fake_llm.script(llm.text("The learning rate was too high."))
+
+    result = cli("What went wrong in @fake:notes://runs/latest?")
+
+    assert result.exit_code == 0, result.stderr
+    sent = last_user_content(fake_llm.requests[0])
+    assert '<attachment resource="fake:notes://runs/latest">' in sent
+    assert "Run 42: eval loss 1.87 after 3 epochs" in sent
