@@ -80,3 +80,29 @@ def test_memory_from_the_user_and_a_trusted_project_with_its_imports(cli, fake_l
     assert safe.exit_code == 0, safe.stderr
     prompt = system_prompt(fake_llm, 2)
     assert "USER-RULE" not in prompt and "ROOT-RULE" not in prompt
+
+
+def _planting_run(cli, fake_llm, names: list[str]) -> None:
+    """A confined bash that tries to change each of `names`; each keeps its text."""
+    from tests.bubblewrap import require_sandbox
+
+    require_sandbox()
+    for name in names:
+        write(Path(name), "mine\n")
+    command = "; ".join(f"echo planted >> {name}" for name in names)
+    fake_llm.script(llm.tool_call("bash", {"command": command}), llm.text("tried"))
+    result = cli("--sandbox", "workspace-write", "--yolo", "change the instructions")
+    assert result.exit_code == 0, result.stderr
+    assert {name: Path(name).read_text() for name in names} == dict.fromkeys(names, "mine\n")
+
+
+def test_memory_and_extension_folders_are_read_only_in_the_sandbox(cli, fake_llm):
+    names = ["AGENTS.md", "sub/AGENTS.md", ".agents/skills/x/SKILL.md", ".claude/commands/c.md"]
+    _planting_run(cli, fake_llm, names)
+
+
+@pytest.mark.xfail(
+    strict=True, reason="the sandbox's protected names do not include ML_INTERN.md yet"
+)
+def test_ml_intern_md_is_read_only_in_the_sandbox(cli, fake_llm):
+    _planting_run(cli, fake_llm, ["ML_INTERN.md"])
