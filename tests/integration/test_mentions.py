@@ -5,7 +5,10 @@ request, for a model that takes none."""
 from __future__ import annotations
 
 import base64
+import json
 from pathlib import Path
+
+from agent.paths import data_home
 
 from tests.fakes import llm_server as llm
 from tests.fakes.mcp_server import png
@@ -17,12 +20,13 @@ def last_user_content(request: dict):
 
 
 def test_a_mentioned_file_reaches_the_model_and_other_ats_are_left_alone(cli, fake_llm):
-    Path("train.py").write_text("lr = 3e-4\nepochs = 3\n")
+    token = "hf_" + "aBcD1234eFgH5678iJkL9012mNoP3456qR"
+    Path("train.py").write_text(f"lr = 3e-4\nepochs = 3\nHF_TOKEN = '{token}'\n")
     Path("user").write_text("a file named like a handle\n")
     prompt = "Why is @train.py slow? Ask bob@example.com; maybe @dataclass or `@user` helps."
     fake_llm.script(llm.text("Use a larger batch."))
 
-    result = cli(prompt)
+    result = cli("-o", "json", prompt)
 
     assert result.exit_code == 0, result.stderr
     sent = last_user_content(fake_llm.requests[0])
@@ -31,6 +35,10 @@ def test_a_mentioned_file_reaches_the_model_and_other_ats_are_left_alone(cli, fa
     assert sent.count("<attachment ") == 1 and block in sent
     assert "lr = 3e-4" in sent and "epochs = 3" in sent
     assert "Attached train.py." in result.stderr
+    session_id = json.loads(result.stdout)["session_id"]
+    saved = (data_home() / "sessions" / f"{session_id}.jsonl").read_text()
+    assert "epochs = 3" in saved  # the attachment is kept with the request ...
+    assert token not in saved  # ... scrubbed like everything saved
 
 
 def test_an_image_goes_to_a_vision_model_and_stays_in_the_session(cli, fake_llm, monkeypatch):
