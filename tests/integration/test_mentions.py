@@ -9,7 +9,6 @@ import json
 from pathlib import Path
 
 from agent.paths import data_home
-
 from tests.fakes import llm_server as llm
 from tests.fakes.mcp_server import png
 from tests.integration.test_mcp_cli import fake_server, project_config
@@ -73,7 +72,10 @@ def test_an_image_for_a_model_that_takes_none_is_refused_before_any_request(cli,
 
 
 def test_a_resource_of_an_mcp_server_is_attached(cli, fake_llm):
+    """A request made before the server is connected waits for it."""
     project_config({"fake": fake_server()})
+    config = json.loads(Path("configs/cli_agent_config.json").read_text())
+    Path("configs/cli_agent_config.json").write_text(json.dumps({**config, "mcp_wait_s": 0}))
     fake_llm.script(llm.text("The learning rate was too high."))
 
     result = cli("What went wrong in @fake:notes://runs/latest?")

@@ -80,6 +80,8 @@ class McpManager:
         self._errlog: ServerLog | None = None
         self._started = False
         self._closed = False
+        # Set once each server is connected or has failed: a resource asked for early waits.
+        self._settled = {name: asyncio.Event() for name, srv in servers.items() if srv.enabled}
 
     async def start(self, router: ToolRouter) -> None:
         """Connect every enabled server concurrently; returns when each is connected or failed.
@@ -111,6 +113,12 @@ class McpManager:
                 group.create_task(self._connect(connection, router))
 
     async def _connect(self, connection: McpConnection, router: ToolRouter) -> None:
+        try:
+            await self._register(connection, router)
+        finally:
+            self._settled[connection.name].set()
+
+    async def _register(self, connection: McpConnection, router: ToolRouter) -> None:
         from agent.tools.mcp.client import McpConnectError
 
         try:
@@ -138,9 +146,18 @@ class McpManager:
     async def read_resource(self, name: str, uri: str) -> Any:
         """A resource of server `name` (resources/read): the SDK's ReadResourceResult;
         ToolError when the server is not connected or cannot send it."""
+        settled, server = self._settled.get(name), self._servers.get(name)
+        if settled is None or server is None:
+            raise ToolError(f"there is no MCP server '{name}' in this session")
+        try:
+            await asyncio.wait_for(settled.wait(), server.timeout_s)
+        except TimeoutError:
+            raise ToolError(
+                f"MCP server '{name}' did not connect within {server.timeout_s:g} s"
+            ) from None
         connection = self._connections.get(name)
-        if connection is None or connection.state == "connecting":
-            raise ToolError(f"MCP server '{name}' is not connected yet; try again in a moment")
+        if connection is None:
+            raise ToolError(f"MCP server '{name}' is not available: the session is closing")
         return await connection.read_resource(uri)
 
     def status(self) -> list[ServerStatus]:
@@ -160,6 +177,8 @@ class McpManager:
     async def aclose(self) -> None:
         """Close every session and stop every server process; safe to call during `start`."""
         self._closed = True
+        for settled in self._settled.values():
+            settled.set()
         await asyncio.gather(*(c.aclose() for c in self._connections.values()))
         if self._errlog is not None:
             self._errlog.close()
