@@ -322,8 +322,9 @@ def last_request(messages: list[dict]) -> str:
 
     for message in reversed(messages):
         if is_person_turn(message):
-            content = message.get("content")
-            return content if isinstance(content, str) else ""
+            from agent.core.mentions import typed_text
+
+            return typed_text(message.get("content"))
     return ""
 
 

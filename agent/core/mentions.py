@@ -39,6 +39,7 @@ IMAGE_TYPES = {
 }
 IMAGE_MAX_BYTES = 5 * 1024 * 1024  # the most Anthropic takes per image; others take more
 TEXT_MAX_CHARS = 110_000  # as much as one page of `read`
+_FIRST_BLOCK = "\n\n<attachment "  # where the attachments start, after the request
 
 
 @dataclass
@@ -48,6 +49,15 @@ class Attachments:
     texts: list[str] = field(default_factory=list)
     images: list[dict[str, Any]] = field(default_factory=list)  # image_url parts
     names: list[str] = field(default_factory=list)  # what the person is told
+
+
+def typed_text(content: Any) -> str:
+    """A user message's text without its attachments: what the person typed (for a
+    replayed session, or a request /undo puts back)."""
+    if isinstance(content, list):
+        content = next((p.get("text") for p in content if p.get("type") == "text"), "")
+    text = content if isinstance(content, str) else ""
+    return text.split(_FIRST_BLOCK, 1)[0]
 
 
 def mentions(text: str) -> list[str]:
@@ -65,7 +75,7 @@ async def user_content(session: Session, text: str, request: str) -> str | list[
     if not found.names:
         return request
     session.notify(f"Attached {', '.join(found.names)}.")
-    body = "\n\n".join([request, *found.texts])
+    body = "".join([request, *(f"\n\n{block}" for block in found.texts)])
     if not found.images:
         return body
     return [{"type": "text", "text": body}, *found.images]

@@ -40,5 +40,11 @@ def test_memory_is_listed_and_a_completed_mention_is_sent(terminal, fake_llm, is
     assert "eval loss 1.87" in sent
     system = fake_llm.requests[0]["messages"][0]["content"]
     assert "Prefer bf16." in system and "Short answers." in system
+
+    term.enter("/undo")
+    term.expect("removed the last turn")
+    term.expect("› how is @notes/run-42.md ?")  # what was typed, without the file
+    assert "eval loss" not in term.text
+    term.type("\x03")
     term.enter("/quit")
     assert term.exit_code() == 0

@@ -84,3 +84,25 @@ def test_a_resource_of_an_mcp_server_is_attached(cli, fake_llm):
     sent = last_user_content(fake_llm.requests[0])
     assert '<attachment resource="fake:notes://runs/latest">' in sent
     assert "Run 42: eval loss 1.87 after 3 epochs" in sent
+
+
+def test_a_resumed_chat_shows_the_request_as_typed_without_its_attachments():
+    from tests.unit.test_slash_commands import replay_text
+
+    request = "Why is @train.py slow?"
+    attached = f'{request}\n\n<attachment path="/w/train.py">\n1\tlr = 3e-4\n</attachment>'
+    image = {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}
+    messages = [
+        {"role": "system", "content": "sys"},
+        {"role": "user", "content": attached},
+        {"role": "assistant", "content": "Use a larger batch."},
+        {"role": "user", "content": [{"type": "text", "text": "And @loss.png?"}, image]},
+        {"role": "assistant", "content": "It plateaus."},
+    ]
+    lines = [line.strip() for line in replay_text(messages, last=2).splitlines() if line.strip()]
+    assert lines == [
+        "› Why is @train.py slow?",
+        "Use a larger batch.",
+        "› And @loss.png?",
+        "It plateaus.",
+    ]
