@@ -28,7 +28,7 @@ USER_FILE = "AGENTS.md"
 INSTRUCTIONS_MAX_BYTES = 32 * 1024  # per file: a page of guidance, not a manual
 MAX_DEPTH = 5  # imports of imports, as deep as Claude Code follows them
 # `@path` at the start of a line or after a space; a word with a slash or an extension.
-_IMPORT = re.compile(r"(?<!\S)@([\w./~-]*[\w-](?:/[\w.-]*[\w-]|\.\w+))")
+_IMPORT = re.compile(r"(?<!\S)@([\w./-]*[\w-](?:/[\w.-]*[\w-]|\.\w+))")
 _CODE = re.compile(r"^(```|~~~).*?^\1[^\n]*$|`[^`\n]*`", re.MULTILINE | re.DOTALL)
 
 
@@ -95,7 +95,7 @@ def _add(
         memory.files.append(MemoryFile(shown, text, source, importer))
         found = []
         for name in imports(text):
-            wanted = (shown.parent / name).expanduser()
+            wanted = shown.parent / name
             why, next_target = _check_import(wanted, base, seen, depth + 1)
             if why:
                 if why != "read already":
