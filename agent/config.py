@@ -200,6 +200,7 @@ class Settings(BaseModel):
     skills: SkillsConfig = Field(default_factory=SkillsConfig)
     commands: CommandsConfig = Field(default_factory=CommandsConfig)
     plugins: PluginsConfig = Field(default_factory=PluginsConfig)
+    memory: bool = True  # AGENTS.md files (yours, and a trusted project's) reach the model
 
     # External services: every base URL is a setting so tests can point at loopback.
     hf_endpoint: str = "https://huggingface.co"

@@ -90,16 +90,19 @@ def project_root(cwd: Path) -> Path:
 
 def project_files(cwd: Path) -> list[ProjectFile]:
     """Project settings and instruction files that exist, lowest precedence first (root,
-    then cwd)."""
+    then cwd). Settings come from those two folders; instructions from every folder
+    between them as well, as a monorepo keeps one per package."""
     cwd = cwd.resolve()
     root = project_root(cwd)
     shipped = shipped_config_dir().resolve()
     found: list[ProjectFile] = []
-    for folder in dict.fromkeys((root, cwd)):
-        configs = folder / "configs"
-        if configs.resolve() != shipped:
-            found += [ProjectFile(configs / n, folder) for n in CONFIG_NAMES]
-        found.append(ProjectFile(folder / ".env", folder))
+    levels = [cwd, *(f for f in cwd.parents if root in f.parents or f == root)][::-1]
+    for folder in levels:
+        if folder in (root, cwd):
+            configs = folder / "configs"
+            if configs.resolve() != shipped:
+                found += [ProjectFile(configs / n, folder) for n in CONFIG_NAMES]
+            found.append(ProjectFile(folder / ".env", folder))
         found += [ProjectFile(folder / n, folder) for n in INSTRUCTION_NAMES]
     return [f for f in found if f.path.is_file()]
 

@@ -25,6 +25,7 @@ from rich.text import Text
 
 from agent.cli import keys, slash
 from agent.cli.approval_prompt import ask_approval
+from agent.cli.mention_complete import mention_completions
 from agent.cli.prompts import ask_once, main_prompt
 from agent.cli.render import Renderer, make_console
 from agent.cli.replay import replay
@@ -163,7 +164,9 @@ class Chat:
         for signum in (signal.SIGTERM, signal.SIGHUP):
             loop.add_signal_handler(signum, self._on_stop_signal, signum)
         self._prompt = main_prompt(
-            lambda text: slash.completions(self, text),
+            lambda text: (
+                slash.completions(self, text) or mention_completions(self.session.cwd, text)
+            ),
             self.renderer.expand_output,
             self.typeahead.pastes,
         )

@@ -139,8 +139,8 @@ SafeMode = Annotated[
     bool,
     typer.Option(
         "--safe-mode",
-        help="Load no extensions: no skills, commands or plugins, from the project or your "
-        "own folders.",
+        help="Load no extensions: no skills, commands, plugins or AGENTS.md memory, from the "
+        "project or your own folders.",
         rich_help_panel=ADVANCED,
     ),
 ]
@@ -213,6 +213,7 @@ class RunOptions:
             "allow_network": True if self.allow_network else None,
             "tool_runtime": "sandbox" if self.sandbox_tools else None,
             **{key: {"enabled": False} if self.safe_mode else None for key in EXTENSION_KEYS},
+            "memory": False if self.safe_mode else None,
         }
         try:
             Settings.model_validate({k: v for k, v in layer.items() if v is not None})

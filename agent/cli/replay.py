@@ -16,6 +16,7 @@ from agent.cli.summary import summarize_call
 from agent.cli.tool_output import numbered, output_lines
 from agent.context.manager import is_person_turn
 from agent.context.resume import message_text
+from agent.core.mentions import typed_text
 from agent.tools.router import read_arguments
 
 Message = dict[str, Any]
@@ -52,6 +53,7 @@ def _message(console: Console, message: Message, full: bool) -> None:
     role = message.get("role")
     text = message_text(message).strip()
     if role == "user":
+        text = typed_text(message.get("content")).strip()
         console.print()
         console.print(Text.assemble(("› ", "bold cyan"), (text, "bold")))
     elif role == "assistant":

@@ -39,6 +39,7 @@ EXTENSIONS: tuple[str, ...] = (
     "agent.cli.slash_plugins",
     "agent.cli.slash_usage",
     "agent.cli.slash_copy",
+    "agent.cli.slash_memory",
 )
 
 MODEL_SUGGESTIONS = (
@@ -345,8 +346,9 @@ def last_request(messages: list[dict]) -> str:
 
     for message in reversed(messages):
         if is_person_turn(message):
-            content = message.get("content")
-            return content if isinstance(content, str) else ""
+            from agent.core.mentions import typed_text
+
+            return typed_text(message.get("content"))
     return ""
 
 

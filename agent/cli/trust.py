@@ -160,7 +160,7 @@ def _look_at_instructions(file: trust.ProjectFile) -> Look:
     the project (never followed), would change nothing."""
     if file.inside_project() is None:
         return Look([])
-    from agent.context.system_prompt import INSTRUCTIONS_MAX_BYTES
+    from agent.extensions.memory import INSTRUCTIONS_MAX_BYTES
 
     size = file.path.stat().st_size
     if not size:
@@ -172,7 +172,7 @@ def _look_at_instructions(file: trust.ProjectFile) -> Look:
 
 def _not_whole(file: trust.ProjectFile) -> str:
     """Why the model will not get all of an instructions file, if it will not."""
-    from agent.context.system_prompt import INSTRUCTIONS_MAX_BYTES
+    from agent.extensions.memory import INSTRUCTIONS_MAX_BYTES
 
     if (target := file.inside_project()) is None:
         return f"links outside the project, to {file.path.resolve()}: not read"

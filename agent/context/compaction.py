@@ -24,7 +24,13 @@ import json
 import re
 from typing import TYPE_CHECKING, Any, Protocol
 
-from agent.context.manager import SUMMARY_PREFIX, Message, estimate_tokens, is_person_turn
+from agent.context.manager import (
+    SUMMARY_PREFIX,
+    Message,
+    estimate_tokens,
+    is_person_turn,
+    plain_content,
+)
 from agent.tools.router import cap_output, read_arguments
 
 if TYPE_CHECKING:
@@ -128,7 +134,7 @@ def transcript(messages: list[Message]) -> str:
     lines = []
     for m in messages:
         content = m.get("content")
-        text = content if isinstance(content, str) else json.dumps(content or "")
+        text = plain_content(content)
         if m["role"] == "tool":
             lines.append(f"TOOL RESULT ({m.get('name', 'tool')}):\n{text}")
             continue

@@ -20,11 +20,34 @@ SUMMARY_PREFIX = f"{AGENT_NOTE_PREFIX} Summary of the earlier conversation"
 INTERRUPTED_RESULT = "[interrupted: the user stopped this call before it finished]"
 
 
+IMAGE_TOKENS = 1_600  # about what a large image costs (Anthropic: 1092x1092 px)
+
+
+def plain_content(content: Any) -> str:
+    """A message's content as text: a list of parts joined, an image as `[image]` (its
+    base64 says nothing to a summary and would count as a megabyte of text)."""
+    if isinstance(content, str) or content is None:
+        return content or ""
+    if not isinstance(content, list):
+        return json.dumps(content)
+    return "\n".join(
+        "[image]" if part.get("type") == "image_url" else str(part.get("text", ""))
+        for part in content
+        if isinstance(part, dict)
+    )
+
+
+def content_chars(content: Any) -> int:
+    """The content's size in characters, an image counted at IMAGE_TOKENS."""
+    if not isinstance(content, list):
+        return len(plain_content(content))
+    images = sum(1 for p in content if isinstance(p, dict) and p.get("type") == "image_url")
+    return len(plain_content(content)) + images * IMAGE_TOKENS * 4
+
+
 def estimate_tokens(message: Message) -> int:
     """A cheap, stable estimate: about four characters per token, plus framing."""
-    size = len(message.get("content") or "") if isinstance(message.get("content"), str) else 0
-    if not isinstance(message.get("content"), str | None):
-        size += len(json.dumps(message["content"]))
+    size = content_chars(message.get("content"))
     for call in message.get("tool_calls") or []:
         size += len(call["function"]["name"]) + len(call["function"]["arguments"] or "")
     return size // 4 + 4

@@ -142,3 +142,11 @@ class UsageError(AgentStop):
 
     exit_code = 2
     code = "usage_error"
+
+
+class AttachmentRefused(AgentStop):
+    """An @-mention in the request cannot be attached (an image for a text-only model, a
+    file that cannot be read): said before the model is asked anything."""
+
+    exit_code = 2
+    code = "attachment_refused"

@@ -318,6 +318,11 @@ def effort_ignored(model_name: str, settings: Settings) -> bool:
     return True
 
 
+def supports_vision(model_name: str, settings: Settings) -> bool:
+    """Whether the model takes images, as litellm's model map says (unknown: no)."""
+    return _supports(litellm().supports_vision, resolve_model(model_name, settings).model)
+
+
 def _provider_features(
     lib: Any,
     target: ModelTarget,

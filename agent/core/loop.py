@@ -29,6 +29,7 @@ from agent.core.errors import (
     StaleReasoning,
 )
 from agent.core.local_server import fit_to_window, tool_less_hint
+from agent.core.mentions import user_content
 from agent.core.model_switch import switch_model
 from agent.core.nudges import CONTINUE_NUDGE, ArgumentStreak, FollowUps
 from agent.core.replies import without_reasoning
@@ -45,12 +46,13 @@ UNANSWERED_NOTE = f"{AGENT_NOTE_PREFIX} (stopped before answering this request)"
 
 async def run_turn(session: Session, text: str) -> str:
     """One user request, to the end. Returns the model's final answer."""
+    content = await user_content(
+        session, text, requested(session.skills, session.commands, text) or text
+    )
     unanswered = session.context.messages[-1:]
     if unanswered and unanswered[0].get("role") == "user":  # a turn stopped before any answer
         session.context.add({"role": "assistant", "content": UNANSWERED_NOTE})
-    session.context.add(
-        {"role": "user", "content": requested(session.skills, session.commands, text) or text}
-    )
+    session.context.add({"role": "user", "content": content})
     session.turns += 1
     await llm.load()  # the request is in the log; Ctrl-C works while litellm loads
     guard = RepetitionGuard(session.settings.doom_loop_extra_detections)

@@ -19,6 +19,7 @@ from agent.core import events as ev
 from agent.core.approval import configured_scopes
 from agent.core.usage import UsageLedger
 from agent.extensions.loaded import Extensions, load_extensions
+from agent.extensions.memory import Memory, load_memory, memory_section
 from agent.tools.spec import ToolContext
 from agent.trust import project_root
 
@@ -92,6 +93,7 @@ class Session:
         self.extensions = extensions or load_extensions(settings, self.cwd)
         self.skills = self.extensions.skills
         self.commands = self.extensions.commands
+        self.memory: Memory = load_memory(self.cwd, enabled=settings.memory)
         self._subscribers: list[Subscription] = []
         self.context = ContextManager(self.system_prompt(), self._history_changed)
         self.usage = UsageLedger()
@@ -118,7 +120,9 @@ class Session:
 
     def system_prompt(self) -> str:
         listed = [(s.name, s.description) for s in self.skills.skills.values()]
-        prompt = render_system_prompt(self.settings.model_name, self.cwd, self.router.names)
+        prompt = render_system_prompt(
+            self.settings.model_name, self.cwd, self.router.names, memory_section(self.memory)
+        )
         return prompt + skills_section(listed if "skill" in self.router.names else [])
 
     def set_model(self, model: str) -> None:

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from agent.context.manager import content_chars
 from agent.core.model_ids import ModelTarget, resolve_model
 
 if TYPE_CHECKING:
@@ -38,10 +39,15 @@ _asked: dict[tuple[str, str], int | None] = {}
 
 def estimate(messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> int:
     """The tokens a request takes, tool schemas included, erring on the high side."""
-    chars = sum(len(json.dumps(m.get("content") or "")) for m in messages)
+    chars = sum(_chars(m.get("content") or "") for m in messages)
     chars += sum(len(json.dumps(m.get("tool_calls") or "")) for m in messages)
     chars += len(json.dumps(tools)) if tools else 0
     return int(chars / CHARS_PER_TOKEN) + FRAMING_TOKENS * (len(messages) + len(tools))
+
+
+def _chars(content: Any) -> int:
+    """As JSON, except that an image counts as what it costs, not as its base64."""
+    return content_chars(content) if isinstance(content, list) else len(json.dumps(content))
 
 
 def window_for(model_name: str, settings: Settings) -> int | None:

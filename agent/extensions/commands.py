@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 RESERVED = frozenset(
     (
         "budget clear compact context copy cost effort exit help mcp model new plan plugins "
-        "quit resume share-traces skills status tools transcript undo yolo"
+        "memory quit resume share-traces skills status tools transcript undo yolo"
     ).split()
 )
 SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")

@@ -131,6 +131,11 @@ def build_server() -> MCPServer:
             ResourceLink(type="resource_link", name="readme", uri="https://example.org/readme"),
         ]
 
+    @server.resource("notes://runs/latest", name="latest-run", mime_type="text/markdown")
+    def latest_run() -> str:
+        """The notes of the latest training run."""
+        return "Run 42: eval loss 1.87 after 3 epochs; lr 3e-4 was too high."
+
     @server.tool()
     def crash() -> str:
         """Exit the server process at once, as a crash would."""

@@ -1,8 +1,8 @@
 """Which names take effect at the next, unconfined launch, wherever they are.
 
 `.git` (hooks and config run by every git command, a shell prompt's included), `.env*`
-and `configs/` (read by ml-intern at start-up), `AGENTS.md`, `CLAUDE.md`, `.agents/`
-and `.claude/` (instructions and extensions read by ml-intern and other agents). The
+and `configs/` (read by ml-intern at start-up), `AGENTS.md`, `CLAUDE.md`, `ML_INTERN.md`,
+`.agents/` and `.claude/` (instructions and extensions read by ml-intern and other agents). The
 sandbox keeps existing ones read-only and refuses to create new ones. Standard library
 only: the supervisor of a confined MCP server imports it in a bare interpreter.
 """
@@ -10,7 +10,7 @@ only: the supervisor of a confined MCP server imports it in a bare interpreter.
 from __future__ import annotations
 
 PROTECTED_DIRS = (".git", "configs", ".agents", ".claude")
-PROTECTED_FILES = ("AGENTS.md", "CLAUDE.md")
+PROTECTED_FILES = ("AGENTS.md", "CLAUDE.md", "ML_INTERN.md")
 ENV_PREFIX = ".env"
 
 # Folders of installed or generated files, not the project's own: walking them before every

@@ -370,6 +370,22 @@ class McpConnection:
         the server is not available."""
         return (await self._usable()).session
 
+    async def read_resource(self, uri: str) -> Any:
+        """The SDK's ReadResourceResult for `uri`; ToolError with a message when the
+        server refuses, does not answer in time or is gone."""
+        from mcp.shared.exceptions import MCPError
+
+        live = await self._usable()
+        timeout = self.server.timeout_s
+        try:
+            return await asyncio.wait_for(live.session.read_resource(uri), timeout)
+        except TimeoutError:
+            raise ToolError(
+                f"MCP server '{self.name}' did not send {uri} within {timeout:g} s"
+            ) from None
+        except MCPError as exc:
+            raise ToolError(f"MCP server '{self.name}' cannot read {uri}: {exc.message}") from None
+
     async def _usable(self) -> _Live:
         async with self._lock:
             live = self._live

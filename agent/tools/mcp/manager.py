@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from agent.core.events import ToolProgress
 from agent.tools.mcp.prompts import list_prompts
 from agent.tools.mcp.results import to_tool_result
-from agent.tools.spec import ToolContext, ToolResult, ToolSpec
+from agent.tools.spec import ToolContext, ToolError, ToolResult, ToolSpec
 from agent.wording import counted
 
 if TYPE_CHECKING:
@@ -171,6 +171,28 @@ class McpManager:
                 return self._connections[server], prompt
             return None, ""
         return None, ""
+
+    def configured(self, name: str) -> bool:
+        """Whether `name` is an enabled server of this session (connected or not)."""
+        server = self._servers.get(name)
+        return server is not None and server.enabled
+
+    async def read_resource(self, name: str, uri: str) -> Any:
+        """A resource of server `name` (resources/read): the SDK's ReadResourceResult;
+        ToolError when the server is not connected or cannot send it."""
+        settled, server = self._settled.get(name), self._servers.get(name)
+        if settled is None or server is None or not server.enabled:
+            raise ToolError(f"there is no MCP server '{name}' in this session")
+        try:
+            await asyncio.wait_for(settled.wait(), server.timeout_s)
+        except TimeoutError:
+            raise ToolError(
+                f"MCP server '{name}' did not connect within {server.timeout_s:g} s"
+            ) from None
+        connection = self._connections.get(name)
+        if connection is None:
+            raise ToolError(f"MCP server '{name}' is not available: the session is closing")
+        return await connection.read_resource(uri)
 
     def status(self) -> list[ServerStatus]:
         """Every configured server, in configuration order."""

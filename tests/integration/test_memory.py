@@ -1,0 +1,105 @@
+"""Memory through the real CLI: the user's AGENTS.md, a trusted project's from its git
+root down to the working directory, and the files they import with `@path`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agent.paths import config_home
+from tests.fakes import llm_server as llm
+
+
+def system_prompt(fake_llm, index: int = 0) -> str:
+    return fake_llm.requests[index]["messages"][0]["content"]
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture
+def memory_tree(repo, isolated_env, monkeypatch):
+    """The user's file with an import; in the project, AGENTS.md files at the root and
+    below, the root's importing a chain six deep that also closes a cycle, a file outside
+    the project and a link out of it. The run starts in repo/src/pkg."""
+    write(config_home() / "AGENTS.md", "USER-RULE: answer in English.\nSee @prefs.md\n")
+    write(config_home() / "prefs.md", "USER-PREF: metric units.\n")
+    write(isolated_env / "outside.md", "OUTSIDE-SECRET\n")
+    write(
+        repo / "AGENTS.md",
+        "ROOT-RULE: pin seeds. Read @docs/a.md first.\n"
+        "Questions go to ops@example.com; never @../outside.md or @docs/link.md.\n"
+        "```python\n@docs/in_code.md\n```\n",
+    )
+    write(repo / "docs" / "in_code.md", "IN-CODE-BLOCK\n")
+    (repo / "docs" / "link.md").symlink_to(isolated_env / "outside.md")
+    chain = "abcdef"
+    for depth, name in enumerate(chain):
+        following = f" Then @{chain[depth + 1]}.md" if depth + 1 < len(chain) else ""
+        cycle = " And @a.md again." if name == "c" else ""
+        write(repo / "docs" / f"{name}.md", f"CHAIN-{name.upper()}.{following}{cycle}\n")
+    write(repo / "src" / "AGENTS.md", "SRC-RULE: use src layout.\n")
+    write(repo / "src" / "pkg" / "ML_INTERN.md", "PKG-RULE: bf16 only.\n")
+    monkeypatch.chdir(repo / "src" / "pkg")
+    return repo
+
+
+def test_memory_from_the_user_and_a_trusted_project_with_its_imports(cli, fake_llm, memory_tree):
+    repo = memory_tree
+    fake_llm.script(llm.text("ok"), llm.text("ok"), llm.text("ok"))
+
+    untrusted = cli("hi")
+    assert untrusted.exit_code == 0, untrusted.stderr
+    prompt = system_prompt(fake_llm, 0)
+    assert prompt.index("USER-RULE") < prompt.index("USER-PREF")
+    assert "ROOT-RULE" not in prompt and "SRC-RULE" not in prompt and "PKG-RULE" not in prompt
+    (notice,) = [line for line in untrusted.stderr.splitlines() if "not trusted" in line]
+    shown = [str(repo / "AGENTS.md"), str(repo / "src" / "AGENTS.md"), "ML_INTERN.md"]
+    assert f"ignored the project settings in {', '.join(shown)}:" in notice
+
+    assert cli("trust", str(repo)).exit_code == 0
+    trusted = cli("hi")
+    assert trusted.exit_code == 0, trusted.stderr
+    prompt = system_prompt(fake_llm, 1)
+    order = ["USER-RULE", "USER-PREF", "ROOT-RULE", "CHAIN-A", "CHAIN-B", "CHAIN-C"]
+    order += ["CHAIN-D", "CHAIN-E", "SRC-RULE", "PKG-RULE"]
+    assert [prompt.index(marker) for marker in order] == sorted(
+        prompt.index(marker) for marker in order
+    )
+    assert prompt.count("CHAIN-A") == 1  # c.md imports a.md back: read once
+    assert "CHAIN-F" not in prompt  # a sixth level of imports
+    assert "OUTSIDE-SECRET" not in prompt  # neither by path nor through a link
+    assert "IN-CODE-BLOCK" not in prompt
+    assert f"# Project instructions ({repo / 'docs' / 'b.md'}, imported by" in prompt
+
+    safe = cli("--safe-mode", "hi")
+    assert safe.exit_code == 0, safe.stderr
+    prompt = system_prompt(fake_llm, 2)
+    assert "USER-RULE" not in prompt and "ROOT-RULE" not in prompt
+
+
+def _planting_run(cli, fake_llm, names: list[str]) -> None:
+    """A confined bash that tries to change each of `names`; each keeps its text."""
+    from tests.bubblewrap import require_sandbox
+
+    require_sandbox()
+    for name in names:
+        write(Path(name), "mine\n")
+    command = "; ".join(f"echo planted >> {name}" for name in names)
+    fake_llm.script(llm.tool_call("bash", {"command": command}), llm.text("tried"))
+    result = cli("--sandbox", "workspace-write", "--yolo", "change the instructions")
+    assert result.exit_code == 0, result.stderr
+    assert {name: Path(name).read_text() for name in names} == dict.fromkeys(names, "mine\n")
+
+
+def test_memory_and_extension_folders_are_read_only_in_the_sandbox(cli, fake_llm):
+    names = ["AGENTS.md", "sub/AGENTS.md", ".agents/skills/x/SKILL.md", ".claude/commands/c.md"]
+    _planting_run(cli, fake_llm, names)
+
+
+def test_ml_intern_md_is_read_only_in_the_sandbox(cli, fake_llm):
+    _planting_run(cli, fake_llm, ["ML_INTERN.md"])
