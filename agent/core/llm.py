@@ -11,6 +11,7 @@ import asyncio
 import logging
 import os
 import random
+import sys
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -56,12 +57,46 @@ def litellm() -> Any:
         os.environ.setdefault("LITELLM_LOG", "CRITICAL")
         lib = _import_without_dotenv()
 
-        lib.suppress_debug_info = True
-        lib.drop_params = True
-        for name in ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "litellm"):
-            logging.getLogger(name).setLevel(logging.CRITICAL)
-        _litellm_loaded.set()
+        if not _litellm_loaded.is_set():
+            lib.suppress_debug_info = True
+            lib.drop_params = True
+            for name in ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "litellm"):
+                logging.getLogger(name).setLevel(logging.CRITICAL)
+            _read_deep_arguments_as_text()
+            _litellm_loaded.set()
         return lib
+
+
+_PARALLEL_FIX = "handle_invalid_parallel_tool_calls"
+
+
+def _read_deep_arguments_as_text() -> None:
+    """Keep litellm from parsing tool-call arguments nested too deeply to parse.
+
+    Reading a whole (not streamed) answer, litellm parses every call's arguments to undo
+    one model's bogus `multi_tool_use.parallel` call; a 100,000-deep `[[[...]]]` overflows
+    the stack there and the answer is lost as a provider failure. Calls like that are
+    left as text, as in a stream, for the router to answer with an error the model reads.
+    """
+    from agent.tools.router import MAX_ARGUMENT_DEPTH, nesting_depth
+
+    def too_deep(call: Any) -> bool:
+        arguments = getattr(getattr(call, "function", None), "arguments", None)
+        return isinstance(arguments, str) and nesting_depth(arguments) > MAX_ARGUMENT_DEPTH
+
+    holders = [m for n, m in list(sys.modules.items()) if n.startswith("litellm.") and m]
+    original = next((getattr(m, _PARALLEL_FIX) for m in holders if hasattr(m, _PARALLEL_FIX)), None)
+    if original is None:
+        return
+
+    def guarded(tool_calls: Any) -> Any:
+        if tool_calls and any(too_deep(call) for call in tool_calls):
+            return tool_calls
+        return original(tool_calls)
+
+    for module in holders:
+        if getattr(module, _PARALLEL_FIX, None) is original:
+            setattr(module, _PARALLEL_FIX, guarded)
 
 
 # For the import only: litellm's own switch (any mode but DEV loads no .env), and

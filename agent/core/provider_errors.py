@@ -73,6 +73,11 @@ def classify(exc: Exception, target: ModelTarget) -> AgentStop:
         return RateLimited(f"rate limited: {text}", _retry_after(exc))
     if isinstance(exc, lib.Timeout):
         return TransientLLMError(f"the model did not answer in time: {text}")
+    if _caused_by(exc, (RecursionError,)):
+        return LLMError(
+            "the model's answer is nested too deeply to read (the same request would "
+            "fail again); ask again in other words, or try another model with --model"
+        )
     if _caused_by(exc, _connection_errors(lib)):
         return TransientLLMError(_connection_failed(target, text))
     transient = (lib.InternalServerError, lib.ServiceUnavailableError)

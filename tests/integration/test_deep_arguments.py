@@ -48,6 +48,24 @@ def test_deeply_nested_arguments_are_an_error_the_model_reads(cli, fake_llm, tmp
     assert all(json.loads(line) for line in out.read_text().splitlines())
 
 
+def test_deep_arguments_in_a_whole_answer_cost_no_retry(cli, fake_llm, stream_flags):
+    """A whole (not streamed) answer is read by the model library before we see it:
+    its reading must not overflow either, nor pass for a provider failure to retry."""
+    fake_llm.script(
+        llm.tool_call("write", nested(DEPTH)),
+        llm.text("Sorry, flatter next time."),
+    )
+    result = cli("-o", "json", *stream_flags, "write a.txt")
+    assert result.exit_code == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "retry" not in result.stderr.lower()
+    assert len(fake_llm.requests) == 2
+    answer = fake_llm.requests[1]["messages"][-1]
+    assert answer["role"] == "tool"
+    assert "nested too deeply" in answer["content"]
+    assert result.result()["final_text"] == "Sorry, flatter next time."
+
+
 def test_brackets_inside_strings_are_not_nesting(cli, fake_llm):
     content = '"[' * 300 + "\\" + "{" * 300
     fake_llm.script(
