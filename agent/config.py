@@ -181,6 +181,9 @@ class Settings(BaseModel):
     # how long a headless run's first request waits for MCP servers, past the model
     # library's load (which it waits for anyway)
     mcp_wait_s: float = Field(default=1.5, ge=0, allow_inf_nan=False)
+    # keys this soon after an Enter make it a new line of a paste, not a send (the chat);
+    # a link that delivers a paste in slow pieces (ssh far away) needs more
+    paste_gap_s: float = Field(default=0.03, gt=0, le=2, allow_inf_nan=False)
     messaging: MessagingConfig = Field(default_factory=MessagingConfig)
     slack_notifications: bool = True  # false: SLACK_BOT_TOKEN/SLACK_CHANNEL_ID are ignored
     research_max_iterations: int = Field(default=30, ge=1)

@@ -34,7 +34,7 @@ from agent.cli.shell_mode import is_shell, run_shell
 from agent.cli.slash_settings import offer_budget_raise
 from agent.cli.slash_tools import offer_job_cancel
 from agent.cli.stopping import exit_now, run_to_end, signal_exit_code, terminal_gone
-from agent.cli.typeahead import TypeAhead, quiet_terminal, reading, take_pending
+from agent.cli.typeahead import TypeAhead, quiet_terminal, reading, set_paste_gap, take_pending
 from agent.config import Settings
 from agent.core import events as ev
 from agent.core import llm
@@ -64,6 +64,7 @@ def run_interactive(settings: Settings, resume: str | None = None) -> int:
     Leaving never waits for a worker thread (an upload past its grace, a Hub call
     that was interrupted): they end with the process.
     """
+    set_paste_gap(settings.paste_gap_s)
     with quiet_terminal():  # from the banner on, keys typed wait unseen for the prompt
         return run_to_end(_chat(settings, resume))
 

@@ -32,12 +32,21 @@ _UP = ("\x1b[A", "\x1bOA")
 _ESC_KEY = ("\x1b", "\x1b\x1b")  # the Esc key (pressed once or twice), not the start of a sequence
 _PASTE_START, _PASTE_END = "\x1b[200~", "\x1b[201~"
 PASTE_LINES = 20
-# Keys that follow an Enter this closely were not typed by a hand: a paste.
-PASTE_GAP_S = 0.03
+# Keys that follow an Enter this closely were not typed by a hand: a paste. The
+# `paste_gap_s` setting widens it for a link that delivers a paste in slow pieces.
+_paste_gap_s = 0.03
 
 
-def more_input(fd: int, within: float = PASTE_GAP_S) -> bool:
-    """Whether more keys arrive on `fd` within `within` seconds."""
+def set_paste_gap(seconds: float) -> None:
+    """The chat's paste gap, from the settings, for every read of the terminal."""
+    global _paste_gap_s
+    _paste_gap_s = seconds
+
+
+def more_input(fd: int, within: float | None = None) -> bool:
+    """Whether more keys arrive on `fd` within `within` seconds (the paste gap)."""
+    if within is None:
+        within = _paste_gap_s
     try:
         return bool(select.select([fd], [], [], within)[0])
     except (OSError, ValueError):

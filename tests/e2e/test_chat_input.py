@@ -18,6 +18,9 @@ from tests.fakes import llm_server as llm
 from tests.reflow_terminal import ReflowTerminal
 
 KEY_GAP_S = 0.005  # a paste through a slow link: the lines come a few milliseconds apart
+# The chat's paste gap, widened far past the key gap: a loaded machine that stretches
+# the test's short sleeps cannot split the paste (by default the gap is 30 ms).
+PASTE_GAP_S = "0.5"
 
 
 def slow_paste(term, lines: list[str]) -> None:
@@ -27,7 +30,8 @@ def slow_paste(term, lines: list[str]) -> None:
 
 
 @pytest.mark.timeout(240)
-def test_pastes_queued_edits_and_terminal_replies(terminal, fake_llm):
+def test_pastes_queued_edits_and_terminal_replies(terminal, fake_llm, monkeypatch):
+    monkeypatch.setenv("ML_INTERN_PASTE_GAP_S", PASTE_GAP_S)
     words = " ".join(f"w{i}" for i in range(1, 60))
     fake_llm.script(
         llm.text("Got the pasted lines."),
@@ -62,7 +66,6 @@ def test_pastes_queued_edits_and_terminal_replies(terminal, fake_llm):
     assert user_texts(fake_llm.requests[3])[-1] == "fix the model"
     term.type("\x1b[7;7R")  # a late reply right as the turn ends
     term.expect("›")
-    time.sleep(0.3)
     term.type("\x04")
     assert term.exit_code() == 0
     fake_llm.assert_done()
