@@ -31,6 +31,12 @@ def data_home() -> Path:
     return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local/share") / "ml-intern"
 
 
+def home_relative(path: Path) -> str:
+    """`path` as a person writes it: `~/...` under the home folder."""
+    home = Path.home()
+    return f"~/{path.relative_to(home)}" if path.is_relative_to(home) else str(path)
+
+
 def user_config_path() -> Path:
     return config_home() / "cli_agent_config.json"
 

@@ -25,6 +25,7 @@ from agent.config import Settings, config_home
 from agent.core import llm
 from agent.core.errors import AgentStop, RateLimited
 from agent.core.model_ids import no_key_message
+from agent.paths import home_relative, user_dotenv_path
 
 if TYPE_CHECKING:
     from agent.core.session import Session
@@ -156,7 +157,8 @@ async def offer_hf_token(settings: Settings, console: Console, ask: Ask) -> bool
     if not value:
         console.print(
             Text(
-                "Skipped. Later: HF_TOKEN in ~/.config/ml-intern/.env, or `hf auth login`.",
+                f"Skipped. Later: HF_TOKEN in {home_relative(user_dotenv_path())}, or "
+                "`hf auth login`.",
                 "dim",
             )
         )

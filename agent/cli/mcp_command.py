@@ -14,16 +14,25 @@ from agent.cli.user_config import add_server, describe_server, list_servers, rem
 from agent.cli.visible import quoted
 from agent.config import user_config_path
 from agent.core.errors import UsageError
-from agent.paths import CONFIG_NAMES, shipped_config_dir
+from agent.paths import CONFIG_NAMES, home_relative, shipped_config_dir
 from agent.trust import project_files, split_by_trust
 
-app = make_app(
-    "List the MCP servers in effect here; add or remove them in your user config "
-    "(~/.config/ml-intern/cli_agent_config.json)."
-)
+_app = make_app()
 
 
-@app.command("list")
+def __getattr__(name: str) -> Any:
+    """`app`, its help naming the user config file where it is at this launch
+    (XDG_CONFIG_HOME moves it)."""
+    if name != "app":
+        raise AttributeError(name)
+    _app.info.help = (
+        "List the MCP servers in effect here; add or remove them in your user config "
+        f"({home_relative(user_config_path())})."
+    )
+    return _app
+
+
+@_app.command("list")
 def list_command() -> None:
     """The MCP servers a launch here uses, where each comes from, and whether it is on."""
     effective, ignored = effective_servers(Path.cwd())
@@ -73,7 +82,7 @@ def _shown(entry: Any) -> dict[str, Any]:
     return entry if isinstance(entry, dict) else {"command": repr(entry)}
 
 
-@app.command(
+@_app.command(
     "add",
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
 )
@@ -108,7 +117,7 @@ def add_command(
     typer.echo(f"Added MCP server '{name}' to {user_config_path()}.")
 
 
-@app.command("remove")
+@_app.command("remove")
 def remove_command(name: Annotated[str, typer.Argument(help="Server name.")]) -> None:
     """Remove a server from the user config file."""
     if not remove_server(user_config_path(), name):

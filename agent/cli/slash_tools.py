@@ -19,6 +19,7 @@ from agent.cli.slash import ChatContext, Command, register
 from agent.cli.visible import quoted
 from agent.config import data_home
 from agent.hf_token import find_hf_token
+from agent.paths import home_relative, user_dotenv_path
 from agent.tools.spec import ToolError
 
 if TYPE_CHECKING:
@@ -26,10 +27,17 @@ if TYPE_CHECKING:
     from agent.tools.mcp.manager import ServerStatus
 
 STATE_STYLES = {"connected": "green", "failed": "red", "connecting": "yellow", "disabled": "dim"}
-NO_TOKEN = (
-    "No Hugging Face token: set HF_TOKEN in your environment or in ~/.config/ml-intern/.env, "
-    "or run `hf auth login` (create a write token at https://huggingface.co/settings/tokens)."
-)
+
+
+def no_token() -> str:
+    """What to do without a Hugging Face token, with the user's .env where it really is."""
+    return (
+        f"No Hugging Face token: set HF_TOKEN in your environment or in "
+        f"{home_relative(user_dotenv_path())}, or run `hf auth login` (create a write token "
+        "at https://huggingface.co/settings/tokens)."
+    )
+
+
 NO_MCP = (
     "No MCP servers configured. Add one with `ml-intern mcp add NAME -- COMMAND ARGS` "
     "(or `--url URL`), or under mcpServers in configs/cli_agent_config.json."
@@ -142,7 +150,7 @@ async def _show_sharing(ctx: ChatContext) -> None:
     if find_hf_token(settings):
         ctx.console.print(Text("  Change with /share-traces public or private.", "dim"))
     else:
-        ctx.console.print(Text(NO_TOKEN, "yellow"))
+        ctx.console.print(Text(no_token(), "yellow"))
 
 
 async def _set_sharing(ctx: ChatContext, visibility: str) -> None:
@@ -193,7 +201,7 @@ async def _share_traces(ctx: ChatContext, arg: str) -> None:
         ctx.console.print(Text("Usage: /share-traces [public|private]", "yellow"))
         return
     if arg and not find_hf_token(ctx.session.settings):
-        ctx.console.print(Text(NO_TOKEN, "yellow"))
+        ctx.console.print(Text(no_token(), "yellow"))
         return
     try:
         await (_set_sharing(ctx, arg) if arg else _show_sharing(ctx))

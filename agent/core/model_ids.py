@@ -11,7 +11,6 @@ from __future__ import annotations
 import difflib
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -102,11 +101,9 @@ OPENAI_BASE_VARIABLES = ("OPENAI_BASE_URL", "OPENAI_API_BASE")  # litellm reads 
 
 def key_home() -> str:
     """Where a key may go, with the user's .env where it really is (XDG_CONFIG_HOME)."""
-    from agent.paths import user_dotenv_path
+    from agent.paths import home_relative, user_dotenv_path
 
-    path = user_dotenv_path()
-    home = Path.home()
-    dotenv = f"~/{path.relative_to(home)}" if path.is_relative_to(home) else str(path)
+    dotenv = home_relative(user_dotenv_path())
     return (
         f"in your environment or in {dotenv} (or this folder's .env once trusted "
         "with `ml-intern trust`)"

@@ -36,7 +36,7 @@ def test_enter_skips_the_offer_and_it_is_not_made_again(first_launch, fake_llm):
     term.expect("trace sharing")
     term.expect(QUESTION)
     term.enter("")
-    term.expect("Skipped")
+    term.expect("Skipped. Later: HF_TOKEN in ~/config/ml-intern/.env")  # XDG_CONFIG_HOME's
     env_file = Path(os.environ["XDG_CONFIG_HOME"]) / "ml-intern" / ".env"
     assert not env_file.exists() or "HF_TOKEN" not in env_file.read_text()
     term.enter("/quit")

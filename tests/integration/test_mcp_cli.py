@@ -66,6 +66,17 @@ def test_mcp_add_list_remove_edit_the_user_config(cli):
     assert "local" not in cli("mcp", "list").stdout
 
 
+def test_mcp_help_names_the_user_config_where_xdg_puts_it(cli, monkeypatch, tmp_path):
+    """The test's XDG_CONFIG_HOME is ~/config, not ~/.config; then a folder outside home."""
+    shown = cli("mcp", "--help")
+    assert shown.exit_code == 0, shown.stderr
+    assert "~/config/ml-intern/cli_agent_config.json" in " ".join(shown.stdout.split())
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "elsewhere"))
+    shown = cli("mcp", "--help")
+    assert f"{tmp_path}/elsewhere/ml-intern/cli_agent_config.json" in "".join(shown.stdout.split())
+    assert ".config" not in shown.stdout
+
+
 def test_a_crashed_server_is_restarted_on_the_next_call(cli, fake_llm):
     project_config({"fake": fake_server()})
     fake_llm.script(

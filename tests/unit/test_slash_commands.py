@@ -385,6 +385,17 @@ def test_share_traces_without_a_token_says_how_to_get_one():
     assert "set HF_TOKEN" in FakeChat().run("/share-traces public")
 
 
+def test_share_traces_names_the_env_file_where_xdg_puts_it(monkeypatch, tmp_path):
+    """The test's XDG_CONFIG_HOME is ~/config, not ~/.config; then a folder outside home."""
+    assert "HF_TOKEN in your environment or in ~/config/ml-intern/.env" in FakeChat().run(
+        "/share-traces"
+    )
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "elsewhere"))
+    out = FakeChat().run("/share-traces public")
+    assert f"{tmp_path}/elsewhere/ml-intern/.env" in "".join(out.split())
+    assert ".config" not in out
+
+
 def test_share_traces_uses_the_token_hf_auth_login_saved(hub):
     from agent.hf_token import saved_login_path
 
