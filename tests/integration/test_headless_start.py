@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli import start
+from tests.cli import spawn, start
 from tests.fakes import llm_server as llm
-from tests.slow_import import litellm_never_loads
+from tests.slow_import import import_noted, litellm_never_loads
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -101,3 +101,26 @@ def test_an_mcp_server_that_never_answers_does_not_hold_the_first_request(cli, f
     assert not [name for name in offered if name.startswith("mcp__silent")]
     # The first request went while the connect was still under way (never answered).
     assert "MCP servers still connecting: the first request goes without them" in caplog.text
+
+
+def test_an_mcp_server_that_cannot_be_reached_costs_no_mcp_import(fake_llm, monkeypatch, tmp_path):
+    """The shipped HF MCP server where nothing can be reached (refused here; no route on a
+    cluster node): the run never imports the MCP SDK for it, and says why it went without."""
+    with socket.create_server(("127.0.0.1", 0)) as closed:
+        port = closed.getsockname()[1]  # nothing listens once it is closed
+    config = Path(os.environ["XDG_CONFIG_HOME"]) / "ml-intern" / "cli_agent_config.json"
+    url = f"http://127.0.0.1:{port}/mcp"
+    config.write_text(json.dumps({"mcpServers": {"hf-mcp-server": {"url": url}}}))
+    sdk_imported = import_noted("mcp", tmp_path, monkeypatch)
+    fake_llm.script(llm.text("Done without it."))
+
+    result = spawn("-o", "text", "list my datasets")
+
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.strip() == "Done without it."
+    assert (
+        f"MCP server 'hf-mcp-server' failed: could not be reached (127.0.0.1:{port}: "
+        "Connection refused)" in result.stderr
+    )
+    assert result.stderr.count("hf-mcp-server") == 1
+    assert not sdk_imported.exists(), "the MCP SDK was imported for a server nobody can reach"

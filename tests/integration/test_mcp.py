@@ -217,7 +217,9 @@ def test_failing_servers_are_reported_once_and_do_not_hold_up_the_others():
         reports = dict(s.reports)
         assert len(s.reports) == len(reports) == 3
         assert reports["missing"] == "failed: command not found: /nonexistent/ml-intern-mcp-server"
-        assert reports["deaf"].startswith(f"failed: cannot connect to http://127.0.0.1:{deaf_port}")
+        assert reports["deaf"] == (
+            f"failed: could not be reached (127.0.0.1:{deaf_port}: Connection refused)"
+        )
         assert s.status("deaf").state == "failed"
         assert s.status("off").state == "disabled"
         assert not any(name.startswith(("mcp__off", "mcp__mute")) for name in s.router.names)

@@ -78,6 +78,9 @@ class McpManager:
         self._on_status = on_status or (lambda name, message: None)
         self._connections: dict[str, McpConnection] = {}
         self._exposed: dict[str, list[str]] = {}
+        self._unreached: dict[str, str] = {}
+        self._sdk_lock = asyncio.Lock()
+        self._sdk_loaded = False
         self._errlog: ServerLog | None = None
         self._prompts: dict[str, list[tuple[str, str]]] = {}
         # set once a server has connected (its prompts listed) or failed
@@ -89,7 +92,8 @@ class McpManager:
         """Connect every enabled server concurrently; returns when each is connected or failed.
 
         Run it as a background task so the prompt does not wait. A server's failure
-        is reported through `on_status`, never raised.
+        is reported through `on_status`, never raised. The SDK is imported only once a
+        server can be reached: an HTTP server with no route to it costs no import.
         """
         if self._started or self._closed:
             return
@@ -104,25 +108,35 @@ class McpManager:
             event.set()
 
     async def _start(self, router: ToolRouter) -> None:
-        from agent.tools.mcp.client import McpConnection, import_sdk
-
-        if not any(server.enabled for server in self._servers.values()):
+        enabled = {name: server for name, server in self._servers.items() if server.enabled}
+        if not enabled:
             return
-        await asyncio.to_thread(import_sdk)  # keeps the prompt responsive meanwhile
-        if self._closed:
-            return
-        _keep_sdk_logs_off_the_terminal()
         configured = (
-            v for srv in self._servers.values() for v in (*srv.env.values(), *srv.headers.values())
+            v for srv in enabled.values() for v in (*srv.env.values(), *srv.headers.values())
         )
         secrets = [value for value in configured if len(value) >= 8]
         self._errlog = ServerLog(self._stderr_path, secrets)
-        for name, server in self._servers.items():
-            if server.enabled:
-                self._connections[name] = McpConnection(name, server, self._errlog.stream)
         async with asyncio.TaskGroup() as group:
-            for connection in self._connections.values():
-                group.create_task(self._connect(connection, router))
+            for name, server in enabled.items():
+                group.create_task(self._open(name, server, router))
+
+    async def _open(self, name: str, server: McpServer, router: ToolRouter) -> None:
+        from agent.tools.mcp.client import McpConnection
+
+        if problem := await _unreachable(server):
+            self._unreached[name] = f"could not be reached ({problem})"
+            if not self._closed:
+                self._on_status(name, f"failed: {self._unreached[name]}")
+            self._settled[name].set()
+            return
+        async with self._sdk_lock:
+            if not self._sdk_loaded:
+                await asyncio.to_thread(_import_sdk)  # keeps the prompt responsive meanwhile
+                self._sdk_loaded = True
+        if self._closed or self._errlog is None:
+            return
+        self._connections[name] = McpConnection(name, server, self._errlog.stream)
+        await self._connect(self._connections[name], router)
 
     async def _connect(self, connection: McpConnection, router: ToolRouter) -> None:
         """Connect one server and register its tools; a failure is reported, not raised."""
@@ -201,6 +215,8 @@ class McpManager:
             connection = self._connections.get(name)
             if not server.enabled:
                 statuses.append(ServerStatus(name, "disabled"))
+            elif name in self._unreached:
+                statuses.append(ServerStatus(name, "failed", self._unreached[name]))
             elif connection is None:
                 statuses.append(ServerStatus(name, "connecting"))
             else:
@@ -298,6 +314,28 @@ def _copy_scrubbed(read_fd: int, log: TextIO, secrets: list[str]) -> None:
             log.writelines(scrubber.feed(line))
             log.flush()
         log.writelines(scrubber.flush())
+
+
+async def _unreachable(server: McpServer) -> str | None:
+    """Why an HTTP or SSE server cannot be reached, found without the SDK; None when it
+    can, or when it is not one (a stdio server, a configuration the client refuses)."""
+    from agent.tools.mcp.client import McpConnectError, transport_kind
+    from agent.tools.mcp.reach import REACH_S, unreachable
+
+    try:
+        remote = transport_kind(server) != "stdio"
+    except McpConnectError:
+        return None
+    if not remote or not server.url:
+        return None
+    return await unreachable(server.url, min(REACH_S, server.timeout_s))
+
+
+def _import_sdk() -> None:
+    from agent.tools.mcp.client import import_sdk
+
+    import_sdk()
+    _keep_sdk_logs_off_the_terminal()
 
 
 def _keep_sdk_logs_off_the_terminal() -> None:
