@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from agent.config import Settings
 
 LEAN_TOOLS = frozenset({"bash", "read", "write", "edit"})
+_LEAN_NAMES = ", ".join(sorted(LEAN_TOOLS))
 FIXED_SHARE = 0.75  # the most of the window the system prompt and tools may take
 MIN_ROOM = 512  # tokens for a request and an answer, beside the system prompt and tools
 _TOOL_SHAPED = re.compile(  # requests no model can answer without looking or running
@@ -36,7 +37,7 @@ async def fit_to_window(session: Session) -> None:
     and tools fit (the lean set), or say at once that they cannot."""
     settings = session.settings
     if settings.tool_set == "lean" and not _is_lean(session):
-        use_lean_tools(session)
+        use_lean_tools(session, f"tool_set is lean (only {_LEAN_NAMES} are offered)")
     await learn(settings.model_name, settings)
     window = served_window(resolve_model(settings.model_name, settings), settings)
     # Where the window is the deployment's own, the tools are counted before the server's
@@ -52,14 +53,14 @@ async def fit_to_window(session: Session) -> None:
         return
     if not _is_lean(session):
         before, count = _fixed_tokens(session), len(session.router.names)
-        use_lean_tools(session)
         session.emit(
             ev.Notice(
                 message=f"The system prompt and {count} tools (about {before:,} tokens) do not "
                 f"fit the {window:,}-token context window: using the lean tool set "
-                f"({', '.join(sorted(LEAN_TOOLS))}). Set tool_set to lean to start with it."
+                f"({_LEAN_NAMES}). Set tool_set to lean to start with it."
             )
         )
+        use_lean_tools(session, f"only {_LEAN_NAMES} fit the {window:,}-token context window")
         session.context.set_fixed(_tool_tokens(session))
     fixed = _fixed_tokens(session)
     if fixed + MIN_ROOM > window:
@@ -79,9 +80,15 @@ def context_limit(settings: Settings) -> tuple[int, int | None]:
     return (min(configured, int(window * WINDOW_SHARE)) if window else configured), window
 
 
-def use_lean_tools(session: Session) -> None:
-    """Offer only bash, read, write and edit, and say so in the system prompt."""
-    session.router.keep_only(LEAN_TOOLS)
+def use_lean_tools(session: Session, why: str) -> None:
+    """Offer only bash, read, write and edit, and say so in the system prompt. MCP tools
+    left out are named, once (those of servers that connect later, when they do): the
+    person configured them and would otherwise wonder where they went."""
+    left_out = [
+        name for name in session.router.keep_only(LEAN_TOOLS, why) if name.startswith("mcp__")
+    ]
+    if left_out:
+        session.emit(ev.Notice(message=f"MCP tools left out ({', '.join(left_out)}): {why}."))
     session.context.set_system_prompt(session.system_prompt())
 
 

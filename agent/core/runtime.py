@@ -101,7 +101,7 @@ async def start_mcp(session: Session, wait_s: float, servers: dict[str, McpServe
     from agent.tools.mcp.manager import McpManager
 
     def report(name: str, status: str) -> None:
-        if status.startswith("failed"):
+        if status.startswith(("failed", "connected, but")):
             session.notify(f"MCP server '{name}' {status}")
 
     settings = session.settings

@@ -86,18 +86,24 @@ class ToolRouter:
     def __init__(self, specs: list[ToolSpec] | None = None) -> None:
         self._tools: dict[str, ToolSpec] = {}
         self._only: frozenset[str] | None = None
+        self.narrowed_by = ""  # why only some tools are offered, for whoever is told
         for spec in specs or []:
             self.register(spec)
 
-    def register(self, spec: ToolSpec) -> None:
-        if self._only is None or spec.name in self._only:
-            self._tools[spec.name] = spec
+    def register(self, spec: ToolSpec) -> bool:
+        """Offer the tool; False when `keep_only` leaves it out (`narrowed_by` says why)."""
+        if self._only is not None and spec.name not in self._only:
+            return False
+        self._tools[spec.name] = spec
+        return True
 
-    def keep_only(self, names: frozenset[str]) -> None:
+    def keep_only(self, names: frozenset[str], why: str) -> list[str]:
         """Offer only these tools, also when more are registered later: for a model whose
-        context window cannot hold every schema."""
-        self._only = names
+        context window cannot hold every schema. Returns the names it left out."""
+        self._only, self.narrowed_by = names, why
+        left_out = [name for name in self._tools if name not in names]
         self._tools = {name: spec for name, spec in self._tools.items() if name in names}
+        return left_out
 
     def unregister(self, name: str) -> None:
         self._tools.pop(name, None)

@@ -187,6 +187,21 @@ def test_network_servers_call_time_out_and_carry_headers(serve, transport):
     run(body)
 
 
+def test_tools_of_a_server_that_connects_after_the_offer_was_narrowed_are_named_once():
+    async def body():
+        s = Session({"fake": fake_stdio()})
+        s.router.keep_only(frozenset({"bash"}), "tool_set is lean")
+        await s.manager.start(s.router)
+        names = ", ".join(sorted(f"mcp__fake__{t}" for t in FAKE_TOOLS))
+        left_out = f"{len(FAKE_TOOLS)} tools left out ({names}): tool_set is lean"
+        assert s.reports == [("fake", f"connected, but {left_out}")]
+        assert s.router.names == []
+        assert s.status("fake").tools == []
+        await s.manager.aclose()
+
+    run(body)
+
+
 def test_failing_servers_are_reported_once_and_do_not_hold_up_the_others():
     deaf_port = free_port()  # nothing listens there
 

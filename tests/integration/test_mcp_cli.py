@@ -77,6 +77,21 @@ def test_mcp_help_names_the_user_config_where_xdg_puts_it(cli, monkeypatch, tmp_
     assert ".config" not in shown.stdout
 
 
+def test_mcp_tools_the_lean_tool_set_leaves_out_are_named(cli, fake_llm):
+    project_config({"fake": fake_server()})
+    config = json.loads(Path("configs/cli_agent_config.json").read_text())
+    Path("configs/cli_agent_config.json").write_text(json.dumps({**config, "tool_set": "lean"}))
+    fake_llm.script(llm.text("Only the basics here."))
+    result = cli("-o", "text", "add 20 and 22")
+    assert result.exit_code == 0, result.stderr
+    offered = sorted(t["function"]["name"] for t in fake_llm.requests[0]["tools"])
+    assert offered == ["bash", "edit", "read", "write"]
+    notices = [line for line in result.stderr.splitlines() if "mcp__fake__add" in line]
+    assert len(notices) == 1, result.stderr
+    assert "MCP tools left out (mcp__fake__add, " in notices[0]
+    assert notices[0].endswith("tool_set is lean (only bash, edit, read, write are offered).")
+
+
 def test_a_crashed_server_is_restarted_on_the_next_call(cli, fake_llm):
     project_config({"fake": fake_server()})
     fake_llm.script(

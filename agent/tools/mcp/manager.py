@@ -158,11 +158,17 @@ class McpManager:
             spec = _tool_spec(connection, tool, exposed_name(connection.name, tool.name, taken))
             taken.add(spec.name)
             specs.append(spec)
-        for spec in specs:
-            router.register(spec)
-        self._exposed[connection.name] = [spec.name for spec in specs]
+        kept = [spec.name for spec in specs if router.register(spec)]
+        self._exposed[connection.name] = kept
         self._prompts[connection.name] = await list_prompts(connection)
-        self._on_status(connection.name, f"connected: {counted(len(specs), 'tool')}")
+        if left_out := [spec.name for spec in specs if spec.name not in kept]:
+            self._on_status(
+                connection.name,
+                f"connected, but {counted(len(left_out), 'tool')} left out "
+                f"({', '.join(sorted(left_out))}): {router.narrowed_by}",
+            )
+        else:
+            self._on_status(connection.name, f"connected: {counted(len(specs), 'tool')}")
 
     def prompt_names(self) -> list[tuple[str, str]]:
         """(`mcp__<server>__<prompt>`, description) of the connected servers' prompts."""
