@@ -114,7 +114,7 @@ def test_an_mcp_server_that_cannot_be_reached_costs_no_mcp_import(fake_llm, monk
     sdk_imported = import_noted("mcp", tmp_path, monkeypatch)
     fake_llm.script(llm.text("Done without it."))
 
-    result = spawn("-o", "text", "list my datasets")
+    result = spawn("-o", "text", "list my datasets", timeout=110)
 
     assert result.exit_code == 0, result.stderr
     assert result.stdout.strip() == "Done without it."
