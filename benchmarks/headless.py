@@ -3,7 +3,8 @@
     uv run python benchmarks/headless.py
 
 Prints: `python -c pass`, `ml-intern --help`, `import litellm`, a headless one-shot
-with 3 tool calls against the loopback fake model (wall and peak memory), one whose MCP
+with 3 tool calls against the loopback fake model (wall and peak memory; the shipped
+config, whose HF MCP server cannot be reached here), the same with MCP off, one whose MCP
 server never answers, and the wall time per iteration over 30 `bash echo` iterations.
 """
 
@@ -20,6 +21,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -30,8 +32,14 @@ from tests.fakes import llm_server as llm  # noqa: E402
 ENV = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True", "NO_COLOR": "1"}
 
 
-def run(argv: list[str], env: dict[str, str] | None = None, cwd: str | None = None):
-    """Wall seconds and peak RSS (MiB) of one child process."""
+class Run(NamedTuple):
+    wall: float  # seconds
+    rss: float  # peak MiB
+    cpu: float  # user + system seconds: steadier than wall on a busy machine
+
+
+def run(argv: list[str], env: dict[str, str] | None = None, cwd: str | None = None) -> Run:
+    """Wall seconds, peak RSS (MiB) and CPU seconds of one child process."""
     started = time.perf_counter()
     proc = subprocess.Popen(
         argv,
@@ -46,7 +54,7 @@ def run(argv: list[str], env: dict[str, str] | None = None, cwd: str | None = No
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{argv} failed: {proc.stderr.read().decode()[-2000:]}")
     proc.stderr.close()
-    return wall, usage.ru_maxrss / 1024
+    return Run(wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime)
 
 
 def median(argv: list[str], times: int, **kw) -> tuple[float, float]:
@@ -54,16 +62,23 @@ def median(argv: list[str], times: int, **kw) -> tuple[float, float]:
     return statistics.median(r[0] for r in runs), max(r[1] for r in runs)
 
 
-def headless(tool_calls: int) -> tuple[float, float]:
+def headless(tool_calls: int, mcp: bool = True) -> Run:
+    """A one-shot with the shipped config: its HF MCP server (unreachable without a
+    network, as on a cluster node) on, or turned off in the user config."""
     steps = [llm.tool_call("bash", {"command": f"echo {i}"}) for i in range(tool_calls)]
     with llm.FakeLLM(*steps, llm.text("done")) as fake, tempfile.TemporaryDirectory() as cwd:
         env = {**ENV, **llm_env(fake.url), "HOME": cwd, "XDG_DATA_HOME": cwd}
+        env["XDG_CONFIG_HOME"] = str(Path(cwd) / ".config")
+        if not mcp:
+            config = Path(cwd) / ".config" / "ml-intern" / "cli_agent_config.json"
+            config.parent.mkdir(parents=True)
+            config.write_text(json.dumps({"mcpServers": {"hf-mcp-server": {"enabled": False}}}))
         result = run([sys.executable, "-m", "agent", "-n", "-1", "do it"], env=env, cwd=cwd)
         fake.assert_done()
     return result
 
 
-def headless_with_silent_mcp() -> tuple[float, float]:
+def headless_with_silent_mcp() -> Run:
     """A one-shot whose only MCP server accepts connections and never answers, as
     huggingface.co looks from a node with no route to it (its timeout is the default)."""
     listener = socket.create_server(("127.0.0.1", 0))
@@ -146,8 +161,12 @@ def main() -> None:
     litellm_wall, litellm_rss = median([py, "-c", "import litellm"], 3)
     _, one_call_rss = median([py, "-c", ONE_CALL], 1)
     one_shot = [headless(3) for _ in range(3)]
-    one_wall = statistics.median(w for w, _ in one_shot)
-    one_rss = max(m for _, m in one_shot)
+    one_wall = statistics.median(r.wall for r in one_shot)
+    one_rss = max(r.rss for r in one_shot)
+    one_cpu = statistics.median(r.cpu for r in one_shot)
+    no_mcp = [headless(3, mcp=False) for _ in range(3)]
+    no_mcp_wall = statistics.median(r.wall for r in no_mcp)
+    no_mcp_cpu = statistics.median(r.cpu for r in no_mcp)
     zero_wall = statistics.median(headless(0)[0] for _ in range(2))
     silent_mcp_wall = statistics.median(headless_with_silent_mcp()[0] for _ in range(2))
     thirty_wall = statistics.median(headless(30)[0] for _ in range(2))
@@ -167,7 +186,19 @@ def main() -> None:
         "headless one-shot, 3 tool calls",
         f"{one_wall:.2f} s",
         f"litellm + {one_wall - litellm_wall:.2f} s",
-        "< litellm + 1.0 s",
+        "< litellm + 0.5 s",
+    )
+    row(
+        "headless one-shot, 3 tool calls, MCP off",
+        f"{no_mcp_wall:.2f} s",
+        f"shipped config: {one_wall - no_mcp_wall:+.2f} s",
+        "shipped config: no slower",
+    )
+    row(
+        "  the same, CPU seconds",
+        f"{no_mcp_cpu:.2f} s",
+        f"shipped config: {one_cpu - no_mcp_cpu:+.2f} s",
+        "shipped config: no more",
     )
     row(
         "headless one-shot, an MCP server that hangs",
