@@ -17,7 +17,7 @@ from agent.config import McpServer, Settings
 from agent.tools.mcp.client import clean_headers
 from agent.tools.mcp.manager import MAX_TOOL_NAME, McpManager, exposed_name
 from agent.tools.router import ToolRouter
-from agent.tools.spec import ToolContext
+from agent.tools.spec import ToolContext, ToolError
 from tests.fakes.mcp_server import STARTUP_LINE, png
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -197,6 +197,20 @@ def test_tools_of_a_server_that_connects_after_the_offer_was_narrowed_are_named_
         assert s.reports == [("fake", f"connected, but {left_out}")]
         assert s.router.names == []
         assert s.status("fake").tools == []
+        await s.manager.aclose()
+
+    run(body)
+
+
+def test_a_resource_of_a_server_that_cannot_be_reached_says_so():
+    port = free_port()  # nothing listens there
+
+    async def body():
+        s = Session({"deaf": McpServer(url=f"http://127.0.0.1:{port}/mcp")})
+        await s.manager.start(s.router)
+        with pytest.raises(ToolError, match=r"'deaf' could not be reached \(127\.0\.0\.1:"):
+            await s.manager.read_resource("deaf", "file:///notes.md")
+        assert s.status("deaf").state == "failed"
         await s.manager.aclose()
 
     run(body)

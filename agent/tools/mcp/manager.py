@@ -209,6 +209,8 @@ class McpManager:
             raise ToolError(
                 f"MCP server '{name}' did not connect within {server.timeout_s:g} s"
             ) from None
+        if name in self._unreached:
+            raise ToolError(f"MCP server '{name}' {self._unreached[name]}")
         connection = self._connections.get(name)
         if connection is None:
             raise ToolError(f"MCP server '{name}' is not available: the session is closing")
