@@ -1,0 +1,151 @@
+"""`ml-intern mcp serve`: our Hub, research and jobs tools as an MCP server, over stdio or
+streamable HTTP on loopback.
+
+Calls go through the same `ToolRouter` as in our own runs (validation, timeouts, errors the
+model can read), with one ledger for the server's life so a spend cap holds across calls.
+Results are scrubbed of secrets before they leave. On stdio, stdout carries only protocol
+messages: anything else printed goes to stderr.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from agent.context.redact import redact
+from agent.core.approval import denial
+from agent.core.errors import UsageError
+from agent.core.usage import UsageLedger
+from agent.mcp_server.spending import Ask, spend_refusal
+from agent.mcp_server.tools import as_mcp_tool, served_tools
+from agent.tools.router import ToolRouter
+from agent.tools.spec import ToolContext, ToolResult
+
+if TYPE_CHECKING:
+    import mcp_types
+    from mcp.server.context import ServerRequestContext
+    from mcp.server.lowlevel import Server
+
+    from agent.config import Settings
+
+log = logging.getLogger(__name__)
+HOST = "127.0.0.1"
+HTTP_PATH = "/mcp"
+
+
+@dataclass
+class ServedTools:
+    """The tools and what they share for the server's life: settings, ledger, scratch state."""
+
+    settings: Settings
+    cwd: Path
+    router: ToolRouter = field(default_factory=lambda: ToolRouter(served_tools()))
+    usage: UsageLedger = field(default_factory=UsageLedger)
+    state: dict[str, Any] = field(default_factory=dict)
+
+    async def call(self, name: str, args: dict[str, Any], ask: Ask | None) -> ToolResult:
+        """Run one call as our own runs do, asking before spending; never raises."""
+        ctx = ToolContext(self.settings, self.cwd, state=self.state, usage=self.usage)
+        if refused := self.router.refusal(name, args, ctx):
+            return refused
+        if forbidden := denial(name, args, self.settings):
+            return ToolResult(f"Not run: the user's configuration forbids it ({forbidden}).", True)
+        spec = self.router.get(name)
+        assert spec is not None  # `refusal` answers unknown tools
+        if why := await spend_refusal(spec, args, ctx, ask):
+            return ToolResult(why, True)
+        return await self.router.call(name, args, ctx)
+
+    def secrets(self) -> list[str]:
+        return [s for s in (self.settings.hf_token, self.settings.github_token) if s]
+
+
+def build_server(tools: ServedTools) -> Server[Any]:
+    """The MCP server: tools/list and tools/call over `tools`."""
+    import mcp_types
+    from mcp.server.lowlevel import Server
+
+    from agent.context.store import app_version
+
+    async def list_tools(
+        ctx: ServerRequestContext[Any], params: mcp_types.PaginatedRequestParams | None
+    ) -> mcp_types.ListToolsResult:
+        return mcp_types.ListToolsResult(tools=[as_mcp_tool(s) for s in tools.router.specs])
+
+    async def call_tool(
+        ctx: ServerRequestContext[Any], params: mcp_types.CallToolRequestParams
+    ) -> mcp_types.CallToolResult:
+        result = await tools.call(params.name, dict(params.arguments or {}), _asker(ctx))
+        text = redact(result.content, tools.secrets())
+        return mcp_types.CallToolResult(
+            content=[mcp_types.TextContent(type="text", text=text)], is_error=result.is_error
+        )
+
+    return Server(
+        "ml-intern",
+        version=app_version(),
+        title="ml-intern",
+        instructions=(
+            "Hugging Face Hub, docs, datasets, papers, GitHub and Jobs tools from ml-intern. "
+            "Launching a job costs the user money: it is approved by them or covered by a cap."
+        ),
+        on_list_tools=list_tools,
+        on_call_tool=call_tool,
+    )
+
+
+def _asker(ctx: ServerRequestContext[Any]) -> Ask | None:
+    """How to ask the client's user, or None when the client cannot be asked (it declared
+    no elicitation, or this request has no channel back to it)."""
+    caps = ctx.session.client_capabilities
+    if caps is None or caps.elicitation is None or not ctx.session.can_send_request:
+        return None
+
+    async def ask(message: str) -> bool:
+        answer = await ctx.session.elicit_form(
+            message, {"type": "object", "properties": {}}, related_request_id=ctx.request_id
+        )
+        return answer.action == "accept"
+
+    return ask
+
+
+async def serve_stdio(tools: ServedTools) -> None:
+    """Serve over stdin/stdout until the client closes stdin. Whatever else would print
+    goes to stderr, so stdout carries only protocol messages."""
+    import anyio
+    from mcp.server.stdio import stdio_server
+
+    protocol_out = anyio.wrap_file(sys.stdout)
+    sys.stdout = sys.stderr
+    server = build_server(tools)
+    async with stdio_server(stdout=protocol_out) as (read, write):
+        await server.run(read, write, server.create_initialization_options())
+
+
+async def serve_http(tools: ServedTools, port: int) -> None:
+    """Serve streamable HTTP at http://127.0.0.1:PORT/mcp (port 0: any free one), saying
+    where on stderr once it listens."""
+    import socket
+
+    import uvicorn
+
+    app = build_server(tools).streamable_http_app(streamable_http_path=HTTP_PATH, host=HOST)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((HOST, port))
+    except OSError as exc:
+        sock.close()
+        raise UsageError(
+            f"cannot listen on {HOST}:{port} ({exc.strerror}): pick another --http port, "
+            "or 0 for any free one"
+        ) from None
+    config = uvicorn.Config(app, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    bound = sock.getsockname()[1]
+    print(f"ml-intern MCP server on http://{HOST}:{bound}{HTTP_PATH}", file=sys.stderr, flush=True)
+    await server.serve(sockets=[sock])
