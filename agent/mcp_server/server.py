@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agent.context.redact import redact
-from agent.core.approval import denial
 from agent.core.errors import UsageError
 from agent.core.usage import UsageLedger
 from agent.mcp_server.spending import Ask, spend_refusal
@@ -38,21 +37,24 @@ HTTP_PATH = "/mcp"
 
 @dataclass
 class ServedTools:
-    """The tools and what they share for the server's life: settings, ledger, scratch state."""
+    """The tools and what they share for the server's life: settings, ledger, scratch state.
+    Tools in the config's `approval.deny_tools` are not served."""
 
     settings: Settings
     cwd: Path
-    router: ToolRouter = field(default_factory=lambda: ToolRouter(served_tools()))
+    router: ToolRouter = field(init=False)
     usage: UsageLedger = field(default_factory=UsageLedger)
     state: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        denied = set(self.settings.approval.deny_tools)  # the person's config forbids them
+        self.router = ToolRouter([s for s in served_tools() if s.name not in denied])
 
     async def call(self, name: str, args: dict[str, Any], ask: Ask | None) -> ToolResult:
         """Run one call as our own runs do, asking before spending; never raises."""
         ctx = ToolContext(self.settings, self.cwd, state=self.state, usage=self.usage)
         if refused := self.router.refusal(name, args, ctx):
             return refused
-        if forbidden := denial(name, args, self.settings):
-            return ToolResult(f"Not run: the user's configuration forbids it ({forbidden}).", True)
         spec = self.router.get(name)
         assert spec is not None  # `refusal` answers unknown tools
         if why := await spend_refusal(spec, args, ctx, ask):

@@ -5,6 +5,7 @@ asked about through elicitation, refused when nobody can be asked, and held to a
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
 import subprocess
@@ -88,10 +89,16 @@ def text(result: Any) -> str:
 
 
 def test_stdio_lists_our_tools_and_calls_them(served_env, hub, github):
+    config = Path(os.environ["XDG_CONFIG_HOME"]) / "ml-intern" / "cli_agent_config.json"
+    config.write_text(json.dumps({"approval": {"deny_tools": ["fetch_url"]}}))
+
     async def scenario() -> None:
         async with stdio_session(served_env) as session:
             listed = {tool.name: tool for tool in (await session.list_tools()).tools}
             for spec in served_tools():
+                if spec.name == "fetch_url":  # denied in the user's config
+                    assert spec.name not in listed
+                    continue
                 assert listed[spec.name].description == spec.description
                 assert listed[spec.name].input_schema == spec.parameters
             assert {"hf_search", "hf_inspect_dataset", "hf_papers", "github_read_file"} <= set(
