@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING, Any
 from agent.context.redact import redact
 from agent.core.errors import UsageError
 from agent.core.usage import UsageLedger
-from agent.mcp_server.spending import Ask, spend_refusal
+from agent.mcp_server.spending import Ask, Bookings, spend_refusal
 from agent.mcp_server.tools import as_mcp_tool, served_tools
 from agent.tools.router import ToolRouter
 from agent.tools.spec import ToolContext, ToolResult
 
 if TYPE_CHECKING:
-    import mcp_types
+    import mcp.types as mcp_types
     from mcp.server.context import ServerRequestContext
     from mcp.server.lowlevel import Server
 
@@ -45,10 +45,12 @@ class ServedTools:
     router: ToolRouter = field(init=False)
     usage: UsageLedger = field(default_factory=UsageLedger)
     state: dict[str, Any] = field(default_factory=dict)
+    bookings: Bookings = field(init=False)
 
     def __post_init__(self) -> None:
         denied = set(self.settings.approval.deny_tools)  # the person's config forbids them
         self.router = ToolRouter([s for s in served_tools() if s.name not in denied])
+        self.bookings = Bookings(self.usage)
 
     async def call(self, name: str, args: dict[str, Any], ask: Ask | None) -> ToolResult:
         """Run one call as our own runs do, asking before spending; never raises."""
@@ -57,9 +59,15 @@ class ServedTools:
             return refused
         spec = self.router.get(name)
         assert spec is not None  # `refusal` answers unknown tools
-        if why := await spend_refusal(spec, args, ctx, ask):
+        why, held = await spend_refusal(spec, args, ctx, self.bookings, ask)
+        if why:
             return ToolResult(why, True)
-        return await self.router.call(name, args, ctx)
+        if held is not None:
+            ctx.usage = self.bookings.ledger_for(held)
+        try:
+            return await self.router.call(name, args, ctx)
+        finally:
+            self.bookings.release(held)
 
     def secrets(self) -> list[str]:
         return [s for s in (self.settings.hf_token, self.settings.github_token) if s]
@@ -67,7 +75,7 @@ class ServedTools:
 
 def build_server(tools: ServedTools) -> Server[Any]:
     """The MCP server: tools/list and tools/call over `tools`."""
-    import mcp_types
+    import mcp.types as mcp_types
     from mcp.server.lowlevel import Server
 
     from agent.context.store import app_version

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from agent.tools.spec import ToolSpec
 
 if TYPE_CHECKING:
-    import mcp_types
+    import mcp.types as mcp_types
 
 
 def served_tools() -> list[ToolSpec]:
@@ -27,7 +27,7 @@ def served_tools() -> list[ToolSpec]:
 def as_mcp_tool(spec: ToolSpec) -> mcp_types.Tool:
     """The MCP listing of a tool: its name, description and JSON schema as our model sees
     them, with hints that let the client decide what to ask its user about."""
-    import mcp_types
+    import mcp.types as mcp_types
 
     spends = spec.estimate_spend is not None
     changes = spec.needs_approval is not None
