@@ -9,6 +9,7 @@ messages: anything else printed goes to stderr.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from agent.core.usage import UsageLedger
 from agent.mcp_server.spending import Ask, Bookings, spend_refusal
 from agent.mcp_server.tools import as_mcp_tool, served_tools
 from agent.tools.router import ToolRouter
-from agent.tools.spec import ToolContext, ToolResult
+from agent.tools.spec import LogSink, ToolContext, ToolResult, no_log
 
 if TYPE_CHECKING:
     import mcp.types as mcp_types
@@ -52,9 +53,11 @@ class ServedTools:
         self.router = ToolRouter([s for s in served_tools() if s.name not in denied])
         self.bookings = Bookings(self.usage)
 
-    async def call(self, name: str, args: dict[str, Any], ask: Ask | None) -> ToolResult:
+    async def call(
+        self, name: str, args: dict[str, Any], ask: Ask | None, log: LogSink = no_log
+    ) -> ToolResult:
         """Run one call as our own runs do, asking before spending; never raises."""
-        ctx = ToolContext(self.settings, self.cwd, state=self.state, usage=self.usage)
+        ctx = ToolContext(self.settings, self.cwd, state=self.state, usage=self.usage, log=log)
         if refused := self.router.refusal(name, args, ctx):
             return refused
         spec = self.router.get(name)
@@ -88,7 +91,13 @@ def build_server(tools: ServedTools) -> Server[Any]:
     async def call_tool(
         ctx: ServerRequestContext[Any], params: mcp_types.CallToolRequestParams
     ) -> mcp_types.CallToolResult:
-        result = await tools.call(params.name, dict(params.arguments or {}), _asker(ctx))
+        progress = _Progress(ctx, tools.secrets())
+        try:
+            result = await tools.call(
+                params.name, dict(params.arguments or {}), _asker(ctx), progress.log
+            )
+        finally:
+            await progress.sent()
         text = redact(result.content, tools.secrets())
         return mcp_types.CallToolResult(
             content=[mcp_types.TextContent(type="text", text=text)], is_error=result.is_error
@@ -121,6 +130,27 @@ def _asker(ctx: ServerRequestContext[Any]) -> Ask | None:
         return answer.action == "accept"
 
     return ask
+
+
+class _Progress:
+    """A tool's progress lines (a followed job's log, ...) as MCP progress notifications, when
+    the client asked for progress; scrubbed of secrets like the result."""
+
+    def __init__(self, ctx: ServerRequestContext[Any], secrets: list[str]) -> None:
+        self._ctx, self._secrets = ctx, secrets
+        self._lines = 0
+        self._sending: list[asyncio.Task[None]] = []
+
+    def log(self, text: str, omitted_lines: int = 0) -> None:
+        self._lines += omitted_lines + text.count("\n") + 1
+        report = self._ctx.session.report_progress(self._lines, None, redact(text, self._secrets))
+        self._sending.append(asyncio.ensure_future(report))
+
+    async def sent(self) -> None:
+        """Wait until every line went out, so none arrives after the result."""
+        for failure in await asyncio.gather(*self._sending, return_exceptions=True):
+            if isinstance(failure, Exception):
+                log.debug("progress not sent: %s", failure)
 
 
 async def serve_stdio(tools: ServedTools) -> None:

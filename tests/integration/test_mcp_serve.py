@@ -19,7 +19,7 @@ import pytest
 
 from agent.mcp_server.tools import served_tools
 from tests.fakes.github_fake import GitHubFake
-from tests.fakes.hub_jobs import JobsHub
+from tests.fakes.hub_jobs import JobScript, JobsHub
 
 HF_TOKEN = "hf_ServedSecretToken0123456789abcdefXYZ"
 LAUNCH = {"operation": "run", "command": ["nvidia-smi"], "flavor": "a10g-large", "timeout": "2h"}
@@ -133,17 +133,28 @@ def test_stdio_lists_our_tools_and_calls_them(served_env, hub, github):
 
 def test_stdio_launch_asks_through_elicitation(served_env, hub):
     answers = Answers("decline", "accept")
+    hub.scripts.append(JobScript(lines=["step 1 loss 0.91", f"pushing with {HF_TOKEN}"]))
+    progress: list[tuple[float, str | None]] = []
+
+    async def on_progress(done: float, total: float | None, message: str | None) -> None:
+        progress.append((done, message))
 
     async def scenario() -> None:
         async with stdio_session(served_env, answers=answers) as session:
             declined = await session.call_tool("hf_jobs", LAUNCH)
             assert declined.is_error and "declined" in text(declined)
             assert hub.jobs == {}
-            accepted = await session.call_tool("hf_jobs", LAUNCH)
+            followed = {**LAUNCH, "wait": True}
+            accepted = await session.call_tool("hf_jobs", followed, progress_callback=on_progress)
             assert not accepted.is_error, text(accepted)
+            assert "COMPLETED" in text(accepted) and HF_TOKEN not in text(accepted)
 
     asyncio.run(scenario())
     assert len(hub.jobs) == 1
+    lines = "\n".join(message or "" for _, message in progress)
+    assert "step 1 loss 0.91" in lines and "pushing with" in lines
+    assert HF_TOKEN not in lines
+    assert [done for done, _ in progress] == sorted(done for done, _ in progress)
     assert answers.messages[0] == answers.messages[1]
     assert "a10g-large" in answers.messages[0] and LAUNCH_COST in answers.messages[0]
 
