@@ -73,7 +73,11 @@ class ServedTools:
             self.bookings.release(held)
 
     def secrets(self) -> list[str]:
-        return [s for s in (self.settings.hf_token, self.settings.github_token) if s]
+        """The tokens in use, scrubbed whatever their shape (a saved login's as well)."""
+        from agent.hf_token import find_hf_token
+
+        tokens = (self.settings.hf_token, find_hf_token(self.settings), self.settings.github_token)
+        return [token for token in tokens if token]
 
 
 def build_server(tools: ServedTools) -> Server[Any]:
@@ -124,9 +128,13 @@ def _asker(ctx: ServerRequestContext[Any]) -> Ask | None:
         return None
 
     async def ask(message: str) -> bool:
-        answer = await ctx.session.elicit_form(
-            message, {"type": "object", "properties": {}}, related_request_id=ctx.request_id
-        )
+        try:
+            answer = await ctx.session.elicit_form(
+                message, {"type": "object", "properties": {}}, related_request_id=ctx.request_id
+            )
+        except Exception as exc:  # the client failed to answer: no yes was given
+            log.warning("elicitation failed, taken as a decline: %s", exc)
+            return False
         return answer.action == "accept"
 
     return ask

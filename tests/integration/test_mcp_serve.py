@@ -57,10 +57,12 @@ class Answers:
         self.messages: list[str] = []
 
     async def __call__(self, context: Any, params: Any) -> Any:
-        from mcp.types import ElicitResult
+        from mcp.types import ElicitResult, ErrorData
 
         self.messages.append(params.message)
         action = self.actions.pop(0)
+        if action == "fail":
+            return ErrorData(code=-32603, message="the form could not be shown")
         return ElicitResult(action=action, content={} if action == "accept" else None)
 
 
@@ -132,7 +134,7 @@ def test_stdio_lists_our_tools_and_calls_them(served_env, hub, github):
 
 
 def test_stdio_launch_asks_through_elicitation(served_env, hub):
-    answers = Answers("decline", "accept")
+    answers = Answers("decline", "fail", "accept")
     hub.scripts.append(JobScript(lines=["step 1 loss 0.91", f"pushing with {HF_TOKEN}"]))
     progress: list[tuple[float, str | None]] = []
 
@@ -143,6 +145,8 @@ def test_stdio_launch_asks_through_elicitation(served_env, hub):
         async with stdio_session(served_env, answers=answers) as session:
             declined = await session.call_tool("hf_jobs", LAUNCH)
             assert declined.is_error and "declined" in text(declined)
+            unanswered = await session.call_tool("hf_jobs", LAUNCH)
+            assert unanswered.is_error and "declined" in text(unanswered)
             assert hub.jobs == {}
             followed = {**LAUNCH, "wait": True}
             accepted = await session.call_tool("hf_jobs", followed, progress_callback=on_progress)
@@ -155,7 +159,7 @@ def test_stdio_launch_asks_through_elicitation(served_env, hub):
     assert "step 1 loss 0.91" in lines and "pushing with" in lines
     assert HF_TOKEN not in lines
     assert [done for done, _ in progress] == sorted(done for done, _ in progress)
-    assert answers.messages[0] == answers.messages[1]
+    assert answers.messages[0] == answers.messages[1] == answers.messages[2]
     assert "a10g-large" in answers.messages[0] and LAUNCH_COST in answers.messages[0]
 
 
