@@ -1,4 +1,5 @@
-"""`ml-intern mcp list|add|remove`: the MCP servers a launch uses; edits the user config file."""
+"""`ml-intern mcp list|add|remove`: the MCP servers a launch uses (edits the user config file);
+`ml-intern mcp serve`: our own tools served to other agents over MCP."""
 
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(name)
     _app.info.help = (
         "List the MCP servers in effect here; add or remove them in your user config "
-        f"({home_relative(user_config_path())})."
+        f"({home_relative(user_config_path())}). `serve` offers ml-intern's own tools to "
+        "other agents over MCP."
     )
     return _app
 
@@ -135,3 +137,47 @@ def _pairs(items: list[str] | None, flag: str) -> dict[str, str] | None:
             raise UsageError(f"{flag} takes KEY=VALUE, got '{item}'")
         pairs[key] = value
     return pairs
+
+
+@_app.command("serve")
+def serve_command(
+    http: Annotated[
+        int | None,
+        typer.Option(
+            "--http",
+            metavar="PORT",
+            min=0,
+            max=65535,
+            help="Serve streamable HTTP on 127.0.0.1:PORT/mcp instead of stdio (0: any free port).",
+        ),
+    ] = None,
+    max_budget_usd: Annotated[
+        float | None,
+        typer.Option(
+            "--max-budget-usd",
+            metavar="USD",
+            min=0.01,
+            help="Let clients that cannot ask their user (no MCP elicitation) launch paid jobs "
+            "up to this many USD in all; the cap holds for every client.",
+        ),
+    ] = None,
+) -> None:
+    """Serve ml-intern's Hub, docs, datasets, papers, GitHub and Jobs tools over MCP, e.g.
+    `claude mcp add ml-intern -- ml-intern mcp serve`. Local tools are not served."""
+    import anyio
+
+    from agent.cli.logs import log_to_file
+    from agent.config import load_settings
+    from agent.mcp_server.server import ServedTools, serve_http, serve_stdio
+
+    log_to_file()
+    settings = load_settings(Path.cwd(), {"max_budget_usd": max_budget_usd}, warn=_warn)
+    tools = ServedTools(settings, Path.cwd())
+    if http is None:
+        anyio.run(serve_stdio, tools)
+    else:
+        anyio.run(serve_http, tools, http)
+
+
+def _warn(line: str) -> None:
+    typer.echo(f"ml-intern: {quoted(line)}", err=True)
