@@ -1,0 +1,220 @@
+"""Lifecycle hooks in Claude Code's schema, through the real CLI, with hook scripts written
+here: blocking and rewriting tool calls, Stop sending the agent back, context added to a
+request, resume, jobs, plugins, trust, --safe-mode, and hooks that hang or misbehave."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.fakes import llm_server as llm
+from tests.fakes.hub_jobs import JobsHub
+
+
+def script(folder: Path, name: str, body: str) -> str:
+    """A python hook script; returns the command that runs it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text("import json, os, sys\nevent = json.load(sys.stdin)\n" + body)
+    return f"{sys.executable} {path}"
+
+
+def hook(command: str, matcher: str = "", timeout: float | None = None) -> dict[str, Any]:
+    entry: dict[str, Any] = {"type": "command", "command": command}
+    if timeout is not None:
+        entry["timeout"] = timeout
+    return {"matcher": matcher, "hooks": [entry]}
+
+
+def user_hooks(hooks: dict[str, list[dict[str, Any]]]) -> None:
+    """The hooks block in the user's config file (beside what the test setup put there)."""
+    path = Path(os.environ["XDG_CONFIG_HOME"]) / "ml-intern" / "cli_agent_config.json"
+    config = json.loads(path.read_text())
+    config["hooks"] = hooks
+    path.write_text(json.dumps(config))
+
+
+def hook_events(result) -> list[dict[str, Any]]:
+    return [line for line in result.lines() if line.get("type") == "hook"]
+
+
+def user_messages(request: dict[str, Any]) -> list[str]:
+    return [m["content"] for m in request["messages"] if m["role"] == "user"]
+
+
+def tool_results(request: dict[str, Any]) -> list[str]:
+    return [m["content"] for m in request["messages"] if m["role"] == "tool"]
+
+
+def test_pre_tool_use_blocks_denies_and_rewrites_bash_calls(cli, fake_llm, tmp_path):
+    guard = script(
+        tmp_path / "hooks",
+        "guard.py",
+        """
+command = event["tool_input"]["command"]
+assert event["tool_name"] == "Bash" and event["hook_event_name"] == "PreToolUse"
+if "rm -rf" in command:
+    print("rm -rf is not allowed here", file=sys.stderr)
+    sys.exit(2)
+if "deny-me" in command:
+    print(json.dumps({"hookSpecificOutput": {"hookEventName": "PreToolUse",
+        "permissionDecision": "deny", "permissionDecisionReason": "no deny-me today"}}))
+elif "original" in command:
+    print(json.dumps({"hookSpecificOutput": {"hookEventName": "PreToolUse",
+        "permissionDecision": "allow", "updatedInput": {"command": "echo updated > out.txt"}}}))
+""",
+    )
+    seen = tmp_path / "seen.jsonl"
+    record = script(
+        tmp_path / "hooks",
+        "record.py",
+        f"""
+with open({str(seen)!r}, "a") as f:
+    f.write(json.dumps(event) + "\\n")
+""",
+    )
+    user_hooks(
+        {
+            "PreToolUse": [hook(guard, "Bash|Edit")],
+            "PostToolUse": [hook(record, "bash")],  # our name matches too
+            "PostToolUseFailure": [hook(record, "Write")],  # matches nothing here
+        }
+    )
+    fake_llm.script(
+        llm.tool_call("bash", {"command": "rm -rf build && touch ran1"}),
+        llm.tool_call("bash", {"command": "touch ran2 # deny-me"}),
+        llm.tool_call("bash", {"command": "echo original > out.txt"}),
+        llm.text("done"),
+    )
+
+    result = cli("--yolo", "-o", "stream-json", "clean up")
+
+    assert result.exit_code == 0, result.stderr
+    work = Path.cwd()
+    assert not (work / "ran1").exists()
+    assert not (work / "ran2").exists()
+    assert (work / "out.txt").read_text() == "updated\n"
+    blocked, denied, _ = (tool_results(fake_llm.requests[i])[-1] for i in (1, 2, 3))
+    assert "rm -rf is not allowed here" in blocked
+    assert "no deny-me today" in denied
+    runs = hook_events(result)
+    assert [(r["event"], r["exit_code"], r["decision"]) for r in runs] == [
+        ("PreToolUse", 2, "deny"),
+        ("PreToolUse", 0, "deny"),
+        ("PreToolUse", 0, "allow"),
+        ("PostToolUse", 0, ""),
+    ]
+    assert all(r["command"] and r["duration_ms"] >= 0 for r in runs)
+    (after,) = [json.loads(line) for line in seen.read_text().splitlines()]
+    assert after["tool_name"] == "Bash"
+    assert after["tool_input"]["command"] == "echo updated > out.txt"
+    assert after["cwd"] == str(work)
+    assert after["session_id"] == result.result()["session_id"]
+
+
+def test_stop_reads_the_transcript_and_blocks_once_then_resume_starts_with_context(
+    cli, fake_llm, tmp_path
+):
+    hooks_dir = tmp_path / "hooks"
+    once = tmp_path / "stop-blocked"
+    stop = script(
+        hooks_dir,
+        "stop.py",
+        f"""
+lines = [json.loads(l) for l in open(event["transcript_path"]) if l.strip()]
+said = [l for l in lines if l["type"] == "assistant"]
+if os.path.exists({str(once)!r}) or event["stop_hook_active"]:
+    sys.exit(0)
+open({str(once)!r}, "w").close()
+print(json.dumps({{"decision": "block",
+    "reason": f"run the tests first ({{len(said)}} assistant lines so far)"}}))
+""",
+    )
+    context = script(
+        hooks_dir,
+        "context.py",
+        """
+print(json.dumps({"hookSpecificOutput": {"hookEventName": "UserPromptSubmit",
+    "additionalContext": "CTX-42 for " + event["prompt"]}}))
+""",
+    )
+    starts = tmp_path / "starts"
+    start = script(
+        hooks_dir,
+        "start.py",
+        f"""
+open({str(starts)!r}, "a").write(event["source"] + "\\n")
+if event["source"] == "resume":
+    print("RESUMED-CONTEXT")
+""",
+    )
+    user_hooks(
+        {
+            "Stop": [hook(stop)],
+            "UserPromptSubmit": [hook(context)],
+            "SessionStart": [hook(start, "startup|resume")],
+        }
+    )
+    fake_llm.script(llm.text("first"), llm.text("second"), llm.text("welcome back"))
+
+    first = cli("-o", "json", "hello")
+    again = cli("-c", "-o", "json", "go on")
+
+    assert first.exit_code == 0, first.stderr
+    assert json.loads(first.stdout)["final_text"] == "second"
+    assert user_messages(fake_llm.requests[0])[-1].startswith("hello")
+    assert "CTX-42 for hello" in user_messages(fake_llm.requests[0])[-1]
+    feedback = user_messages(fake_llm.requests[1])[-1]
+    assert feedback == "Stop hook feedback:\nrun the tests first (1 assistant lines so far)"
+    assert again.exit_code == 0, again.stderr
+    resumed = user_messages(fake_llm.requests[2])[-1]
+    assert "RESUMED-CONTEXT" in resumed
+    assert "CTX-42 for go on" in resumed
+    assert starts.read_text().split() == ["startup", "resume"]
+
+
+LAUNCH = {
+    "operation": "run",
+    "command": ["python", "train.py"],
+    "flavor": "a10g-large",
+    "timeout": "2h",
+    "image": "python:3.12",
+}
+
+
+def test_job_hooks_hear_of_a_job_submitted_and_finished(cli, fake_llm, tmp_path, monkeypatch):
+    seen = tmp_path / "jobs.jsonl"
+    record = script(
+        tmp_path / "hooks",
+        "jobs.py",
+        f"""
+with open({str(seen)!r}, "a") as f:
+    f.write(json.dumps(event) + "\\n")
+""",
+    )
+    user_hooks({"JobSubmitted": [hook(record, "hf_jobs")], "JobFinished": [hook(record)]})
+    with JobsHub() as hub:
+        hub_url = hub.url
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        monkeypatch.setenv("HF_TOKEN", "hf_test")
+        monkeypatch.setenv("ML_INTERN_SHARE_TRACES", "false")
+        fake_llm.script(llm.tool_call("hf_jobs", {**LAUNCH, "wait": True}), llm.text("Trained."))
+        result = cli("--yolo", "--max-budget-usd", "10", "-o", "json", "train")
+    assert result.exit_code == 0, result.stderr
+    submitted, finished = [json.loads(line) for line in seen.read_text().splitlines()]
+    job_id = hub.only_job().id
+    assert submitted["hook_event_name"] == "JobSubmitted"
+    assert submitted["job_id"] == job_id
+    assert submitted["backend"] == "hf_jobs"
+    assert submitted["hardware"] == "a10g-large"
+    assert submitted["cost_estimate_usd"] == pytest.approx(3.6, abs=0.5)
+    assert submitted["links"] == [f"{hub_url}/jobs/testuser/{job_id}"]
+    assert finished["hook_event_name"] == "JobFinished"
+    assert (finished["job_id"], finished["status"]) == (job_id, "COMPLETED")
+    assert finished["hardware"] == "a10g-large"
+    assert finished["cost_usd"] > 0
