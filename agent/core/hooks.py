@@ -149,7 +149,7 @@ async def before_tool(
     hooks decided (deny, ask, allow)."""
     fields = {
         "tool_name": tool_names.names(name)[0],
-        "tool_input": tool_names.claude_input(name, args),
+        "tool_input": tool_names.claude_input(name, args, session.cwd),
         "tool_use_id": call_id,
     }
     verdict = await fire(session, "PreToolUse", fields, *tool_names.names(name))
@@ -166,7 +166,7 @@ async def after_tool(
     with the result."""
     fields: dict[str, Any] = {
         "tool_name": tool_names.names(name)[0],
-        "tool_input": tool_names.claude_input(name, args),
+        "tool_input": tool_names.claude_input(name, args, session.cwd),
         "tool_use_id": call_id,
     }
     if result.is_error:
@@ -196,7 +196,7 @@ async def permission_request(
     Notification that a permission prompt is waiting."""
     fields = {
         "tool_name": tool_names.names(name)[0],
-        "tool_input": tool_names.claude_input(name, args),
+        "tool_input": tool_names.claude_input(name, args, session.cwd),
         "tool_use_id": call_id,
         "permission_suggestions": [],
     }

@@ -218,3 +218,94 @@ with open({str(seen)!r}, "a") as f:
     assert (finished["job_id"], finished["status"]) == (job_id, "COMPLETED")
     assert finished["hardware"] == "a10g-large"
     assert finished["cost_usd"] > 0
+
+
+def test_plugin_hooks_run_an_untrusted_projects_never_and_safe_mode_runs_none(
+    cli, fake_llm, repo, tmp_path
+):
+    plugin = Path(os.environ["XDG_CONFIG_HOME"]) / "ml-intern" / "plugins" / "formatter"
+    seen = tmp_path / "plugin.log"
+    script(
+        plugin / "scripts",
+        "after_write.py",
+        f"""
+with open({str(seen)!r}, "a") as f:
+    f.write(os.environ["CLAUDE_PLUGIN_ROOT"] + " " + event["tool_input"]["file_path"] + "\\n")
+""",
+    )
+    (plugin / "hooks").mkdir()
+    command = f"{sys.executable} ${{CLAUDE_PLUGIN_ROOT}}/scripts/after_write.py"
+    (plugin / "hooks" / "hooks.json").write_text(
+        json.dumps({"description": "format", "hooks": {"PostToolUse": [hook(command, "Write")]}})
+    )
+    planted = tmp_path / "planted"
+    (repo / "configs").mkdir()
+    (repo / "configs" / "cli_agent_config.json").write_text(
+        json.dumps({"hooks": {"UserPromptSubmit": [hook(f"touch {planted}")]}})
+    )
+    write = llm.tool_call("write", {"path": "notes.txt", "content": "hi"})
+    fake_llm.script(write, llm.text("written"), write, llm.text("written again"))
+
+    first = cli("--yolo", "write notes")
+    safe = cli("--yolo", "--safe-mode", "write notes")
+
+    assert first.exit_code == 0, first.stderr
+    assert safe.exit_code == 0, safe.stderr
+    target = Path.cwd() / "notes.txt"
+    assert seen.read_text().splitlines() == [f"{plugin.resolve()} {target}"]
+    assert not planted.exists()
+    assert "this folder is not trusted: its hooks were not run" in first.stderr
+    assert f"UserPromptSubmit: touch {planted}" in first.stderr
+    assert f"ml-intern trust {repo}" in first.stderr
+
+
+def test_hooks_that_hang_flood_or_print_nonsense_never_hold_up_the_turn(cli, fake_llm, tmp_path):
+    pids = tmp_path / "pids"
+    hang = script(
+        tmp_path / "hooks",
+        "hang.py",
+        f"""
+import subprocess, time
+child = subprocess.Popen(["sleep", "300"])
+open({str(pids)!r}, "w").write(f"{{os.getpid()}} {{child.pid}}")
+time.sleep(300)
+""",
+    )
+    flood = script(
+        tmp_path / "hooks",
+        "flood.py",
+        "chunk = b'x' * 65536\nfor _ in range(320):\n    sys.stdout.buffer.write(chunk)\n",
+    )
+    nonsense = script(tmp_path / "hooks", "nonsense.py", "print('{not json')\n")
+    user_hooks(
+        {
+            "UserPromptSubmit": [hook(hang, timeout=1), hook(flood), hook(nonsense)],
+        }
+    )
+    fake_llm.script(llm.text("still here"))
+
+    result = cli("-o", "stream-json", "hi")
+
+    assert result.exit_code == 0, result.stderr
+    assert result.result()["final_text"] == "still here"
+    runs = {Path(r["command"].split()[-1]).name: r for r in hook_events(result)}
+    assert runs["hang.py"]["decision"] == "error"
+    assert runs["hang.py"]["exit_code"] is None
+    assert "did not finish within 1 s" in runs["hang.py"]["reason"]
+    assert (runs["flood.py"]["exit_code"], runs["flood.py"]["decision"]) == (0, "")
+    assert runs["nonsense.py"]["decision"] == "error"
+    assert "invalid JSON" in runs["nonsense.py"]["reason"]
+    for pid in map(int, pids.read_text().split()):
+        assert not alive(pid)
+    request = user_messages(fake_llm.requests[0])[-1]  # a hook's plain output is context
+    assert request.startswith("hi\n\n<hook-context>\nxxxx")
+    assert len(request) < 10_200
+
+
+def alive(pid: int) -> bool:
+    """Running (a zombie waiting for its parent to read its status counts as gone)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"

@@ -3,11 +3,12 @@
 `bash` is `Bash`, `read` `Read`, `write` `Write`, `edit` `Edit`, `fetch_url` `WebFetch`,
 `web_search` `WebSearch`; MCP tools are `mcp__server__tool` in both. `tool_input` uses
 their field names (`file_path`, `old_string`, `new_string`; a Bash `timeout` in
-milliseconds); our other tools keep their own names and fields.
+milliseconds, a `file_path` absolute); our other tools keep their own names and fields.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 CLAUDE_NAMES = {
@@ -28,11 +29,13 @@ def names(tool: str) -> tuple[str, ...]:
     return (claude, tool) if claude else (tool,)
 
 
-def claude_input(tool: str, args: dict[str, Any]) -> dict[str, Any]:
-    """Our arguments under Claude Code's field names."""
+def claude_input(tool: str, args: dict[str, Any], cwd: Path) -> dict[str, Any]:
+    """Our arguments under Claude Code's field names; `file_path` absolute, as theirs is."""
     if tool not in CLAUDE_NAMES:
         return dict(args)
     out = {_FIELDS.get(key, key): value for key, value in args.items()}
+    if isinstance(out.get("file_path"), str):
+        out["file_path"] = str(cwd / Path(out["file_path"]).expanduser())
     if tool == "bash" and isinstance(out.get("timeout"), int | float):
         out["timeout"] = int(out["timeout"] * 1000)
     return out

@@ -18,6 +18,7 @@ from agent.extensions.hooks.runner import Run
 
 CONTEXT_EVENTS = frozenset({"UserPromptSubmit", "SessionStart"})
 _RANK = {"allow": 1, "ask": 2, "deny": 3}
+CONTEXT_MAX = 10_000  # characters one hook may add to what the model reads, as Claude Code caps it
 
 
 @dataclass
@@ -92,7 +93,7 @@ def _read_stdout(event: str, run: Run, judged: Judged, verdict: Verdict) -> None
     text = run.stdout.strip()
     if not text.startswith("{"):
         if text and event in CONTEXT_EVENTS:
-            verdict.context.append(text)
+            verdict.context.append(_capped(text))
         return
     try:
         output = json.loads(text)
@@ -106,7 +107,7 @@ def _read_stdout(event: str, run: Run, judged: Judged, verdict: Verdict) -> None
     specific = output.get("hookSpecificOutput")
     specific = specific if isinstance(specific, dict) else {}
     if isinstance(extra := specific.get("additionalContext"), str) and extra:
-        verdict.context.append(extra)
+        verdict.context.append(_capped(extra))
     reason = str(output.get("reason") or "")
     if event == "PreToolUse":
         _pre_tool_use(output, specific, judged, verdict)
@@ -118,6 +119,12 @@ def _read_stdout(event: str, run: Run, judged: Judged, verdict: Verdict) -> None
         stop = str(output.get("stopReason") or f"stopped by the {event} hook")
         verdict.stop_reason = verdict.stop_reason or stop
         judged.decision, judged.reason = "stop", stop
+
+
+def _capped(text: str) -> str:
+    if len(text) <= CONTEXT_MAX:
+        return text
+    return text[:CONTEXT_MAX] + f"\n[{len(text) - CONTEXT_MAX} more characters cut]"
 
 
 def _pre_tool_use(
