@@ -38,14 +38,20 @@ def summarize_call(name: str, arguments: dict[str, Any] | str, width: int = 100)
     return f"{name}: {first_line(detail, width)}"
 
 
+HOOK_COMMAND_SHOWN = 40
+
+
 def hook_line(event: ev.HookRun) -> str:
     """One line for a hook that blocked, stopped or failed (nothing for the others): its
     event, its command and its reason."""
     reason = " ".join(event.reason.split())
+    command = " ".join(event.command.split())
+    if len(command) > HOOK_COMMAND_SHOWN:  # the end names the script
+        command = "…" + command[-HOOK_COMMAND_SHOWN + 1 :]
     if event.decision in ("block", "deny"):
-        return f"⊘ {event.event} hook `{event.command}` blocked it: {reason}"
+        return f"⊘ {event.event} hook `{command}` blocked it: {reason}"
     if event.decision == "stop":
-        return f"⊘ {event.event} hook `{event.command}` stopped the agent: {reason}"
+        return f"⊘ {event.event} hook `{command}` stopped the agent: {reason}"
     if event.decision == "error":
-        return f"⚠ {event.event} hook `{event.command}` {reason}"
+        return f"⚠ {event.event} hook `{command}` {reason}"
     return ""
