@@ -14,6 +14,7 @@ import pytest
 
 from tests.fakes import llm_server as llm
 from tests.fakes.hub_jobs import JobsHub
+from tests.integration.test_compaction import BIG, SUMMARY
 
 
 def script(folder: Path, name: str, body: str) -> str:
@@ -309,3 +310,48 @@ def alive(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return state != "Z"
+
+
+def test_compaction_and_session_hooks_see_their_moments(cli, fake_llm, tmp_path, monkeypatch):
+    monkeypatch.setenv("ML_INTERN_COMPACTION_THRESHOLD_TOKENS", "6500")
+    seen = tmp_path / "moments.jsonl"
+    record = script(
+        tmp_path / "hooks",
+        "moments.py",
+        f"""
+with open({str(seen)!r}, "a") as f:
+    f.write(json.dumps(event) + "\\n")
+if event["hook_event_name"] == "SessionStart" and event["source"] == "compact":
+    print("AFTER-COMPACT: keep printing x")
+""",
+    )
+    user_hooks(
+        {
+            "PreCompact": [hook(record, "auto")],
+            "PostCompact": [hook(record)],
+            "SessionStart": [hook(record, "compact")],
+            "SessionEnd": [hook(record)],
+        }
+    )
+    fake_llm.script(
+        llm.tool_call("bash", {"command": BIG}),
+        llm.tool_call("bash", {"command": BIG}),
+        llm.text(SUMMARY),
+        llm.text("Printed them all."),
+    )
+
+    result = cli("--yolo", "-o", "json", "print lots of x")
+
+    assert result.exit_code == 0, result.stderr
+    moments = [json.loads(line) for line in seen.read_text().splitlines()]
+    assert [
+        (m["hook_event_name"], m.get("trigger") or m.get("source") or m.get("reason"))
+        for m in moments
+    ] == [
+        ("PreCompact", "auto"),
+        ("PostCompact", "auto"),
+        ("SessionStart", "compact"),
+        ("SessionEnd", "other"),
+    ]
+    assert "print many x" in moments[1]["compact_summary"]
+    assert "AFTER-COMPACT: keep printing x" in user_messages(fake_llm.requests[3])[-1]

@@ -17,6 +17,7 @@ from typing import Any
 from agent.extensions.hooks.runner import Run
 
 CONTEXT_EVENTS = frozenset({"UserPromptSubmit", "SessionStart"})
+PERMISSION_EVENTS = frozenset({"PreToolUse", "PermissionRequest"})  # exit 2 denies the call
 _RANK = {"allow": 1, "ask": 2, "deny": 3}
 CONTEXT_MAX = 10_000  # characters one hook may add to what the model reads, as Claude Code caps it
 
@@ -60,7 +61,7 @@ def judge(event: str, runs: list[Run], scrub: Callable[[str], str]) -> Verdict:
             judged.decision, judged.reason = "error", problem
         elif run.exit_code == 2:
             reason = run.stderr.strip() or f"blocked by the {event} hook `{run.hook.command}`"
-            _block(verdict, judged, reason, "deny" if event == "PreToolUse" else "block")
+            _block(verdict, judged, reason, "deny" if event in PERMISSION_EVENTS else "block")
         else:
             _read_stdout(event, run, judged, verdict)
     return verdict
