@@ -28,7 +28,14 @@ def test_hooks_are_listed_a_block_shows_its_reason_and_ctrl_c_stops_a_hook(
     guard = script(
         tmp_path / "hooks",
         "guard.py",
-        "print('no network from here', file=sys.stderr)\nsys.exit(2)\n",
+        "if 'curl' in event['tool_input']['command']:\n"
+        "    print('no network from here', file=sys.stderr)\n    sys.exit(2)\n",
+    )
+    allow = script(
+        tmp_path / "hooks",
+        "allow.py",
+        "print(json.dumps({'hookSpecificOutput': {'hookEventName': 'PermissionRequest',"
+        " 'decision': {'behavior': 'allow'}}}))\n",
     )
     pid_file = tmp_path / "hook.pid"
     slow = script(
@@ -41,16 +48,24 @@ if "slowly" in event["prompt"]:
     time.sleep(300)
 """,
     )
-    user_hooks({"PreToolUse": [hook(guard, "Bash")], "UserPromptSubmit": [hook(slow)]})
+    user_hooks(
+        {
+            "PreToolUse": [hook(guard, "Bash")],
+            "PermissionRequest": [hook(allow, "Bash")],
+            "UserPromptSubmit": [hook(slow)],
+        }
+    )
     fake_llm.script(
-        llm.tool_call("bash", {"command": "curl https://example.com"}), llm.text("Not fetching.")
+        llm.tool_call("bash", {"command": "curl https://example.com"}),
+        llm.tool_call("bash", {"command": "echo approved-by-hook > hooked.txt"}),
+        llm.text("Not fetching."),
     )
     term = terminal()
     term.expect("›")
 
     term.enter("/hooks")
     term.expect("PreToolUse Bash")
-    term.expect("guard.py")
+    term.expect("PermissionRequest Bash")
     term.expect("UserPromptSubmit *")
 
     term.enter("fetch the page")
@@ -58,6 +73,8 @@ if "slowly" in event["prompt"]:
     term.expect("blocked it: no network from here")
     term.expect("Not fetching.")
     term.expect("›")
+    assert (tmp_path / "work" / "hooked.txt").read_text() == "approved-by-hook\n"  # nobody asked
+    assert "Approve bash?" not in term.text
 
     term.enter("go slowly")
     pid = int(wait_for_file(pid_file))
