@@ -147,6 +147,8 @@ async def before_tool(
 ) -> tuple[dict[str, Any], Verdict]:
     """PreToolUse: the arguments to run with (a hook's `updatedInput` applied) and what the
     hooks decided (deny, ask, allow)."""
+    if not session.hooks:
+        return args, Verdict()
     fields = {
         "tool_name": tool_names.names(name)[0],
         "tool_input": tool_names.claude_input(name, args, session.cwd),
@@ -164,6 +166,8 @@ async def after_tool(
     """PostToolUse (or PostToolUseFailure for an error result), and SubagentStop after a
     sub-agent: what the hooks say back (a block's reason, added context) goes to the model
     with the result."""
+    if not session.hooks:
+        return result
     fields: dict[str, Any] = {
         "tool_name": tool_names.names(name)[0],
         "tool_input": tool_names.claude_input(name, args, session.cwd),
@@ -194,6 +198,8 @@ async def permission_request(
 ) -> Verdict:
     """PermissionRequest, before the person is asked (a hook may answer for them), and a
     Notification that a permission prompt is waiting."""
+    if not session.hooks:
+        return Verdict()
     fields = {
         "tool_name": tool_names.names(name)[0],
         "tool_input": tool_names.claude_input(name, args, session.cwd),

@@ -260,7 +260,9 @@ with open({str(seen)!r}, "a") as f:
     assert f"ml-intern trust {repo}" in first.stderr
 
 
-def test_hooks_that_hang_flood_or_print_nonsense_never_hold_up_the_turn(cli, fake_llm, tmp_path):
+def test_hooks_that_hang_flood_leak_or_print_nonsense_never_hold_up_the_turn(
+    cli, fake_llm, tmp_path, monkeypatch
+):
     pids = tmp_path / "pids"
     hang = script(
         tmp_path / "hooks",
@@ -278,17 +280,25 @@ time.sleep(300)
         "chunk = b'x' * 65536\nfor _ in range(320):\n    sys.stdout.buffer.write(chunk)\n",
     )
     nonsense = script(tmp_path / "hooks", "nonsense.py", "print('{not json')\n")
-    user_hooks(
-        {
-            "UserPromptSubmit": [hook(hang, timeout=1), hook(flood), hook(nonsense)],
-        }
+    leak = script(
+        tmp_path / "hooks",
+        "leak.py",
+        "print(json.dumps({'hookSpecificOutput': {'additionalContext': 'use ' + 'hf_' + 'aBcDeFgHiJkLmNoPqRsTuVwXyZ01234567'}}))\n",
     )
+    user_hooks({"UserPromptSubmit": [hook(hang, timeout=1), hook(flood), hook(nonsense)]})
+    explicit = tmp_path / "explicit.json"  # a second source naming the same command
+    explicit.write_text(
+        json.dumps({"hooks": {"UserPromptSubmit": [hook(nonsense, "*"), hook(leak)]}})
+    )
+    monkeypatch.setenv("ML_INTERN_CLI_CONFIG", str(explicit))
     fake_llm.script(llm.text("still here"))
 
     result = cli("-o", "stream-json", "hi")
 
     assert result.exit_code == 0, result.stderr
     assert result.result()["final_text"] == "still here"
+    names = [Path(r["command"].split()[-1]).name for r in hook_events(result)]
+    assert sorted(names) == ["flood.py", "hang.py", "leak.py", "nonsense.py"]  # each once
     runs = {Path(r["command"].split()[-1]).name: r for r in hook_events(result)}
     assert runs["hang.py"]["decision"] == "error"
     assert runs["hang.py"]["exit_code"] is None
@@ -300,7 +310,9 @@ time.sleep(300)
         assert not alive(pid)
     request = user_messages(fake_llm.requests[0])[-1]  # a hook's plain output is context
     assert request.startswith("hi\n\n<hook-context>\nxxxx")
-    assert len(request) < 10_200
+    assert "use [REDACTED:hf_token]" in request
+    assert "aBcDeFgHiJkLmNoPqRsTuVwXyZ01234567" not in request
+    assert len(request) < 10_300
 
 
 def alive(pid: int) -> bool:
@@ -355,3 +367,57 @@ if event["hook_event_name"] == "SessionStart" and event["source"] == "compact":
     ]
     assert "print many x" in moments[1]["compact_summary"]
     assert "AFTER-COMPACT: keep printing x" in user_messages(fake_llm.requests[3])[-1]
+
+
+def test_a_request_can_be_refused_and_a_hook_can_stop_the_agent(cli, fake_llm, tmp_path):
+    gate = script(
+        tmp_path / "hooks",
+        "gate.py",
+        """
+if "password" in event["prompt"]:
+    print("no passwords in requests", file=sys.stderr)
+    sys.exit(2)
+""",
+    )
+    enough = script(
+        tmp_path / "hooks",
+        "enough.py",
+        'print(json.dumps({"continue": False, "stopReason": "enough for today"}))\n',
+    )
+    user_hooks({"UserPromptSubmit": [hook(gate)], "PostToolUse": [hook(enough)]})
+
+    refused = cli("-o", "json", "my password is hunter2")
+
+    assert refused.exit_code == 1
+    assert json.loads(refused.stdout)["exit_reason"] == "prompt_blocked"
+    assert "no passwords in requests" in refused.stderr
+    assert fake_llm.requests == []
+
+    fake_llm.script(llm.tool_call("bash", {"command": "echo one"}))  # never asked again
+    stopped = cli("--yolo", "-o", "json", "count")
+
+    assert stopped.exit_code == 0, stopped.stderr
+    assert json.loads(stopped.stdout)["exit_reason"] == "stopped_by_hook"
+    assert "enough for today" in stopped.stderr
+    assert len(fake_llm.requests) == 1
+
+
+def test_stop_hooks_send_the_agent_back_three_times_at_most(cli, fake_llm, tmp_path):
+    seen = tmp_path / "active"
+    nag = script(
+        tmp_path / "hooks",
+        "nag.py",
+        f"""
+open({str(seen)!r}, "a").write(str(event["stop_hook_active"]) + "\\n")
+print(json.dumps({{"decision": "block", "reason": "not yet"}}))
+""",
+    )
+    user_hooks({"Stop": [hook(nag)]})
+    fake_llm.script(*(llm.text(f"answer {i}") for i in range(4)))
+
+    result = cli("-o", "json", "finish")
+
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["final_text"] == "answer 3"
+    assert seen.read_text().split() == ["False", "True", "True", "True"]
+    assert "blocked the end of this turn 3 times in a row: ending it anyway" in result.stderr
