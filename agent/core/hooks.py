@@ -40,9 +40,14 @@ async def fire(session: Session, event: str, fields: dict[str, Any], *names: str
     hooks = session.hooks.matching(event, *names) if session.hooks else []
     if not hooks:
         return Verdict()
+    try:
+        transcript = str(await write_transcript(session))
+    except OSError as exc:  # a full disk: the hooks still run, without the transcript
+        log.warning("cannot write the transcript for hooks: %s", exc)
+        transcript = ""
     payload = {
         "session_id": session.id,
-        "transcript_path": str(write_transcript(session)),
+        "transcript_path": transcript,
         "cwd": str(session.cwd),
         "hook_event_name": event,
         "permission_mode": permission_mode(session),
@@ -103,22 +108,27 @@ def permission_mode(session: Session) -> str:
     return "dontAsk" if settings.approval_mode == "deny" else "default"
 
 
-def write_transcript(session: Session) -> Path:
+async def write_transcript(session: Session) -> Path:
     """The session so far in Claude Code's JSONL (as `sessions export` writes it),
-    redacted; empty before the first request is saved. Removed when the session closes."""
+    redacted; empty before the first request is saved. Written off the event loop (a long
+    session's log is read whole); removed when the session closes."""
+    path = data_home() / "transcripts" / f"{session.id}.jsonl"
+    if not path.exists():
+        session.resources.callback(path.unlink, missing_ok=True)
+    await asyncio.to_thread(_write_transcript, session.id, path)
+    return path
+
+
+def _write_transcript(session_id: str, path: Path) -> None:
     from agent.context.resume import load_session
     from agent.context.store import SessionNotFound
     from agent.context.traces import export_jsonl
 
-    path = data_home() / "transcripts" / f"{session.id}.jsonl"
     try:
-        data = export_jsonl(load_session(session.id))
+        data = export_jsonl(load_session(session_id))
     except (SessionNotFound, OSError, ValueError):
         data = b""
-    if not path.exists():
-        session.resources.callback(path.unlink, missing_ok=True)
     write_file(path, data)
-    return path
 
 
 def with_context(text: str, context: list[str]) -> str:
