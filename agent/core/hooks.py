@@ -157,7 +157,7 @@ async def before_tool(
 ) -> tuple[dict[str, Any], Verdict]:
     """PreToolUse: the arguments to run with (a hook's `updatedInput` applied) and what the
     hooks decided (deny, ask, allow)."""
-    if not session.hooks:
+    if not session.hooks.matching("PreToolUse", *tool_names.names(name)):
         return args, Verdict()
     fields = {
         "tool_name": tool_names.names(name)[0],
@@ -176,7 +176,10 @@ async def after_tool(
     """PostToolUse (or PostToolUseFailure for an error result), and SubagentStop after a
     sub-agent: what the hooks say back (a block's reason, added context) goes to the model
     with the result."""
-    if not session.hooks:
+    event = "PostToolUseFailure" if result.is_error else "PostToolUse"
+    names = tool_names.names(name)
+    ended = name in SUBAGENT_TOOLS and session.hooks.matching("SubagentStop", name)
+    if not (ended or session.hooks.matching(event, *names)):
         return result
     fields: dict[str, Any] = {
         "tool_name": tool_names.names(name)[0],
@@ -184,19 +187,17 @@ async def after_tool(
         "tool_use_id": call_id,
     }
     if result.is_error:
-        event = "PostToolUseFailure"
         fields.update(error=result.content, is_interrupt=False)
     else:
-        event = "PostToolUse"
         fields["tool_response"] = tool_names.claude_response(
             name, args, result.content, result.is_error
         )
-    verdict = await fire(session, event, fields, *tool_names.names(name))
+    verdict = await fire(session, event, fields, *names)
     notes = [f"{event} hook feedback: {verdict.reason()}"] if verdict.blocked else []
     notes += verdict.context
-    if name in SUBAGENT_TOOLS:
-        ended = {"stop_hook_active": False, "agent_type": name, "agent_id": f"{session.id}.{name}"}
-        sub = await fire(session, "SubagentStop", ended, name)
+    if ended:
+        stop = {"stop_hook_active": False, "agent_type": name, "agent_id": f"{session.id}.{name}"}
+        sub = await fire(session, "SubagentStop", stop, name)
         notes += [f"SubagentStop hook feedback: {sub.reason()}"] if sub.blocked else []
     if not notes:
         return result
