@@ -234,6 +234,8 @@ with open({str(seen)!r}, "a") as f:
     f.write(os.environ["CLAUDE_PLUGIN_ROOT"] + " " + event["tool_input"]["file_path"] + "\\n")
 """,
     )
+    (plugin / ".claude-plugin").mkdir()
+    (plugin / ".claude-plugin" / "plugin.json").write_text(json.dumps({"name": "formatter"}))
     (plugin / "hooks").mkdir()
     command = f"{sys.executable} ${{CLAUDE_PLUGIN_ROOT}}/scripts/after_write.py"
     (plugin / "hooks" / "hooks.json").write_text(

@@ -2,8 +2,7 @@
 
 Sources, in order: the settings files (the user's config, the file named by
 ML_INTERN_CLI_CONFIG, the project's configs/ when the folder is trusted), then installed
-plugins' `hooks/hooks.json` (`<config home>/plugins/<name>/hooks/hooks.json`, run with
-CLAUDE_PLUGIN_ROOT). All of them run; none overrides another, as in Claude Code. An
+plugins' hooks files (agent/extensions/plugins.py finds them; run with CLAUDE_PLUGIN_ROOT). All of them run; none overrides another, as in Claude Code. An
 untrusted project's hooks are named in a notice and never run.
 """
 
@@ -19,7 +18,6 @@ from pydantic import TypeAdapter, ValidationError
 
 from agent import trust
 from agent.extensions.hooks.schema import HookGroup, HooksBlock
-from agent.paths import config_home
 
 if TYPE_CHECKING:
     from agent.config import Settings
@@ -164,7 +162,7 @@ def load_hooks(settings: Settings, cwd: Path) -> HookSet:
     `disableAllHooks`."""
     if settings.disable_all_hooks:
         return HookSet()
-    plugins, problems = plugin_sources(config_home() / "plugins")
+    plugins, problems = plugin_sources(settings)
     hookset = build(settings_sources(settings) + plugins)
     hookset.notices += problems
     if note := untrusted_notice(cwd):
@@ -187,27 +185,22 @@ def _raw(block: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def plugin_sources(plugins: Path) -> tuple[list[Source], list[str]]:
-    """Each installed plugin's `hooks/hooks.json` (Claude Code's plugin layout: the file
-    holds {"hooks": {...}}), with the plugin's folder as CLAUDE_PLUGIN_ROOT; and a line for
-    each file that cannot be read."""
-    try:
-        folders = sorted(p for p in plugins.iterdir() if p.is_dir() and not p.name.startswith("."))
-    except OSError:
-        return [], []
+def plugin_sources(settings: Settings) -> tuple[list[Source], list[str]]:
+    """Each installed plugin's hooks file (Claude Code's layout: `hooks/hooks.json`, or the
+    one its plugin.json names, holding {"hooks": {...}}), with the plugin's folder as
+    CLAUDE_PLUGIN_ROOT; and a line for each file that cannot be read."""
+    from agent.extensions.plugins import plugin_hook_files
+
     sources, problems = [], []
-    for folder in folders:
-        path = folder / "hooks" / "hooks.json"
-        if not path.is_file():
-            continue
-        label = f"plugin {folder.name} ({path})"
+    for name, path, root in plugin_hook_files(settings):
+        label = f"plugin {name} ({path})"
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, ValueError) as exc:
             problems.append(f"skipped the hooks of {label}: cannot read it ({exc})")
             continue
         hooks = data.get("hooks", {}) if isinstance(data, dict) else data
-        sources.append(Source(label, hooks, folder.resolve()))
+        sources.append(Source(label, hooks, root.resolve()))
     return sources, problems
 
 
@@ -225,7 +218,7 @@ def untrusted_notice(cwd: Path) -> str | None:
             continue
         hooks = data.get("hooks") if isinstance(data, dict) else None
         if isinstance(hooks, dict):
-            named += [f"{event}: {cmd}" for event, cmd in _commands(hooks)]
+            named += [f"{event}: {cmd}" for event, cmd in hook_commands(hooks)]
     if not named:
         return None
     shown = "; ".join(named[:5]) + (f"; and {len(named) - 5} more" if named[5:] else "")
@@ -236,7 +229,11 @@ def untrusted_notice(cwd: Path) -> str | None:
     )
 
 
-def _commands(hooks: dict[str, Any]) -> list[tuple[str, str]]:
+def hook_commands(hooks: Any) -> list[tuple[str, str]]:
+    """(event, command) for each command of a hooks block as written, read loosely: for
+    telling a person what a file would run, before anything is checked."""
+    if not isinstance(hooks, dict):
+        return []
     found = []
     for event, groups in hooks.items():
         for group in groups if isinstance(groups, list) else []:
