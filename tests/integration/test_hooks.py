@@ -423,3 +423,36 @@ print(json.dumps({{"decision": "block", "reason": "not yet"}}))
     assert json.loads(result.stdout)["final_text"] == "answer 3"
     assert seen.read_text().split() == ["False", "True", "True", "True"]
     assert "blocked the end of this turn 3 times in a row: ending it anyway" in result.stderr
+
+
+def test_a_failed_call_and_a_finished_sub_agent_have_their_hooks(cli, fake_llm, tmp_path):
+    seen = tmp_path / "seen.jsonl"
+    record = script(
+        tmp_path / "hooks",
+        "record.py",
+        f"""
+with open({str(seen)!r}, "a") as f:
+    f.write(json.dumps(event) + "\\n")
+if event["hook_event_name"] == "SubagentStop":
+    print(json.dumps({{"decision": "block", "reason": "cite the file you read"}}))
+""",
+    )
+    user_hooks({"PostToolUseFailure": [hook(record, "Read")], "SubagentStop": [hook(record)]})
+    fake_llm.script(
+        llm.tool_call("read", {"path": "missing.txt"}),
+        llm.tool_call("research", {"task": "Which column holds the labels?"}),
+        llm.text("**Answer**: `sentiment`."),  # the sub-agent's report
+        llm.text("The labels are in `sentiment`."),
+    )
+
+    result = cli("-o", "json", "find the labels")
+
+    assert result.exit_code == 0, result.stderr
+    failed, ended = [json.loads(line) for line in seen.read_text().splitlines()]
+    assert (failed["hook_event_name"], failed["tool_name"]) == ("PostToolUseFailure", "Read")
+    assert failed["tool_input"]["file_path"] == str(Path.cwd() / "missing.txt")
+    assert "missing.txt" in failed["error"]
+    assert (ended["hook_event_name"], ended["agent_type"]) == ("SubagentStop", "research")
+    report = tool_results(fake_llm.requests[3])[-1]
+    assert "`sentiment`" in report
+    assert report.endswith("SubagentStop hook feedback: cite the file you read")
