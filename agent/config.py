@@ -20,10 +20,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from agent import trust
 from agent.core.errors import ConfigError
+from agent.extensions.hooks.schema import HooksBlock
 from agent.paths import CONFIG_NAMES as CONFIG_NAMES
 from agent.paths import config_home as config_home
 from agent.paths import data_home as data_home
@@ -204,6 +205,10 @@ class Settings(BaseModel):
     commands: CommandsConfig = Field(default_factory=CommandsConfig)
     plugins: PluginsConfig = Field(default_factory=PluginsConfig)
     memory: bool = True  # AGENTS.md files (yours, and a trusted project's) reach the model
+    # Claude Code's hooks block (agent/extensions/hooks/); every file's hooks run.
+    hooks: HooksBlock = Field(default_factory=dict)
+    disable_all_hooks: bool = Field(default=False, alias="disableAllHooks")
+    _hook_files: list[tuple[Path, dict[str, Any]]] = PrivateAttr(default_factory=list)
 
     # External services: every base URL is a setting so tests can point at loopback.
     hf_endpoint: str = "https://huggingface.co"
@@ -217,6 +222,11 @@ class Settings(BaseModel):
 
     hf_token: str | None = Field(default=None, exclude=True, repr=False)
     github_token: str | None = Field(default=None, exclude=True, repr=False)
+
+    @property
+    def hook_files(self) -> list[tuple[Path, dict[str, Any]]]:
+        """(file, its hooks block as written) for each settings file with hooks."""
+        return self._hook_files
 
     @field_validator("model_name")
     @classmethod
@@ -315,7 +325,8 @@ def read_config_file(path: Path, warn: Warn | None = None) -> dict[str, Any]:
     for key, close in unknown_keys(data, Settings):
         hint = f" — did you mean `{close}`?" if close else ""
         (warn or log.warning)(f"unknown setting `{key}` in {path} (ignored){hint}")
-    data = substitute(data)
+    # ${VAR} in a hook's command is the shell's to expand when it runs (CLAUDE_PROJECT_DIR).
+    data = {k: v if k == "hooks" else substitute(v) for k, v in data.items()}
     _validate(data, source=str(path))
     return data
 
@@ -390,6 +401,10 @@ def merge(layers: list[dict[str, Any]]) -> dict[str, Any]:
             key = "mcp_servers" if key == "mcpServers" else key
             if key in ("mcp_servers", "approval", *EXTENSION_KEYS) and isinstance(value, dict):
                 merged[key] = {**merged.get(key, {}), **value}
+            elif key == "hooks" and isinstance(value, dict):  # every file's hooks run
+                hooks = merged.setdefault(key, {})
+                for event, groups in value.items():
+                    hooks[event] = [*hooks.get(event, []), *groups]
             else:
                 merged[key] = value
     return merged
@@ -406,10 +421,14 @@ def load_settings(
     honoured, _ = trust.split_by_trust(trust.project_files(cwd or Path.cwd()))
     load_dotenv_files([f.path for f in reversed(honoured) if f.is_dotenv])
     project = [f.path for f in honoured if f.is_config]
-    layers = [read_config_file(path, warn) for path in config_files(project)]
+    files = config_files(project)
+    layers = [read_config_file(path, warn) for path in files]
+    hook_files = [(path, layer.get("hooks")) for path, layer in zip(files, layers, strict=True)]
     layers.append(_validate(env_layer(), source="environment"))
     layers.append({k: v for k, v in (flags or {}).items() if v is not None})
-    return _validate(merge(layers), source="configuration")
+    settings: Settings = _validate(merge(layers), source="configuration")
+    settings._hook_files = [(path, hooks) for path, hooks in hook_files if hooks]
+    return settings
 
 
 def first_problem(exc: ValidationError) -> tuple[str, str]:

@@ -1,12 +1,13 @@
 """Agent overhead per iteration with a long history, the model's time excluded.
 
-    uv run python benchmarks/iteration_overhead.py
+    uv run python benchmarks/iteration_overhead.py [--hooks]
 
 Builds a session whose history is about 150k tokens, then runs turns in which an
 instant in-process model asks for one trivial tool call per iteration. Everything
 the agent does around the model is measured: budget and limit checks, the
 compaction check, token accounting, events, tool dispatch, the repetition guard
-and the crash-safe session log on disk.
+and the crash-safe session log on disk. `--hooks` configures hooks that match none of
+these calls (a PreToolUse hook for Bash, a PostToolUse one for Write): they must cost nothing.
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ sys.path.insert(0, str(ROOT))
 
 ITERATIONS = 200
 HISTORY_TOKENS = 150_000
+UNMATCHED_HOOKS = {
+    event: [{"matcher": tool, "hooks": [{"type": "command", "command": "false"}]}]
+    for event, tool in (("PreToolUse", "Bash"), ("PostToolUse", "Write"))
+}
 
 
 def filler_history() -> list[dict]:
@@ -61,6 +66,7 @@ async def main() -> None:
         max_iterations=-1,
         max_budget_usd=1e9,
         compaction_threshold_tokens=10_000_000,
+        hooks=UNMATCHED_HOOKS if "--hooks" in sys.argv else {},
     )
     session = await open_session(settings)
     session.router.register(ToolSpec(name="noop", description="nothing", handler=noop))

@@ -28,7 +28,7 @@ from agent.cli.stopping import (
     say,
     silence_stdout,
 )
-from agent.cli.summary import first_line, summarize_call
+from agent.cli.summary import first_line, hook_line, summarize_call
 from agent.cli.tool_output import failure_summary
 from agent.cli.visible import visible
 from agent.config import Settings
@@ -137,6 +137,8 @@ class TextWriter:
                 self._note(f"… retry {n}/{total - 1} in {delay:.1f}s: {first_line(why)}")
             case ev.Notice(message=message) | ev.DoomLoop(message=message):
                 self._note(f"· {message}")
+            case ev.HookRun() if line := hook_line(event):
+                self._note(line)
             case ev.Compacted(tokens_before=before, tokens_after=after):
                 self._note(f"· compacted the conversation: {before} → {after} tokens")
             case ev.Error(message=message):
@@ -176,6 +178,8 @@ def say_notices(event: ev.Event) -> None:
     budget that cannot be enforced, a log that cannot be written) goes to stderr."""
     if isinstance(event, ev.Notice):
         say(visible(event.message))
+    elif isinstance(event, ev.HookRun) and (line := hook_line(event)):
+        say(visible(line))
 
 
 def result_object(session: Session, outcome: Outcome, started: float) -> dict[str, Any]:

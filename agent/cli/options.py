@@ -139,8 +139,8 @@ SafeMode = Annotated[
     bool,
     typer.Option(
         "--safe-mode",
-        help="Load no extensions: no skills, commands, plugins or AGENTS.md memory, from the "
-        "project or your own folders.",
+        help="Load no extensions: no skills, commands, plugins, hooks or AGENTS.md memory, "
+        "from the project or your own folders.",
         rich_help_panel=ADVANCED,
     ),
 ]
@@ -214,6 +214,7 @@ class RunOptions:
             "tool_runtime": "sandbox" if self.sandbox_tools else None,
             **{key: {"enabled": False} if self.safe_mode else None for key in EXTENSION_KEYS},
             "memory": False if self.safe_mode else None,
+            "disable_all_hooks": True if self.safe_mode else None,
         }
         try:
             Settings.model_validate({k: v for k, v in layer.items() if v is not None})

@@ -28,7 +28,7 @@ from rich.text import Text
 from agent.cli.live_area import LOG_TAIL_LINES, LiveArea
 from agent.cli.markdown_stream import MarkdownStream
 from agent.cli.markdown_view import markdown_block
-from agent.cli.summary import summarize_call
+from agent.cli.summary import hook_line, summarize_call
 from agent.cli.tool_output import numbered, output_lines
 from agent.cli.visible import visible
 from agent.core import events as ev
@@ -313,6 +313,10 @@ class Renderer:
         )
         for path in event.restored_files:
             self.line(f"  restored {path}", style="dim")
+
+    def _on_hook(self, event: ev.HookRun) -> None:
+        if line := hook_line(event):
+            self.note(line, style="yellow")
 
     def _on_notice(self, event: ev.Notice) -> None:
         self.note(f"· {event.message}")

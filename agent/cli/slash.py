@@ -37,6 +37,7 @@ EXTENSIONS: tuple[str, ...] = (
     "agent.cli.slash_settings",
     "agent.cli.slash_skills",
     "agent.cli.slash_plugins",
+    "agent.cli.slash_hooks",
     "agent.cli.slash_usage",
     "agent.cli.slash_copy",
     "agent.cli.slash_memory",

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agent.cli.visible import visible
+
+if TYPE_CHECKING:
+    from agent.core import events as ev
 
 # The argument that says the most about a call, per tool.
 _KEY_ARGUMENT = {
@@ -33,3 +36,22 @@ def summarize_call(name: str, arguments: dict[str, Any] | str, width: int = 100)
     else:
         detail = json.dumps(arguments, ensure_ascii=False, separators=(",", ":"))
     return f"{name}: {first_line(detail, width)}"
+
+
+HOOK_COMMAND_SHOWN = 40
+
+
+def hook_line(event: ev.HookRun) -> str:
+    """One line for a hook that blocked, stopped or failed (nothing for the others): its
+    event, its command and its reason."""
+    reason = " ".join(event.reason.split())
+    command = " ".join(event.command.split())
+    if len(command) > HOOK_COMMAND_SHOWN:  # the end names the script
+        command = "…" + command[-HOOK_COMMAND_SHOWN + 1 :]
+    if event.decision in ("block", "deny"):
+        return f"⊘ {event.event} hook `{command}` blocked it: {reason}"
+    if event.decision == "stop":
+        return f"⊘ {event.event} hook `{command}` stopped the agent: {reason}"
+    if event.decision == "error":
+        return f"⚠ {event.event} hook `{command}` {reason}"
+    return ""

@@ -189,6 +189,10 @@ def describe_config(data: dict[str, Any]) -> list[str]:
     for key, value in data.items():
         if key in ("mcpServers", "mcp_servers") and isinstance(value, dict):
             lines += [_server_effect(name, entry) for name, entry in value.items()]
+        elif key == "hooks":
+            from agent.extensions.hooks.catalog import hook_commands
+
+            lines += [f"runs `{command}` ({event} hook)" for event, command in hook_commands(value)]
         elif key in ENDPOINT_KEYS or key.endswith("_url"):
             lines.append(f"sends requests to {value} ({key})")
         elif key in APPROVAL_KEYS:

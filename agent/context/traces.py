@@ -52,7 +52,12 @@ def export_claude_code(session: LoadedSession, extra_secrets: tuple[str, ...] = 
 
 
 def write_export(session: LoadedSession, path: Path) -> None:
-    Path(path).write_bytes(_jsonl(export_claude_code(session)))
+    Path(path).write_bytes(export_jsonl(session))
+
+
+def export_jsonl(session: LoadedSession) -> bytes:
+    """The Claude Code session file's bytes (what hooks read as `transcript_path`)."""
+    return _jsonl(export_claude_code(session))
 
 
 def _line_for(entry: LogEntry, index: int, session: LoadedSession) -> dict[str, Any] | None:

@@ -7,6 +7,7 @@ from typing import Any
 from agent.context import compaction
 from agent.context.manager import estimate_tokens
 from agent.core import events as ev
+from agent.core import hooks
 from agent.core.budget import count_model_call, stop_if_call_over_budget
 from agent.core.errors import CompactionFailed
 from agent.core.session import Session
@@ -59,6 +60,11 @@ async def compact(
             session.emit(ev.Notice(message="Nothing to compact yet: the conversation is short."))
             return False
         middle, tail = [], middle + tail
+    trigger = "manual" if asked else "auto"
+    await hooks.fire(
+        session, "PreCompact", {"trigger": trigger, "custom_instructions": instructions}, trigger
+    )
+    summary = ""
     if not middle:
         if sum(map(estimate_tokens, head + tail)) >= sum(
             map(estimate_tokens, session.context.messages)
@@ -67,9 +73,9 @@ async def compact(
         session.context.replace(head + tail)
     else:
         try:
-            hooks = SummaryCalls(session, in_turn=not asked)
+            calls = SummaryCalls(session, in_turn=not asked)
             summary = await compaction.summarise(
-                middle, session.settings, limit, hooks, instructions
+                middle, session.settings, limit, calls, instructions
             )
         except compaction.SummaryRejected as rejected:
             return _keep_history(session, rejected.reason, before, overflowed)
@@ -79,6 +85,10 @@ async def compact(
     after = session.context.tokens
     session.compaction_floor = after if after > limit else 0
     session.emit(ev.Compacted(tokens_before=before, tokens_after=after))
+    await hooks.fire(
+        session, "PostCompact", {"trigger": trigger, "compact_summary": summary}, trigger
+    )
+    await hooks.session_start(session, "compact")
     return True
 
 

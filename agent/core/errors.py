@@ -150,3 +150,17 @@ class AttachmentRefused(AgentStop):
 
     exit_code = 2
     code = "attachment_refused"
+
+
+class HookStop(AgentStop):
+    """A hook said `continue: false`: the agent stops, with the hook's reason."""
+
+    exit_code = 0
+    code = "stopped_by_hook"
+
+
+class PromptBlocked(AgentStop):
+    """A UserPromptSubmit hook refused the request: it never reached the model."""
+
+    exit_code = 1
+    code = "prompt_blocked"

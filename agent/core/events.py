@@ -178,6 +178,43 @@ class HistoryChanged(_Event):
     messages: list[dict[str, Any]]
 
 
+class HookRun(_Event):
+    """One hook command run for a lifecycle event (agent/core/hooks.py): what it decided
+    (block, deny, ask, allow, stop, error or nothing) and why, its output scrubbed."""
+
+    type: Literal["hook"] = "hook"
+    event: str
+    command: str
+    source: str = ""
+    exit_code: int | None = None  # None: timed out or could not start
+    decision: str = ""
+    reason: str = ""
+    duration_ms: int = 0
+
+
+class JobSubmitted(_Event):
+    """A cloud or cluster job was started: what runs where, and its worst-case cost."""
+
+    type: Literal["job_submitted"] = "job_submitted"
+    job_id: str
+    backend: str  # hf_jobs
+    hardware: str = ""
+    cost_estimate_usd: float | None = None
+    links: list[str] = []
+
+
+class JobFinished(_Event):
+    """A job's final status, when a tool observed it."""
+
+    type: Literal["job_finished"] = "job_finished"
+    job_id: str
+    backend: str
+    status: str
+    hardware: str = ""
+    cost_usd: float | None = None
+    links: list[str] = []
+
+
 class Notice(_Event):
     """Something the person should know that is neither an error nor model output."""
 
@@ -218,6 +255,9 @@ Event = Annotated[
     | Interrupted
     | UndoComplete
     | HistoryChanged
+    | HookRun
+    | JobSubmitted
+    | JobFinished
     | Notice
     | Error
     | Shutdown,

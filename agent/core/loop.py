@@ -17,7 +17,7 @@ from typing import Any
 
 from agent.context.manager import AGENT_NOTE_PREFIX
 from agent.core import events as ev
-from agent.core import llm
+from agent.core import hooks, llm
 from agent.core import ops as op
 from agent.core.budget import count_model_call, unenforced_budget_once
 from agent.core.compact import compact
@@ -26,6 +26,7 @@ from agent.core.errors import (
     AgentStop,
     ContextOverflow,
     DoomLoopStop,
+    PromptBlocked,
     StaleReasoning,
 )
 from agent.core.local_server import fit_to_window, tool_less_hint
@@ -46,9 +47,13 @@ UNANSWERED_NOTE = f"{AGENT_NOTE_PREFIX} (stopped before answering this request)"
 
 async def run_turn(session: Session, text: str) -> str:
     """One user request, to the end. Returns the model's final answer."""
-    content = await user_content(
-        session, text, requested(session.skills, session.commands, text) or text
-    )
+    submitted = await hooks.fire(session, "UserPromptSubmit", {"prompt": text})
+    if submitted.blocked:
+        raise PromptBlocked(f"The request was not sent: {submitted.reason()}")
+    request = requested(session.skills, session.commands, text) or text
+    request = hooks.with_context(request, [*session.hook_context, *submitted.context])
+    content = await user_content(session, text, request)
+    session.hook_context = []
     unanswered = session.context.messages[-1:]
     if unanswered and unanswered[0].get("role") == "user":  # a turn stopped before any answer
         session.context.add({"role": "assistant", "content": UNANSWERED_NOTE})
@@ -58,6 +63,7 @@ async def run_turn(session: Session, text: str) -> str:
     guard = RepetitionGuard(session.settings.doom_loop_extra_detections)
     follow_ups = FollowUps()
     arguments = ArgumentStreak()
+    stop_blocks = 0
     session.turn_iterations = 0  # every model call counts, a summary's as well
     if problem := unenforced_budget_once(session):
         session.emit(ev.Notice(message=problem))
@@ -65,6 +71,7 @@ async def run_turn(session: Session, text: str) -> str:
     while True:
         check_pending_stop(session)
         await compact(session)
+        add_hook_context(session)
         count_model_call(session, session.context.tokens)
         session.emit(ev.Processing(iteration=session.turn_iterations))
         reply = await ask_model_within_context(session)
@@ -76,9 +83,39 @@ async def run_turn(session: Session, text: str) -> str:
             case "nudge":
                 session.context.add({"role": "user", "content": CONTINUE_NUDGE})
             case "done":
+                if await stop_blocked(session, stop_blocks):
+                    stop_blocks += 1
+                    continue
                 if notice := incomplete_answer(reply) or tool_less_hint(session, text):
                     session.emit(ev.Notice(message=notice))
                 return reply.content
+
+
+async def stop_blocked(session: Session, blocks: int) -> bool:
+    """Whether Stop hooks send the agent back to work, their reason its next instruction;
+    after STOP_BLOCKS_MAX blocks in a row the turn ends all the same, and says so."""
+    verdict = await hooks.fire(session, "Stop", {"stop_hook_active": blocks > 0})
+    check_pending_stop(session)
+    if not verdict.blocked:
+        return False
+    if blocks >= hooks.STOP_BLOCKS_MAX:
+        session.emit(
+            ev.Notice(
+                message=f"Stop hooks blocked the end of this turn {blocks} times in a row: "
+                "ending it anyway."
+            )
+        )
+        return False
+    session.context.add({"role": "user", "content": f"Stop hook feedback:\n{verdict.reason()}"})
+    return True
+
+
+def add_hook_context(session: Session) -> None:
+    """Context a hook added during the turn (SessionStart after a compaction) goes to the
+    model with its next request."""
+    if session.hook_context:
+        context, session.hook_context = session.hook_context, []
+        session.context.add({"role": "user", "content": hooks.with_context("", context).strip()})
 
 
 def incomplete_answer(reply: llm.LLMReply) -> str:
@@ -238,6 +275,7 @@ class Agent:
         session = self.session
         session.announce()
         try:
+            await hooks.session_start(session, session.start_source)
             while True:
                 operation = await self.ops.get()
                 if isinstance(operation, op.Shutdown):
@@ -247,6 +285,7 @@ class Agent:
             self._waiting_inputs.clear()
             self._closing = True
             await self._cancel_turn()
+            await hooks.session_end(session, "other")
             session.emit(ev.Shutdown())
 
     async def _handle(self, operation: op.Operation) -> None:
@@ -279,8 +318,10 @@ class Agent:
                         forget_turn(session.tool_state, turn)
                 session.emit(ev.UndoComplete(removed_messages=removed, restored_files=restored))
             case op.NewSession() if not self.busy:
+                await hooks.session_end(session, "clear")
                 session.start_fresh()
                 session.emit(ev.Notice(message=f"Started a fresh conversation ({session.id})."))
+                await hooks.session_start(session, "clear")
             case _:
                 session.emit(ev.Notice(message=f"Cannot {operation.type} while a turn is running."))
 

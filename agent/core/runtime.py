@@ -16,9 +16,11 @@ from agent.context.store import SessionBusy, SessionLog, sessions_dir
 from agent.core import events as ev
 from agent.core import llm
 from agent.core import tools as builtin
+from agent.core.hooks import watch_jobs
 from agent.core.notifier import attach_notifier
 from agent.core.resume_model import model_problem
 from agent.core.session import Session
+from agent.extensions.hooks.catalog import load_hooks
 from agent.extensions.loaded import load_extensions
 from agent.extensions.plugins import plugin_mcp_servers
 from agent.hf_token import find_hf_token, with_hf_token
@@ -65,12 +67,17 @@ async def open_session(
         loaded = completed_turns(loaded)
     session_id = log.session_id if log else None
     session = Session(settings, router, cwd=cwd, session_id=session_id, extensions=extensions)
+    session.hooks = load_hooks(settings, session.cwd)
+    for notice in session.hooks.notices:
+        session.notify(notice)
+    watch_jobs(session)
     if settings.sandbox == "workspace-write":
         from agent.tools.local.roots import sandbox_notice
 
         session.notify(sandbox_notice(session.cwd))
     session.resources.push_async_callback(report_background_jobs, session)
     if loaded:
+        session.start_source = "resume"
         restore(session, loaded)
         if log is None:
             log = fork(session, loaded)

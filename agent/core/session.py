@@ -18,6 +18,7 @@ from agent.context.system_prompt import render_system_prompt, skills_section
 from agent.core import events as ev
 from agent.core.approval import configured_scopes
 from agent.core.usage import UsageLedger
+from agent.extensions.hooks.catalog import HookSet
 from agent.extensions.loaded import Extensions, load_extensions
 from agent.extensions.memory import Memory, load_memory, memory_section
 from agent.tools.spec import ToolContext
@@ -112,6 +113,9 @@ class Session:
         self.resources = contextlib.AsyncExitStack()
         self.mcp: Any = None  # the McpManager, when MCP servers are configured
         self._early_notices: list[str] | None = list(self.extensions.notices)  # until `ready`
+        self.hooks = HookSet()  # lifecycle hooks (agent/core/hooks.py); none unless loaded
+        self.hook_context: list[str] = []  # what hooks added, for the next request
+        self.start_source = "startup"  # SessionStart's source: startup or resume
 
     async def aclose(self) -> None:
         """Close what the session owns (MCP connections, logs, background tasks)."""

@@ -12,6 +12,7 @@ import math
 from typing import Any
 
 from agent.core import events as ev
+from agent.core import hooks
 from agent.core.approval import allowed_always, always_scope, approval_reason, denial
 from agent.core.budget import spend_covered
 from agent.core.nudges import ArgumentStreak, broken_arguments_note
@@ -94,11 +95,16 @@ async def _run_one(session: Session, call: dict[str, Any], problem: str | None) 
     if problem is not None:
         session.emit(ev.ToolCall(tool_call_id=call_id, name=name, arguments=raw or ""))
         return ToolResult(f"Invalid arguments for {name}: {problem}", is_error=True)
-    args = parse_arguments(raw)
+    args, pre = await hooks.before_tool(session, call_id, name, parse_arguments(raw))
     session.emit(ev.ToolCall(tool_call_id=call_id, name=name, arguments=args))
+    if pre.blocked:
+        session.emit(ev.ToolStateChange(tool_call_id=call_id, name=name, state="denied"))
+        return ToolResult(f"Blocked by a PreToolUse hook: {pre.reason()}", is_error=True)
+    if pre.updated_input and (problem := session.router.argument_problem(name, args)):
+        return ToolResult(f"Invalid arguments for {name} after a hook: {problem}", is_error=True)
     ctx = session.tool_context(call_id, name)
     refusal = session.router.refusal(name, args, ctx) or await _approve(
-        session, call_id, name, args
+        session, call_id, name, args, pre.permission, pre.permission_reason
     )
     if refusal is not None:
         session.output_so_far.pop(call_id, None)
@@ -107,19 +113,26 @@ async def _run_one(session: Session, call: dict[str, Any], problem: str | None) 
     try:
         result = await session.router.call(name, args, ctx)
         session.output_so_far.pop(call_id, None)
-        return result
+        return await hooks.after_tool(session, call_id, name, args, result)
     except asyncio.CancelledError:
         session.emit(ev.ToolStateChange(tool_call_id=call_id, name=name, state="cancelled"))
         raise
 
 
 async def _approve(
-    session: Session, call_id: str, name: str, args: dict[str, Any]
+    session: Session,
+    call_id: str,
+    name: str,
+    args: dict[str, Any],
+    hook: str = "",
+    hook_reason: str = "",
 ) -> ToolResult | None:
     """None when the call may run; otherwise the refusal to hand the model.
 
     A call that spends money (a cloud job, a sandbox) is asked about even in yolo or
-    auto mode unless the spend budget covers its worst case.
+    auto mode unless the spend budget covers its worst case. A PreToolUse hook's
+    `allow` stands for the person's yes, its `ask` asks even where nothing else would;
+    neither overrides a configured denial or the budget.
     """
     spec = session.router.get(name)
     settings = session.settings
@@ -137,14 +150,16 @@ async def _approve(
     spend = await spec.estimate_spend(args, settings) if spec and spec.estimate_spend else None
     if spend is not None:
         reason = spend[0]
+    if hook == "ask":
+        reason = reason or f"a PreToolUse hook asks first: {hook_reason or 'no reason given'}"
     if reason is None:
         return None
     spent = session.usage.spent_usd
     covered = spend is None or spend_covered(spend[1], spent, settings.max_budget_usd)
     every_part = settings.approval.bash_always_ask
     always = allowed_always(name, args, session.standing_approvals(), session.cwd, every_part)
-    trusted = settings.yolo or always or settings.approval_mode == "auto"
-    if trusted and covered:
+    trusted = settings.yolo or always or settings.approval_mode == "auto" or hook == "allow"
+    if trusted and covered and hook != "ask":
         return None
     if settings.approval_mode != "ask":
         session.emit(ev.ToolStateChange(tool_call_id=call_id, name=name, state="denied"))
@@ -163,7 +178,15 @@ async def _approve(
 async def _ask(
     session: Session, call_id: str, name: str, args: dict[str, Any], reason: str
 ) -> ToolResult | None:
-    """Wait for the person's decision, delivered as an `approval` operation."""
+    """Wait for the person's decision, delivered as an `approval` operation (unless a
+    PermissionRequest hook answers for them)."""
+    answered = await hooks.permission_request(session, call_id, name, args, reason)
+    if answered.permission == "allow":
+        session.emit(ev.ToolStateChange(tool_call_id=call_id, name=name, state="approved"))
+        return None
+    if answered.permission == "deny":
+        session.emit(ev.ToolStateChange(tool_call_id=call_id, name=name, state="denied"))
+        return ToolResult(f"Denied by a PermissionRequest hook: {answered.reason()}", is_error=True)
     future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
     session.pending_approvals[call_id] = future
     session.emit(ev.ToolStateChange(tool_call_id=call_id, name=name, state="waiting_approval"))

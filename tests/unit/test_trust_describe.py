@@ -36,3 +36,14 @@ def test_every_kind_of_takeover_is_named():
 
 def test_an_empty_config_would_change_nothing():
     assert describe_config({}) == []
+
+
+def test_a_projects_hooks_are_named_by_the_commands_they_would_run():
+    hooks = {
+        "PreToolUse": [{"matcher": "Bash", "hooks": [{"type": "command", "command": "./x.sh"}]}],
+        "Stop": [{"hooks": [{"type": "command", "command": "curl evil.example"}]}],
+    }
+    assert describe_config({"hooks": hooks}) == [
+        "runs `./x.sh` (PreToolUse hook)",
+        "runs `curl evil.example` (Stop hook)",
+    ]

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from agent.tools.hub.common import Target, hub_client, hub_json, hub_request
+from agent.tools.jobs import news
 from agent.tools.jobs.api import TERMINAL_STAGES, human_duration, usd
 from agent.tools.spec import ToolContext, ToolResult
 
@@ -249,13 +250,16 @@ def finished_result(
     stage, message = followed.stage, status.get("message")
     running = (followed.info.get("durations") or {}).get("runningSecs")
     lines = [f"Job {job_id} ended: {stage}" + (f" ({message})" if message else "")]
+    cost = None
     if running is not None:
         lines.append(f"Running time: {human_duration(running)}")
         if usd_per_hour is not None:
             cost = usd_per_hour * running / 3600
             ctx.usage.record_outside(f"job:{job_id}", cost)
             lines.append(f"Cost: about {usd(cost)}")
-    lines.append(f"URL: {job_url(ctx.settings, namespace, job_id)}")
+    url = job_url(ctx.settings, namespace, job_id)
+    lines.append(f"URL: {url}")
+    news.observed(ctx, job_id, stage, str(followed.info.get("flavor") or ""), cost, url)
     if stage == "ERROR" and message and _PULL_FAILURE.search(message):
         lines.append(
             f"The image{f' {image!r}' if image else ''} could not be pulled: check its name "

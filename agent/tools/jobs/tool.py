@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from agent.tools.hub.common import Target, hf_api
 from agent.tools.jobs import format as fmt
-from agent.tools.jobs import guards, launch
+from agent.tools.jobs import guards, launch, news
 from agent.tools.jobs.api import (
     cached_hardware,
     check_flavor,
@@ -125,6 +125,7 @@ async def _start(args: JobsArgs, ctx: ToolContext) -> ToolResult:
         notes.append(note)
     url = job_url(settings, namespace, job.id)
     ctx.log(f"started job {job.id} on {args.flavor} ({usd(row.usd_per_hour)}/h): {url}")
+    news.submitted(ctx, job.id, args.flavor, worst, url)
     if args.wait:
         first = {"status": {"stage": job.status.stage, "message": job.status.message}}
         followed = await follow(settings, ctx, namespace, job.id, first)
@@ -196,7 +197,9 @@ async def _job_op(args: JobsArgs, ctx: ToolContext) -> ToolResult:
         settings, ctx, namespace, target, api.inspect_job, job_id=job_id, namespace=namespace
     )
     prefix = f"Cancelled job {job_id}.\n" if args.operation == "cancel" else ""
-    return ToolResult(prefix + fmt.job_details(job, job_url(settings, namespace, job_id)))
+    url = job_url(settings, namespace, job_id)
+    news.observed(ctx, job_id, str(job.status.stage), str(job.flavor or ""), None, url)
+    return ToolResult(prefix + fmt.job_details(job, url))
 
 
 async def _scheduled_op(args: JobsArgs, ctx: ToolContext) -> ToolResult:
