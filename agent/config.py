@@ -168,6 +168,9 @@ class Settings(BaseModel):
     llm_max_attempts: int = Field(default=5, ge=1)
     retry_base_delay_s: float = Field(default=1.0, ge=0, allow_inf_nan=False)
     doom_loop_extra_detections: int = Field(default=2, ge=0)
+    # The limits of a goal (/goal, --goal): turns, and minutes (None: no time limit).
+    goal_max_turns: int = Field(default=20, ge=1)
+    goal_max_minutes: float | None = Field(default=None, gt=0, allow_inf_nan=False)
     yolo: bool = False
     approval_mode: Literal["ask", "auto", "deny"] = "ask"
     approval: ApprovalPolicy = Field(default_factory=ApprovalPolicy)
