@@ -195,7 +195,6 @@ def after_turn(session: Session) -> str | None:
         )
         finish(session, "stopped", "goal_no_progress", reason, 1)
     else:
-        announce(session)
         return continuation(session, goal)
     return None
 

@@ -71,8 +71,8 @@ def test_a_goal_goes_on_across_turns_and_ends_only_with_evidence_seen(cli, fake_
         "turns": 2,
     }
     events = goal_events(result)
-    assert [e["status"] for e in events] == ["active", "active", "active", "met"]
-    assert [e["turns"] for e in events] == [0, 1, 1, 2]
+    assert [e["status"] for e in events] == ["active", "active", "met"]
+    assert [e["turns"] for e in events] == [0, 1, 2]
 
 
 def test_a_goal_stops_at_its_turn_limit_with_exit_4(cli, fake_llm):
