@@ -30,6 +30,7 @@ from agent.tools.goal import (
 
 NO_PROGRESS_TURNS = 3  # turns in a row with nothing new before the goal stops
 SEEDED_OUTPUTS = 50  # tool results already in the history the evidence may quote
+RECHECK_S = 5.0  # how often a goal waiting for runs looks again without being woken
 WAKEUP = "goal_wakeup"
 WATCHING = "goal_watching"
 
@@ -48,7 +49,7 @@ def wake(session: Session) -> None:
         wakeup.set()
 
 
-async def wait_for_runs(session: Session, recheck_s: float = 5.0) -> None:
+async def wait_for_runs(session: Session) -> None:
     """Before a goal's next model call: wait, calling nothing, while runs are pending;
     the goal's time limit still applies."""
     while pending_runs(session):
@@ -57,7 +58,7 @@ async def wait_for_runs(session: Session, recheck_s: float = 5.0) -> None:
             raise GoalTimeLimit(time_limit_reason(session))
         wakeup = session.tool_state.setdefault(WAKEUP, asyncio.Event())
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(wakeup.wait(), recheck_s)
+            await asyncio.wait_for(wakeup.wait(), RECHECK_S)
         wakeup.clear()
 
 

@@ -3,6 +3,8 @@ shows the condition holds with evidence a tool printed, or a limit ends it."""
 
 from __future__ import annotations
 
+import threading
+
 from tests.fakes import llm_server as llm
 
 GOAL = "eval accuracy above 0.9"
@@ -157,3 +159,38 @@ def test_an_empty_goal_is_a_usage_error(cli):
     assert result.exit_code == 2
     assert "--goal is empty" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_no_model_call_is_made_for_a_goal_while_runs_are_pending(cli, fake_llm, monkeypatch):
+    from agent.core import goal as goals
+
+    waiting, released = threading.Event(), threading.Event()
+
+    def pending_runs(session) -> bool:
+        if goals.active_goal(session.tool_state) is not None and not released.is_set():
+            waiting.set()
+            return True
+        return False
+
+    def release() -> None:
+        assert waiting.wait(30)
+        released.set()
+
+    def after_release(body: dict) -> None:
+        assert released.is_set(), "the model was called while runs were pending"
+
+    monkeypatch.setattr(goals, "pending_runs", pending_runs)
+    monkeypatch.setattr(goals, "RECHECK_S", 0.05)
+    fake_llm.script(
+        llm.tool_call("bash", {"command": "echo started training"}),
+        llm.text("Training started; waiting for it."),
+        llm.tool_call("bash", {"command": "echo loss=0.4"}, expect=after_release),
+        llm.tool_call("goal_done", {"evidence": "loss=0.4"}),
+        llm.text("Loss is 0.4."),
+    )
+    releaser = threading.Thread(target=release)
+    releaser.start()
+    result = cli("-o", "json", "--goal", "the loss is below 0.5")
+    releaser.join()
+    assert result.exit_code == 0, result.stderr
+    assert result.result()["goal"]["status"] == "met"
