@@ -256,12 +256,15 @@ def time_limit_reason(session: Session) -> str:
 
 def deadline(session: Session) -> Callable[[], None]:
     """While a turn runs for an active goal with a time limit: end the turn at the limit,
-    before its next model call. Returns what disarms it when the turn ends."""
+    before its next model call (at once when it has passed). Returns what disarms it when
+    the turn ends."""
     goal = active_goal(session.tool_state)
     left = seconds_left(session, goal) if goal is not None else None
     if left is None:
         return lambda: None
     stop = GoalTimeLimit(time_limit_reason(session))
+    if left <= 0:
+        raise stop
     timer = asyncio.get_running_loop().call_later(max(left, 0), session.stop_before_next_step, stop)
 
     def disarm() -> None:

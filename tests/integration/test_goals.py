@@ -194,3 +194,21 @@ def test_no_model_call_is_made_for_a_goal_while_runs_are_pending(cli, fake_llm, 
     releaser.join()
     assert result.exit_code == 0, result.stderr
     assert result.result()["goal"]["status"] == "met"
+
+
+def test_a_goal_out_of_time_stops_with_exit_4_before_calling_the_model(cli, fake_llm):
+    result = cli("-o", "json", "--max-minutes", "1e-9", "--goal", "the tests pass")
+    assert result.exit_code == 4, result.stderr
+    summary = result.result()
+    assert summary["exit_reason"] == "goal_time_limit"
+    assert summary["goal"]["status"] == "limit"
+    assert "--max-minutes" in summary["error"]
+    assert not fake_llm.requests
+
+
+def test_goal_limits_that_are_not_positive_are_usage_errors(cli):
+    for flags in (("--max-turns", "0"), ("--max-minutes", "-1")):
+        result = cli(*flags, "--goal", "the tests pass")
+        assert result.exit_code == 2, flags
+        assert flags[0] in result.stderr
+        assert "Traceback" not in result.stderr
