@@ -99,8 +99,8 @@ def parse_price(value: Any) -> Any:
     return {"input": prices[0], "output": prices[1]}
 
 
-AutoEvent = Literal["approval_required", "error", "turn_complete"]
-ALL_AUTO_EVENTS: tuple[AutoEvent, ...] = ("approval_required", "error", "turn_complete")
+AutoEvent = Literal["approval_required", "error", "turn_complete", "goal"]
+ALL_AUTO_EVENTS: tuple[AutoEvent, ...] = ("approval_required", "error", "turn_complete", "goal")
 
 
 class SlackDestination(BaseModel):
