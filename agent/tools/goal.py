@@ -100,8 +100,8 @@ def _normal(text: str) -> str:
 
 def evidence_seen(evidence: str, outputs: list[str] | deque[str]) -> bool:
     """True when the evidence quotes something a tool printed: one of its numbers
-    (two characters or more: `0.91`, `42`, `3e-4`) or four words in a row of it appear
-    in an output. A claim that merely restates the goal quotes neither."""
+    (two characters or more: `0.91`, `42`, `3e-4`) or four words in a row of it (all of
+    it when shorter, two words at least) appear in an output. A claim that merely restates the goal quotes neither."""
     texts = [_normal(text) for text in outputs]
     numbers = {n for n in _NUMBER.findall(evidence) if len(n.strip("+-%")) >= 2}
     for number in numbers:
@@ -109,6 +109,8 @@ def evidence_seen(evidence: str, outputs: list[str] | deque[str]) -> bool:
         if any(pattern.search(text) for text in texts):
             return True
     words = _normal(evidence).split()
+    if len(words) < 2:
+        return False  # a bare name (`eval_accuracy`) says nothing of its value
     size = min(_PHRASE_WORDS, len(words))
     phrases = {" ".join(words[i : i + size]) for i in range(len(words) - size + 1)}
     return any(phrase in text for phrase in phrases if len(phrase) >= 8 for text in texts)
