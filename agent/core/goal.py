@@ -32,6 +32,7 @@ NO_PROGRESS_TURNS = 3  # turns in a row with nothing new before the goal stops
 SEEDED_OUTPUTS = 50  # tool results already in the history the evidence may quote
 RECHECK_S = 5.0  # how often a goal waiting for runs looks again without being woken
 WAKEUP = "goal_wakeup"
+FINAL_CODES = ("goal_stopped", "interrupted", "goal_no_progress")  # not carried on by a resume
 WATCHING = "goal_watching"
 
 
@@ -84,8 +85,9 @@ def start_goal(session: Session, condition: str, request: str = "") -> str:
 
 def restore_goal(session: Session, saved: dict[str, Any] | None) -> None:
     """A resumed session takes back a goal that was still being worked toward, or that a
-    limit of its last run ended: with this run's limits, counted from now."""
-    if not saved or saved.get("status") not in ("active", "limit"):
+    limit or a failure of its last run ended (not one met, stopped by the person or stuck):
+    with this run's limits, counted from now."""
+    if not saved or saved.get("status") == "met" or saved.get("code") in FINAL_CODES:
         return
     condition = str(saved.get("condition") or "").strip()
     if not condition:

@@ -153,6 +153,12 @@ def test_a_goal_survives_continue_and_compaction(cli, fake_llm, monkeypatch):
     assert summary["goal"]["status"] == "met"
     assert summary["goal"]["evidence"] == "loss=0.8"
 
+    fake_llm.script(llm.text("You're welcome."))  # a goal met is not carried on again
+    third = cli("-o", "json", "--continue", "thanks")
+    assert third.exit_code == 0, third.stderr
+    assert "Goal carried on" not in third.stderr
+    assert third.result()["goal"] is None
+
 
 def test_an_empty_goal_is_a_usage_error(cli):
     result = cli("--goal", "  ")
