@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 # custom command of the same name is not reached by typing it, in the chat or headless.
 RESERVED = frozenset(
     (
-        "budget clear compact context copy cost effort exit help mcp model new plan plugins "
+        "budget clear compact context copy cost effort exit goal help mcp model new plan plugins "
         "memory quit resume share-traces skills status tools transcript undo yolo"
     ).split()
 )
