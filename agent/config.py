@@ -100,8 +100,8 @@ def parse_price(value: Any) -> Any:
     return {"input": prices[0], "output": prices[1]}
 
 
-AutoEvent = Literal["approval_required", "error", "turn_complete"]
-ALL_AUTO_EVENTS: tuple[AutoEvent, ...] = ("approval_required", "error", "turn_complete")
+AutoEvent = Literal["approval_required", "error", "turn_complete", "goal"]
+ALL_AUTO_EVENTS: tuple[AutoEvent, ...] = ("approval_required", "error", "turn_complete", "goal")
 
 
 class SlackDestination(BaseModel):
@@ -169,6 +169,9 @@ class Settings(BaseModel):
     llm_max_attempts: int = Field(default=5, ge=1)
     retry_base_delay_s: float = Field(default=1.0, ge=0, allow_inf_nan=False)
     doom_loop_extra_detections: int = Field(default=2, ge=0)
+    # The limits of a goal (/goal, --goal): turns, and minutes (None: no time limit).
+    goal_max_turns: int = Field(default=20, ge=1)
+    goal_max_minutes: float | None = Field(default=None, gt=0, allow_inf_nan=False)
     yolo: bool = False
     approval_mode: Literal["ask", "auto", "deny"] = "ask"
     approval: ApprovalPolicy = Field(default_factory=ApprovalPolicy)

@@ -54,6 +54,9 @@ def run(
     output_format: opt.Format = OutputFormat.text,
     yolo: opt.Yolo = False,
     max_budget_usd: opt.Budget = None,
+    goal: opt.GoalCondition = None,
+    max_turns: opt.MaxTurns = None,
+    max_minutes: opt.MaxMinutes = None,
     price_per_mtok: opt.PricePerMtok = None,
     no_stream: opt.NoStream = False,
     approval_mode: opt.Approval = None,
@@ -89,6 +92,9 @@ def run(
         safe_mode=safe_mode,
         resume=resume,
         continue_=continue_,
+        goal=goal,
+        max_turns=max_turns,
+        max_minutes=max_minutes,
     )
     raise typer.Exit(start(given))
 
@@ -101,7 +107,8 @@ def start(given: RunOptions) -> int:
     try:
         return _start(given)
     except AgentStop as stop:
-        if given.prompt is not None and given.output_format.value != "text":
+        headless = given.prompt is not None or given.goal is not None
+        if headless and given.output_format.value != "text":
             from agent.cli.headless import write_early_result
 
             write_early_result(stop, started)
@@ -114,12 +121,16 @@ def _start(given: RunOptions) -> int:
     from agent.cli.trust import settle_trust
     from agent.config import load_settings
 
-    headless = given.prompt is not None
+    if given.goal is not None and not given.goal.strip():
+        from agent.core.errors import UsageError
+
+        raise UsageError('--goal is empty: say what must hold, e.g. --goal "the tests pass"')
+    headless = given.prompt is not None or given.goal is not None
     if given.print_mode and not headless:
         from agent.core.errors import UsageError
 
         raise UsageError('-p needs a prompt: ml-intern -p "...", or pipe one in')
-    if headless and not str(given.prompt).strip():
+    if given.prompt is not None and not given.prompt.strip():
         from agent.core.errors import UsageError
 
         raise UsageError(
@@ -148,7 +159,9 @@ def _start(given: RunOptions) -> int:
     from agent.cli.headless import run_headless_blocking
 
     output_format = given.output_format.value
-    return run_headless_blocking(settings, str(given.prompt), output_format, resume)
+    return run_headless_blocking(
+        settings, given.prompt or "", output_format, resume, goal=given.goal
+    )
 
 
 def need_terminal() -> None:

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from agent.cli.goal_line import goal_line
 from agent.cli.log_view import INDENT, SampledLog
 from agent.cli.mcp_prompts import headless_request
 from agent.cli.stopping import (
@@ -39,6 +40,7 @@ from agent.core.loop import Agent
 from agent.core.runtime import open_session
 from agent.core.session import Session
 from agent.core.usage import UsageLedger
+from agent.tools.goal import active_goal
 
 log = logging.getLogger(__name__)
 
@@ -55,15 +57,32 @@ class Outcome:
     error: str = ""
     interrupt_code: int = 130  # 128 + the signal that interrupted the turn
     output_closed: bool = False
+    goal_active: Callable[[], bool] = lambda: False  # a goal's next turn follows this one
+    goal: dict[str, Any] | None = None  # where the goal stood last, for the result
 
     def observe(self, event: ev.Event) -> None:
         if self.done.is_set():
             return
+        if isinstance(event, ev.GoalUpdate):
+            self.goal = {
+                "condition": event.condition,
+                "status": event.status,
+                "code": event.code or None,
+                "reason": event.reason or None,
+                "evidence": event.evidence or None,
+                "turns": event.turns,
+            }
         match event:
             case ev.AssistantMessage(content=content) if content:
                 self.final_text = content
-            case ev.TurnComplete():
+            case ev.TurnComplete() if not self.goal_active():
                 self.done.set()
+            case ev.GoalUpdate(status=status) if status != "active":
+                error = "" if event.exit_code == 0 else event.reason
+                if event.code == "interrupted":
+                    self.end(self.interrupt_code, "interrupted")
+                else:
+                    self.end(event.exit_code, event.code, error)
             case ev.Error(code=code, message=message, exit_code=exit_code):
                 self.end(exit_code, code, message)
             case ev.Interrupted():
@@ -139,6 +158,8 @@ class TextWriter:
                 self._note(f"· {message}")
             case ev.HookRun() if line := hook_line(event):
                 self._note(line)
+            case ev.GoalUpdate():
+                self._note(goal_line(event))
             case ev.Compacted(tokens_before=before, tokens_after=after):
                 self._note(f"· compacted the conversation: {before} → {after} tokens")
             case ev.Error(message=message):
@@ -196,6 +217,7 @@ def result_object(session: Session, outcome: Outcome, started: float) -> dict[st
         "duration_ms": int((time.monotonic() - started) * 1000),
         "final_text": outcome.final_text,
         "session_log_error": session.log_failure or None,
+        "goal": outcome.goal,
     }
 
 
@@ -224,22 +246,31 @@ def write_early_result(stop: AgentStop, started: float) -> None:
 
 
 def run_headless_blocking(
-    settings: Settings, prompt: str, output_format: str, resume: str | None = None
+    settings: Settings,
+    prompt: str,
+    output_format: str,
+    resume: str | None = None,
+    goal: str | None = None,
 ) -> int:
     """Run one prompt to its end; a worker thread still busy then does not hold the exit."""
-    return run_to_end(run_headless(settings, prompt, output_format, resume))
+    return run_to_end(run_headless(settings, prompt, output_format, resume, goal))
 
 
 async def run_headless(
-    settings: Settings, prompt: str, output_format: str, resume: str | None = None
+    settings: Settings,
+    prompt: str,
+    output_format: str,
+    resume: str | None = None,
+    goal: str | None = None,
 ) -> int:
-    """Run one prompt to the end and return the exit code."""
+    """Run one prompt to the end and return the exit code; with a `goal` (or one carried
+    on from the resumed session), until the goal ends."""
     started = time.monotonic()
     loop = asyncio.get_running_loop()
     signals = StopSignals()
     signals.install(loop)
     session = await open_session(settings, resume=resume, mcp_wait_s=settings.mcp_wait_s)
-    outcome = Outcome()
+    outcome = Outcome(goal_active=lambda: active_goal(session.tool_state) is not None)
     attach_output(session, output_format, outcome)
     session.subscribe(outcome.observe)
     agent = Agent(session)
@@ -250,7 +281,11 @@ async def run_headless(
 
     signals.watch(interrupt, outcome.done.is_set)
     try:
-        await drive(agent, outcome, await headless_request(session, prompt))
+        request = await headless_request(session, prompt)
+        first: op.Operation = op.UserInput(text=request)
+        if goal is not None:
+            first = op.SetGoal(condition=goal, request=request)
+        await drive(agent, outcome, first)
     finally:
         await session.aclose()
     signals.uninstall(loop)
@@ -274,11 +309,11 @@ def attach_output(session: Session, output_format: str, outcome: Outcome) -> Non
     session.subscribe(write, on_failure=outcome.output_failed)
 
 
-async def drive(agent: Agent, outcome: Outcome, prompt: str) -> None:
+async def drive(agent: Agent, outcome: Outcome, first: op.Operation) -> None:
     """Run the turn, watching both its end and the loop: a loop that dies surfaces
     as the run's error instead of leaving the run waiting for an end that never comes."""
     runner = asyncio.create_task(agent.run(), name="agent")
-    agent.submit(op.UserInput(text=prompt))
+    agent.submit(first)
     waiter = asyncio.create_task(outcome.done.wait(), name="outcome")
     await asyncio.wait({runner, waiter}, return_when=asyncio.FIRST_COMPLETED)
     waiter.cancel()

@@ -42,13 +42,14 @@ from agent.core import ops as op
 from agent.core.loop import Agent
 from agent.core.runtime import open_session
 from agent.core.session import Session
+from agent.tools.goal import active_goal
 from agent.wording import counted
 
 DOUBLE_PRESS_S = 1.0
 POLL_S = 0.25
 CONTROL_EVENTS = frozenset(
     {"approval_required", "turn_complete", "interrupted", "error"}
-    | {"notice", "undo_complete", "compacted"}
+    | {"notice", "undo_complete", "compacted", "goal"}
 )
 TURN_END = frozenset({"turn_complete", "interrupted", "error"})
 NO_PICKER = (
@@ -307,8 +308,9 @@ class Chat:
         if note:
             self._shell_notes.append(note)
 
-    async def request(self, text: str) -> None:
-        """Send one request and follow the turn to its end, answering approvals on the way."""
+    async def request(self, text: str, goal: str | None = None) -> None:
+        """Send one request and follow the turn to its end, answering approvals on the way;
+        while a goal is active (set here with `goal`, or carried on), every turn toward it."""
         if not await self._key_ready():
             self.unsent = text  # back in the input line, not lost
             self._stopped_by_person = True
@@ -316,10 +318,15 @@ class Chat:
         self._starting = False
         self._clear_inbox()
         text, self._shell_notes = "\n\n".join([*self._shell_notes, text]), []
-        self.agent.submit(op.UserInput(text=text))
+        if goal is None:
+            self.agent.submit(op.UserInput(text=text))
+        else:
+            self.agent.submit(op.SetGoal(condition=goal, request=text))
         while (event := await self._next_event(idle_ends=True)) is not None:
             if isinstance(event, ev.ApprovalRequired):
                 await self._approve(event)
+            elif event.type == "turn_complete" and active_goal(self.session.tool_state):
+                continue  # the goal's next turn follows at once
             elif event.type in TURN_END:
                 break
         self.renderer.pause()

@@ -52,6 +52,7 @@ class LiveArea(RenderHook):
         self._active = False
         self._ticker: asyncio.Task[None] | None = None
         self.footer: Callable[[], list[Text]] = list  # what the person types meanwhile
+        self.status_line = ""  # above the spinner: the goal being worked toward
 
     def spin(self, label: str) -> None:
         if label != self._label:
@@ -144,6 +145,8 @@ class LiveArea(RenderHook):
             Text(line.lstrip("\r"), style="dim", no_wrap=True, overflow="ellipsis")
             for line in list(self.log)
         )
+        if self.status_line:
+            parts.append(Text(self.status_line, style="cyan", no_wrap=True, overflow="ellipsis"))
         if self._label:
             elapsed = time.monotonic() - self._since
             progress = f" · {self._progress}" if self._progress else ""

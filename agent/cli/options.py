@@ -19,6 +19,8 @@ FLAG_NAMES = {
     "max_iterations": "--max-iterations",
     "max_budget_usd": "--max-budget-usd",
     "price_per_mtok": "--price-per-mtok",
+    "goal_max_turns": "--max-turns",
+    "goal_max_minutes": "--max-minutes",
 }
 
 
@@ -86,6 +88,24 @@ Yolo = Annotated[bool, typer.Option("--yolo", help="Approve every tool call with
 Budget = Annotated[
     float | None,
     typer.Option("--max-budget-usd", help="Stop before spending more than this (USD)."),
+]
+GoalCondition = Annotated[
+    str | None,
+    typer.Option(
+        "--goal",
+        metavar="CONDITION",
+        help="Headless: keep working across turns until the model shows CONDITION holds "
+        "(citing the output that proves it), or a limit is reached. The prompt, if any, "
+        "starts the work.",
+    ),
+]
+MaxTurns = Annotated[
+    int | None,
+    typer.Option("--max-turns", help="Turns a goal may take (default 20)."),
+]
+MaxMinutes = Annotated[
+    float | None,
+    typer.Option("--max-minutes", help="Minutes a goal may take (default: no time limit)."),
 ]
 PricePerMtok = Annotated[
     str | None,
@@ -191,6 +211,9 @@ class RunOptions:
     safe_mode: bool
     resume: str | None
     continue_: bool
+    goal: str | None = None
+    max_turns: int | None = None
+    max_minutes: float | None = None
 
     def settings_layer(self) -> dict[str, Any]:
         """The flags as a settings layer (None: not given); a refused value is a usage
@@ -215,6 +238,8 @@ class RunOptions:
             **{key: {"enabled": False} if self.safe_mode else None for key in EXTENSION_KEYS},
             "memory": False if self.safe_mode else None,
             "disable_all_hooks": True if self.safe_mode else None,
+            "goal_max_turns": self.max_turns,
+            "goal_max_minutes": self.max_minutes,
         }
         try:
             Settings.model_validate({k: v for k, v in layer.items() if v is not None})

@@ -25,6 +25,7 @@ from rich.pager import Pager
 from rich.segment import Segment
 from rich.text import Text
 
+from agent.cli.goal_line import goal_line
 from agent.cli.live_area import LOG_TAIL_LINES, LiveArea
 from agent.cli.markdown_stream import MarkdownStream
 from agent.cli.markdown_view import markdown_block
@@ -297,6 +298,15 @@ class Renderer:
         self.console.print()
         for line in plan_lines(event.todos):
             self.line(f"  {line}")
+
+    def _on_goal(self, event: ev.GoalUpdate) -> None:
+        """Each turn toward a goal starts with where it stands (kept live under the
+        answer while the turn runs); its end says how it ended."""
+        line = goal_line(event)
+        active = event.status == "active"
+        self.live.status_line = line if active else ""
+        self.console.print()
+        self.line(line, style="cyan" if active or event.status == "met" else "yellow")
 
     def _on_interrupted(self, event: ev.Interrupted) -> None:
         self.pause()

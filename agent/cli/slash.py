@@ -41,6 +41,7 @@ EXTENSIONS: tuple[str, ...] = (
     "agent.cli.slash_usage",
     "agent.cli.slash_copy",
     "agent.cli.slash_memory",
+    "agent.cli.slash_goal",
 )
 
 MODEL_SUGGESTIONS = (
@@ -80,8 +81,9 @@ class ChatContext(Protocol):
     async def ask(self, message: str) -> str | None:
         """One line from the person; None when they press Ctrl-C or Ctrl-D instead."""
 
-    async def request(self, text: str) -> None:
-        """Send `text` to the model as the person's request and follow the turn."""
+    async def request(self, text: str, goal: str | None = None) -> None:
+        """Send `text` to the model as the person's request and follow the turn; with a
+        `goal`, set it first and follow every turn toward it."""
 
 
 Handler = Callable[[ChatContext, str], Awaitable[None]]

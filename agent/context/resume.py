@@ -49,6 +49,7 @@ class LoadedSession:
     transcript: list[LogEntry]  # everything that happened, also before compactions
     warnings: list[str] = field(default_factory=list)
     turn_open: bool = False  # a request came after the last turn's end: it is running, or cut
+    goal: dict[str, Any] | None = None  # the last `goal` event: where the goal stood
 
     @property
     def turns(self) -> int:
@@ -273,6 +274,7 @@ class _Replay:
         self.errors: set[str] = set()
         self.pending_usage: dict[str, Any] | None = None
         self.turn_open = False
+        self.goal: dict[str, Any] | None = None
         self.lineno = 0
 
     def feed(self, record: dict[str, Any], lineno: int) -> None:
@@ -353,7 +355,9 @@ class _Replay:
         event = record["event"]
         if event.get("type") in ("turn_complete", "interrupted", "error"):
             self.turn_open = False
-        if event.get("type") == "usage":
+        if event.get("type") == "goal":
+            self.goal = dict(event)
+        elif event.get("type") == "usage":
             self._on_usage(event, ts)
         elif event.get("type") == "tool_output" and event.get("is_error"):
             self.errors.add(event.get("tool_call_id"))
@@ -400,6 +404,7 @@ class _Replay:
             transcript=transcript,
             warnings=self.warnings,
             turn_open=self.turn_open,
+            goal=self.goal,
         )
 
 

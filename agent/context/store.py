@@ -36,7 +36,7 @@ SYNTHETIC_RESULT = "[interrupted: no result was recorded]"
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 _LOGGED_EVENTS = frozenset(
     "usage compacted undo_complete tool_output tool_state_change interrupted error doom_loop"
-    " turn_complete".split()
+    " turn_complete goal".split()
 )
 # Content already in the history (or too large to be metadata) is not repeated.
 _DROPPED_FIELDS = {"tool_output": ("content", "data"), "turn_complete": ("final_text",)}

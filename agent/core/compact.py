@@ -12,6 +12,7 @@ from agent.core.budget import count_model_call, stop_if_call_over_budget
 from agent.core.errors import CompactionFailed
 from agent.core.session import Session
 from agent.core.window import window_for
+from agent.tools.goal import goal_note
 from agent.tools.plan import plan_note
 
 WINDOW_SHARE = 0.85
@@ -80,7 +81,7 @@ async def compact(
         except compaction.SummaryRejected as rejected:
             return _keep_history(session, rejected.reason, before, overflowed)
         facts = compaction.kept_facts(middle, int(limit * compaction.FACTS_SHARE) * 4)
-        summary += plan_note(session.tool_state) + facts
+        summary += plan_note(session.tool_state) + goal_note(session.tool_state) + facts
         session.context.replace(compaction.rebuilt(head, summary, tail))
     after = session.context.tokens
     session.compaction_floor = after if after > limit else 0

@@ -43,6 +43,13 @@ class IterationLimit(AgentStop):
     code = "max_iterations"
 
 
+class GoalTimeLimit(AgentStop):
+    """A goal used the time it was given (--max-minutes)."""
+
+    exit_code = 4
+    code = "goal_time_limit"
+
+
 class TokenBudgetUsed(AgentStop):
     """A sub-agent used the tokens it was given."""
 

@@ -151,6 +151,25 @@ class PlanUpdate(_Event):
     todos: list[dict[str, Any]]
 
 
+class GoalUpdate(_Event):
+    """Where a goal stands: set or carried on (`active`, after each turn too), or ended
+    (`met`, `stopped`, `limit`) with why (`code` for programs, `reason` for people) and
+    the headless exit code of that ending. What is left of the limits goes with it."""
+
+    type: Literal["goal"] = "goal"
+    condition: str
+    status: Literal["active", "met", "stopped", "limit"]
+    code: str = ""
+    reason: str = ""
+    evidence: str = ""
+    turns: int = 0
+    max_turns: int = 0
+    spent_usd: float | None = None
+    budget_usd: float | None = None
+    seconds_left: float | None = None
+    exit_code: int = 0
+
+
 class TurnComplete(_Event):
     type: Literal["turn_complete"] = "turn_complete"
     final_text: str = ""
@@ -251,6 +270,7 @@ Event = Annotated[
     | Compacted
     | DoomLoop
     | PlanUpdate
+    | GoalUpdate
     | TurnComplete
     | Interrupted
     | UndoComplete

@@ -12,11 +12,12 @@ import asyncio
 import logging
 import os
 import traceback
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from agent.context.manager import AGENT_NOTE_PREFIX
 from agent.core import events as ev
+from agent.core import goal as goals
 from agent.core import hooks, llm
 from agent.core import ops as op
 from agent.core.budget import count_model_call, unenforced_budget_once
@@ -45,8 +46,11 @@ log = logging.getLogger(__name__)
 UNANSWERED_NOTE = f"{AGENT_NOTE_PREFIX} (stopped before answering this request)"
 
 
-async def run_turn(session: Session, text: str) -> str:
-    """One user request, to the end. Returns the model's final answer."""
+async def run_turn(
+    session: Session, text: str, on_request: Callable[[], None] | None = None
+) -> str:
+    """One user request, to the end. Returns the model's final answer. `on_request` is
+    called once the request is in the history (and so in the session log)."""
     submitted = await hooks.fire(session, "UserPromptSubmit", {"prompt": text})
     if submitted.blocked:
         raise PromptBlocked(f"The request was not sent: {submitted.reason()}")
@@ -58,6 +62,8 @@ async def run_turn(session: Session, text: str) -> str:
     if unanswered and unanswered[0].get("role") == "user":  # a turn stopped before any answer
         session.context.add({"role": "assistant", "content": UNANSWERED_NOTE})
     session.context.add({"role": "user", "content": content})
+    if on_request is not None:
+        on_request()
     session.turns += 1
     await llm.load()  # the request is in the log; Ctrl-C works while litellm loads
     guard = RepetitionGuard(session.settings.doom_loop_extra_detections)
@@ -254,13 +260,19 @@ async def ask_model(session: Session) -> llm.LLMReply:
 
 
 class Agent:
-    """Reads operations one at a time; a running turn can be interrupted or approved into."""
+    """Reads operations one at a time; a running turn can be interrupted or approved into.
+
+    While a goal is active, each turn that ends normally is followed by the next one
+    toward it (`core/goal.py` says with what request, or that the goal ended); a request
+    from the person goes first.
+    """
 
     def __init__(self, session: Session) -> None:
         self.session = session
         self.ops: asyncio.Queue[op.Operation] = asyncio.Queue()
         self._turn: asyncio.Task[None] | None = None
         self._waiting_inputs: list[str] = []
+        self._goal_next: str | None = None  # the goal's next request, about to start
         self._closing = False
 
     def submit(self, operation: op.Operation) -> None:
@@ -268,6 +280,10 @@ class Agent:
 
     @property
     def busy(self) -> bool:
+        return self._running or self._goal_next is not None
+
+    @property
+    def _running(self) -> bool:
         return self._turn is not None and not self._turn.done()
 
     async def run(self) -> None:
@@ -300,6 +316,15 @@ class Agent:
             case op.Interrupt():
                 self._waiting_inputs.clear()
                 await self._cancel_turn()
+                if self._goal_next is not None:  # between two turns of a goal
+                    self._goal_next = None
+                    goals.interrupted(session)
+            case op.SetGoal(condition=None):
+                if not goals.stop_goal(session, "stopped with /goal stop"):
+                    session.emit(ev.Notice(message="No goal is active."))
+            case op.SetGoal(condition=condition, request=request) if not self.busy:
+                self._waiting_inputs.append(goals.start_goal(session, condition or "", request))
+                self._start_next_turn()
             case op.Approval(tool_call_id=call_id, decision=decision, feedback=feedback):
                 future = session.pending_approvals.get(call_id)
                 if future and not future.done():
@@ -326,30 +351,57 @@ class Agent:
                 session.emit(ev.Notice(message=f"Cannot {operation.type} while a turn is running."))
 
     def _start_next_turn(self) -> None:
-        if self.busy or self._closing or not self._waiting_inputs:
+        if self._running or self._closing:
             return
-        text = self._waiting_inputs.pop(0)
-        self._turn = asyncio.create_task(self._run(run_turn(self.session, text)), name="turn")
+        if self._waiting_inputs:
+            text, self._goal_next = self._waiting_inputs.pop(0), None
+            work = self._turn_toward_goal(text, continued=False)
+        elif self._goal_next is not None:
+            text, self._goal_next = self._goal_next, None
+            work = self._turn_toward_goal(text, continued=True)
+        else:
+            return
+        self._turn = asyncio.create_task(self._run(work, turn=True), name="turn")
+
+    async def _turn_toward_goal(self, text: str, continued: bool) -> str:
+        """A turn; with an active goal, its time limit armed, and a continued one waits
+        (calling no model) while background runs are pending."""
+        session = self.session
+        disarm = goals.deadline(session)
+        try:
+            if continued:
+                await goals.wait_for_runs(session)
+            return await run_turn(session, text, on_request=lambda: goals.announce(session))
+        finally:
+            disarm()
 
     async def _cancel_turn(self) -> None:
         if self._turn is not None and not self._turn.done():
             self._turn.cancel()
             await asyncio.gather(self._turn, return_exceptions=True)
             if self._turn.cancelled():  # stopped before it ran: nothing else will say so
+                goals.interrupted(self.session)
                 self.session.emit(ev.Interrupted())
 
-    async def _run(self, work: Coroutine[Any, Any, Any]) -> None:
-        """Run a turn (or a compaction) and turn how it ended into events."""
+    async def _run(self, work: Coroutine[Any, Any, Any], turn: bool = False) -> None:
+        """Run a turn (or a compaction) and turn how it ended into events; a goal hears of
+        a turn's end first, so its own ending comes before the turn's last event."""
         session = self.session
         try:
             final = await work
             if isinstance(final, str):
                 session.emit(ev.TurnComplete(final_text=final, iterations=session.turn_iterations))
+                if turn:
+                    self._goal_next = goals.after_turn(session)
         except asyncio.CancelledError:
             answer_stopped_calls(session)
+            if turn:
+                goals.interrupted(session)
             session.emit(ev.Interrupted())
         except AgentStop as stop:
             session.context.answer_dangling(f"[not run: {stop.message}]")
+            if turn:
+                goals.turn_failed(session, stop)
             session.emit(ev.Error(code=stop.code, message=stop.message, exit_code=stop.exit_code))
         except Exception as exc:
             if os.environ.get("ML_INTERN_DEBUG"):

@@ -15,6 +15,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from agent.core import events as ev
+from agent.tools.goal import active_goal
 from agent.tools.notify import DeliveryError, destinations, messaging_config, post_message, scrub
 
 if TYPE_CHECKING:
@@ -38,9 +39,13 @@ def describe(event: ev.Event, session: Session) -> str | None:
             return f"⏸ *Waiting for your approval*: {name}{why}\n`{shown}`\n{where}"
         case ev.Error(message=message, code=code):
             return f"✗ *Stopped* ({code}): {message}\n{where}"
-        case ev.TurnComplete(final_text=text):
+        case ev.TurnComplete(final_text=text) if active_goal(session.tool_state) is None:
             body = text.strip() or "(no answer text)"
             return f"✓ *Done*\n{body}\n{where}"
+        case ev.GoalUpdate(status="met", condition=condition, evidence=evidence):
+            return f"◎ *Goal met*: {condition}\n{evidence}\n{where}"
+        case ev.GoalUpdate(status="stopped" | "limit", condition=condition, reason=reason):
+            return f"◎ *Goal stopped*: {condition}\n{reason}\n{where}"
     return None
 
 

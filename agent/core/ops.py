@@ -42,11 +42,19 @@ class SetModel(BaseModel):
     model: str
 
 
+class SetGoal(BaseModel):
+    """Work toward `condition` across turns, starting with `request` (None: stop the goal)."""
+
+    type: Literal["set_goal"] = "set_goal"
+    condition: str | None
+    request: str = ""
+
+
 class Shutdown(BaseModel):
     type: Literal["shutdown"] = "shutdown"
 
 
 Operation = Annotated[
-    UserInput | Approval | Interrupt | Compact | Undo | NewSession | SetModel | Shutdown,
+    UserInput | Approval | Interrupt | Compact | Undo | NewSession | SetModel | SetGoal | Shutdown,
     Field(discriminator="type"),
 ]

@@ -16,6 +16,7 @@ from agent.context.store import SessionBusy, SessionLog, sessions_dir
 from agent.core import events as ev
 from agent.core import llm
 from agent.core import tools as builtin
+from agent.core.goal import restore_goal
 from agent.core.hooks import watch_jobs
 from agent.core.notifier import attach_notifier
 from agent.core.resume_model import model_problem
@@ -222,6 +223,7 @@ def restore(session: Session, loaded: LoadedSession) -> None:
     session.context.replace(loaded.messages)
     session.turns = loaded.turns
     restore_plan(session.tool_state, loaded)
+    restore_goal(session, loaded.goal)
     for message in resume_notices(loaded, session.settings):
         session.notify(message)
 

@@ -33,8 +33,8 @@ if TYPE_CHECKING:
 # custom command of the same name is not reached by typing it, in the chat or headless.
 RESERVED = frozenset(
     (
-        "budget clear compact context copy cost effort exit help hooks mcp model new plan plugins "
-        "memory quit resume share-traces skills status tools transcript undo yolo"
+        "budget clear compact context copy cost effort exit goal help hooks mcp memory model "
+        "new plan plugins quit resume share-traces skills status tools transcript undo yolo"
     ).split()
 )
 SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")

@@ -246,3 +246,16 @@ def test_a_slack_switch_that_is_not_a_yes_or_no_is_a_config_error(
     result = cli("-o", "json", "answer")
     assert result.exit_code == 3
     assert "slack_notifications" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_goal_is_posted_once_when_it_ends_not_after_every_turn(cli, fake_llm, slack):
+    fake_llm.script(
+        llm.tool_call("bash", {"command": "echo 12 passed"}),
+        llm.text("Ran the tests."),
+        llm.tool_call("goal_done", {"evidence": "12 passed"}),
+        llm.text("All green."),
+    )
+    result = cli("--goal", "the tests pass")
+    assert result.exit_code == 0, result.stderr
+    (message,) = slack.wait_for_messages(1)  # the run waited for its delivery on the way out
+    assert message["text"].startswith("◎ *Goal met*: the tests pass\n12 passed")
