@@ -97,7 +97,7 @@ async def _run_one(session: Session, call: dict[str, Any], problem: str | None) 
     args = parse_arguments(raw)
     session.emit(ev.ToolCall(tool_call_id=call_id, name=name, arguments=args))
     ctx = session.tool_context(call_id, name)
-    refusal = session.router.refusal(name, args, ctx) or await _approve(
+    refusal = await session.router.refusal(name, args, ctx) or await _approve(
         session, call_id, name, args
     )
     if refusal is not None:
