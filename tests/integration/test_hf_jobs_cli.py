@@ -112,17 +112,21 @@ SFTTrainer(model="acme/llama-7b", args=config).train()
 def test_the_approval_line_shows_memory_and_cost_of_a_training_job(cli, fake_llm, hub):
     _add_model(hub, "acme/llama-7b", 7_000_000_000, **LLAMA_7B)
     call = {"operation": "uv", "script": LORA_7B, "flavor": "a10g-large", "timeout": "3h"}
-    fake_llm.script(llm.tool_call("hf_jobs", call), llm.text("Asked."))
+    unknown = {**call, "script": LORA_7B.replace("acme/llama-7b", "acme/not-on-the-hub")}
+    fake_llm.script(
+        llm.tool_call("hf_jobs", call), llm.tool_call("hf_jobs", unknown), llm.text("Asked.")
+    )
     result = cli("-o", "stream-json", "--approval-mode", "deny", "fine-tune llama with LoRA")
     assert result.exit_code == 0, result.stderr
-    [output] = [e for e in result.lines() if e["type"] == "tool_output"]
-    line = output["content"]
+    line, not_sized = (e["content"] for e in result.lines() if e["type"] == "tool_output")
     assert "at $1.80/h with a timeout of 3h 00m: worst case $5.40" in line
     # 14 GB of bf16 weights + 0.27 GB of adapters and their Adam states + 2.1 GB activations
     assert "memory ~16.4 GB of 24 GB on a10g-large" in line
     assert "LoRA fine-tuning of acme/llama-7b (7.0B parameters, bf16, batch 4 x 2048" in line
     # 200 steps x 4 x 2048 tokens x 6 x 7e9 FLOPs at 35% of an A10G's 70 TFLOPS: 2,809 s
     assert "expected ~$1.40 for ~46m 48s (200 steps, 1.6M tokens; rough)" in line
+    assert "needs approval (starts a Hugging Face job" in not_sized  # asked, never blocked
+    assert "memory not estimated (model acme/not-on-the-hub was not found" in not_sized
     assert hub.requests_to("/api/jobs/", "POST") == []
 
 

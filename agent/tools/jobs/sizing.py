@@ -112,7 +112,7 @@ async def size(args: JobsArgs, ctx: ToolContext) -> str | None:
         shape = await model_shape(ctx.settings, plan.model_id)
         table = await load_hardware(ctx.settings)
     except ToolError as exc:
-        return f"memory not estimated ({plan.model_id}: {str(exc).rstrip('.')})"
+        return f"memory not estimated ({str(exc).rstrip('.')})"
     row = table.get(args.flavor)
     if row is None:
         return None  # the launch itself says which flavors exist
