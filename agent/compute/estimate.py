@@ -172,17 +172,32 @@ def typical_shape(params_b: float) -> ModelShape:
 
 
 GUIDE_SIZES = (1, 3, 7, 13, 34, 70)
+GUIDE_MODES: tuple[Mode, ...] = ("full", "lora", "qlora", "serve")
 
 
-def guide_rows() -> list[tuple[float, dict[Mode, float]]]:
-    """For the sizing guide: each model size with the memory of each way of using it (batch 4
-    of 2048 tokens with gradient checkpointing; serving a batch of 8 at 4096 tokens)."""
-    rows = []
+def guide_need(params_b: float, mode: Mode) -> float:
+    """Memory of the sizing guide's run of `mode` on a typical model of `params_b` billion
+    parameters: training in bf16 on batches of 4 x 2048 tokens with gradient checkpointing,
+    serving a batch of 8 at 4096 tokens."""
+    shape = typical_shape(params_b)
+    if mode == "serve":
+        return memory(shape, Workload("serve", "bf16", 8, 4096)).total
+    return memory(shape, Workload(mode, "bf16", 4, 2048, gradient_checkpointing=True)).total
+
+
+def largest_fitting(gpu_memory_gb: float, mode: Mode) -> int | None:
+    """The largest of the guide's model sizes (billions) whose `mode` run fits."""
+    sizes = [size for size in GUIDE_SIZES if guide_need(size, mode) <= gpu_memory_gb * GB]
+    return max(sizes) if sizes else None
+
+
+def sizing_guide() -> str:
+    """GPU memory by model size and use, one line per size, for the model's prompt."""
+    lines = []
     for size in GUIDE_SIZES:
-        shape = typical_shape(size)
-        need: dict[Mode, float] = {}
-        for mode in ("full", "lora", "qlora"):
-            need[mode] = memory(shape, Workload(mode, "bf16", 4, 2048, True)).total
-        need["serve"] = memory(shape, Workload("serve", "bf16", 8, 4096)).total
-        rows.append((float(size), need))
-    return rows
+        needs = ", ".join(f"{_LABELS[mode]} {gb(guide_need(size, mode))}" for mode in GUIDE_MODES)
+        lines.append(f"{size}B: {needs}")
+    return "; ".join(lines)
+
+
+_LABELS = {"full": "full", "lora": "LoRA", "qlora": "QLoRA", "serve": "serving"}

@@ -6,6 +6,7 @@ import pytest
 
 from agent.compute.estimate import ModelShape, Workload, fits, memory, train_seconds
 from agent.compute.script import read_plan
+from agent.context.system_prompt import render_system_prompt
 
 LLAMA_7B = ModelShape(params=7e9, hidden=4096, layers=32, heads=32, kv_heads=32)
 LLAMA_70B = ModelShape(params=70e9, hidden=8192, layers=80, heads=64, kv_heads=8)
@@ -96,3 +97,11 @@ def test_serving_and_other_code() -> None:
     assert (plan.work.mode, plan.work.seq_len, plan.work.batch) == ("serve", 8192, 1)
     assert plan.model_id == "meta-llama/Llama-3.3-70B-Instruct"
     assert read_plan("python -c 'print(1)'") is None
+
+
+def test_the_prompt_guide_uses_the_estimator(tmp_path) -> None:
+    prompt = render_system_prompt("m", tmp_path, ["hf_jobs"])
+    # a 7B decoder (hidden 4096, 32 layers) as above, with checkpointing: 2 x 4 x 2048 x 4096
+    # x 32 bytes of activations; full: 126 GB + 2.1 GB, rounded up
+    assert "7B: full 129 GB, LoRA 16.4 GB, QLoRA 5.9 GB, serving" in prompt
+    assert "{sizing}" not in prompt
