@@ -113,12 +113,17 @@ def test_the_approval_line_shows_memory_and_cost_of_a_training_job(cli, fake_llm
     _add_model(hub, "acme/llama-7b", 7_000_000_000, **LLAMA_7B)
     call = {"operation": "uv", "script": LORA_7B, "flavor": "a10g-large", "timeout": "3h"}
     unknown = {**call, "script": LORA_7B.replace("acme/llama-7b", "acme/not-on-the-hub")}
+    unsure = {**call, "script": LORA_7B.replace("gradient_checkpointing=True,", "")}
     fake_llm.script(
-        llm.tool_call("hf_jobs", call), llm.tool_call("hf_jobs", unknown), llm.text("Asked.")
+        llm.tool_call("hf_jobs", call),
+        llm.tool_call("hf_jobs", unknown),
+        llm.tool_call("hf_jobs", unsure),
+        llm.text("Asked."),
     )
     result = cli("-o", "stream-json", "--approval-mode", "deny", "fine-tune llama with LoRA")
     assert result.exit_code == 0, result.stderr
-    line, not_sized = (e["content"] for e in result.lines() if e["type"] == "tool_output")
+    outputs = [e["content"] for e in result.lines() if e["type"] == "tool_output"]
+    line, not_sized, without_checkpointing = outputs
     assert "at $1.80/h with a timeout of 3h 00m: worst case $5.40" in line
     # 14 GB of bf16 weights + 0.27 GB of adapters and their Adam states + 2.1 GB activations
     assert "memory ~16.4 GB of 24 GB on a10g-large" in line
@@ -127,6 +132,9 @@ def test_the_approval_line_shows_memory_and_cost_of_a_training_job(cli, fake_llm
     assert "expected ~$1.40 for ~46m 48s (200 steps, 1.6M tokens; rough)" in line
     assert "needs approval (starts a Hugging Face job" in not_sized  # asked, never blocked
     assert "memory not estimated (model acme/not-on-the-hub was not found" in not_sized
+    # activations 34 x 4 x 2048 x 4096 x 32 bytes without checkpointing: asked, with a warning
+    assert "memory ~50.8 GB of 24 GB on a10g-large" in without_checkpointing
+    assert "unless gradient checkpointing is on (~16.4 GB with it)" in without_checkpointing
     assert hub.requests_to("/api/jobs/", "POST") == []
 
 

@@ -3,15 +3,15 @@ launch before anyone approves it.
 
 The job's script says which model and how it is used (`agent.compute.script`); the Hub says
 the model's size and shape (its safetensors parameter count and config.json); the hardware
-table says the flavor's GPU memory and price. A run whose estimate is above the flavor's
-memory is refused with the numbers and the cheapest flavor that fits. When something is
+table says the flavor's GPU memory and price. A run that is above the flavor's memory even
+with gradient checkpointing is refused with the numbers and the cheapest flavor that fits. When something is
 unknown (no model id, the Hub does not answer) the approval line says "not estimated" and
 why: an estimate never blocks a launch it could not make.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from agent.compute.estimate import ModelShape, fits, gb, memory, train_seconds
@@ -119,9 +119,19 @@ async def size(args: JobsArgs, ctx: ToolContext) -> str | None:
     sized = Sized(plan, plan.model_id, shape, memory(shape, plan.work).total)
     if row.gpu_memory_gb is None:
         return f"~{gb(sized.need)} of GPU memory needed; {row.name} has no GPU memory listed"
+    # Refused only when even the smallest activations (checkpointed) cannot fit: a trainer's
+    # own default may turn checkpointing on where the script does not say.
+    least = replace(plan, work=replace(plan.work, gradient_checkpointing=True))
+    smallest = Sized(least, plan.model_id, shape, memory(shape, least.work).total)
+    if not fits(smallest.need, row.gpu_memory_gb, 1):
+        raise ToolError(_refusal(smallest, row, table))
+    line = _fits_line(sized, row, args)
     if not fits(sized.need, row.gpu_memory_gb, 1):
-        raise ToolError(_refusal(sized, row, table))
-    return _fits_line(sized, row, args)
+        line += (
+            f"; more than {row.name} has unless gradient checkpointing is on "
+            f"(~{gb(smallest.need)} with it)"
+        )
+    return line
 
 
 def _what(sized: Sized) -> str:
