@@ -105,3 +105,16 @@ def test_the_prompt_guide_uses_the_estimator(tmp_path) -> None:
     # x 32 bytes of activations; full: 126 GB + 2.1 GB, rounded up
     assert "7B: full 129 GB, LoRA 16.4 GB, QLoRA 5.9 GB, serving" in prompt
     assert "{sizing}" not in prompt
+
+
+def test_a_models_shape_from_its_config() -> None:
+    from agent.tools.jobs.sizing import shape_from
+
+    text = {"hidden_size": 4096, "num_hidden_layers": 32, "num_attention_heads": 32}
+    shape = shape_from({"text_config": {**text, "num_key_value_heads": 8}}, None)
+    assert (shape.hidden, shape.layers, shape.kv_heads, shape.head_size) == (4096, 32, 8, 128)
+    # no parameter count from the Hub: 12 x layers x hidden^2 + 2 x 32000 (vocab) x hidden
+    assert shape.params == 12 * 32 * 4096**2 + 2 * 32_000 * 4096
+    assert shape_from(text, 7e9).params == 7e9
+    with pytest.raises(ValueError, match="no hidden_size"):
+        shape_from({"model_type": "custom"}, 1e9)

@@ -85,11 +85,13 @@ async def model_shape(settings: Settings, model_id: str) -> ModelShape:
             settings=settings,
             target=target,
         )
-    total = (info.get("safetensors") or {}).get("total") if isinstance(info, dict) else None
+    counted = info.get("safetensors") if isinstance(info, dict) else None
+    total = counted.get("total") if isinstance(counted, dict) else None
+    total = float(total) if isinstance(total, int | float) and total > 0 else None
     try:
         shape = shape_from(config if isinstance(config, dict) else {}, total)
     except ValueError as exc:
-        raise ToolError(str(exc)) from None
+        raise ToolError(f"{model_id}: {exc}") from None
     _shapes[(endpoint, model_id)] = shape
     return shape
 
