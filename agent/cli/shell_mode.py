@@ -32,7 +32,7 @@ async def run_shell(session: Session, command: str, stop: asyncio.Event) -> str 
     call_id, args = f"shell_{next(_ids)}", {"command": command}
     session.emit(ev.ToolCall(tool_call_id=call_id, name="bash", arguments=args))
     ctx = session.tool_context(call_id, "bash")
-    result = session.router.refusal("bash", args, ctx)
+    result = await session.router.refusal("bash", args, ctx)
     if result is None:
         session.emit(ev.ToolStateChange(tool_call_id=call_id, name="bash", state="running"))
         task = asyncio.ensure_future(session.router.call("bash", args, ctx))

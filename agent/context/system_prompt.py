@@ -13,6 +13,8 @@ from pathlib import Path
 
 import yaml
 
+from agent.compute.estimate import sizing_guide
+
 
 def render_system_prompt(model: str, cwd: Path, tool_names: list[str], memory: str = "") -> str:
     """The template filled in, with the memory files' sections (`memory`) appended."""
@@ -25,6 +27,7 @@ def render_system_prompt(model: str, cwd: Path, tool_names: list[str], memory: s
         model=model,
         os=f"{platform.system()} {platform.release()}",
         tools=", ".join(tool_names) or "none",
+        sizing=sizing_guide(),
     )
     return prompt + memory
 

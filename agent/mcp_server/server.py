@@ -58,7 +58,7 @@ class ServedTools:
     ) -> ToolResult:
         """Run one call as our own runs do, asking before spending; never raises."""
         ctx = ToolContext(self.settings, self.cwd, state=self.state, usage=self.usage, log=log)
-        if refused := self.router.refusal(name, args, ctx):
+        if refused := await self.router.refusal(name, args, ctx):
             return refused
         spec = self.router.get(name)
         assert spec is not None  # `refusal` answers unknown tools

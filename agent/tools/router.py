@@ -8,6 +8,7 @@ timeouts) come back as error results the model can read and recover from.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import logging
 import re
@@ -124,7 +125,7 @@ class ToolRouter:
 
     async def call(self, name: str, raw_args: str | dict[str, Any], ctx: ToolContext) -> ToolResult:
         """Run one tool call; never raises except for cancellation."""
-        admitted = self._admit(name, raw_args, ctx)
+        admitted = await self._admit(name, raw_args, ctx)
         if isinstance(admitted, ToolResult):
             return admitted
         spec, args = admitted
@@ -153,15 +154,15 @@ class ToolRouter:
             return _describe(exc)
         return None
 
-    def refusal(
+    async def refusal(
         self, name: str, raw_args: str | dict[str, Any], ctx: ToolContext
     ) -> ToolResult | None:
         """The error a call would end in before doing anything (unknown tool, invalid
         arguments, a failed `check`), so nobody is asked to approve a call that cannot run."""
-        admitted = self._admit(name, raw_args, ctx)
+        admitted = await self._admit(name, raw_args, ctx)
         return admitted if isinstance(admitted, ToolResult) else None
 
-    def _admit(
+    async def _admit(
         self, name: str, raw_args: str | dict[str, Any], ctx: ToolContext
     ) -> tuple[ToolSpec, Any] | ToolResult:
         spec = self._tools.get(name)
@@ -170,8 +171,8 @@ class ToolRouter:
             return ToolResult(f"Unknown tool '{name}'. Available tools: {available}", True)
         try:
             args = self._validate(spec, parse_arguments(raw_args))
-            if spec.check is not None:
-                spec.check(args, ctx)
+            if spec.check is not None and inspect.isawaitable(pending := spec.check(args, ctx)):
+                await pending
         except (ArgumentError, ValidationError) as exc:
             return ToolResult(f"Invalid arguments for {name}: {_describe(exc)}", True)
         except ToolError as exc:

@@ -86,7 +86,8 @@ ApprovalHook = Callable[[dict[str, Any], "Settings"], bool]
 # For tools that spend money: (what the person approves, worst-case USD), or None.
 SpendHook = Callable[[dict[str, Any], "Settings"], Awaitable[tuple[str, float] | None]]
 # Runs on the validated arguments before anyone is asked; a ToolError refuses the call.
-CheckHook = Callable[[Any, ToolContext], None]
+# It may be async when it must ask a server first (e.g. a model's size, to see if it fits).
+CheckHook = Callable[[Any, ToolContext], Awaitable[None] | None]
 
 
 @dataclass

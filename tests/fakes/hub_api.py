@@ -204,6 +204,8 @@ def _info(hub: FakeHub, call: Call, repo: Repo, tail: str) -> Response:
     item["siblings"] = [{"rfilename": path} for path in sorted(commit.files)]
     item["usedStorage"] = sum(len(data) for data in commit.files.values())
     item["cardData"] = repo.meta.get("cardData", {})
+    if "safetensors" in repo.meta:  # e.g. {"parameters": {"BF16": n}, "total": n}
+        item["safetensors"] = repo.meta["safetensors"]
     return Response.json(item)
 
 

@@ -34,15 +34,17 @@ TERMINAL = ("COMPLETED", "CANCELED", "ERROR", "DELETED")
 _ids = itertools.count(1)
 
 
-def _price_row(name: str, pretty: str, usd_per_hour: float, gpu: str | None = None) -> dict:
+def _price_row(
+    name: str, pretty: str, usd_per_hour: float, gpu: str | None = None, vram: int = 24, n: int = 1
+) -> dict:
     per_minute = usd_per_hour / 60
     accelerator = None
     if gpu:
         accelerator = {
             "type": "gpu",
             "model": gpu,
-            "quantity": "1",
-            "vram": "24 GB",
+            "quantity": str(n),
+            "vram": f"{vram} GB",
             "manufacturer": "Nvidia",
         }
     return {
@@ -61,11 +63,12 @@ def _price_row(name: str, pretty: str, usd_per_hour: float, gpu: str | None = No
 HARDWARE = [
     _price_row("cpu-basic", "CPU Basic", 0.012),
     _price_row("cpu-upgrade", "CPU Upgrade", 0.03),
-    _price_row("t4-small", "Nvidia T4 - small", 0.6, "T4"),
+    _price_row("t4-small", "Nvidia T4 - small", 0.6, "T4", 16),
     _price_row("a10g-small", "Nvidia A10G - small", 1.2, "A10G"),
     _price_row("a10g-large", "Nvidia A10G - large", 1.8, "A10G"),
-    _price_row("a100-large", "Nvidia A100 - large", 3.0, "A100"),
-    _price_row("h200", "Nvidia H200", 6.0, "H200"),
+    _price_row("a100-large", "Nvidia A100 - large", 3.0, "A100", 80),
+    _price_row("h200", "Nvidia H200", 6.0, "H200", 141),
+    _price_row("a100x8", "8x Nvidia A100 - large", 24.0, "A100", 640, 8),
 ]
 
 

@@ -184,6 +184,17 @@ def test_unknown_flavor_lists_the_valid_ones(hub, tmp_path):
     assert "t4-small" in listing.content and "$0.60" in listing.content
 
 
+def test_hardware_lists_the_largest_model_each_flavor_fits(hub, tmp_path):
+    ctx, _ = context(hub, tmp_path)
+    rows = call(ctx, operation="hardware").content.splitlines()
+    assert rows[1].endswith("largest model: full/LoRA/QLoRA/serve")
+    row = {line.split()[0]: line for line in rows[2:-1]}
+    assert row["cpu-basic"].endswith("15 GB")  # no GPU: nothing to fit
+    assert row["a10g-large"].endswith(" 1B/7B/34B/7B")  # 24 GB: LoRA of 7B takes 16.4 GB
+    assert row["a100-large"].endswith(" 3B/34B/70B/34B")
+    assert row["a100x8"].endswith(" 34B/70B/70B/70B")
+
+
 def test_image_pull_failure_is_explained(hub, tmp_path):
     hub.broken_images.add("nosuch/image:1")
     ctx, _ = context(hub, tmp_path)

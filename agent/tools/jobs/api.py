@@ -43,6 +43,9 @@ class Hardware:
     ram: str
     accelerator: str
     usd_per_hour: float | None
+    gpu: str | None = None  # the GPU model, e.g. "A100"
+    gpus: int = 0
+    gpu_memory_gb: float | None = None  # all its GPUs together, as the Hub lists "vram"
 
 
 def parse_timeout(value: str | int | float | None) -> int:
@@ -82,6 +85,7 @@ def usd(amount: float | None) -> str:
 def _row(raw: dict[str, Any]) -> Hardware:
     accel = raw.get("accelerator") or {}
     accelerator = "-"
+    vram = re.match(r"\s*(\d+(?:\.\d+)?)", str(accel.get("vram") or ""))
     if accel:
         accelerator = f"{accel.get('quantity', '1')}x {accel.get('model', '?')}"
         if accel.get("vram"):
@@ -96,7 +100,17 @@ def _row(raw: dict[str, Any]) -> Hardware:
         ram=str(raw.get("ram") or "-"),
         accelerator=accelerator,
         usd_per_hour=price,
+        gpu=str(accel["model"]) if accel.get("model") else None,
+        gpus=_count(accel.get("quantity")) if accel else 0,
+        gpu_memory_gb=float(vram.group(1)) if vram else None,
     )
+
+
+def _count(value: Any) -> int:
+    try:
+        return max(int(value), 1)
+    except (TypeError, ValueError):
+        return 1
 
 
 def cached_hardware(settings: Settings, kind: Kind = "jobs") -> dict[str, Hardware] | None:

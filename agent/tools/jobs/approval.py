@@ -1,7 +1,8 @@
 """What a person approves before hf_jobs spends money, and what it may cost at worst.
 
 Launches, cancels, deletes and resumes ask; the text names the flavor, its price per hour, the
-timeout and the worst case (price x timeout). A schedule spends again on every run, so no
+timeout and the worst case (price x timeout), and for a job that trains or serves a model the
+GPU memory it needs and its expected cost (`sizing`). A schedule spends again on every run, so no
 budget covers it: it always needs a person's yes.
 """
 
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from agent.tools.jobs import guards, launch
+from agent.tools.jobs import guards, launch, sizing
 from agent.tools.jobs.api import cached_hardware, human_duration, load_hardware, parse_timeout, usd
 from agent.tools.jobs.args import ASKS, LAUNCHES, JobsArgs
 from agent.tools.spec import ToolContext, ToolError
@@ -33,10 +34,12 @@ def needs_approval(args: dict[str, Any], settings: Settings) -> bool:
     return str(args.get("operation")) in ASKS
 
 
-def check(args: JobsArgs, ctx: ToolContext) -> None:
-    """Before anyone is asked: a launch that would waste its money is refused."""
+async def check(args: JobsArgs, ctx: ToolContext) -> None:
+    """Before anyone is asked: a launch that would waste its money, or cannot fit its
+    hardware, is refused; the estimate of one that fits goes into the approval text."""
     if args.operation in LAUNCHES:
         guards.check_launch(args, ctx)
+        sizing.remember(args, await sizing.size(args, ctx))
 
 
 def job_cost_estimate(args: dict[str, Any], settings: Settings) -> float | None:
@@ -97,6 +100,8 @@ def job_approval_reason(args: dict[str, Any], settings: Settings) -> str:
         )
     if parsed.keep_nothing:
         text += "; nothing the job writes is kept"
+    if line := sizing.remembered(parsed):
+        text += f"; {line}"
     return text
 
 

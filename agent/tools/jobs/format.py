@@ -5,6 +5,7 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
+from agent.compute.estimate import GUIDE_MODES, largest_fitting
 from agent.tools.hub.common import cut, short_date
 from agent.tools.jobs.api import Hardware, human_duration, usd
 
@@ -91,11 +92,27 @@ def scheduled_table(items: list[Any]) -> str:
 
 
 def hardware_table(table: dict[str, Hardware]) -> str:
-    """Every flavor with its price per hour, cheapest first."""
+    """Every flavor with its price per hour, cheapest first, and for a GPU flavor the largest
+    typical model it fits for full fine-tuning, LoRA, QLoRA and serving (the same estimate
+    that refuses a launch that cannot fit)."""
     rows = sorted(table.values(), key=lambda h: (h.usd_per_hour is None, h.usd_per_hour or 0.0))
-    lines = [f"{'flavor':<18} {'price/hour':>10}  {'accelerator':<22} {'cpu':<10} ram"]
+    lines = [
+        f"{'flavor':<18} {'price/hour':>10}  {'accelerator':<22} {'cpu':<10} {'ram':<8} "
+        "largest model: full/LoRA/QLoRA/serve"
+    ]
     for h in rows:
         lines.append(
-            f"{h.name:<18} {usd(h.usd_per_hour):>10}  {h.accelerator:<22} {h.cpu:<10} {h.ram}"
+            f"{h.name:<18} {usd(h.usd_per_hour):>10}  {h.accelerator:<22} {h.cpu:<10} "
+            f"{h.ram:<8} {_fits(h)}".rstrip()
         )
-    return "\n".join(lines)
+    return "\n".join(lines) + (
+        "\n(Largest model: a typical decoder, bf16, batches of 4 x 2048 tokens with gradient "
+        "checkpointing, serving 8 x 4096 tokens; rough. A launch is sized from its own script.)"
+    )
+
+
+def _fits(h: Hardware) -> str:
+    if not h.gpu_memory_gb:
+        return ""
+    sizes = [largest_fitting(h.gpu_memory_gb, mode) for mode in GUIDE_MODES]
+    return "/".join(f"{size}B" if size else "-" for size in sizes)

@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from agent.compute.script import trains
 from agent.tools.jobs import launch
 from agent.tools.spec import ToolContext, ToolError
 from agent.wording import counted
@@ -20,7 +21,6 @@ from agent.wording import counted
 if TYPE_CHECKING:
     from agent.tools.jobs.args import JobsArgs
 
-_TRAINS = re.compile(r"\b\w*Trainer\s*\(|\.train\s*\(|\btrl\s+(sft|dpo|grpo|kto|reward)\b")
 _SAVES = re.compile(
     r"push_to_hub|upload_folder|upload_file|upload_large_folder|create_commit|hf\s+upload"
 )
@@ -38,10 +38,6 @@ def job_code(args: JobsArgs, cwd: Path) -> str | None:
     if command is None:
         return None
     return command if isinstance(command, str) else " ".join(command)
-
-
-def trains(code: str) -> bool:
-    return bool(_TRAINS.search(code))
 
 
 def check_launch(args: JobsArgs, ctx: ToolContext) -> None:

@@ -48,9 +48,11 @@ allows it; pushing to the Hub from a job needs it.
 hub_model_id, or an explicit upload) or everything is lost. A training script that never \
 pushes is refused unless keep_nothing=true (a smoke test); a training job without an explicit \
 timeout is refused.
-- Hardware by model size (fine-tuning, bf16/LoRA): <1B t4-medium/a10g-small; 1-3B \
-a10g-large/a10g-largex2 (a10g-small and a10g-large share the same 24 GB GPU); 7-13B \
-a100-large; 30B+ l40sx4/a100x4; 70B+ a100x8.
+- Pick the flavor from the GPU memory the run needs: operation='hardware' lists the largest \
+model each flavor fits for full fine-tuning, LoRA, QLoRA and serving (a10g-small and \
+a10g-large share the same 24 GB GPU). A launch that trains or serves a model is sized from its \
+code (model id, batch, sequence length, precision, LoRA/4-bit, max_steps): approval shows the \
+memory and an expected cost, and a run that cannot fit is refused with a flavor that fits.
 - Smoke-test first (same script, a few steps, tiny subset), then the real run; for several \
 runs, confirm the first one trains before launching the rest.
 - Starting a job asks the user first, showing price per hour, timeout and worst case. A \

@@ -1,0 +1,211 @@
+"""Will a job fit its hardware, how long will it take, and what will it cost: asked of a
+launch before anyone approves it.
+
+The job's script says which model and how it is used (`agent.compute.script`); the Hub says
+the model's size and shape (its safetensors parameter count and config.json); the hardware
+table says the flavor's GPU memory and price. A run that is above the flavor's memory even
+with gradient checkpointing is refused with the numbers and the cheapest flavor that fits. When something is
+unknown (no model id, the Hub does not answer) the approval line says "not estimated" and
+why: an estimate never blocks a launch it could not make.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from agent.compute.estimate import ModelShape, fits, gb, memory, train_seconds
+from agent.compute.script import RunPlan, read_plan
+from agent.tools.hub.common import Target, hub_client, hub_json
+from agent.tools.jobs import guards
+from agent.tools.jobs.api import Hardware, human_duration, load_hardware, parse_timeout, usd
+from agent.tools.spec import ToolContext, ToolError
+
+if TYPE_CHECKING:
+    from agent.config import Settings
+    from agent.tools.jobs.args import JobsArgs
+
+_MODES = {
+    "full": "full fine-tuning",
+    "lora": "LoRA fine-tuning",
+    "qlora": "QLoRA fine-tuning",
+    "serve": "serving",
+}
+_shapes: dict[tuple[str, str], ModelShape] = {}
+_lines: dict[str, str] = {}  # a launch's arguments -> its sizing line, for the approval text
+_MAX_LINES = 64
+
+
+@dataclass(frozen=True)
+class Sized:
+    """A run that was estimated: its plan, its model's shape and the memory it needs."""
+
+    plan: RunPlan
+    model_id: str
+    shape: ModelShape
+    need: float
+
+
+def shape_from(config: dict[str, Any], params: float | None) -> ModelShape:
+    """A model's shape from its config.json (the text part of a multimodal one), with the
+    parameter count the Hub gives, or one worked out from the layers when it gives none."""
+    if "hidden_size" not in config and isinstance(config.get("text_config"), dict):
+        config = config["text_config"]
+
+    def field(*names: str) -> int:
+        for name in names:
+            if isinstance(config.get(name), int):
+                return int(config[name])
+        raise ValueError(f"its config.json has no {names[0]}")
+
+    hidden = field("hidden_size", "n_embd", "d_model")
+    layers = field("num_hidden_layers", "n_layer", "num_layers")
+    heads = field("num_attention_heads", "n_head", "num_heads")
+    kv_heads = config.get("num_key_value_heads") or heads
+    vocab = config.get("vocab_size") or 32_000
+    if params is None:  # attention 4h^2 and MLP 8h^2 per layer, embeddings in and out
+        params = float(12 * layers * hidden * hidden + 2 * vocab * hidden)
+    head_dim = config.get("head_dim") if isinstance(config.get("head_dim"), int) else None
+    return ModelShape(params, hidden, layers, heads, int(kv_heads), head_dim)
+
+
+async def model_shape(settings: Settings, model_id: str) -> ModelShape:
+    """The model's shape, asked of the Hub once per endpoint and model."""
+    endpoint = settings.hf_endpoint.rstrip("/")
+    if (endpoint, model_id) in _shapes:
+        return _shapes[(endpoint, model_id)]
+    target = Target(what=f"model {model_id}")
+    async with hub_client(settings) as client:
+        info = await hub_json(
+            client, f"{endpoint}/api/models/{model_id}", settings=settings, target=target
+        )
+        config = await hub_json(
+            client,
+            f"{endpoint}/{model_id}/resolve/main/config.json",
+            settings=settings,
+            target=target,
+        )
+    counted = info.get("safetensors") if isinstance(info, dict) else None
+    total = counted.get("total") if isinstance(counted, dict) else None
+    total = float(total) if isinstance(total, int | float) and total > 0 else None
+    try:
+        shape = shape_from(config if isinstance(config, dict) else {}, total)
+    except ValueError as exc:
+        raise ToolError(f"{model_id}: {exc}") from None
+    _shapes[(endpoint, model_id)] = shape
+    return shape
+
+
+async def size(args: JobsArgs, ctx: ToolContext) -> str | None:
+    """The sizing part of a launch's approval line (None: the job neither trains nor serves
+    a model); a ToolError when the run cannot fit its flavor."""
+    try:
+        code = guards.job_code(args, ctx.cwd)
+    except ToolError:
+        code = None
+    if code is None:
+        return "memory not estimated (a script given by URL cannot be read before it runs)"
+    plan = read_plan(code)
+    if plan is None:
+        return None
+    if plan.model_id is None:
+        return "memory not estimated (no model id found in the job's code)"
+    try:
+        shape = await model_shape(ctx.settings, plan.model_id)
+        table = await load_hardware(ctx.settings)
+    except ToolError as exc:
+        return f"memory not estimated ({str(exc).rstrip('.')})"
+    row = table.get(args.flavor)
+    if row is None:
+        return None  # the launch itself says which flavors exist
+    sized = Sized(plan, plan.model_id, shape, memory(shape, plan.work).total)
+    if row.gpu_memory_gb is None:
+        return f"~{gb(sized.need)} of GPU memory needed; {row.name} has no GPU memory listed"
+    # Refused only when even the smallest activations (checkpointed) cannot fit: a trainer's
+    # own default may turn checkpointing on where the script does not say.
+    least = replace(plan, work=replace(plan.work, gradient_checkpointing=True))
+    smallest = Sized(least, plan.model_id, shape, memory(shape, least.work).total)
+    if not fits(smallest.need, row.gpu_memory_gb, 1):
+        raise ToolError(_refusal(smallest, row, table))
+    line = _fits_line(sized, row, args)
+    if not fits(sized.need, row.gpu_memory_gb, 1):
+        line += (
+            f"; more than {row.name} has unless gradient checkpointing is on "
+            f"(~{gb(smallest.need)} with it)"
+        )
+    return line
+
+
+def _what(sized: Sized) -> str:
+    work = sized.plan.work
+    return (
+        f"{_MODES[work.mode]} of {sized.model_id} ({sized.shape.params / 1e9:.1f}B parameters, "
+        f"{work.precision}, batch {work.batch} x {work.seq_len} tokens)"
+    )
+
+
+def _refusal(sized: Sized, row: Hardware, table: dict[str, Hardware]) -> str:
+    parts = memory(sized.shape, sized.plan.work)
+    varying = "KV cache" if sized.plan.work.mode == "serve" else "activations"
+    breakdown = f"weights {gb(parts.weights)}"
+    if parts.training_state:
+        breakdown += f", gradients and optimizer states {gb(parts.training_state)}"
+    breakdown += f", {varying} {gb(parts.activations)}"
+    text = (
+        f"Not started: {_what(sized)} needs about {gb(sized.need)} of GPU memory "
+        f"({breakdown}), and {row.name} has {row.gpu_memory_gb:g} GB ({row.accelerator})."
+    )
+    bigger = [h for h in table.values() if h.gpu_memory_gb and fits(sized.need, h.gpu_memory_gb, 1)]
+    bigger.sort(key=lambda h: (h.usd_per_hour is None, h.usd_per_hour or 0.0))
+    if bigger:
+        best = bigger[0]
+        text += (
+            f" A flavor that fits: {best.name} ({best.accelerator}, "
+            f"{usd(best.usd_per_hour)}/h; shard the model across its GPUs when it has several)."
+        )
+    else:
+        text += " No Jobs flavor has that much GPU memory."
+    return text + (
+        " Or make the run smaller (LoRA or QLoRA, a smaller batch with gradient accumulation, "
+        "gradient checkpointing, shorter sequences), after asking the user."
+    )
+
+
+def _fits_line(sized: Sized, row: Hardware, args: JobsArgs) -> str:
+    line = f"memory ~{gb(sized.need)} of {row.gpu_memory_gb:g} GB on {row.name} ({_what(sized)})"
+    plan = sized.plan
+    if plan.work.mode == "serve":
+        return line + "; a server runs until its timeout"
+    if plan.max_steps is None:
+        return line + "; expected cost not estimated (the script sets no max_steps)"
+    tokens = plan.max_steps * plan.work.batch * plan.grad_accum * plan.work.seq_len * row.gpus
+    seconds = train_seconds(sized.shape.params, tokens, row.gpu, row.gpus)
+    if seconds is None or row.usd_per_hour is None:
+        return line + f"; expected cost not estimated (no throughput figure for {row.gpu})"
+    try:
+        timeout_s = parse_timeout(args.timeout)
+    except ToolError:
+        timeout_s = None
+    cost = row.usd_per_hour * min(seconds, timeout_s or seconds) / 3600
+    line += (
+        f"; expected ~{usd(cost)} for ~{human_duration(seconds)} "
+        f"({plan.max_steps} steps, {tokens / 1e6:.1f}M tokens; rough)"
+    )
+    if timeout_s is not None and seconds > timeout_s:
+        line += ", longer than the timeout"
+    return line
+
+
+def remember(args: JobsArgs, line: str | None) -> None:
+    """Keep a launch's sizing line for its approval text (asked for right after the check)."""
+    key = args.model_dump_json()
+    if line is None:
+        _lines.pop(key, None)
+        return
+    if len(_lines) >= _MAX_LINES:
+        _lines.clear()
+    _lines[key] = line
+
+
+def remembered(args: JobsArgs) -> str | None:
+    return _lines.get(args.model_dump_json())
