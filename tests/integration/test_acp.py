@@ -1,0 +1,130 @@
+"""`ml-intern acp` driven as an editor drives it: the official ACP SDK's client side
+over the process's stdin and stdout, against the fake model server."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from acp import PROTOCOL_VERSION, spawn_agent_process, text_block
+from acp.schema import ClientCapabilities
+
+from tests.acp_client import Editor, agent_command, agent_env
+from tests.cli import llm_env
+from tests.fakes.llm_server import FakeLLM, text, tool_call
+
+PLAN = {"todos": [{"id": "1", "content": "Clean the build", "status": "in_progress"}]}
+RM = {"command": "rm -rf build"}
+
+
+def test_a_conversation_with_permissions_plan_modes_and_cancel(isolated_env: Path) -> None:
+    work = isolated_env
+    (work / "build").mkdir()
+    (work / "notes.txt").write_text("old line\n")
+    llm = FakeLLM(
+        tool_call("plan_tool", PLAN, reasoning="Let me plan."),
+        tool_call("bash", RM),
+        tool_call("bash", RM),
+        tool_call("read", {"path": "notes.txt"}),
+        tool_call("edit", {"path": "notes.txt", "old_str": "old line", "new_str": "new line"}),
+        text("Removed the build folder.", reasoning="It worked."),
+        text("A long answer " * 10, chunk_size=4, delay_s=0.05),
+        text("Still here."),
+    ).start()
+    editor = Editor(answers=["reject_once", "allow_once"])
+
+    async def converse() -> None:
+        env = agent_env(llm_env(llm.url))
+        async with spawn_agent_process(editor, *agent_command(), env=env, cwd=work) as (conn, proc):
+            hello = await conn.initialize(
+                protocol_version=PROTOCOL_VERSION, client_capabilities=ClientCapabilities()
+            )
+            assert hello.protocol_version == PROTOCOL_VERSION
+            assert hello.agent_info.name == "ml-intern"
+            assert hello.agent_capabilities.load_session is True
+            assert hello.agent_capabilities.prompt_capabilities.embedded_context is True
+            assert hello.auth_methods == []  # the key is in the environment
+            await conn.authenticate(method_id="env")
+
+            new = await conn.new_session(cwd=str(work), mcp_servers=[])
+            sid = new.session_id
+            assert new.modes.current_mode_id == "ask"
+            assert {o.id for o in new.config_options} == {"mode", "model", "effort"}
+            await editor.wait_for(lambda: editor.of("available_commands_update"))
+
+            done = await conn.prompt(session_id=sid, prompt=[text_block("clean the build")])
+            assert done.stop_reason == "end_turn"
+            assert editor.text() == "Removed the build folder."
+            assert "Let me plan." in editor.text("agent_thought_chunk")
+            (plan,) = editor.of("plan")
+            assert [(e.content, e.status) for e in plan.entries] == [
+                ("Clean the build", "in_progress")
+            ]
+            asked = [call.title for call, _ in editor.permission_requests]
+            assert asked == ["rm -rf build", "rm -rf build"]
+            kinds = {o.kind for o in editor.permission_requests[0][1]}
+            assert kinds == {"allow_once", "allow_always", "reject_once", "reject_always"}
+            starts = editor.of("tool_call")
+            assert [(s.kind, s.title) for s in starts] == [
+                ("think", "Update the plan"),
+                ("execute", "rm -rf build"),
+                ("execute", "rm -rf build"),
+                ("read", "Read notes.txt"),
+                ("edit", "Edit notes.txt"),
+            ]
+            edit = starts[4]
+            assert edit.locations[0].path == str(work / "notes.txt")
+            diff = edit.content[0]
+            assert (diff.type, diff.old_text, diff.new_text) == ("diff", "old line\n", "new line\n")
+            ends = {
+                u.tool_call_id: u.status
+                for u in editor.of("tool_call_update")
+                if u.status in ("completed", "failed")
+            }
+            assert [ends[s.tool_call_id] for s in starts] == [
+                "completed",
+                "failed",
+                "completed",
+                "completed",
+                "completed",
+            ]
+            assert not (work / "build").exists()
+            assert (work / "notes.txt").read_text() == "new line\n"
+            assert editor.of("usage_update")
+
+            await conn.set_session_mode(session_id=sid, mode_id="yolo")
+            await editor.wait_for(lambda: editor.of("current_mode_update"))
+            assert editor.of("current_mode_update")[-1].current_mode_id == "yolo"
+            options = await conn.set_config_option(config_id="effort", session_id=sid, value="high")
+            effort = next(o for o in options.config_options if o.id == "effort")
+            assert effort.current_value == "high"
+
+            running = asyncio.create_task(
+                conn.prompt(session_id=sid, prompt=[text_block("explain at length")])
+            )
+            await editor.wait_for(lambda: "A long answer A long" in editor.text())
+            await conn.cancel(session_id=sid)
+            assert (await running).stop_reason == "cancelled"
+
+            again = await conn.prompt(session_id=sid, prompt=[text_block("still there?")])
+            assert again.stop_reason == "end_turn"
+            assert editor.text().endswith("Still here.")
+            last_request = llm.requests[-1]["messages"]
+            partial = [
+                m
+                for m in last_request
+                if m["role"] == "assistant" and "A long answer" in str(m.get("content"))
+            ]
+            assert partial, "the cancelled turn's partial answer is kept in the history"
+
+            listed = await conn.list_sessions(cwd=str(work))
+            assert [s.session_id for s in listed.sessions] == [sid]
+            proc.stdin.close()
+            assert await asyncio.wait_for(proc.wait(), 30) == 0
+        return sid
+
+    try:
+        asyncio.run(converse())
+    finally:
+        llm.stop()
+    llm.assert_done()
