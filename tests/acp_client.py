@@ -29,6 +29,7 @@ class Editor:
         self.permission_requests: list[Any] = []
         self.buffers: dict[str, str] = {}
         self.written: dict[str, str] = {}
+        self.reads: list[str] = []
         self._changed = asyncio.Event()
 
     async def session_update(self, session_id: str, update: Any, **kwargs: Any) -> None:
@@ -49,6 +50,7 @@ class Editor:
     async def read_text_file(
         self, session_id: str, path: str, **kwargs: Any
     ) -> ReadTextFileResponse:
+        self.reads.append(path)
         return ReadTextFileResponse(content=self.buffers[path])
 
     async def write_text_file(

@@ -166,6 +166,7 @@ class MlInternAgent:
             raise RequestError.invalid_params({"message": stop.message}) from None
         assert self.client is not None
         live = LiveSession(session, self.client)
+        settings_ui.use_editor_files(live, self.client_caps)
         self.sessions[live.id] = live
         if start:
             live.start()
@@ -231,6 +232,9 @@ class MlInternAgent:
 async def _serve(protocol_out: int, model: str | None) -> None:
     from acp.stdio import stdio_streams
 
+    from agent.core.llm import preload_in_background
+
+    preload_in_background()  # litellm loads while the editor sets the session up
     agent = MlInternAgent(model)
     stdout, sys.stdout = sys.stdout, os.fdopen(protocol_out, "w", closefd=False)
     try:

@@ -8,13 +8,16 @@ the reasoning effort.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from acp import RequestError
+from acp.interfaces import Client
 from acp.schema import (
     AvailableCommand,
     AvailableCommandInput,
     AvailableCommandsUpdate,
+    ClientCapabilities,
     ConfigOptionUpdate,
     CurrentModeUpdate,
     SessionConfigOptionSelect,
@@ -164,3 +167,27 @@ def commands_update(live: LiveSession) -> AvailableCommandsUpdate:
     return AvailableCommandsUpdate(
         session_update="available_commands_update", available_commands=commands
     )
+
+
+class EditorFiles:
+    """File text through the editor (`fs/read_text_file`, `fs/write_text_file`): the model
+    reads unsaved buffers, and its changes land in the editor, which shows them as diffs."""
+
+    def __init__(self, client: Client, session_id: str) -> None:
+        self.client, self.session_id = client, session_id
+
+    async def read_text(self, path: Path) -> str:
+        answer = await self.client.read_text_file(session_id=self.session_id, path=str(path))
+        return answer.content
+
+    async def write_text(self, path: Path, content: str) -> None:
+        await self.client.write_text_file(
+            session_id=self.session_id, path=str(path), content=content
+        )
+
+
+def use_editor_files(live: LiveSession, caps: ClientCapabilities) -> None:
+    """Delegate file text to the editor when it offers both reading and writing."""
+    fs = caps.fs
+    if fs is not None and fs.read_text_file and fs.write_text_file:
+        live.session.files = EditorFiles(live.client, live.id)

@@ -7,7 +7,7 @@ import asyncio
 from pathlib import Path
 
 from acp import PROTOCOL_VERSION, spawn_agent_process, text_block
-from acp.schema import ClientCapabilities
+from acp.schema import ClientCapabilities, FileSystemCapabilities
 
 from tests.acp_client import Editor, agent_command, agent_env
 from tests.cli import llm_env
@@ -32,12 +32,15 @@ def test_a_conversation_with_permissions_plan_modes_and_cancel(isolated_env: Pat
         text("Still here."),
     ).start()
     editor = Editor(answers=["reject_once", "allow_once"])
+    notes = str(work / "notes.txt")
+    editor.buffers[notes] = "old line\nunsaved line\n"  # the editor's buffer, not saved
+    fs = FileSystemCapabilities(read_text_file=True, write_text_file=True)
 
     async def converse() -> None:
         env = agent_env(llm_env(llm.url))
         async with spawn_agent_process(editor, *agent_command(), env=env, cwd=work) as (conn, proc):
             hello = await conn.initialize(
-                protocol_version=PROTOCOL_VERSION, client_capabilities=ClientCapabilities()
+                protocol_version=PROTOCOL_VERSION, client_capabilities=ClientCapabilities(fs=fs)
             )
             assert hello.protocol_version == PROTOCOL_VERSION
             assert hello.agent_info.name == "ml-intern"
@@ -75,7 +78,7 @@ def test_a_conversation_with_permissions_plan_modes_and_cancel(isolated_env: Pat
             edit = starts[4]
             assert edit.locations[0].path == str(work / "notes.txt")
             diff = edit.content[0]
-            assert (diff.type, diff.old_text, diff.new_text) == ("diff", "old line\n", "new line\n")
+            assert (diff.type, diff.path, diff.new_text[:9]) == ("diff", notes, "new line\n")
             ends = {
                 u.tool_call_id: u.status
                 for u in editor.of("tool_call_update")
@@ -89,7 +92,12 @@ def test_a_conversation_with_permissions_plan_modes_and_cancel(isolated_env: Pat
                 "completed",
             ]
             assert not (work / "build").exists()
-            assert (work / "notes.txt").read_text() == "new line\n"
+            # fs delegation: the model read the buffer and its edit went to the editor
+            assert editor.reads == [notes, notes]
+            read_result = llm.requests[4]["messages"][-1]["content"]
+            assert "unsaved line" in read_result
+            assert editor.written == {notes: "new line\nunsaved line\n"}
+            assert (work / "notes.txt").read_text() == "old line\n"
             assert editor.of("usage_update")
 
             await conn.set_session_mode(session_id=sid, mode_id="yolo")
