@@ -16,7 +16,7 @@ from acp.schema import (
     WriteTextFileResponse,
 )
 
-DEADLINE_S = 30
+DEADLINE_S = 90
 
 
 class Editor:

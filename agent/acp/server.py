@@ -39,6 +39,7 @@ from acp.schema import (
 )
 
 from agent.acp import prompts, settings_ui
+from agent.acp.framing import LIMIT, checked_input
 from agent.acp.live import LiveSession
 from agent.config import Settings
 from agent.core.errors import AgentStop
@@ -238,9 +239,10 @@ async def _serve(protocol_out: int, model: str | None) -> None:
     agent = MlInternAgent(model)
     stdout, sys.stdout = sys.stdout, os.fdopen(protocol_out, "w", closefd=False)
     try:
-        reader, writer = await stdio_streams()
+        raw, writer = await stdio_streams(limit=LIMIT)
     finally:
         sys.stdout = stdout
+    reader = checked_input(raw, writer)
     try:
         await run_agent(agent, writer, reader)  # type: ignore[arg-type]
     finally:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
 from acp import PROTOCOL_VERSION, spawn_agent_process, text_block
 from acp.schema import ClientCapabilities, FileSystemCapabilities
 
@@ -17,6 +18,7 @@ PLAN = {"todos": [{"id": "1", "content": "Clean the build", "status": "in_progre
 RM = {"command": "rm -rf build"}
 
 
+@pytest.mark.timeout(120)  # the first prompt waits for litellm's import in the new process
 def test_a_conversation_with_permissions_plan_modes_and_cancel(isolated_env: Path) -> None:
     work = isolated_env
     (work / "build").mkdir()
