@@ -15,7 +15,8 @@ from tests.cli import llm_env
 from tests.fakes.llm_server import FakeLLM, text, tool_call
 
 PLAN = {"todos": [{"id": "1", "content": "Clean the build", "status": "in_progress"}]}
-RM = {"command": "rm -rf build"}
+RM = {"command": "rm -rf build && echo removed"}
+RM_CACHE = {"command": "rm -rf cache"}
 
 
 @pytest.mark.timeout(120)  # the first prompt waits for litellm's import in the new process
@@ -27,13 +28,15 @@ def test_a_conversation_with_permissions_plan_modes_and_cancel(isolated_env: Pat
         tool_call("plan_tool", PLAN, reasoning="Let me plan."),
         tool_call("bash", RM),
         tool_call("bash", RM),
+        tool_call("bash", RM_CACHE),
+        tool_call("bash", RM_CACHE),
         tool_call("read", {"path": "notes.txt"}),
         tool_call("edit", {"path": "notes.txt", "old_str": "old line", "new_str": "new line"}),
         text("Removed the build folder.", reasoning="It worked."),
         text("A long answer " * 10, chunk_size=4, delay_s=0.05),
         text("Still here."),
     ).start()
-    editor = Editor(answers=["reject_once", "allow_once"])
+    editor = Editor(answers=["reject_once", "allow_once", "reject_always"])
     notes = str(work / "notes.txt")
     editor.buffers[notes] = "old line\nunsaved line\n"  # the editor's buffer, not saved
     fs = FileSystemCapabilities(read_text_file=True, write_text_file=True)
@@ -66,18 +69,21 @@ def test_a_conversation_with_permissions_plan_modes_and_cancel(isolated_env: Pat
                 ("Clean the build", "in_progress")
             ]
             asked = [call.title for call, _ in editor.permission_requests]
-            assert asked == ["rm -rf build", "rm -rf build"]
+            # the second `rm -rf cache` is refused without asking: rejected always
+            assert asked == ["rm -rf build && echo removed"] * 2 + ["rm -rf cache"]
             kinds = {o.kind for o in editor.permission_requests[0][1]}
             assert kinds == {"allow_once", "allow_always", "reject_once", "reject_always"}
             starts = editor.of("tool_call")
             assert [(s.kind, s.title) for s in starts] == [
                 ("think", "Update the plan"),
-                ("execute", "rm -rf build"),
-                ("execute", "rm -rf build"),
+                ("execute", "rm -rf build && echo removed"),
+                ("execute", "rm -rf build && echo removed"),
+                ("execute", "rm -rf cache"),
+                ("execute", "rm -rf cache"),
                 ("read", "Read notes.txt"),
                 ("edit", "Edit notes.txt"),
             ]
-            edit = starts[4]
+            edit = starts[6]
             assert edit.locations[0].path == str(work / "notes.txt")
             diff = edit.content[0]
             assert (diff.type, diff.path, diff.new_text[:9]) == ("diff", notes, "new line\n")
@@ -86,17 +92,19 @@ def test_a_conversation_with_permissions_plan_modes_and_cancel(isolated_env: Pat
                 for u in editor.of("tool_call_update")
                 if u.status in ("completed", "failed")
             }
-            assert [ends[s.tool_call_id] for s in starts] == [
-                "completed",
-                "failed",
-                "completed",
-                "completed",
-                "completed",
+            statuses = [ends[s.tool_call_id] for s in starts]
+            assert (
+                statuses
+                == ["completed", "failed", "completed", "failed", "failed"] + ["completed"] * 2
+            )
+            ran = [
+                u for u in editor.of("tool_call_update") if u.tool_call_id == starts[2].tool_call_id
             ]
+            assert any("removed" in c.content.text for u in ran for c in u.content or [])
             assert not (work / "build").exists()
             # fs delegation: the model read the buffer and its edit went to the editor
             assert editor.reads == [notes, notes]
-            read_result = llm.requests[4]["messages"][-1]["content"]
+            read_result = llm.requests[6]["messages"][-1]["content"]
             assert "unsaved line" in read_result
             assert editor.written == {notes: "new line\nunsaved line\n"}
             assert (work / "notes.txt").read_text() == "old line\n"
