@@ -66,6 +66,7 @@ class LiveSession:
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     _runner: asyncio.Task[None] | None = None
     _pump: asyncio.Task[None] | None = None
+    _switch: asyncio.Future[str] | None = None
 
     def __post_init__(self) -> None:
         self.agent = Agent(self.session)
@@ -79,6 +80,8 @@ class LiveSession:
                 diff = tc.proposed_change(event.name, args, cwd, _current_text(args, cwd))
                 if diff is not None:
                     self._diffs[event.tool_call_id] = diff
+        if isinstance(event, ev.Notice) and self._switch and not self._switch.done():
+            self._switch.set_result(event.message)  # a switch ends with one notice, either way
         self._queue.put_nowait(event)
 
     @property
@@ -100,6 +103,17 @@ class LiveSession:
         self._turn_end = asyncio.get_running_loop().create_future()
         self.agent.submit(op.UserInput(text=text))
         return await self._turn_end
+
+    async def switch_model(self, model: str) -> None:
+        """Switch as the chat's /model does (the model is asked first); a model that cannot
+        be used leaves the session as it was, and the editor is told why."""
+        if self.busy:
+            raise RequestError.invalid_request({"message": "cannot switch models during a turn"})
+        self._switch = asyncio.get_running_loop().create_future()
+        self.agent.submit(op.SetModel(model=model))
+        said = await self._switch
+        if self.session.settings.model_name != model:
+            raise RequestError.invalid_params({"message": said})
 
     def cancel(self) -> None:
         """As Ctrl-C: the turn stops, its partial answer kept and its calls answered."""

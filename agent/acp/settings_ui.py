@@ -29,7 +29,6 @@ from acp.schema import (
 
 from agent.acp.live import LiveSession
 from agent.config import McpServer
-from agent.core import ops as op
 
 MODES = {
     "ask": ("Ask", "Ask before commands and edits that need approval."),
@@ -106,9 +105,7 @@ async def set_option(live: LiveSession, config_id: str, value: str | bool) -> No
     if config_id == "mode":
         await set_mode(live, str(value))
     elif config_id == "model":
-        if live.busy:
-            raise RequestError.invalid_request({"message": "cannot switch models during a turn"})
-        live.agent.submit(op.SetModel(model=str(value)))
+        await live.switch_model(str(value))
     elif config_id == "effort":
         if value not in EFFORTS:
             raise RequestError.invalid_params({"message": f"effort is one of {', '.join(EFFORTS)}"})

@@ -7,7 +7,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from acp import PROTOCOL_VERSION, spawn_agent_process, text_block
+from acp import PROTOCOL_VERSION, RequestError, spawn_agent_process, text_block
 from acp.schema import ClientCapabilities, FileSystemCapabilities
 
 from tests.acp_client import Editor, agent_command, agent_env
@@ -33,6 +33,7 @@ def test_a_conversation_with_permissions_plan_modes_and_cancel(isolated_env: Pat
         tool_call("read", {"path": "notes.txt"}),
         tool_call("edit", {"path": "notes.txt", "old_str": "old line", "new_str": "new line"}),
         text("Removed the build folder.", reasoning="It worked."),
+        text("ok"),  # the new model is asked before it is switched to
         text("A long answer " * 10, chunk_size=4, delay_s=0.05),
         text("Still here."),
     ).start()
@@ -116,6 +117,13 @@ def test_a_conversation_with_permissions_plan_modes_and_cancel(isolated_env: Pat
             options = await conn.set_config_option(config_id="effort", session_id=sid, value="high")
             effort = next(o for o in options.config_options if o.id == "effort")
             assert effort.current_value == "high"
+            switched = await conn.set_config_option(
+                config_id="model", session_id=sid, value="openai/other-model"
+            )
+            model = next(o for o in switched.config_options if o.id == "model")
+            assert model.current_value == "openai/other-model"
+            with pytest.raises(RequestError):  # refused: the session keeps its model
+                await conn.set_config_option(config_id="model", session_id=sid, value="nonsense")
 
             running = asyncio.create_task(
                 conn.prompt(session_id=sid, prompt=[text_block("explain at length")])
@@ -126,6 +134,7 @@ def test_a_conversation_with_permissions_plan_modes_and_cancel(isolated_env: Pat
 
             again = await conn.prompt(session_id=sid, prompt=[text_block("still there?")])
             assert again.stop_reason == "end_turn"
+            assert llm.requests[-1]["model"] == "other-model"
             assert editor.text().endswith("Still here.")
             last_request = llm.requests[-1]["messages"]
             partial = [
