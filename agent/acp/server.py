@@ -36,6 +36,7 @@ from acp.schema import (
     SessionListCapabilities,
     SetSessionConfigOptionResponse,
     SetSessionModeResponse,
+    Usage,
 )
 
 from agent.acp import prompts, settings_ui
@@ -202,10 +203,20 @@ class MlInternAgent:
 
     async def prompt(self, session_id: str, prompt: list[Any], **kwargs: Any) -> PromptResponse:
         live = self._live(session_id)
+        ledger = live.session.usage
+        before = (ledger.input_tokens, ledger.output_tokens, ledger.cached_tokens)
         end = await live.prompt(prompts.prompt_text(prompt))
         if end.error and end.stop_reason == "end_turn":
             raise RequestError.internal_error({"message": end.error})
-        return PromptResponse(stop_reason=end.stop_reason)  # type: ignore[arg-type]
+        spent_in = ledger.input_tokens - before[0]
+        spent_out = ledger.output_tokens - before[1]
+        usage = Usage(
+            input_tokens=spent_in,
+            output_tokens=spent_out,
+            total_tokens=spent_in + spent_out,
+            cached_read_tokens=ledger.cached_tokens - before[2],
+        )
+        return PromptResponse(stop_reason=end.stop_reason, usage=usage)  # type: ignore[arg-type]
 
     async def cancel(self, session_id: str, **kwargs: Any) -> None:
         if live := self.sessions.get(session_id):

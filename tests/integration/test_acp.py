@@ -4,6 +4,7 @@ over the process's stdin and stdout, against the fake model server."""
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,11 @@ def test_a_conversation_with_permissions_plan_modes_and_cancel(isolated_env: Pat
     work = isolated_env
     (work / "build").mkdir()
     (work / "notes.txt").write_text("old line\n")
+    commands = Path(os.environ["XDG_CONFIG_HOME"]) / "ml-intern" / "commands"
+    commands.mkdir(parents=True)
+    (commands / "sweep.md").write_text(
+        "---\ndescription: Sweep the learning rate\n---\nSweep $ARGUMENTS"
+    )
     llm = FakeLLM(
         tool_call("plan_tool", PLAN, reasoning="Let me plan."),
         tool_call("bash", RM),
@@ -59,10 +65,12 @@ def test_a_conversation_with_permissions_plan_modes_and_cancel(isolated_env: Pat
             sid = new.session_id
             assert new.modes.current_mode_id == "ask"
             assert {o.id for o in new.config_options} == {"mode", "model", "effort"}
-            await editor.wait_for(lambda: editor.of("available_commands_update"))
+            (offered,) = await editor.wait_for(lambda: editor.of("available_commands_update"))
+            assert [c.name for c in offered.available_commands] == ["sweep"]
 
             done = await conn.prompt(session_id=sid, prompt=[text_block("clean the build")])
             assert done.stop_reason == "end_turn"
+            assert done.usage.total_tokens > 0
             assert editor.text() == "Removed the build folder."
             assert "Let me plan." in editor.text("agent_thought_chunk")
             (plan,) = editor.of("plan")
