@@ -40,7 +40,11 @@ from agent.core.session import Session
 
 log = logging.getLogger(__name__)
 LOG_LINES = 200  # the tail of a running call's output shown on its card
-STOP_REASONS = {4: "max_turn_requests"}  # exit codes that end a turn without an error
+STOP_REASONS = {4: "max_turn_requests"}
+REFUSED = {
+    "attachment_refused",
+    "usage_error",
+}  # errors of the request, not of the agent  # exit codes that end a turn without an error
 
 
 @dataclass
@@ -49,6 +53,7 @@ class TurnEnd:
 
     stop_reason: str = "end_turn"
     error: str = ""
+    refused: bool = False  # the request itself cannot be done (an image for a text-only model)
 
 
 @dataclass
@@ -96,12 +101,12 @@ class LiveSession:
     def busy(self) -> bool:
         return self._turn_end is not None and not self._turn_end.done()
 
-    async def prompt(self, text: str) -> TurnEnd:
+    async def prompt(self, text: str, images: list[dict[str, Any]]) -> TurnEnd:
         """Run one turn to its end; its updates are all sent before this returns."""
         if self.busy:
             raise RequestError.invalid_request({"message": "a prompt is already running"})
         self._turn_end = asyncio.get_running_loop().create_future()
-        self.agent.submit(op.UserInput(text=text))
+        self.agent.submit(op.UserInput(text=text, images=images))
         return await self._turn_end
 
     async def switch_model(self, model: str) -> None:
@@ -165,8 +170,8 @@ class LiveSession:
                 self._turn_end.set_result(TurnEnd("cancelled"))
             case ev.Error(exit_code=code, message=message) if code in STOP_REASONS:
                 self._turn_end.set_result(TurnEnd(STOP_REASONS[code], message))
-            case ev.Error(message=message):
-                self._turn_end.set_result(TurnEnd("end_turn", message))
+            case ev.Error(code=code, message=message):
+                self._turn_end.set_result(TurnEnd("end_turn", message, refused=code in REFUSED))
             case _:
                 self._turn_end.set_result(TurnEnd())
 

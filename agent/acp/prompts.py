@@ -7,7 +7,9 @@ from typing import Any
 
 from acp.schema import (
     AgentMessageChunk,
+    BlobResourceContents,
     EmbeddedResourceContentBlock,
+    ImageContentBlock,
     ResourceContentBlock,
     TextContentBlock,
     TextResourceContents,
@@ -20,12 +22,22 @@ from agent.acp import tool_calls as tc
 from agent.acp.live import LiveSession
 
 
-def prompt_text(blocks: list[Any]) -> str:
-    """Text as it is; a resource link as a mention the model can open with its tools; an
-    embedded resource (a file or selection the editor attached) inline, marked with its uri."""
+def prompt_request(blocks: list[Any]) -> tuple[str, list[dict[str, Any]]]:
+    """The request's text and its images (image_url parts).
+
+    Text as it is; a resource link as a mention the model can open with its tools; an
+    embedded resource (a file or selection the editor attached) inline, marked with its
+    uri; an image, or an embedded image file, as an image part."""
     parts: list[str] = []
+    images: list[dict[str, Any]] = []
     for block in blocks:
         match block:
+            case ImageContentBlock(data=data, mime_type=mime):
+                images.append(_image(mime, data))
+            case EmbeddedResourceContentBlock(
+                resource=BlobResourceContents(blob=data, mime_type=mime)
+            ) if (mime or "").startswith("image/"):
+                images.append(_image(str(mime), data))
             case TextContentBlock(text=text):
                 parts.append(text)
             case ResourceContentBlock(uri=uri, name=name):
@@ -36,7 +48,11 @@ def prompt_text(blocks: list[Any]) -> str:
                 parts.append(f"[attached binary resource {resource.uri}, not readable as text]")
             case _:
                 parts.append(f"[{getattr(block, 'type', 'unknown')} content is not supported]")
-    return " ".join(p for p in parts if p)
+    return " ".join(p for p in parts if p), images
+
+
+def _image(mime: str, data: str) -> dict[str, Any]:
+    return {"type": "image_url", "image_url": {"url": f"data:{mime};base64,{data}"}}
 
 
 async def replay(live: LiveSession) -> None:

@@ -75,8 +75,10 @@ class MlInternAgent:
             ),
             agent_capabilities=AgentCapabilities(
                 load_session=True,
+                # Images are taken; a model that does not take them refuses the prompt,
+                # saying so (the model is chosen per session, after this answer).
                 prompt_capabilities=PromptCapabilities(
-                    image=False, audio=False, embedded_context=True
+                    image=True, audio=False, embedded_context=True
                 ),
                 mcp_capabilities=McpCapabilities(http=True, sse=True),
                 session_capabilities=SessionCapabilities(list=SessionListCapabilities()),
@@ -205,7 +207,9 @@ class MlInternAgent:
         live = self._live(session_id)
         ledger = live.session.usage
         before = (ledger.input_tokens, ledger.output_tokens, ledger.cached_tokens)
-        end = await live.prompt(prompts.prompt_text(prompt))
+        end = await live.prompt(*prompts.prompt_request(prompt))
+        if end.refused:
+            raise RequestError.invalid_params({"message": end.error})
         if end.error and end.stop_reason == "end_turn":
             raise RequestError.internal_error({"message": end.error})
         spent_in = ledger.input_tokens - before[0]

@@ -4,11 +4,12 @@ over the process's stdin and stdout, against the fake model server."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 from pathlib import Path
 
 import pytest
-from acp import PROTOCOL_VERSION, RequestError, spawn_agent_process, text_block
+from acp import PROTOCOL_VERSION, RequestError, image_block, spawn_agent_process, text_block
 from acp.schema import ClientCapabilities, FileSystemCapabilities
 
 from tests.acp_client import Editor, agent_command, agent_env
@@ -18,6 +19,7 @@ from tests.fakes.llm_server import FakeLLM, text, tool_call
 PLAN = {"todos": [{"id": "1", "content": "Clean the build", "status": "in_progress"}]}
 RM = {"command": "rm -rf build && echo removed"}
 RM_CACHE = {"command": "rm -rf cache"}
+PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 16).decode()
 
 
 @pytest.mark.timeout(120)  # the first prompt waits for litellm's import in the new process
@@ -125,11 +127,15 @@ def test_a_conversation_with_permissions_plan_modes_and_cancel(isolated_env: Pat
             options = await conn.set_config_option(config_id="effort", session_id=sid, value="high")
             effort = next(o for o in options.config_options if o.id == "effort")
             assert effort.current_value == "high"
+            picture = image_block(PNG, "image/png")
+            with pytest.raises(RequestError) as no_vision:  # test-model takes no images
+                await conn.prompt(session_id=sid, prompt=[text_block("look"), picture])
+            assert "does not take images" in str(no_vision.value.data)
             switched = await conn.set_config_option(
-                config_id="model", session_id=sid, value="openai/other-model"
+                config_id="model", session_id=sid, value="openai/gpt-4o"
             )
             model = next(o for o in switched.config_options if o.id == "model")
-            assert model.current_value == "openai/other-model"
+            assert model.current_value == "openai/gpt-4o"
             with pytest.raises(RequestError):  # refused: the session keeps its model
                 await conn.set_config_option(config_id="model", session_id=sid, value="nonsense")
 
@@ -140,9 +146,14 @@ def test_a_conversation_with_permissions_plan_modes_and_cancel(isolated_env: Pat
             await conn.cancel(session_id=sid)
             assert (await running).stop_reason == "cancelled"
 
-            again = await conn.prompt(session_id=sid, prompt=[text_block("still there?")])
+            again = await conn.prompt(session_id=sid, prompt=[text_block("still there?"), picture])
             assert again.stop_reason == "end_turn"
-            assert llm.requests[-1]["model"] == "other-model"
+            assert llm.requests[-1]["model"] == "gpt-4o"
+            sent = llm.requests[-1]["messages"][-1]["content"]
+            assert sent[-1] == {
+                "type": "image_url",
+                "image_url": {"url": f"data:image/png;base64,{PNG}"},
+            }
             assert editor.text().endswith("Still here.")
             last_request = llm.requests[-1]["messages"]
             partial = [
