@@ -31,6 +31,7 @@ class Editor:
         self.written: dict[str, str] = {}
         self.reads: list[str] = []
         self._changed = asyncio.Event()
+        self.released = asyncio.Event()
 
     async def session_update(self, session_id: str, update: Any, **kwargs: Any) -> None:
         self.updates.append((session_id, update))
@@ -41,10 +42,14 @@ class Editor:
     ) -> RequestPermissionResponse:
         self.permission_requests.append((tool_call, options))
         self._changed.set()
-        if not self.answers:
+        answer = self.answers.pop(0) if self.answers else "cancelled"
+        if answer == "hold":  # no answer until the test cancels the turn, as a person might
+            await self.released.wait()
+            answer = "cancelled"
+        if answer == "cancelled":
             return RequestPermissionResponse(outcome=DeniedOutcome(outcome="cancelled"))
         return RequestPermissionResponse(
-            outcome=AllowedOutcome(outcome="selected", option_id=self.answers.pop(0))
+            outcome=AllowedOutcome(outcome="selected", option_id=answer)
         )
 
     async def read_text_file(

@@ -72,6 +72,7 @@ class LiveSession:
     _runner: asyncio.Task[None] | None = None
     _pump: asyncio.Task[None] | None = None
     _switch: asyncio.Future[str] | None = None
+    _open_calls: set[str] = field(default_factory=set)  # shown, not yet finished
 
     def __post_init__(self) -> None:
         self.agent = Agent(self.session)
@@ -148,6 +149,10 @@ class LiveSession:
     async def _forward(self, event: ev.Event) -> None:
         match event:
             case ev.TurnComplete() | ev.Interrupted() | ev.Error():
+                for call_id in self._open_calls:  # stopped before they ran, or while
+                    update = _progress(call_id, status="failed")
+                    await self.client.session_update(session_id=self.id, update=update)
+                self._open_calls.clear()
                 self._end_turn(event)
             case ev.ApprovalRequired():
                 self.spawn(self._ask_permission(event))
@@ -220,6 +225,7 @@ class LiveSession:
         return []
 
     def _tool_start(self, event: ev.ToolCall) -> ToolCallStart:
+        self._open_calls.add(event.tool_call_id)
         name, args, cwd = event.name, event.arguments, self.session.cwd
         diff = self._diffs.get(event.tool_call_id)
         content: list[Any] | None = [diff] if diff is not None else None
@@ -235,6 +241,7 @@ class LiveSession:
         )
 
     def _tool_end(self, event: ev.ToolOutput) -> ToolCallProgress:
+        self._open_calls.discard(event.tool_call_id)
         self._logs.pop(event.tool_call_id, None)
         content: list[Any] = []
         if (diff := self._diffs.pop(event.tool_call_id, None)) and not event.is_error:

@@ -41,11 +41,12 @@ def test_a_conversation_with_permissions_plan_modes_and_cancel(isolated_env: Pat
         tool_call("read", {"path": "notes.txt"}),
         tool_call("edit", {"path": "notes.txt", "old_str": "old line", "new_str": "new line"}),
         text("Removed the build folder.", reasoning="It worked."),
+        tool_call("bash", {"command": "rm -rf data"}, id="call_held"),
         text("ok"),  # the new model is asked before it is switched to
         text("A long answer " * 10, chunk_size=4, delay_s=0.05),
         text("Still here."),
     ).start()
-    editor = Editor(answers=["reject_once", "allow_once", "reject_always"])
+    editor = Editor(answers=["reject_once", "allow_once", "reject_always", "hold"])
     notes = str(work / "notes.txt")
     editor.buffers[notes] = "old line\nunsaved line\n"  # the editor's buffer, not saved
     fs = FileSystemCapabilities(read_text_file=True, write_text_file=True)
@@ -121,6 +122,19 @@ def test_a_conversation_with_permissions_plan_modes_and_cancel(isolated_env: Pat
             assert (work / "notes.txt").read_text() == "old line\n"
             assert editor.of("usage_update")
 
+            # cancelled while the editor still asks: the call is closed, the turn cancelled
+            held = asyncio.create_task(
+                conn.prompt(session_id=sid, prompt=[text_block("and the data")])
+            )
+            await editor.wait_for(lambda: len(editor.permission_requests) == 4)
+            await conn.cancel(session_id=sid)
+            assert (await held).stop_reason == "cancelled"
+            editor.released.set()
+            closed = [
+                u.status for u in editor.of("tool_call_update") if u.tool_call_id == "call_held"
+            ]
+            assert closed[-1] == "failed"
+
             await conn.set_session_mode(session_id=sid, mode_id="yolo")
             await editor.wait_for(lambda: editor.of("current_mode_update"))
             assert editor.of("current_mode_update")[-1].current_mode_id == "yolo"
@@ -149,6 +163,10 @@ def test_a_conversation_with_permissions_plan_modes_and_cancel(isolated_env: Pat
             again = await conn.prompt(session_id=sid, prompt=[text_block("still there?"), picture])
             assert again.stop_reason == "end_turn"
             assert llm.requests[-1]["model"] == "gpt-4o"
+            answered = [
+                m for m in llm.requests[-1]["messages"] if m.get("tool_call_id") == "call_held"
+            ]
+            assert len(answered) == 1  # the call stopped while asking got its answer
             sent = llm.requests[-1]["messages"][-1]["content"]
             assert sent[-1] == {
                 "type": "image_url",
