@@ -38,7 +38,24 @@ def acp(
     from agent.cli.logs import log_to_file
 
     log_to_file()
+    warnings_to_stderr()
     raise typer.Exit(serve(protocol_out, model))
+
+
+def warnings_to_stderr() -> None:
+    """Warnings and errors also on stderr (editors show it in their agent log), scrubbed
+    of secrets by the same filter as the log file."""
+    import logging
+
+    root = logging.getLogger()
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(logging.Formatter("ml-intern: %(levelname)s %(name)s: %(message)s"))
+    for file_handler in root.handlers:
+        if file_handler.get_name() == "ml-intern-file":
+            for scrub in file_handler.filters:
+                handler.addFilter(scrub)
+    root.addHandler(handler)
 
 
 def guard_stdout() -> int:

@@ -29,6 +29,9 @@ def test_a_conversation_with_permissions_plan_modes_and_cancel(isolated_env: Pat
     (work / "notes.txt").write_text("old line\n")
     commands = Path(os.environ["XDG_CONFIG_HOME"]) / "ml-intern" / "commands"
     commands.mkdir(parents=True)
+    untrusted = work / ".agents" / "commands"  # the folder is not trusted: not offered
+    untrusted.mkdir(parents=True)
+    (untrusted / "deploy.md").write_text("Deploy $ARGUMENTS")
     (commands / "sweep.md").write_text(
         "---\ndescription: Sweep the learning rate\n---\nSweep $ARGUMENTS"
     )
@@ -74,7 +77,9 @@ def test_a_conversation_with_permissions_plan_modes_and_cancel(isolated_env: Pat
             done = await conn.prompt(session_id=sid, prompt=[text_block("clean the build")])
             assert done.stop_reason == "end_turn"
             assert done.usage.total_tokens > 0
-            assert editor.text() == "Removed the build folder."
+            notice, answer = editor.text().rsplit("\n\n", 1)
+            assert answer == "Removed the build folder."
+            assert "this folder is not trusted: ignored the project commands" in notice
             assert "Let me plan." in editor.text("agent_thought_chunk")
             (plan,) = editor.of("plan")
             assert [(e.content, e.status) for e in plan.entries] == [
