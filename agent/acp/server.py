@@ -8,6 +8,7 @@ Approvals default to asking the editor; modes switch them as the chat's flags do
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import sys
@@ -46,6 +47,7 @@ from agent.config import Settings
 from agent.core.errors import AgentStop
 
 log = logging.getLogger(__name__)
+CLOSE_S = 10.0
 
 
 class MlInternAgent:
@@ -261,7 +263,10 @@ async def _serve(protocol_out: int, model: str | None) -> None:
     try:
         await run_agent(agent, writer, reader)  # type: ignore[arg-type]
     finally:
-        await agent.close_all()
+        try:  # leaving is bounded, whatever a session's servers or uploads do
+            await asyncio.wait_for(agent.close_all(), CLOSE_S)
+        except TimeoutError:
+            log.warning("sessions still closing after %ss: leaving anyway", CLOSE_S)
 
 
 def serve(protocol_out: int, model: str | None) -> int:
