@@ -43,6 +43,7 @@ app = make_app()
     "`ml-intern mcp list|add|remove` (MCP servers), "
     "`ml-intern skills list|add|remove` (Agent Skills), "
     "`ml-intern plugins add|list|remove` (Claude Code plugins), "
+    "`ml-intern acp` (serve editors over the Agent Client Protocol), "
     "`ml-intern trust [DIR]` (let a folder's own configs/, .env, AGENTS.md and CLAUDE.md count). "
     "In the chat, /help lists the commands."
 )
@@ -265,6 +266,7 @@ SUBCOMMANDS = {
     "trust": "agent.cli.trust",
     "skills": "agent.cli.skills_command",
     "plugins": "agent.cli.plugins_command",
+    "acp": "agent.acp.command",
 }
 
 

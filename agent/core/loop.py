@@ -31,7 +31,7 @@ from agent.core.errors import (
     StaleReasoning,
 )
 from agent.core.local_server import fit_to_window, tool_less_hint
-from agent.core.mentions import user_content
+from agent.core.mentions import user_content, with_images
 from agent.core.model_switch import switch_model
 from agent.core.nudges import CONTINUE_NUDGE, ArgumentStreak, FollowUps
 from agent.core.replies import without_reasoning
@@ -47,16 +47,22 @@ UNANSWERED_NOTE = f"{AGENT_NOTE_PREFIX} (stopped before answering this request)"
 
 
 async def run_turn(
-    session: Session, text: str, on_request: Callable[[], None] | None = None
+    session: Session,
+    text: str,
+    on_request: Callable[[], None] | None = None,
+    images: list[dict[str, Any]] | None = None,
 ) -> str:
-    """One user request, to the end. Returns the model's final answer. `on_request` is
-    called once the request is in the history (and so in the session log)."""
+    """One user request (with `images`, image_url parts, if any), to the end. Returns the
+    model's final answer. `on_request` is called once the request is in the history (and
+    so in the session log)."""
     submitted = await hooks.fire(session, "UserPromptSubmit", {"prompt": text})
     if submitted.blocked:
         raise PromptBlocked(f"The request was not sent: {submitted.reason()}")
     request = requested(session.skills, session.commands, text) or text
     request = hooks.with_context(request, [*session.hook_context, *submitted.context])
     content = await user_content(session, text, request)
+    if images:
+        content = await with_images(session, content, images)
     session.hook_context = []
     unanswered = session.context.messages[-1:]
     if unanswered and unanswered[0].get("role") == "user":  # a turn stopped before any answer
@@ -271,7 +277,7 @@ class Agent:
         self.session = session
         self.ops: asyncio.Queue[op.Operation] = asyncio.Queue()
         self._turn: asyncio.Task[None] | None = None
-        self._waiting_inputs: list[str] = []
+        self._waiting_inputs: list[op.UserInput] = []
         self._goal_next: str | None = None  # the goal's next request, about to start
         self._closing = False
 
@@ -307,8 +313,8 @@ class Agent:
     async def _handle(self, operation: op.Operation) -> None:
         session = self.session
         match operation:
-            case op.UserInput(text=text):
-                self._waiting_inputs.append(text)
+            case op.UserInput():
+                self._waiting_inputs.append(operation)
                 self._start_next_turn()
             case op.Compact(instructions=instructions) if not self.busy:
                 work = compact(session, force=True, instructions=instructions, asked=True)
@@ -323,7 +329,8 @@ class Agent:
                 if not goals.stop_goal(session, "stopped with /goal stop"):
                     session.emit(ev.Notice(message="No goal is active."))
             case op.SetGoal(condition=condition, request=request) if not self.busy:
-                self._waiting_inputs.append(goals.start_goal(session, condition or "", request))
+                started = goals.start_goal(session, condition or "", request)
+                self._waiting_inputs.append(op.UserInput(text=started))
                 self._start_next_turn()
             case op.Approval(tool_call_id=call_id, decision=decision, feedback=feedback):
                 future = session.pending_approvals.get(call_id)
@@ -354,8 +361,8 @@ class Agent:
         if self._running or self._closing:
             return
         if self._waiting_inputs:
-            text, self._goal_next = self._waiting_inputs.pop(0), None
-            work = self._turn_toward_goal(text, continued=False)
+            asked, self._goal_next = self._waiting_inputs.pop(0), None
+            work = self._turn_toward_goal(asked.text, continued=False, images=asked.images)
         elif self._goal_next is not None:
             text, self._goal_next = self._goal_next, None
             work = self._turn_toward_goal(text, continued=True)
@@ -363,7 +370,9 @@ class Agent:
             return
         self._turn = asyncio.create_task(self._run(work, turn=True), name="turn")
 
-    async def _turn_toward_goal(self, text: str, continued: bool) -> str:
+    async def _turn_toward_goal(
+        self, text: str, continued: bool, images: list[dict[str, Any]] | None = None
+    ) -> str:
         """A turn; with an active goal, its time limit armed, and a continued one waits
         (calling no model) while background runs are pending."""
         session = self.session
@@ -371,7 +380,9 @@ class Agent:
         try:
             if continued:
                 await goals.wait_for_runs(session)
-            return await run_turn(session, text, on_request=lambda: goals.announce(session))
+            return await run_turn(
+                session, text, on_request=lambda: goals.announce(session), images=images
+            )
         finally:
             disarm()
 

@@ -81,6 +81,16 @@ async def user_content(session: Session, text: str, request: str) -> str | list[
     return [{"type": "text", "text": body}, *found.images]
 
 
+async def with_images(
+    session: Session, content: str | list[dict[str, Any]], images: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """`content` with images sent as they are (an editor's pasted image, as image_url
+    parts) after it; raises AttachmentRefused when the model does not take images."""
+    await _check_vision(session, f"{len(images)} image(s)")
+    parts = content if isinstance(content, list) else [{"type": "text", "text": content}]
+    return [*parts, *images]
+
+
 async def _attach(session: Session, word: str, found: Attachments) -> None:
     server, colon, uri = word.partition(":")
     if colon and session.mcp is not None and session.mcp.configured(server):

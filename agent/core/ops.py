@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -10,6 +10,8 @@ from pydantic import BaseModel, Field
 class UserInput(BaseModel):
     type: Literal["user_input"] = "user_input"
     text: str
+    # Images sent with the request as they are (an editor's pasted image): `image_url` parts.
+    images: list[dict[str, Any]] = []
 
 
 class Approval(BaseModel):

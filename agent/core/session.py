@@ -21,7 +21,7 @@ from agent.core.usage import UsageLedger
 from agent.extensions.hooks.catalog import HookSet
 from agent.extensions.loaded import Extensions, load_extensions
 from agent.extensions.memory import Memory, load_memory, memory_section
-from agent.tools.spec import ToolContext
+from agent.tools.spec import FileAccess, ToolContext
 from agent.trust import project_root
 
 if TYPE_CHECKING:
@@ -112,6 +112,7 @@ class Session:
         self.on_fresh: list[Callable[[], None]] = []  # run by start_fresh, before the reset
         self.resources = contextlib.AsyncExitStack()
         self.mcp: Any = None  # the McpManager, when MCP servers are configured
+        self.files: FileAccess | None = None  # file text through the front end (an editor)
         self._early_notices: list[str] | None = list(self.extensions.notices)  # until `ready`
         self.hooks = HookSet()  # lifecycle hooks (agent/core/hooks.py); none unless loaded
         self.hook_context: list[str] = []  # what hooks added, for the next request
@@ -209,6 +210,7 @@ class Session:
             tool_call_id=tool_call_id,
             state=self.tool_state,
             usage=self.usage,
+            files=self.files,
             log=log,
             emit=self.emit,
             turn=self.turns,

@@ -44,6 +44,17 @@ class LogSink(Protocol):
     def __call__(self, text: str, omitted_lines: int = 0) -> None: ...
 
 
+class FileAccess(Protocol):
+    """Where `read`, `write` and `edit` get and put a file's text when a front end owns
+    the files (an editor over ACP: its unsaved buffers are what the model sees, its own
+    diff view shows the change). The path checks, approvals and checkpoints still run
+    here first; only the bytes go through the front end."""
+
+    async def read_text(self, path: Path) -> str: ...
+
+    async def write_text(self, path: Path, content: str) -> None: ...
+
+
 def no_log(text: str, omitted_lines: int = 0) -> None:
     """The sink of a context nobody watches: progress goes nowhere."""
 
@@ -68,6 +79,7 @@ class ToolContext:
     `turn` is the number of the user turn the call belongs to (for checkpoints).
     `usage` is the session's ledger: tools that spend money check the budget against it and
     record what they spend there.
+    `files`, when set, carries file reads and writes to the front end (see FileAccess).
     """
 
     settings: Settings
@@ -79,6 +91,7 @@ class ToolContext:
     emit: Callable[[Any], None] = lambda event: None
     turn: int = 0
     usage: UsageLedger = field(default_factory=UsageLedger)
+    files: FileAccess | None = None
 
 
 Handler = Callable[[Any, ToolContext], Awaitable["ToolResult | str"]]

@@ -238,6 +238,7 @@ async def edit(args: EditArgs, ctx: ToolContext) -> ToolResult:
     path = resolve_path(args.path, ctx.cwd)
     check_sandboxed_write(path, ctx)
     check_regular_file(path)
+    buffer = await ctx.files.read_text(path) if ctx.files and path.is_file() else None
     with refusing_links():
         root = root_for(path, ctx)
         current = read_current(path, root)
@@ -245,12 +246,16 @@ async def edit(args: EditArgs, ctx: ToolContext) -> ToolResult:
             raise ToolError(f"File not found: {path}. To create a file use write.")
         refuse_binary(current[0][:SNIFF_BYTES], path, len(current[0]))
         check_writable(ctx, path, "edit")
-        before = current[0].decode("utf-8", errors="surrogateescape")
+        before = current[0].decode("utf-8", errors="surrogateescape") if buffer is None else buffer
         hits = find_hits(path, before, args)
         after = apply(before, hits, args)
         checkpoint(ctx, path, root)
-        with folder_of(path, root) as dir_fd:
-            written = write_at(dir_fd, path.name, after.encode("utf-8", "surrogateescape"))
+        written = None
+        if ctx.files is None:
+            with folder_of(path, root) as dir_fd:
+                written = write_at(dir_fd, path.name, after.encode("utf-8", "surrogateescape"))
+    if ctx.files is not None:
+        await ctx.files.write_text(path, after)
     mark_read(ctx, path, written)
     diff = short_diff(before, after, _label(path, ctx.cwd))
     count = f"{len(hits)} replacement{'s' if len(hits) > 1 else ''}"

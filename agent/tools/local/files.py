@@ -252,7 +252,12 @@ def _read_page(path: Path, offset: int, limit: int) -> Page:
 async def read(args: ReadArgs, ctx: ToolContext) -> ToolResult:
     path = resolve_path(args.path, ctx.cwd)
     offset, limit = max(args.offset or 1, 1), args.limit or DEFAULT_LIMIT
-    page = await asyncio.to_thread(_read_page, path, offset, limit)
+    if ctx.files is not None and path.suffix != ".ipynb":
+        os.close(await asyncio.to_thread(_open_text, path))  # a text file, or a clear error
+        text = await ctx.files.read_text(path)
+        page = page_of_lines(text.splitlines(), offset, limit)
+    else:
+        page = await asyncio.to_thread(_read_page, path, offset, limit)
     mark_read(ctx, path)
     total = page.total
     if total == 0 and page.exact:
@@ -304,9 +309,13 @@ async def write(args: WriteArgs, ctx: ToolContext) -> ToolResult:
         if current is not None:
             check_writable(ctx, path, "overwrite")
         checkpoint(ctx, path, root)
-        with folder_of(path, root, create=True) as dir_fd:
-            data = args.content.encode("utf-8", "surrogateescape")
-            written = write_at(dir_fd, path.name, data)
+        written = None
+        if ctx.files is None:
+            with folder_of(path, root, create=True) as dir_fd:
+                data = args.content.encode("utf-8", "surrogateescape")
+                written = write_at(dir_fd, path.name, data)
+    if ctx.files is not None:
+        await ctx.files.write_text(path, args.content)
     mark_read(ctx, path, written)
     before = "" if current is None else current[0].decode("utf-8", errors="replace")
     how = "created" if current is None else "overwritten"
