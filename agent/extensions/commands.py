@@ -24,7 +24,14 @@ from typing import TYPE_CHECKING, Any
 
 from agent.extensions.discovery import find_roots, skipped_notice
 from agent.extensions.plugins import Plugin
-from agent.extensions.skills import Catalog, SkillError, invoked, plugin_roots, split_frontmatter
+from agent.extensions.skills import (
+    Catalog,
+    SkillError,
+    invoked,
+    plugin_roots,
+    read_instructions,
+    split_frontmatter,
+)
 
 if TYPE_CHECKING:
     from agent.config import Settings
@@ -38,7 +45,6 @@ RESERVED = frozenset(
     ).split()
 )
 SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
-COMMAND_MAX_BYTES = 256 * 1024
 POSITIONAL = re.compile(r"\$(ARGUMENTS|[1-9])")
 
 
@@ -180,14 +186,7 @@ def _cached(path: Path, name: str, source: str) -> CustomCommand | SkillError:
 
 def parse_command(path: Path, name: str, source: str) -> CustomCommand:
     """The command in `path`: optional frontmatter, then the body to send."""
-    try:
-        with path.open("rb") as file:
-            data = file.read(COMMAND_MAX_BYTES + 1)
-        text = data.decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SkillError(f"cannot be read ({exc})") from None
-    if len(data) > COMMAND_MAX_BYTES:
-        raise SkillError(f"larger than {COMMAND_MAX_BYTES // 1024} kB")
+    text = read_instructions(path)
     meta: dict[str, Any] = {}
     body = text
     if text.lstrip("\ufeff").startswith("---"):

@@ -139,15 +139,7 @@ def parse_skill(path: Path, source: str, name_optional: bool = False) -> Skill:
     """The skill in `path` (a SKILL.md), validated as the Agent Skills specification says;
     `name_optional`: a plugin's skill may leave its name to its folder, as Claude Code's
     plugins do."""
-    try:
-        with path.open("rb") as file:
-            data = file.read(SKILL_MAX_BYTES + 1)
-        text = data.decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SkillError(f"cannot be read ({exc})") from None
-    if len(data) > SKILL_MAX_BYTES:
-        raise SkillError(f"larger than {SKILL_MAX_BYTES // 1024} kB")
-    meta, body = split_frontmatter(text)
+    meta, body = split_frontmatter(read_instructions(path))
     if name_optional and "name" not in meta:
         meta["name"] = path.parent.name
     name = _text(meta, "name", NAME_MAX)
@@ -174,6 +166,20 @@ def parse_skill(path: Path, source: str, name_optional: bool = False) -> Skill:
         body=body.strip(),
         allowed_tools=meta.get("allowed-tools"),
     )
+
+
+def read_instructions(path: Path) -> str:
+    """The text of a skill or command file; SkillError when it cannot be read, is not
+    UTF-8, or is too large to be instructions for a model."""
+    try:
+        with path.open("rb") as file:
+            data = file.read(SKILL_MAX_BYTES + 1)
+        text = data.decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SkillError(f"cannot be read ({exc})") from None
+    if len(data) > SKILL_MAX_BYTES:
+        raise SkillError(f"larger than {SKILL_MAX_BYTES // 1024} kB")
+    return text
 
 
 def split_frontmatter(text: str) -> tuple[dict[str, Any], str]:
