@@ -212,6 +212,9 @@ class Settings(BaseModel):
     hooks: HooksBlock = Field(default_factory=dict)
     disable_all_hooks: bool = Field(default=False, alias="disableAllHooks")
     _hook_files: list[tuple[Path, dict[str, Any]]] = PrivateAttr(default_factory=list)
+    # headless: wait for the watched background runs before exiting, at most this long
+    wait_for_runs: bool = True
+    wait_limit_s: float | None = Field(default=None, gt=0, allow_inf_nan=False)
 
     # External services: every base URL is a setting so tests can point at loopback.
     hf_endpoint: str = "https://huggingface.co"

@@ -68,6 +68,8 @@ def run(
     safe_mode: opt.SafeMode = False,
     resume: opt.Resume = None,
     continue_: opt.Continue = False,
+    no_wait: opt.NoWait = False,
+    wait_limit: opt.WaitLimit = None,
     version: opt.Version = None,
 ) -> None:
     """ml-intern: an ML engineer in your terminal.
@@ -96,6 +98,8 @@ def run(
         goal=goal,
         max_turns=max_turns,
         max_minutes=max_minutes,
+        no_wait=no_wait,
+        wait_limit=wait_limit,
     )
     raise typer.Exit(start(given))
 

@@ -40,6 +40,7 @@ from agent.core.loop import Agent
 from agent.core.runtime import open_session
 from agent.core.session import Session
 from agent.core.usage import UsageLedger
+from agent.runs.registry import runs_of, runs_pending
 from agent.tools.goal import active_goal
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,8 @@ class Outcome:
     output_closed: bool = False
     goal_active: Callable[[], bool] = lambda: False  # a goal's next turn follows this one
     goal: dict[str, Any] | None = None  # where the goal stood last, for the result
+    waits: Callable[[], bool] = lambda: False  # a turn ended, but watched runs may wake it
+    waiting: bool = False  # for watched runs, between turns
 
     def observe(self, event: ev.Event) -> None:
         if self.done.is_set():
@@ -76,7 +79,13 @@ class Outcome:
             case ev.AssistantMessage(content=content) if content:
                 self.final_text = content
             case ev.TurnComplete() if not self.goal_active():
-                self.done.set()
+                self.waiting = self.waits()
+                if not self.waiting:
+                    self.done.set()
+            case ev.RunWake():
+                self.waiting = False  # a turn runs for it; its end decides
+            case ev.RunsUpdate() if self.waiting and not self.waits():
+                self.done.set()  # the last run ended with nothing to wake the agent for
             case ev.GoalUpdate(status=status) if status != "active":
                 error = "" if event.exit_code == 0 else event.reason
                 if event.code == "interrupted":
@@ -160,6 +169,8 @@ class TextWriter:
                 self._note(line)
             case ev.GoalUpdate():
                 self._note(goal_line(event))
+            case ev.RunWake(summary=summary):
+                self._note(f"· woken: {summary}")
             case ev.Compacted(tokens_before=before, tokens_after=after):
                 self._note(f"· compacted the conversation: {before} → {after} tokens")
             case ev.Error(message=message):
@@ -273,6 +284,7 @@ async def run_headless(
     outcome = Outcome(goal_active=lambda: active_goal(session.tool_state) is not None)
     attach_output(session, output_format, outcome)
     session.subscribe(outcome.observe)
+    wait_for_runs(session, outcome)
     agent = Agent(session)
 
     def interrupt(code: int) -> None:
@@ -290,6 +302,40 @@ async def run_headless(
         await session.aclose()
     signals.uninstall(loop)
     return finish(session, outcome, output_format, started)
+
+
+def wait_for_runs(session: Session, outcome: Outcome) -> None:
+    """A turn that ends while watched runs are pending does not end the run: they wake
+    the agent (a turn each time) until none is left, or for at most `wait_limit_s`."""
+    settings = session.settings
+    if not settings.wait_for_runs:
+        return
+    timer: list[asyncio.Handle] = []
+
+    def give_up() -> None:
+        names = ", ".join(run.id for run in runs_of(session.tool_state).active())
+        session.emit(
+            ev.Notice(message=f"Stopped waiting after --wait-limit; still running: {names}.")
+        )
+        outcome.end(0, "wait_limit")
+
+    def waits() -> bool:
+        if not runs_pending(session.tool_state):
+            return False
+        if not timer:
+            names = ", ".join(run.id for run in runs_of(session.tool_state).active()) or "check-in"
+            session.emit(
+                ev.Notice(
+                    message=f"Waiting for background runs ({names}): they wake the agent when "
+                    "they end or go wrong. --no-wait leaves at once."
+                )
+            )
+            loop = asyncio.get_running_loop()
+            limit = settings.wait_limit_s
+            timer.append(loop.call_later(limit, give_up) if limit else loop.call_soon(lambda: None))
+        return True
+
+    outcome.waits = waits
 
 
 def attach_output(session: Session, output_format: str, outcome: Outcome) -> None:

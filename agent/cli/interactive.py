@@ -52,6 +52,7 @@ CONTROL_EVENTS = frozenset(
     | {"notice", "undo_complete", "compacted", "goal"}
 )
 TURN_END = frozenset({"turn_complete", "interrupted", "error"})
+WOKEN = "\x00woken"  # what the prompt returns when a watched run started a turn
 NO_PICKER = (
     "List saved sessions with `ml-intern sessions list`, then resume one with "
     "`ml-intern --resume ID`."
@@ -120,6 +121,7 @@ class Chat:
         self._hf_token_offered = False
         self._terminal_fds = [fd for fd in (1, 2) if os.isatty(fd)]  # while it is there
         self._shell_notes: list[str] = []  # `!cmd` runs, told to the model with the next request
+        self._woken = False  # a watched run started a turn the chat has not followed yet
         self.typeahead = TypeAhead(
             self.renderer.live.touch, self.renderer.live.clear_screen, self._on_escape
         )
@@ -151,6 +153,8 @@ class Chat:
             if self._starting and event.message in self._start_notices:
                 return  # a resumed session's start-up says what the chat already said
             self._start_notices.add(event.message)
+        if isinstance(event, ev.RunWake):
+            self._wake_up()
         if event.type in CONTROL_EVENTS:  # first: a drawing error must not leave a turn waiting
             self.inbox.put_nowait(event)
         self.renderer(event)
@@ -193,7 +197,11 @@ class Chat:
         line: str | None = first
         while line is not None and not self._quitting:
             with reading(self.typeahead):
-                if slash.is_command(line):
+                if line == WOKEN or self._woken:
+                    await self.follow_turn()
+                    if line != WOKEN:
+                        continue  # the line typed meanwhile is sent after the turn
+                elif slash.is_command(line):
                     await slash.dispatch(self, line)
                 elif is_shell(line):
                     await self._shell(line[1:].strip())
@@ -215,6 +223,8 @@ class Chat:
 
     async def _next_line(self, prompt: PromptSession[str]) -> str | None:
         """A line queued while the last turn ran, else the prompt (with any unsent text)."""
+        if self._woken:
+            return WOKEN
         take_pending(self.typeahead)
         if self._stopped_by_person:  # Ctrl-C: nothing waiting is sent; it all comes back
             self._stopped_by_person = False
@@ -231,6 +241,15 @@ class Chat:
 
     def quit(self) -> None:
         self._quitting = True
+
+    def _wake_up(self) -> None:
+        """A watched run started a turn: the prompt gives way (what was typed comes back
+        after the turn) and the chat follows the turn as it follows a request."""
+        self._woken = True
+        prompt = self._prompt
+        if prompt is not None and prompt.app.is_running:
+            self.unsent = prompt.default_buffer.text
+            prompt.app.exit(result=WOKEN)
 
     # -- the prompt and Ctrl-C -------------------------------------------------------------
 
@@ -322,6 +341,11 @@ class Chat:
             self.agent.submit(op.UserInput(text=text))
         else:
             self.agent.submit(op.SetGoal(condition=goal, request=text))
+        await self.follow_turn()
+
+    async def follow_turn(self) -> None:
+        """Follow the running turn to its end, answering approvals on the way."""
+        self._woken = False
         while (event := await self._next_event(idle_ends=True)) is not None:
             if isinstance(event, ev.ApprovalRequired):
                 await self._approve(event)

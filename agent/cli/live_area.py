@@ -53,6 +53,7 @@ class LiveArea(RenderHook):
         self._ticker: asyncio.Task[None] | None = None
         self.footer: Callable[[], list[Text]] = list  # what the person types meanwhile
         self.status_line = ""  # above the spinner: the goal being worked toward
+        self.runs: list[str] = []  # one line per active background run
 
     def spin(self, label: str) -> None:
         if label != self._label:
@@ -153,6 +154,9 @@ class LiveArea(RenderHook):
             label = f"{self._label}{progress} ({elapsed:.0f}s · Ctrl-C to stop)"
             self._spinner.update(text=Text(label))
             parts.append(self._spinner)
+        parts.extend(
+            Text(f"  {line}", style="cyan", no_wrap=True, overflow="ellipsis") for line in self.runs
+        )
         parts.extend(self.footer())
         return Group(*parts) if parts else Text()
 

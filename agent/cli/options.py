@@ -182,6 +182,23 @@ Resume = Annotated[
 Continue = Annotated[
     bool, typer.Option("--continue", "-c", help="Resume the latest session of this directory.")
 ]
+NoWait = Annotated[
+    bool,
+    typer.Option(
+        "--no-wait",
+        help="Headless: exit when the turn ends, without waiting for the background runs "
+        "it started (they keep running).",
+    ),
+]
+WaitLimit = Annotated[
+    str | None,
+    typer.Option(
+        "--wait-limit",
+        metavar="DURATION",
+        help="Headless: wait at most this long for background runs (90, 30m, 2h; default: "
+        "until they end, within the iteration and budget limits).",
+    ),
+]
 Version = Annotated[
     bool | None,
     typer.Option(
@@ -214,6 +231,8 @@ class RunOptions:
     goal: str | None = None
     max_turns: int | None = None
     max_minutes: float | None = None
+    no_wait: bool = False
+    wait_limit: str | None = None
 
     def settings_layer(self) -> dict[str, Any]:
         """The flags as a settings layer (None: not given); a refused value is a usage
@@ -240,6 +259,10 @@ class RunOptions:
             "disable_all_hooks": True if self.safe_mode else None,
             "goal_max_turns": self.max_turns,
             "goal_max_minutes": self.max_minutes,
+            "wait_for_runs": False if self.no_wait else None,
+            "wait_limit_s": duration_s(self.wait_limit, "--wait-limit")
+            if self.wait_limit
+            else None,
         }
         try:
             Settings.model_validate({k: v for k, v in layer.items() if v is not None})
@@ -249,6 +272,21 @@ class RunOptions:
                 f"invalid value for {FLAG_NAMES.get(field.split('.')[0], field)}: {message}"
             ) from None
         return layer
+
+
+def duration_s(text: str, flag: str) -> float:
+    """`90`, `90s`, `30m`, `2h` in seconds; anything else is a usage error naming `flag`."""
+    from agent.core.errors import UsageError
+
+    units = {"s": 1, "m": 60, "h": 3600}
+    number, unit = (text[:-1], text[-1]) if text[-1:] in units else (text, "s")
+    try:
+        seconds = float(number) * units[unit]
+    except ValueError:
+        seconds = -1
+    if not seconds > 0 or seconds == float("inf"):
+        raise UsageError(f"invalid value for {flag}: {text!r} (give a duration: 90, 30m, 2h)")
+    return seconds
 
 
 def resume_marked(argv: list[str]) -> list[str]:

@@ -29,6 +29,7 @@ from agent.cli.goal_line import goal_line
 from agent.cli.live_area import LOG_TAIL_LINES, LiveArea
 from agent.cli.markdown_stream import MarkdownStream
 from agent.cli.markdown_view import markdown_block
+from agent.cli.run_views import live_line
 from agent.cli.summary import hook_line, summarize_call
 from agent.cli.tool_output import numbered, output_lines
 from agent.cli.visible import visible
@@ -327,6 +328,14 @@ class Renderer:
     def _on_hook(self, event: ev.HookRun) -> None:
         if line := hook_line(event):
             self.note(line, style="yellow")
+
+    def _on_runs_update(self, event: ev.RunsUpdate) -> None:
+        self.live.runs = [live_line(run) for run in event.runs]
+        self.live.refresh()  # the engine sends at most two a second
+
+    def _on_run_wake(self, event: ev.RunWake) -> None:
+        self.console.print()
+        self.note(f"⏰ woken: {event.summary}", style="cyan")
 
     def _on_notice(self, event: ev.Notice) -> None:
         self.note(f"· {event.message}")

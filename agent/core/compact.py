@@ -10,6 +10,7 @@ from agent.core import events as ev
 from agent.core import hooks
 from agent.core.budget import count_model_call, stop_if_call_over_budget
 from agent.core.errors import CompactionFailed
+from agent.core.run_notes import ledger_note
 from agent.core.session import Session
 from agent.core.window import window_for
 from agent.tools.goal import goal_note
@@ -81,7 +82,12 @@ async def compact(
         except compaction.SummaryRejected as rejected:
             return _keep_history(session, rejected.reason, before, overflowed)
         facts = compaction.kept_facts(middle, int(limit * compaction.FACTS_SHARE) * 4)
-        summary += plan_note(session.tool_state) + goal_note(session.tool_state) + facts
+        summary += (
+            plan_note(session.tool_state)
+            + goal_note(session.tool_state)
+            + ledger_note(session.tool_state)
+            + facts
+        )
         session.context.replace(compaction.rebuilt(head, summary, tail))
     after = session.context.tokens
     session.compaction_floor = after if after > limit else 0

@@ -248,6 +248,22 @@ class Error(_Event):
     exit_code: int = 1
 
 
+class RunsUpdate(_Event):
+    """Where the active background runs stand (at most twice a second; an empty list once
+    the last one ended). Each run: id, command, elapsed_s, step, total, eta_s, metric,
+    value, points (the main metric's recent values)."""
+
+    type: Literal["runs_update"] = "runs_update"
+    runs: list[dict[str, Any]]
+
+
+class RunWake(_Event):
+    """A watched run (or a check-in) woke the agent: a turn starts for it now."""
+
+    type: Literal["run_wake"] = "run_wake"
+    summary: str
+
+
 class Shutdown(_Event):
     type: Literal["shutdown"] = "shutdown"
 
@@ -280,6 +296,8 @@ Event = Annotated[
     | JobFinished
     | Notice
     | Error
+    | RunsUpdate
+    | RunWake
     | Shutdown,
     Field(discriminator="type"),
 ]

@@ -19,6 +19,7 @@ from agent.context.manager import AGENT_NOTE_PREFIX
 from agent.core import events as ev
 from agent.core.errors import AgentStop, GoalTimeLimit
 from agent.core.session import Session
+from agent.runs.registry import runs_watching
 from agent.tools.goal import (
     GOAL_STATE,
     TOOL_NAME,
@@ -37,10 +38,10 @@ WATCHING = "goal_watching"
 
 
 def pending_runs(session: Session) -> bool:
-    """True while background runs the agent waits on are still going: no model call is
-    made for the goal then (waiting costs nothing). Nothing is watched yet, so False;
-    background runs answer it, and call `wake(session)` when one ends or needs a look."""
-    return False
+    """True while background runs the agent waits on are still going and none has asked
+    for a look yet: no model call is made for the goal then (waiting costs nothing). The
+    runs call `wake(session)` (through the engine) when one ends or needs a look."""
+    return runs_watching(session.tool_state)
 
 
 def wake(session: Session) -> None:

@@ -35,9 +35,11 @@ from agent.core.mentions import user_content, with_images
 from agent.core.model_switch import switch_model
 from agent.core.nudges import CONTINUE_NUDGE, ArgumentStreak, FollowUps
 from agent.core.replies import without_reasoning
+from agent.core.run_notes import ledger_brief, take_wake
 from agent.core.session import Session
 from agent.core.tool_calls import run_tool_calls
 from agent.extensions.commands import requested
+from agent.runs.registry import RUNS_STATE, RunRegistry, runs_pending
 from agent.tools.local.checkpoints import forget_turn, restore_turn
 
 log = logging.getLogger(__name__)
@@ -51,22 +53,29 @@ async def run_turn(
     text: str,
     on_request: Callable[[], None] | None = None,
     images: list[dict[str, Any]] | None = None,
+    typed: bool = True,
 ) -> str:
     """One user request (with `images`, image_url parts, if any), to the end. Returns the
     model's final answer. `on_request` is called once the request is in the history (and
-    so in the session log)."""
-    submitted = await hooks.fire(session, "UserPromptSubmit", {"prompt": text})
-    if submitted.blocked:
-        raise PromptBlocked(f"The request was not sent: {submitted.reason()}")
-    request = requested(session.skills, session.commands, text) or text
-    request = hooks.with_context(request, [*session.hook_context, *submitted.context])
-    content = await user_content(session, text, request)
-    if images:
-        content = await with_images(session, content, images)
-    session.hook_context = []
+    so in the session log). A request nobody typed (a wake-up quoting a run's output)
+    fires no prompt hook, invokes no command and attaches nothing."""
+    content: str | list[dict[str, Any]] = text
+    if typed:
+        submitted = await hooks.fire(session, "UserPromptSubmit", {"prompt": text})
+        if submitted.blocked:
+            raise PromptBlocked(f"The request was not sent: {submitted.reason()}")
+        request = requested(session.skills, session.commands, text) or text
+        request = hooks.with_context(request, [*session.hook_context, *submitted.context])
+        content = await user_content(session, text, request)
+        if images:
+            content = await with_images(session, content, images)
+        session.hook_context = []
     unanswered = session.context.messages[-1:]
     if unanswered and unanswered[0].get("role") == "user":  # a turn stopped before any answer
         session.context.add({"role": "assistant", "content": UNANSWERED_NOTE})
+    if brief := ledger_brief(session.tool_state):
+        text_part = {"type": "text", "text": brief}
+        content = f"{brief}{content}" if isinstance(content, str) else [text_part, *content]
     session.context.add({"role": "user", "content": content})
     if on_request is not None:
         on_request()
@@ -91,7 +100,10 @@ async def run_turn(
             await run_tool_calls(session, reply.tool_calls, arguments)
             check_repetition(session, guard)
             continue
-        match follow_ups.after_answer(reply):
+        verdict = follow_ups.after_answer(reply)
+        if verdict == "nudge" and runs_pending(session.tool_state):
+            verdict = "done"  # ending the turn to wait for watched runs is legitimate
+        match verdict:
             case "nudge":
                 session.context.add({"role": "user", "content": CONTINUE_NUDGE})
             case "done":
@@ -296,6 +308,9 @@ class Agent:
         """Serve operations until `shutdown`."""
         session = self.session
         session.announce()
+        registry = session.tool_state.get(RUNS_STATE)
+        if isinstance(registry, RunRegistry):
+            registry.on_wake = self._woken
         try:
             await hooks.session_start(session, session.start_source)
             while True:
@@ -358,11 +373,17 @@ class Agent:
                 session.emit(ev.Notice(message=f"Cannot {operation.type} while a turn is running."))
 
     def _start_next_turn(self) -> None:
+        """The next request: what the person sent first, else what woke the agent, else
+        the goal's next step."""
         if self._running or self._closing:
             return
         if self._waiting_inputs:
             asked, self._goal_next = self._waiting_inputs.pop(0), None
             work = self._turn_toward_goal(asked.text, continued=False, images=asked.images)
+        elif woken := take_wake(self.session.tool_state):
+            summary, text = woken
+            self.session.emit(ev.RunWake(summary=summary))
+            work = self._turn_toward_goal(text, continued=False, typed=False)
         elif self._goal_next is not None:
             text, self._goal_next = self._goal_next, None
             work = self._turn_toward_goal(text, continued=True)
@@ -370,19 +391,32 @@ class Agent:
             return
         self._turn = asyncio.create_task(self._run(work, turn=True), name="turn")
 
+    def _woken(self) -> None:
+        """A watched run needs a look: a goal waiting for runs checks again, and an idle
+        agent starts a turn for it."""
+        goals.wake(self.session)
+        self._start_next_turn()
+
     async def _turn_toward_goal(
-        self, text: str, continued: bool, images: list[dict[str, Any]] | None = None
+        self,
+        text: str,
+        continued: bool,
+        images: list[dict[str, Any]] | None = None,
+        typed: bool = True,
     ) -> str:
         """A turn; with an active goal, its time limit armed, and a continued one waits
-        (calling no model) while background runs are pending."""
+        (calling no model) while background runs are pending, then carries what woke it."""
         session = self.session
         disarm = goals.deadline(session)
         try:
             if continued:
                 await goals.wait_for_runs(session)
-            return await run_turn(
-                session, text, on_request=lambda: goals.announce(session), images=images
-            )
+                if woken := take_wake(session.tool_state):
+                    summary, wake_text = woken
+                    session.emit(ev.RunWake(summary=summary))
+                    text, typed = f"{wake_text}\n\n{text}", False
+            announce = lambda: goals.announce(session)  # noqa: E731
+            return await run_turn(session, text, on_request=announce, images=images, typed=typed)
         finally:
             disarm()
 

@@ -25,6 +25,7 @@ from agent.extensions.hooks.catalog import load_hooks
 from agent.extensions.loaded import load_extensions
 from agent.extensions.plugins import plugin_mcp_servers
 from agent.hf_token import find_hf_token, with_hf_token
+from agent.runs.registry import RUNS_STATE, RunRegistry, runs_of
 from agent.tools.local.job_log import prune as prune_job_logs
 from agent.tools.notify import notify_tools
 from agent.tools.plan import restore_plan
@@ -83,6 +84,7 @@ async def open_session(
         if log is None:
             log = fork(session, loaded)
     attach_log(session, log)
+    follow_runs(session)
     if loaded:
         renew_system_prompt(session)
         if session.id == loaded.session_id:  # a fork leaves the jobs to the other one
@@ -165,13 +167,26 @@ async def report_background_jobs(session: Session) -> None:
         session.emit(ev.Notice(message=message))
 
 
+def follow_runs(session: Session) -> None:
+    """The session's runs: followed from here, woken about, kept in the ledger. Closed
+    after the background jobs are named at the end (callbacks run in reverse)."""
+    registry = RunRegistry(session.id, session.cwd, session.emit)
+    session.tool_state[RUNS_STATE] = registry
+    session.resources.push_async_callback(registry.aclose)
+
+
 def find_background_jobs(session: Session) -> None:
-    """A continued session takes back the background jobs it left running."""
+    """A continued session takes back the background jobs it left running, and follows
+    them as runs again."""
     from agent.tools.local.background import background_jobs
+    from agent.tools.local.job_run import job_run
 
     if running := background_jobs(session.tool_state, session.id).running():
         names = ", ".join(f"{job.job_id} `{job.command}`" for job in running)
         session.notify(f"Background jobs still running from before: {names}.")
+        registry = runs_of(session.tool_state, session.id, session.cwd)
+        for job in running:
+            registry.add(*job_run(job))
 
 
 def open_resumed_log(loaded: LoadedSession) -> SessionLog | None:

@@ -11,6 +11,7 @@ from agent.core.subagent import research_tool
 from agent.tools.hub.tools import hub_tools
 from agent.tools.jobs.tool import hf_jobs_tools
 from agent.tools.local.tools import local_tools
+from agent.tools.monitor import run_tools
 from agent.tools.plan import plan_tools
 from agent.tools.sources.tools import research_tools
 from agent.tools.spec import ToolSpec
@@ -24,5 +25,6 @@ def create_builtin_tools() -> list[ToolSpec]:
         *research_tools(),
         *hf_jobs_tools(),
         *plan_tools(),
+        *run_tools(),
         research_tool(),
     ]

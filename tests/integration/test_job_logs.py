@@ -84,7 +84,7 @@ def test_after_a_run_only_the_log_of_a_running_job_is_left(cli, fake_llm):
         llm.text("started"),
     )
     try:
-        result = cli("-o", "json", "start them")
+        result = cli("-o", "json", "--no-wait", "start them")
         assert result.exit_code == 0, result.stderr
         assert "exited 0" in str(fake_llm.requests[-1]["messages"][-1])
         folder = data_home() / "bg" / result.result()["session_id"]
@@ -104,7 +104,7 @@ def test_a_job_left_running_is_named_at_exit_with_where_its_output_goes(cli, fak
         llm.tool_call("bash", {"command": "sleep 60", "run_in_background": True}),
         llm.text("started"),
     )
-    result = cli("start it")
+    result = cli("--no-wait", "start it")
     assert result.exit_code == 0, result.stderr
     job = fake_llm.requests[1]["messages"][-1]["content"]
     pid = int(job.split("(pid ")[1].split(")")[0])
@@ -129,7 +129,7 @@ def test_a_continued_session_follows_and_stops_the_job_it_left_running(cli, fake
         llm.tool_call("bash", {"command": command, "run_in_background": True}),
         llm.text("started"),
     )
-    first = spawn("-o", "json", "start the job", timeout=150)
+    first = spawn("-o", "json", "--no-wait", "start the job", timeout=150)
     assert first.exit_code == 0, first.stderr
     started = fake_llm.requests[1]["messages"][-1]["content"]
     pid = int(started.split("(pid ")[1].split(")")[0])

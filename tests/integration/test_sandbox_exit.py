@@ -68,7 +68,7 @@ def test_background_jobs_still_running_at_exit_are_named(cli, fake_llm, isolated
     job = {"command": "sleep 300", "run_in_background": True}
     for sandbox, said in [("workspace-write", "Stopped"), ("off", "Still running")]:
         fake_llm.script(llm.tool_call("bash", job), llm.text("started"))
-        result = cli("--sandbox", sandbox, "--yolo", "train in the background")
+        result = cli("--sandbox", sandbox, "--yolo", "--no-wait", "train in the background")
         pid = fake_llm.requests[-1]["messages"][-1]["content"].split("(pid ")[1].split(")")[0]
         alive = (
             Path(f"/proc/{pid}").exists()

@@ -80,7 +80,7 @@ def test_no_shape_of_the_corpus_leaves_the_process(cli, fake_llm, monkeypatch, t
         monkeypatch.setenv("HF_TOKEN", HF_TOKEN)
         monkeypatch.setenv("HF_ENDPOINT", hub.url)
         try:
-            run = cli("-o", "json", prompt)
+            run = cli("-o", "json", "--no-wait", prompt)
         finally:
             stop_background_job(fake_llm.requests)
         assert run.exit_code == 0, run.stderr

@@ -22,6 +22,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from agent.config import data_home
+from agent.runs.registry import runs_of
 from agent.tools.local import job_record
 from agent.tools.local.bash import (
     OUTPUT_LIMIT,
@@ -33,6 +34,7 @@ from agent.tools.local.bash import (
 from agent.tools.local.confine import Launch, shell_launch
 from agent.tools.local.job_log import start_writer
 from agent.tools.local.job_record import JobRecord, process_stamp
+from agent.tools.local.job_run import job_run
 from agent.tools.local.output import clean_lines
 from agent.tools.local.roots import refusal_note
 from agent.tools.router import cap_output
@@ -231,10 +233,14 @@ def start_background(args: BashArgs, ctx: ToolContext) -> ToolResult:
         job.refused = launch.supervisor.refused  # the same list, filled while the job runs
     registry.jobs[job_id] = job
     registry.remember()
+    runs_of(ctx.state, ctx.session_id, ctx.cwd).add(*job_run(job))
     return ToolResult(
         f"Started background job {job_id} (pid {process.pid}). Output goes to {log_path}.\n"
         f'Check it with bash_output(job_id="{job_id}"); stop it with '
-        f'kill_background(job_id="{job_id}").',
+        f'kill_background(job_id="{job_id}").\n'
+        "It is watched: you are woken when it ends, prints a traceback, runs out of memory "
+        "or its loss becomes NaN, so there is no need to poll it (end your turn to wait); "
+        "`monitor` adds conditions.",
         data={"job_id": job_id, "pid": process.pid, "log_path": str(log_path)},
     )
 
@@ -281,6 +287,8 @@ async def bash_output(args: BashOutputArgs, ctx: ToolContext) -> ToolResult:
     job = _jobs(ctx).get(args.job_id)
     await job.settle()
     status = job.status()
+    if not job.running():
+        runs_of(ctx.state).saw_end(job.job_id)
     output = _new_output(job, args.tail_lines)
     return ToolResult(
         f"Job {job.job_id}: {status}\n{output}{job.refusals()}",
@@ -293,6 +301,7 @@ async def kill_background(args: KillBackgroundArgs, ctx: ToolContext) -> ToolRes
     job = registry.get(args.job_id)
     if not job.running():
         return ToolResult(f"Job {job.job_id} was not running ({job.status()}). Log: {job.log_path}")
+    runs_of(ctx.state).saw_end(job.job_id)
     await terminate_group(job.process.pid)
     job.running()
     await job.settle()
