@@ -44,6 +44,7 @@ app = make_app()
     "`ml-intern skills list|add|remove` (Agent Skills), "
     "`ml-intern plugins add|list|remove` (Claude Code plugins), "
     "`ml-intern acp` (serve editors over the Agent Client Protocol), "
+    "`ml-intern runs [ID] [--json|--csv]` (background runs and their metrics), "
     "`ml-intern trust [DIR]` (let a folder's own configs/, .env, AGENTS.md and CLAUDE.md count). "
     "In the chat, /help lists the commands."
 )
@@ -271,6 +272,7 @@ SUBCOMMANDS = {
     "skills": "agent.cli.skills_command",
     "plugins": "agent.cli.plugins_command",
     "acp": "agent.acp.command",
+    "runs": "agent.cli.runs_command",
 }
 
 

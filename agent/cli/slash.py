@@ -42,6 +42,7 @@ EXTENSIONS: tuple[str, ...] = (
     "agent.cli.slash_copy",
     "agent.cli.slash_memory",
     "agent.cli.slash_goal",
+    "agent.cli.slash_runs",
 )
 
 MODEL_SUGGESTIONS = (

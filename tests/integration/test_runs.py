@@ -3,6 +3,9 @@ wrong, with its metrics and output tail, and a headless run waits for them."""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import os
 import signal
 import sys
@@ -28,6 +31,12 @@ if sys.argv[1:] == ["nan"]:
         time.sleep(0.05)
 print("training done", flush=True)
 """
+
+
+SUMMARY = (
+    "## Goal\ntrain a model\n## Decisions\nbaseline first\n## Files\ntrain.py\n"
+    "## Commands and outcomes\ntwo prints of x\n## Open problems\nnone\n## Next steps\nanother run"
+)
 
 
 def write_script(folder: Path) -> str:
@@ -73,22 +82,62 @@ def test_a_loss_that_becomes_nan_wakes_the_model_once_and_nothing_is_spent_meanw
     assert "loss=2" not in last_message(fake_llm.requests[2])  # the last values, not old ones
 
 
-def test_a_run_that_ends_wakes_the_model_with_its_final_metrics(cli, fake_llm, isolated_env):
-    command = write_script(isolated_env)
+def test_a_run_that_ends_wakes_the_model_and_stays_in_the_ledger(cli, fake_llm, monkeypatch):
+    """A normal end wakes the model with the final metrics; the run, with the model's note,
+    is listed by `ml-intern runs` after the session, and given back to the model when the
+    session is continued and after a compaction."""
+    command = write_script(Path.cwd()) + " --learning_rate 5e-05 --model_name_or_path org/tiny"
     fake_llm.script(
         llm.tool_call("bash", {"command": command, "run_in_background": True}),
         llm.text("Started. I'll wait for it to finish."),
-        llm.text(
-            "Final loss 1.0.",
+        llm.tool_call(
+            "runs",
+            {"run_id": "bg1", "note": "baseline: loss 3 -> 1 in one epoch"},
             expect=woken_with("bg1: ended: exited 0", "loss=1 ", "training done"),
         ),
+        llm.text("Final loss 1.0."),
     )
     result = cli("train it and report")
     assert result.exit_code == 0, result.stderr
     assert "Waiting for background runs (bg1)" in result.stderr
     assert "· woken: bg1 ended: exited 0" in result.stderr
     assert result.stdout.rstrip().endswith("Final loss 1.0.")
-    assert len(fake_llm.requests) == 3
+    assert len(fake_llm.requests) == 4
+
+    listed = cli("runs")
+    assert listed.exit_code == 0, listed.stderr
+    (line,) = listed.stdout.splitlines()
+    assert " bg1 " in line and "exited 0" in line
+    assert "loss 1 █▇▆▅▄▃▂▁" in line  # the last value and the falling curve
+    rows = list(csv.DictReader(io.StringIO(cli("runs", "--csv").stdout)))
+    assert len(rows) == 1
+    assert rows[0]["note"] == "baseline: loss 3 -> 1 in one epoch"
+    assert json.loads(rows[0]["hyperparameters"])["learning_rate"] == "5e-05"
+    assert json.loads(rows[0]["hub_ids"]) == {"model_name_or_path": "org/tiny"}
+    assert json.loads(rows[0]["metrics_final"])["loss"] == 1.0
+    shown = cli("runs", "bg1").stdout
+    assert "training done" in shown and "┤" in shown  # the tail and the chart
+
+    monkeypatch.setenv("ML_INTERN_COMPACTION_THRESHOLD_TOKENS", "6500")
+    big = "python3 -c \"print('x' * 12000)\""
+    brief = "Experiment ledger of this session so far"
+    kept = "Experiment ledger (runs launched so far)"
+    note = "note: baseline: loss 3 -> 1 in one epoch"
+    fake_llm.script(
+        llm.tool_call("bash", {"command": big}, expect=lambda b: _holds(b, brief, note)),
+        llm.tool_call("bash", {"command": big}),
+        llm.text(SUMMARY),
+        llm.text("Next: a lower learning rate.", expect=lambda b: _holds(b, kept, note)),
+    )
+    continued = cli("--continue", "-o", "stream-json", "what next?")
+    assert continued.exit_code == 0, continued.stderr
+    assert [e for e in continued.lines() if e["type"] == "compacted"]
+
+
+def _holds(body: dict, *needles: str) -> None:
+    text = json.dumps(body["messages"], ensure_ascii=False)
+    for needle in needles:
+        assert needle in text, needle
 
 
 def test_no_wait_leaves_at_once_and_the_run_keeps_going(cli, fake_llm, isolated_env):
