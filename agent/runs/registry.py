@@ -47,7 +47,6 @@ class RunRegistry:
         self._wakes: list[Wake] = []
         self._task: asyncio.Task[None] | None = None
         self._last_update = 0.0
-        self._shown_active = False
 
     # -- runs -------------------------------------------------------------------------
 
@@ -98,7 +97,6 @@ class RunRegistry:
                 await self.tick()
             except Exception:
                 log.exception("following the runs failed")
-        self._update(force=True)
 
     async def tick(self) -> None:
         """Read every active run once, check the conditions, queue what fired."""
@@ -124,13 +122,12 @@ class RunRegistry:
                 found += default_wakes(run, text, self._fired[run_id])
             found += self._check(run, text, now)
         found += self._check(None, "", now)
+        self._wakes += found  # queued before the update: a front end sees them pending
         if ended:
             self.save()
-        self._update(force=ended)
-        if found:
-            self._wakes += found
-            if self.on_wake is not None:
-                self.on_wake()
+        self._update(ended=ended)
+        if found and self.on_wake is not None:
+            self.on_wake()
 
     def _check(self, run: Run | None, text: str, now: float) -> list[Wake]:
         found = []
@@ -219,20 +216,18 @@ class RunRegistry:
 
     # -- the live view ----------------------------------------------------------------
 
-    def _update(self, force: bool = False) -> None:
-        """Tell the front ends where the active runs stand, at most twice a second."""
+    def _update(self, ended: bool = False) -> None:
+        """Tell the front ends where the active runs stand, at most twice a second, and
+        at once when a run ended."""
         if self.emit is None:
             return
         now = time.monotonic()
         active = self.active()
-        if not active and not self._shown_active:
-            return
-        if not force and now - self._last_update < UPDATE_EVERY_S:
+        if not ended and (not active or now - self._last_update < UPDATE_EVERY_S):
             return
         from agent.core import events as ev
 
         self._last_update = now
-        self._shown_active = bool(active)
         self.emit(ev.RunsUpdate(runs=[live_summary(run) for run in active]))
 
 

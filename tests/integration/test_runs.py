@@ -157,3 +157,33 @@ def test_wait_limit_is_a_duration(cli, fake_llm):
     result = cli("--wait-limit", "soon", "hi")
     assert result.exit_code == 2
     assert "invalid value for --wait-limit: 'soon' (give a duration: 90, 30m, 2h)" in result.stderr
+
+
+def test_a_monitor_regex_wakes_the_model_when_a_line_matches(cli, fake_llm):
+    job = (
+        "until [ -e go ]; do sleep 0.01; done; echo 'checkpoint saved at step 50'; "
+        "until [ -e stop ]; do sleep 0.01; done"
+    )
+    fake_llm.script(
+        llm.tool_call("bash", {"command": job, "run_in_background": True}),
+        llm.tool_call("monitor", {"regex": r"checkpoint saved at step \d+", "run_id": "bg1"}),
+        llm.tool_call("monitor", {"action": "list"}),
+        llm.tool_call("bash", {"command": "touch go"}),
+        llm.text("Waiting for the first checkpoint."),
+        llm.tool_call(
+            "kill_background",
+            {"job_id": "bg1"},
+            expect=woken_with(
+                r"bg1: printed a line matching /checkpoint saved at step \d+/: "
+                "checkpoint saved at step 50"
+            ),
+        ),
+        llm.text("The checkpoint is there; stopped the run."),
+    )
+    result = cli("-o", "json", "train and tell me at the first checkpoint")
+    assert result.exit_code == 0, result.stderr
+    added = fake_llm.requests[2]["messages"][-1]["content"]
+    assert added.startswith("Added condition m") and "output matches /checkpoint" in added
+    listed = fake_llm.requests[3]["messages"][-1]["content"]
+    assert listed.endswith(r"output matches /checkpoint saved at step \d+/ (run bg1)")
+    assert len(fake_llm.requests) == 7
