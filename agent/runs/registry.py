@@ -212,6 +212,9 @@ class RunRegistry:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        for source in self._sources.values():
+            if (close := getattr(source, "aclose", None)) is not None:
+                await close()  # a remote run goes on; only following it stops
         self.save()
 
     # -- the live view ----------------------------------------------------------------

@@ -40,7 +40,7 @@ def test_a_launch_the_budget_does_not_cover_is_refused_headless(cli, fake_llm, h
 
 def test_a_covered_launch_runs_and_counts_against_the_budget(cli, fake_llm, hub):
     fake_llm.script(llm.tool_call("hf_jobs", LAUNCH), llm.text("Launched."))
-    result = cli("-o", "json", "--max-budget-usd", "10", "train on a GPU")
+    result = cli("-o", "json", "--no-wait", "--max-budget-usd", "10", "train on a GPU")
     assert result.exit_code == 0, result.stderr
     launched = fake_llm.requests[1]["messages"][-1]["content"]
     assert "Not run" not in launched

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakes import llm_server as llm
+from tests.fakes.hub_jobs import JobScript, JobsHub
 
 # The first in-process run of a test session imports litellm: slow on a busy machine.
 pytestmark = pytest.mark.timeout(150)
@@ -187,3 +188,37 @@ def test_a_monitor_regex_wakes_the_model_when_a_line_matches(cli, fake_llm):
     listed = fake_llm.requests[3]["messages"][-1]["content"]
     assert listed.endswith(r"output matches /checkpoint saved at step \d+/ (run bg1)")
     assert len(fake_llm.requests) == 7
+
+
+def test_an_hf_job_is_followed_through_the_hub_and_wakes_the_model(cli, fake_llm, monkeypatch):
+    launch = {
+        "operation": "run",
+        "command": ["python", "train.py", "--lr", "1e-4"],
+        "flavor": "a10g-large",
+        "timeout": "2h",
+        "image": "python:3.12",
+    }
+    with JobsHub() as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        monkeypatch.setenv("HF_TOKEN", "hf_test")
+        monkeypatch.setenv("ML_INTERN_SHARE_TRACES", "false")
+        lines = [f"{{'loss': {3 - i / 2}, 'epoch': {i / 4}}}" for i in range(1, 5)]
+        hub.scripts.append(JobScript(lines=[*lines, "saved to org/tiny-ft"]))
+        fake_llm.script(
+            llm.tool_call("hf_jobs", launch),
+            llm.text("The job runs; I'll wait."),
+            llm.text(
+                "Done: loss 1.",
+                expect=woken_with(
+                    ": ended: COMPLETED on the Hub", "Last metrics: loss=1", "saved to org/tiny-ft"
+                ),
+            ),
+        )
+        result = cli("-o", "json", "--max-budget-usd", "10", "train on a GPU and report")
+        hub_url = hub.url
+    assert result.exit_code == 0, result.stderr
+    assert result.result()["final_text"] == "Done: loss 1."
+    (entry,) = json.loads(cli("runs", "--json").stdout)
+    assert entry["kind"] == "hf_job" and entry["hardware"] == "a10g-large"
+    assert entry["links"][0].startswith(hub_url) and entry["links"][0].endswith(entry["id"])
+    assert entry["hyperparameters"] == {"lr": "1e-4"}

@@ -9,8 +9,10 @@ figures, and approved spend is recorded on the session's ledger (`ctx.usage`).
 
 from __future__ import annotations
 
+import shlex
 from typing import TYPE_CHECKING
 
+from agent.runs.registry import runs_of
 from agent.tools.hub.common import Target, hf_api
 from agent.tools.jobs import format as fmt
 from agent.tools.jobs import guards, launch, news
@@ -27,6 +29,7 @@ from agent.tools.jobs.api import (
 from agent.tools.jobs.approval import check, estimate_spend, needs_approval
 from agent.tools.jobs.args import LAUNCHES, WAIT_LIMIT_S, JobsArgs
 from agent.tools.jobs.follow import fetch_tail, finished_result, follow, job_url
+from agent.tools.jobs.job_run import job_run
 from agent.tools.spec import ToolContext, ToolError, ToolResult, ToolSpec
 
 if TYPE_CHECKING:
@@ -134,6 +137,10 @@ async def _start(args: JobsArgs, ctx: ToolContext) -> ToolResult:
         result = finished_result(followed, ctx, namespace, job.id, row.usd_per_hour, spec.image)
         result.content = "\n".join([*notes, result.content])
         return result
+    first = {"status": {"stage": job.status.stage, "message": job.status.message}}
+    command = shlex.join(spec.command)
+    run = job_run(ctx, namespace, job.id, command, args.flavor, url, row.usd_per_hour, first)
+    runs_of(ctx.state, ctx.session_id, ctx.cwd).add(*run)
     return ToolResult(
         "\n".join(
             [
@@ -141,8 +148,10 @@ async def _start(args: JobsArgs, ctx: ToolContext) -> ToolResult:
                 f"Started job {job.id} on {args.flavor} ({usd(row.usd_per_hour)}/h, timeout "
                 f"{human_duration(timeout_s)}, worst case {usd(worst)}).",
                 f"URL: {url}",
-                f"Follow it with operation='logs' job_id='{job.id}' (follow=true streams to the "
-                "end), check it with inspect, stop it with cancel.",
+                f"It is watched: you are woken when it ends, prints a traceback, runs out of "
+                "memory or its loss becomes NaN, so end your turn to wait instead of polling. "
+                f"Look at it with operation='logs' job_id='{job.id}', inspect, stop it with "
+                "cancel.",
             ]
         ),
         data={"job_id": job.id, "url": url},
@@ -192,6 +201,7 @@ async def _job_op(args: JobsArgs, ctx: ToolContext) -> ToolResult:
         return ToolResult(f"Jobs of {namespace}, newest first:\n{fmt.jobs_table(jobs)}")
     job_id = _need(args.job_id, "job_id", args.operation)
     if args.operation == "cancel":
+        runs_of(ctx.state).saw_end(job_id)
         await jobs_call(
             settings, ctx, namespace, target, api.cancel_job, job_id=job_id, namespace=namespace
         )
