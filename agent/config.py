@@ -100,8 +100,14 @@ def parse_price(value: Any) -> Any:
     return {"input": prices[0], "output": prices[1]}
 
 
-AutoEvent = Literal["approval_required", "error", "turn_complete", "goal"]
-ALL_AUTO_EVENTS: tuple[AutoEvent, ...] = ("approval_required", "error", "turn_complete", "goal")
+AutoEvent = Literal["approval_required", "error", "turn_complete", "goal", "run_wake"]
+ALL_AUTO_EVENTS: tuple[AutoEvent, ...] = (
+    "approval_required",
+    "error",
+    "turn_complete",
+    "goal",
+    "run_wake",
+)
 
 
 class SlackDestination(BaseModel):

@@ -39,6 +39,8 @@ def describe(event: ev.Event, session: Session) -> str | None:
             return f"⏸ *Waiting for your approval*: {name}{why}\n`{shown}`\n{where}"
         case ev.Error(message=message, code=code):
             return f"✗ *Stopped* ({code}): {message}\n{where}"
+        case ev.RunWake(summary=summary):
+            return f"⏰ *Run update*: {summary}\n{where}"
         case ev.TurnComplete(final_text=text) if active_goal(session.tool_state) is None:
             body = text.strip() or "(no answer text)"
             return f"✓ *Done*\n{body}\n{where}"

@@ -15,6 +15,7 @@ import pytest
 
 from tests.fakes import llm_server as llm
 from tests.fakes.hub_jobs import JobScript, JobsHub
+from tests.fakes.slack_server import FakeSlack
 
 # The first in-process run of a test session imports litellm: slow on a busy machine.
 pytestmark = pytest.mark.timeout(150)
@@ -160,7 +161,8 @@ def test_wait_limit_is_a_duration(cli, fake_llm):
     assert "invalid value for --wait-limit: 'soon' (give a duration: 90, 30m, 2h)" in result.stderr
 
 
-def test_a_monitor_regex_wakes_the_model_when_a_line_matches(cli, fake_llm):
+def test_a_monitor_regex_wakes_the_model_when_a_line_matches(cli, fake_llm, monkeypatch):
+    """...and the person hears of it on Slack when it is configured."""
     job = (
         "until [ -e go ]; do sleep 0.01; done; echo 'checkpoint saved at step 50'; "
         "until [ -e stop ]; do sleep 0.01; done"
@@ -181,8 +183,17 @@ def test_a_monitor_regex_wakes_the_model_when_a_line_matches(cli, fake_llm):
         ),
         llm.text("The checkpoint is there; stopped the run."),
     )
-    result = cli("-o", "json", "train and tell me at the first checkpoint")
+    with FakeSlack(token="xoxb-test-token-1234", channels=("C1",)) as slack:
+        monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test-token-1234")
+        monkeypatch.setenv("SLACK_CHANNEL_ID", "C1")
+        monkeypatch.setenv("ML_INTERN_SLACK_URL", slack.api_url)
+        result = cli("-o", "json", "train and tell me at the first checkpoint")
+        texts = [m["text"] for m in slack.wait_for_messages(3)]
     assert result.exit_code == 0, result.stderr
+    assert texts[1].startswith(
+        r"⏰ *Run update*: bg1 printed a line matching /checkpoint saved at step \d+/: "
+        "checkpoint saved at step 50"
+    )
     added = fake_llm.requests[2]["messages"][-1]["content"]
     assert added.startswith("Added condition m") and "output matches /checkpoint" in added
     listed = fake_llm.requests[3]["messages"][-1]["content"]
