@@ -11,12 +11,11 @@ from rich.text import Text
 
 from agent.cli.run_views import entry_details, entry_line
 from agent.cli.slash import ChatContext, Command, register
-from agent.runs.registry import runs_of
+from agent.runs.registry import read_ledger, runs_of
 
 
 async def _runs(ctx: ChatContext, arg: str) -> None:
-    session = ctx.session
-    entries = runs_of(session.tool_state, session.id, session.cwd).entries()
+    entries = read_ledger(ctx.session.tool_state)
     if not entries:
         ctx.console.print(Text("  no background runs in this session", "dim"))
         return
