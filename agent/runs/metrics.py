@@ -93,6 +93,7 @@ class Metrics:
     progress: Progress | None = None
     bad_loss: str = ""  # e.g. "loss=nan", the first one seen
     step: float | None = None  # the latest step number printed
+    epoch: float | None = None  # the latest epoch printed
     lines: int = 0  # metric lines seen
 
     def feed(self, text: str) -> None:
@@ -157,6 +158,7 @@ class Metrics:
         if step is not None:
             self.step = step
         x = self._x(values)
+        self.epoch = values.get("epoch", self.epoch)
         for name, value in values.items():
             if name == "epoch" and len(values) > 1:
                 continue  # an axis, not a curve, next to other metrics

@@ -92,6 +92,8 @@ class Run:
         if where is None and progress is not None:
             where = progress.step
         prefix = f"step {where:g}" if where is not None else ""
+        if where is None and self.metrics.epoch is not None:
+            prefix = f"epoch {self.metrics.epoch:g}"
         if progress is not None:
             prefix = f"{prefix} ({progress.step}/{progress.total})".strip()
         return f"{prefix}: {values}" if prefix and values else prefix or values or "none yet"

@@ -221,7 +221,9 @@ def test_an_hf_job_is_followed_through_the_hub_and_wakes_the_model(cli, fake_llm
             llm.text(
                 "Done: loss 1.",
                 expect=woken_with(
-                    ": ended: COMPLETED on the Hub", "Last metrics: loss=1", "saved to org/tiny-ft"
+                    ": ended: COMPLETED on the Hub",
+                    "Last metrics: epoch 1: loss=1",
+                    "saved to org/tiny-ft",
                 ),
             ),
         )

@@ -20,6 +20,9 @@ def test_trainer_dict_lines_become_series():
     assert metrics.series["learning_rate"].last == 4e-05
     assert metrics.series["eval_loss"].ys == [2.2]
     assert "epoch" not in metrics.series  # an axis next to the metrics, not a curve
+    run = Run("bg1", "local", "python train.py")
+    run.feed("{'loss': 2.31, 'grad_norm': 1.5, 'epoch': 0.5}\n")
+    assert run.metrics_line() == "epoch 0.5: loss=2.31 grad_norm=1.5"
 
 
 def test_key_value_pairs_next_to_a_step_use_it_as_x():
