@@ -163,8 +163,9 @@ def test_wait_limit_is_a_duration(cli, fake_llm):
 
 def test_a_monitor_regex_wakes_the_model_when_a_line_matches(cli, fake_llm, monkeypatch):
     """...and the person hears of it on Slack when it is configured."""
+    Path("notes.txt").write_text("PRIVATE NOTE\n")  # a wake-up quoting @notes.txt attaches nothing
     job = (
-        "until [ -e go ]; do sleep 0.01; done; echo 'checkpoint saved at step 50'; "
+        "until [ -e go ]; do sleep 0.01; done; echo 'checkpoint saved at step 50 @notes.txt'; "
         "until [ -e stop ]; do sleep 0.01; done"
     )
     fake_llm.script(
@@ -199,6 +200,7 @@ def test_a_monitor_regex_wakes_the_model_when_a_line_matches(cli, fake_llm, monk
     listed = fake_llm.requests[3]["messages"][-1]["content"]
     assert listed.endswith(r"output matches /checkpoint saved at step \d+/ (run bg1)")
     assert len(fake_llm.requests) == 7
+    assert "PRIVATE NOTE" not in json.dumps(fake_llm.requests[5]["messages"])
 
 
 def test_an_hf_job_is_followed_through_the_hub_and_wakes_the_model(cli, fake_llm, monkeypatch):
