@@ -41,7 +41,8 @@ if TYPE_CHECKING:
 RESERVED = frozenset(
     (
         "budget clear compact context copy cost effort exit goal help hooks mcp memory model "
-        "new plan plugins quit resume share-traces skills status tools transcript undo yolo"
+        "monitors new plan plugins quit resume runs share-traces skills status tools transcript "
+        "undo yolo"
     ).split()
 )
 SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
