@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import platform
+import re
 from importlib import resources
 from pathlib import Path
 
@@ -21,15 +22,26 @@ def render_system_prompt(model: str, cwd: Path, tool_names: list[str], memory: s
     template = yaml.safe_load(
         resources.files("agent.prompts").joinpath("system.yaml").read_text(encoding="utf-8")
     )["system"]
+    if "hf_jobs" not in tool_names:
+        template = _without_jobs(template)
     prompt = template.format(
         date=datetime.date.today().isoformat(),
         cwd=cwd,
         model=model,
         os=f"{platform.system()} {platform.release()}",
         tools=", ".join(tool_names) or "none",
-        sizing=sizing_guide(),
+        sizing=sizing_guide() if "hf_jobs" in tool_names else "",
     )
     return prompt + memory
+
+
+def _without_jobs(template: str) -> str:
+    """The template without the advice on picking and running HF Jobs hardware: where the
+    jobs tool is not offered (the lean set of a small context window), it only takes room."""
+    sections = re.split(r"(?m)^(?=# )", template)
+    kept = [s for s in sections if not s.startswith("# Jobs on Hugging Face hardware")]
+    text = "".join(kept)
+    return re.sub(r"(?m)^- Pick hardware from.*\n(?:  .*\n)*", "", text)
 
 
 SKILLS_MAX_TOKENS = 2_800  # resent with every call; with the `skill` tool, under 3,000 in all

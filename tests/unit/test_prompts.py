@@ -33,7 +33,7 @@ def test_the_system_prompt_renders_for_every_model_family(model, tmp_path):
 
 
 def test_the_system_prompt_carries_the_practice_that_saves_a_training_run(tmp_path):
-    prompt = render_system_prompt("openai/gpt-5", tmp_path, ["bash"])
+    prompt = render_system_prompt("openai/gpt-5", tmp_path, ["bash", "hf_jobs"])
     for fact in (
         "push_to_hub=True",  # ephemeral job storage
         "hub_model_id",
@@ -67,3 +67,11 @@ def test_every_tool_schema_is_valid_json_with_a_description():
     jobs = next(s for s in create_builtin_tools() if s.name == "hf_jobs")
     assert "a10g-small and a10g-large share the same 24 GB GPU" in jobs.description
     assert "keep_nothing" in jobs.parameters["properties"]
+
+
+def test_without_the_jobs_tool_the_prompt_leaves_out_the_jobs_hardware_advice(tmp_path):
+    lean = render_system_prompt("openai/gpt-5", tmp_path, ["bash", "read", "write", "edit"])
+    full = render_system_prompt("openai/gpt-5", tmp_path, ["bash", "hf_jobs"])
+    for advice in ("# Jobs on Hugging Face hardware", "Pick hardware from the GPU memory"):
+        assert advice in full and advice not in lean
+    assert "kernels-community/" in lean  # the rest of the model advice stays
