@@ -23,7 +23,7 @@ from typing import Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from agent import trust
-from agent.core.errors import ConfigError
+from agent.errors import ConfigError
 from agent.extensions.hooks.schema import HooksBlock
 from agent.paths import CONFIG_NAMES as CONFIG_NAMES
 from agent.paths import config_home as config_home
@@ -54,7 +54,7 @@ class McpServer(BaseModel):
 
 
 class ApprovalPolicy(BaseModel):
-    """Which tool calls need a person's yes (see agent/core/approval.py)."""
+    """Which tool calls need a person's yes (see agent/core/approval/policy.py)."""
 
     allow_tools: list[str] = []
     deny_tools: list[str] = []

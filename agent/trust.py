@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from agent.core.errors import ConfigError
+from agent.errors import ConfigError
 from agent.paths import CONFIG_NAMES, config_home, shipped_config_dir, write_json
 
 KEY = "trusted_folders"

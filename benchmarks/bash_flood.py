@@ -65,7 +65,7 @@ class Flood:
         from agent.cli.headless import StreamJsonWriter
         from agent.config import Settings
         from agent.core.session import Session
-        from agent.tools.local.tools import local_tools
+        from agent.tools.local.local_tools import local_tools
         from agent.tools.router import ToolRouter
 
         self.session = Session(Settings(), ToolRouter(local_tools()), cwd=Path.cwd())

@@ -116,7 +116,7 @@ LITELLM_FLOOR = """
 import asyncio, os, sys, time
 sys.path.insert(0, {root!r})
 from agent.core import llm as core_llm
-from agent.core.tools import create_builtin_tools
+from agent.core.builtin_tools import create_builtin_tools
 from agent.context.system_prompt import render_system_prompt
 from pathlib import Path
 from tests.fakes import llm_server as llm

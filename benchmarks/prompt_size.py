@@ -25,8 +25,8 @@ def main() -> None:
     import litellm
 
     from agent.context.system_prompt import render_system_prompt
+    from agent.core.builtin_tools import create_builtin_tools
     from agent.core.subagent import research_prompt, research_toolset
-    from agent.core.tools import create_builtin_tools
 
     specs = create_builtin_tools()
     names = [spec.name for spec in specs]

@@ -51,7 +51,7 @@ def generate(folder: Path, size_mb: int) -> dict[str, Path]:
 
 def time_read(cwd: Path, path: Path) -> float:
     from agent.config import Settings
-    from agent.tools.local.tools import local_tools
+    from agent.tools.local.local_tools import local_tools
     from agent.tools.router import ToolRouter
     from agent.tools.spec import ToolContext
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 import os
 import time
 
-from agent.cli.render import Renderer, SafeConsole
-from agent.core import events as ev
+from agent import events as ev
+from agent.cli.chat.render import Renderer, SafeConsole
 
 SECTION = """## Step {n}: training run
 

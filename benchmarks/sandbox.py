@@ -46,7 +46,7 @@ def median_ms(samples: list[float]) -> str:
 
 
 def main() -> None:
-    from agent.tools.local import confine
+    from agent.tools.local import sandbox as confine
 
     with tempfile.TemporaryDirectory(prefix="ml-intern-bench-") as folder:
         workspace = Path(folder)

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from agent.tools.local import confine
+from agent.tools.local import sandbox as confine
 
 
 def require_sandbox(allow_network: bool = False) -> None:

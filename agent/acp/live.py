@@ -32,8 +32,8 @@ from acp.schema import (
     UsageUpdate,
 )
 
+from agent import events as ev
 from agent.acp import tool_calls as tc
-from agent.core import events as ev
 from agent.core import ops as op
 from agent.core.loop import Agent
 from agent.core.session import Session

@@ -40,11 +40,11 @@ from acp.schema import (
     Usage,
 )
 
-from agent.acp import prompts, settings_ui
+from agent.acp import content, settings_ui
 from agent.acp.framing import LIMIT, checked_input
 from agent.acp.live import LiveSession
 from agent.config import Settings
-from agent.core.errors import AgentStop
+from agent.errors import AgentStop
 
 log = logging.getLogger(__name__)
 CLOSE_S = 10.0
@@ -146,7 +146,7 @@ class MlInternAgent:
             live = await self._open(cwd, mcp_servers, resume=session_id, start=False)
         except SessionNotFound as exc:
             raise RequestError.resource_not_found(session_id) from exc
-        await prompts.replay(live)
+        await content.replay(live)
         live.start()
         return LoadSessionResponse(
             modes=settings_ui.modes(live), config_options=settings_ui.config_options(live)
@@ -209,7 +209,7 @@ class MlInternAgent:
         live = self._live(session_id)
         ledger = live.session.usage
         before = (ledger.input_tokens, ledger.output_tokens, ledger.cached_tokens)
-        end = await live.prompt(*prompts.prompt_request(prompt))
+        end = await live.prompt(*content.prompt_request(prompt))
         if end.refused:
             raise RequestError.invalid_params({"message": end.error})
         if end.error and end.stop_reason == "end_turn":

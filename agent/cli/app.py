@@ -17,7 +17,7 @@ import typer
 from agent.cli import options as opt
 from agent.cli.options import ApprovalMode, OutputFormat, RunOptions
 from agent.cli.visible import quoted, visible
-from agent.core.errors import AgentStop
+from agent.errors import AgentStop
 
 if TYPE_CHECKING:
     from agent.config import Settings
@@ -122,22 +122,22 @@ def start(given: RunOptions) -> int:
 
 
 def _start(given: RunOptions) -> int:
+    from agent.cli.commands.sessions import require_session, resolve_resume
+    from agent.cli.commands.trust import settle_trust
     from agent.cli.logs import log_to_file
-    from agent.cli.sessions import require_session, resolve_resume
-    from agent.cli.trust import settle_trust
     from agent.config import load_settings
 
     if given.goal is not None and not given.goal.strip():
-        from agent.core.errors import UsageError
+        from agent.errors import UsageError
 
         raise UsageError('--goal is empty: say what must hold, e.g. --goal "the tests pass"')
     headless = given.prompt is not None or given.goal is not None
     if given.print_mode and not headless:
-        from agent.core.errors import UsageError
+        from agent.errors import UsageError
 
         raise UsageError('-p needs a prompt: ml-intern -p "...", or pipe one in')
     if given.prompt is not None and not given.prompt.strip():
-        from agent.core.errors import UsageError
+        from agent.errors import UsageError
 
         raise UsageError(
             'the prompt is empty: say what to do (ml-intern "..."), or run ml-intern alone to chat'
@@ -154,7 +154,7 @@ def _start(given: RunOptions) -> int:
         given.resume, given.continue_, settings, model_flag=given.model, headless=headless
     )
     if not headless:
-        from agent.cli.interactive import run_interactive
+        from agent.cli.chat.interactive import run_interactive
 
         return run_interactive(settings, resume=resume)
     headless_approvals(settings, asked_for=given.approval_mode)
@@ -173,7 +173,7 @@ def _start(given: RunOptions) -> int:
 def need_terminal() -> None:
     """The chat reads a person's keys: without a terminal (`< /dev/null`, a pipe that
     came empty, a cron job) there is nobody to talk to, so say how to run instead."""
-    from agent.core.errors import UsageError
+    from agent.errors import UsageError
 
     if not _is_terminal(sys.stdin):
         raise UsageError(
@@ -195,8 +195,8 @@ def _warn(line: str) -> None:
 
 def check_model_id(settings: Settings, model_flag: str | None) -> None:
     """An id that cannot work stops the run before anything starts, saying where it came from."""
-    from agent.core.errors import UsageError
     from agent.core.model_ids import id_problem
+    from agent.errors import UsageError
 
     if model_flag is not None:
         source = "--model"
@@ -211,8 +211,8 @@ def check_model_id(settings: Settings, model_flag: str | None) -> None:
 def check_key(settings: Settings) -> None:
     """A missing key stops a headless run at once, before MCP servers start or litellm
     loads, for the providers whose key variable is known; litellm checks the rest later."""
-    from agent.core.errors import AuthError
     from agent.core.model_ids import missing_key, no_key_message, resolve_model
+    from agent.errors import AuthError
 
     target = resolve_model(settings.model_name, settings)
     if names := missing_key(target):
@@ -222,7 +222,7 @@ def check_key(settings: Settings) -> None:
 def headless_approvals(settings: Settings, asked_for: ApprovalMode | None) -> None:
     """Nobody can answer a question in a headless run: it approves (as the original did)
     unless configured or told to deny."""
-    from agent.core.errors import UsageError
+    from agent.errors import UsageError
 
     if asked_for == ApprovalMode.ask:
         raise UsageError(
@@ -266,13 +266,13 @@ def _with_stdin(prompt: str | None) -> str | None:
 
 
 SUBCOMMANDS = {
-    "sessions": "agent.cli.sessions",
-    "mcp": "agent.cli.mcp_command",
-    "trust": "agent.cli.trust",
-    "skills": "agent.cli.skills_command",
-    "plugins": "agent.cli.plugins_command",
+    "sessions": "agent.cli.commands.sessions",
+    "mcp": "agent.cli.commands.mcp_servers",
+    "trust": "agent.cli.commands.trust",
+    "skills": "agent.cli.commands.skills",
+    "plugins": "agent.cli.commands.plugins",
     "acp": "agent.acp.command",
-    "runs": "agent.cli.runs_command",
+    "runs": "agent.cli.commands.runs",
 }
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agent.core import events as ev
+from agent import events as ev
 
 ENDINGS = {"met": "goal met", "stopped": "goal stopped", "limit": "goal stopped by a limit"}
 

@@ -18,9 +18,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from agent import events as ev
+from agent.cli.chat.tool_output import failure_summary
 from agent.cli.goal_line import goal_line
 from agent.cli.log_view import INDENT, SampledLog
-from agent.cli.mcp_prompts import headless_request
+from agent.cli.slash.mcp_prompts import headless_request
 from agent.cli.stopping import (
     CLOSED_OUTPUT_EXIT,
     StopSignals,
@@ -30,18 +32,16 @@ from agent.cli.stopping import (
     silence_stdout,
 )
 from agent.cli.summary import first_line, hook_line, summarize_call
-from agent.cli.tool_output import failure_summary
 from agent.cli.visible import visible
 from agent.config import Settings
-from agent.core import events as ev
 from agent.core import ops as op
-from agent.core.errors import AgentStop
 from agent.core.loop import Agent
 from agent.core.runtime import open_session
 from agent.core.session import Session
-from agent.core.usage import UsageLedger
+from agent.errors import AgentStop
 from agent.runs.registry import runs_of, runs_pending
 from agent.tools.goal import active_goal
+from agent.usage import UsageLedger
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from agent.core import events as ev
+from agent import events as ev
 
 LINES_PER_S = 20.0
 BURST_LINES = 40.0

@@ -240,7 +240,7 @@ class RunOptions:
         from pydantic import ValidationError
 
         from agent.config import EXTENSION_KEYS, Settings, first_problem
-        from agent.core.errors import UsageError
+        from agent.errors import UsageError
 
         layer = {
             "model_name": self.model,
@@ -276,7 +276,7 @@ class RunOptions:
 
 def duration_s(text: str, flag: str) -> float:
     """`90`, `90s`, `30m`, `2h` in seconds; anything else is a usage error naming `flag`."""
-    from agent.core.errors import UsageError
+    from agent.errors import UsageError
 
     units = {"s": 1, "m": 60, "h": 3600}
     number, unit = (text[:-1], text[-1]) if text[-1:] in units else (text, "s")
@@ -300,7 +300,7 @@ def resume_marked(argv: list[str]) -> list[str]:
         if arg == "--":
             break
         if arg in ("--resume", "-r"):
-            from agent.cli.sessions import PICK
+            from agent.cli.commands.sessions import PICK
             from agent.context.store import looks_like_session_id
 
             following = out[i + 1] if i + 1 < len(out) else None

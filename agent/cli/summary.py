@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from agent.cli.visible import visible
 
 if TYPE_CHECKING:
-    from agent.core import events as ev
+    from agent import events as ev
 
 # The argument that says the most about a call, per tool.
 _KEY_ARGUMENT = {

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from agent.core.errors import BudgetExceeded, IterationLimit
+from agent.errors import BudgetExceeded, IterationLimit
 
 if TYPE_CHECKING:
     from agent.config import Settings

@@ -1,18 +1,20 @@
-"""When and how a session's history is compacted (the summarising is in context/compaction)."""
+"""When and how a session's history is compacted (what to summarise is chosen in
+context/compaction, the summary's model call is in core/summary)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from agent import events as ev
 from agent.context import compaction
 from agent.context.manager import estimate_tokens
-from agent.core import events as ev
 from agent.core import hooks
 from agent.core.budget import count_model_call, stop_if_call_over_budget
-from agent.core.errors import CompactionFailed
 from agent.core.run_notes import ledger_note
 from agent.core.session import Session
+from agent.core.summary import SummaryRejected, summarise
 from agent.core.window import window_for
+from agent.errors import CompactionFailed
 from agent.tools.goal import goal_note
 from agent.tools.plan import plan_note
 
@@ -76,10 +78,8 @@ async def compact(
     else:
         try:
             calls = SummaryCalls(session, in_turn=not asked)
-            summary = await compaction.summarise(
-                middle, session.settings, limit, calls, instructions
-            )
-        except compaction.SummaryRejected as rejected:
+            summary = await summarise(middle, session.settings, limit, calls, instructions)
+        except SummaryRejected as rejected:
             return _keep_history(session, rejected.reason, before, overflowed)
         facts = compaction.kept_facts(middle, int(limit * compaction.FACTS_SHARE) * 4)
         summary += (

@@ -15,10 +15,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from agent import events as ev
 from agent.context.manager import AGENT_NOTE_PREFIX
-from agent.core import events as ev
-from agent.core.errors import AgentStop, GoalTimeLimit
 from agent.core.session import Session
+from agent.errors import AgentStop, GoalTimeLimit
 from agent.runs.registry import runs_watching
 from agent.tools.goal import (
     GOAL_STATE,

@@ -16,11 +16,11 @@ import os
 from pathlib import Path
 from typing import Any
 
+from agent import events as ev
 from agent.atomic import write_file
 from agent.context.redact import redact
-from agent.core import events as ev
-from agent.core.errors import HookStop
 from agent.core.session import Session
+from agent.errors import HookStop
 from agent.extensions.hooks import tool_names
 from agent.extensions.hooks.runner import run_all
 from agent.extensions.hooks.verdict import Verdict, judge

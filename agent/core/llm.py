@@ -2,7 +2,7 @@
 
 It turns one request into one `LLMReply`: streamed or not, retried with backoff
 where retrying is right, with provider failures classified (in `provider_errors.py`) into the typed errors
-of `agent.core.errors`, and usage and cost collected per call.
+of `agent.errors`, and usage and cost collected per call.
 """
 
 from __future__ import annotations
@@ -16,15 +16,6 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from agent.core.errors import (
-    AuthError,
-    ContextOverflow,
-    EmptyStream,
-    LLMError,
-    RateLimited,
-    TransientLLMError,
-    UsageError,
-)
 from agent.core.model_ids import ModelTarget, missing_key, no_key_message, resolve_model
 from agent.core.provider_errors import classified_stream, classify, provider_errors
 from agent.core.replies import (
@@ -37,6 +28,15 @@ from agent.core.replies import (
     unsigned_tool_turn,
 )
 from agent.core.window import estimate, served_window
+from agent.errors import (
+    AuthError,
+    ContextOverflow,
+    EmptyStream,
+    LLMError,
+    RateLimited,
+    TransientLLMError,
+    UsageError,
+)
 
 if TYPE_CHECKING:
     from agent.config import Settings

@@ -13,12 +13,12 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
-from agent.core import events as ev
+from agent import events as ev
 from agent.core.compact import WINDOW_SHARE
-from agent.core.errors import ContextOverflow
 from agent.core.model_ids import resolve_model
 from agent.core.session import Session
 from agent.core.window import estimate, learn, served_window, source_of
+from agent.errors import ContextOverflow
 
 if TYPE_CHECKING:
     from agent.config import Settings

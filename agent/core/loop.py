@@ -2,7 +2,7 @@
 
 Front ends put operations on `Agent.ops`; the loop answers with events. A turn
 asks the model, runs the tool calls it asked for, and repeats until the model
-answers without tool calls. End states are exceptions from `agent.core.errors`,
+answers without tool calls. End states are exceptions from `agent.errors`,
 caught once here and turned into events.
 """
 
@@ -15,21 +15,14 @@ import traceback
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from agent import events as ev
 from agent.context.manager import AGENT_NOTE_PREFIX
-from agent.core import events as ev
 from agent.core import goal as goals
 from agent.core import hooks, llm
 from agent.core import ops as op
 from agent.core.budget import count_model_call, unenforced_budget_once
 from agent.core.compact import compact
 from agent.core.doom_loop import RepetitionGuard, corrective_message
-from agent.core.errors import (
-    AgentStop,
-    ContextOverflow,
-    DoomLoopStop,
-    PromptBlocked,
-    StaleReasoning,
-)
 from agent.core.local_server import fit_to_window, tool_less_hint
 from agent.core.mentions import user_content, with_images
 from agent.core.model_switch import switch_model
@@ -38,6 +31,7 @@ from agent.core.replies import without_reasoning
 from agent.core.run_notes import ledger_brief, take_wake
 from agent.core.session import Session
 from agent.core.tool_calls import run_tool_calls
+from agent.errors import AgentStop, ContextOverflow, DoomLoopStop, PromptBlocked, StaleReasoning
 from agent.extensions.commands import requested
 from agent.runs.registry import RUNS_STATE, RunRegistry, runs_pending
 from agent.tools.local.checkpoints import forget_turn, restore_turn

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agent.core import llm
-from agent.core.errors import AttachmentRefused
+from agent.errors import AttachmentRefused
 from agent.extensions.memory import prose
 from agent.tools.spec import ToolError
 

@@ -7,11 +7,11 @@ answer makes it the session's model.
 
 from __future__ import annotations
 
-from agent.core import events as ev
+from agent import events as ev
 from agent.core import llm
-from agent.core.errors import AgentStop, RateLimited
 from agent.core.model_ids import id_problem
 from agent.core.session import Session
+from agent.errors import AgentStop, RateLimited
 
 
 async def switch_model(session: Session, model: str) -> None:

@@ -14,7 +14,7 @@ import json
 import logging
 from typing import TYPE_CHECKING
 
-from agent.core import events as ev
+from agent import events as ev
 from agent.tools.goal import active_goal
 from agent.tools.notify import DeliveryError, destinations, messaging_config, post_message, scrub
 

@@ -13,7 +13,8 @@ import re
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-from agent.core.errors import (
+from agent.core.model_ids import ModelTarget
+from agent.errors import (
     AgentStop,
     AuthError,
     BadRequest,
@@ -24,7 +25,6 @@ from agent.core.errors import (
     StaleReasoning,
     TransientLLMError,
 )
-from agent.core.model_ids import ModelTarget
 from agent.retry_after import retry_after_seconds
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from agent.context.manager import is_person_turn
-from agent.core.errors import EmptyStream, TransientLLMError
+from agent.errors import EmptyStream, TransientLLMError
 
 if TYPE_CHECKING:
     from agent.config import Settings

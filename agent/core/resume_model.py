@@ -40,8 +40,8 @@ def _unprefixed_problem(model: str, api_base: str | None) -> str:
     """An id without a provider (`gpt-4o`) only litellm can place, so only litellm can
     say it cannot: asked as a run asks it before its first request. Saved ids like this
     are rare, so litellm is loaded here only for them."""
-    from agent.core.errors import UsageError
     from agent.core.llm import missing_keys
+    from agent.errors import UsageError
 
     try:
         names = missing_keys(ModelTarget(model, api_base))

@@ -9,13 +9,13 @@ import logging
 import re
 from pathlib import Path
 
+from agent import events as ev
 from agent.config import McpServer, Settings, data_home
 from agent.context.manager import is_person_turn
 from agent.context.resume import LoadedSession, load_session
 from agent.context.store import SessionBusy, SessionLog, sessions_dir
-from agent.core import events as ev
+from agent.core import builtin_tools as builtin
 from agent.core import llm
-from agent.core import tools as builtin
 from agent.core.goal import restore_goal
 from agent.core.hooks import watch_jobs
 from agent.core.notifier import attach_notifier
@@ -50,7 +50,7 @@ async def open_session(
     never more: a server that hangs (a network with no route) delays nothing further.
     """
     if settings.sandbox == "workspace-write":
-        from agent.tools.local.confine import check_available
+        from agent.tools.local.sandbox import check_available
 
         check_available(settings.allow_network, cwd or Path.cwd())
     prune_job_logs(data_home() / "bg")
@@ -142,8 +142,8 @@ async def start_mcp(session: Session, wait_s: float, servers: dict[str, McpServe
 
 def use_remote_sandbox(router: ToolRouter) -> None:
     """bash/read/write/edit follow the sandbox once `sandbox_create` has made one."""
-    from agent.tools.sandbox.client import sandbox_tools
-    from agent.tools.sandbox.remote import routed_tools
+    from agent.tools.space_sandbox.client import sandbox_tools
+    from agent.tools.space_sandbox.remote import routed_tools
 
     for spec in [*routed_tools(), *sandbox_tools()]:
         router.register(spec)
@@ -153,7 +153,7 @@ def use_remote_sandbox(router: ToolRouter) -> None:
 
 async def remind_of_sandbox(session: Session) -> None:
     """At the end: a running sandbox is named with its cost, or paused, per config."""
-    from agent.tools.sandbox.client import sandbox_at_exit
+    from agent.tools.space_sandbox.client import sandbox_at_exit
 
     if message := await sandbox_at_exit(session.tool_context("", "sandbox")):
         session.emit(ev.Notice(message=message))

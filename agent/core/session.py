@@ -13,21 +13,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from agent import events as ev
 from agent.context.manager import Change, ContextManager
 from agent.context.system_prompt import render_system_prompt, skills_section
-from agent.core import events as ev
-from agent.core.approval import configured_scopes
-from agent.core.usage import UsageLedger
+from agent.core.approval.scopes import configured_scopes
 from agent.extensions.hooks.catalog import HookSet
 from agent.extensions.loaded import Extensions, load_extensions
 from agent.extensions.memory import Memory, load_memory, memory_section
 from agent.tools.spec import FileAccess, ToolContext
 from agent.trust import project_root
+from agent.usage import UsageLedger
 
 if TYPE_CHECKING:
     from agent.config import Settings
-    from agent.core.errors import AgentStop
     from agent.core.replies import LLMReply
+    from agent.errors import AgentStop
     from agent.tools.router import ToolRouter
 
 Subscriber = Callable[[ev.Event], None]

@@ -20,9 +20,11 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from pydantic import BaseModel, Field
 
-from agent.core import events as ev
+from agent import events as ev
 from agent.core.budget import stop_if_next_call_over_budget
-from agent.core.errors import (
+from agent.core.loop import ask_model, run_turn
+from agent.core.session import Session
+from agent.errors import (
     AgentStop,
     BudgetExceeded,
     DoomLoopStop,
@@ -30,8 +32,6 @@ from agent.core.errors import (
     LLMError,
     TokenBudgetUsed,
 )
-from agent.core.loop import ask_model, run_turn
-from agent.core.session import Session
 from agent.tools.router import ToolRouter
 from agent.tools.spec import ToolContext, ToolResult, ToolSpec
 
@@ -104,9 +104,9 @@ def research_prompt(cwd: str, tool_names: list[str]) -> str:
 
 def research_toolset() -> list[ToolSpec]:
     """The read-only tools of the research, Hub and local families."""
-    from agent.tools.hub.tools import hub_tools
-    from agent.tools.local.tools import local_tools
-    from agent.tools.sources.tools import research_tools
+    from agent.tools.hub.hub_tools import hub_tools
+    from agent.tools.local.local_tools import local_tools
+    from agent.tools.sources.research_tools import research_tools
 
     remote = [spec for spec in (*research_tools(), *hub_tools()) if spec.read_only]
     return [*remote, *(spec for spec in local_tools() if spec.name in LOCAL_TOOLS)]

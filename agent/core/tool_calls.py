@@ -11,9 +11,10 @@ import asyncio
 import math
 from typing import Any
 
-from agent.core import events as ev
+from agent import events as ev
 from agent.core import hooks
-from agent.core.approval import allowed_always, always_scope, approval_reason, denial
+from agent.core.approval.policy import approval_reason, denial
+from agent.core.approval.scopes import allowed_always, always_scope
 from agent.core.budget import spend_covered
 from agent.core.nudges import ArgumentStreak, broken_arguments_note
 from agent.core.session import Session

@@ -36,7 +36,7 @@ from agent.extensions.skills import (
 if TYPE_CHECKING:
     from agent.config import Settings
 
-# The chat's own commands (agent/cli/slash.py; a test keeps the two in step): a skill or a
+# The chat's own commands (agent/cli/slash/commands.py; a test keeps the two in step): a skill or a
 # custom command of the same name is not reached by typing it, in the chat or headless.
 RESERVED = frozenset(
     (

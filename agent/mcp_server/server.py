@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agent.context.redact import redact
-from agent.core.errors import UsageError
-from agent.core.usage import UsageLedger
+from agent.errors import UsageError
+from agent.mcp_server.served import as_mcp_tool, served_tools
 from agent.mcp_server.spending import Ask, Bookings, spend_refusal
-from agent.mcp_server.tools import as_mcp_tool, served_tools
 from agent.tools.router import ToolRouter
 from agent.tools.spec import LogSink, ToolContext, ToolResult, no_log
+from agent.usage import UsageLedger
 
 if TYPE_CHECKING:
     import mcp.types as mcp_types

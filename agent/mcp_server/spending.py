@@ -16,8 +16,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from agent.core.budget import spend_covered
-from agent.core.usage import UsageLedger
 from agent.tools.spec import ToolContext, ToolSpec
+from agent.usage import UsageLedger
 
 # Asks the client's user to approve `message`; True only for an explicit yes.
 Ask = Callable[[str], Awaitable[bool]]

@@ -228,7 +228,7 @@ class RunRegistry:
         active = self.active()
         if not ended and (not active or now - self._last_update < UPDATE_EVERY_S):
             return
-        from agent.core import events as ev
+        from agent import events as ev
 
         self._last_update = now
         self.emit(ev.RunsUpdate(runs=[live_summary(run) for run in active]))

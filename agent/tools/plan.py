@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from agent.core import events as ev
+from agent import events as ev
 from agent.tools.router import read_arguments
 from agent.tools.spec import ToolContext, ToolError, ToolResult, ToolSpec
 

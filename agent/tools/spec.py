@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel
 
-from agent.core.usage import UsageLedger
+from agent.usage import UsageLedger
 
 if TYPE_CHECKING:
     from agent.config import Settings

@@ -135,7 +135,7 @@ def test_a_broken_command_is_refused_saying_why_and_nothing_is_sent(cli, fake_ll
 
 
 def test_every_chat_command_is_reserved_for_skills_and_commands():
-    from agent.cli import slash
+    from agent.cli.slash import commands as slash
 
     slash.load_extensions()
     assert set(slash.COMMANDS) == RESERVED

@@ -17,9 +17,10 @@ from pathlib import Path
 import pytest
 
 from agent.config import Settings
-from agent.core.errors import ConfigError
-from agent.tools.local import confine, seccomp
-from agent.tools.local.tools import local_tools
+from agent.errors import ConfigError
+from agent.tools.local import sandbox as confine
+from agent.tools.local import seccomp
+from agent.tools.local.local_tools import local_tools
 from agent.tools.router import ToolRouter
 from agent.tools.spec import ToolContext, ToolResult
 from tests.bubblewrap import require_sandbox

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from agent.cli import user_config
-from agent.cli.keys import save_key
+from agent.cli.chat.key_setup import save_key
+from agent.cli.commands import user_config
 from agent.tools.local.checkpoints import restore_turn
-from agent.tools.local.tools import local_tools
+from agent.tools.local.local_tools import local_tools
 from agent.tools.router import ToolRouter
 from tests.tools import call_tool
 

@@ -22,7 +22,7 @@ def readme_tool_example() -> str:
 def test_a_tool_added_as_the_readme_shows_is_offered_and_called(cli, fake_llm, monkeypatch):
     namespace: dict = {}
     exec(readme_tool_example(), namespace)
-    import agent.core.tools as builtin
+    import agent.core.builtin_tools as builtin
 
     original = builtin.create_builtin_tools
     monkeypatch.setattr(

@@ -22,7 +22,7 @@ from agent.tools.local import edit as edit_module
 from agent.tools.local import files as files_module
 from agent.tools.local import safe_open
 from agent.tools.local.checkpoints import restore_turn
-from agent.tools.local.tools import local_tools
+from agent.tools.local.local_tools import local_tools
 from agent.tools.router import ToolRouter
 from agent.tools.spec import ToolResult
 from tests.bubblewrap import require_sandbox

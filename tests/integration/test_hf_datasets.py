@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from agent.config import Settings
-from agent.tools.hub.tools import hub_tools
+from agent.tools.hub.hub_tools import hub_tools
 from tests.fakes.hub_server import FakeHub
 from tests.tools import call_tool
 

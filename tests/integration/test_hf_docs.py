@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from agent.config import Settings
-from agent.tools.hub.tools import hub_tools
+from agent.tools.hub.hub_tools import hub_tools
 from tests.fakes.hub_server import FakeHub
 from tests.tools import call_tool
 

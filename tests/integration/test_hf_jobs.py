@@ -11,7 +11,7 @@ import pytest
 
 from agent.config import Settings
 from agent.core.budget import spend_covered
-from agent.tools.jobs.approval import (
+from agent.tools.jobs.cost_check import (
     job_approval_reason,
     job_cost_estimate,
     load_job_prices,

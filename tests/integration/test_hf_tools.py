@@ -9,7 +9,7 @@ import pytest
 
 from agent.config import Settings
 from agent.hf_token import find_hf_token, saved_login_path
-from agent.tools.hub.tools import hub_tools
+from agent.tools.hub.hub_tools import hub_tools
 from tests.fakes.hub_server import FakeHub
 from tests.tools import call_tool
 
@@ -113,7 +113,7 @@ def test_unreachable_hub_is_reported(tmp_path):
 
 def test_importing_the_tools_does_not_import_heavy_libraries():
     code = (
-        "import sys, agent.tools.hub.tools as h; h.hub_tools(); "
+        "import sys, agent.tools.hub.hub_tools as h; h.hub_tools(); "
         "print(sorted(m for m in ('huggingface_hub', 'bs4', 'markdownify') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

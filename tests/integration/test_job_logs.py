@@ -170,7 +170,7 @@ def test_a_progress_bar_shows_while_the_job_runs(isolated_env):
 def test_status_lists_the_background_jobs(isolated_env):
     from types import SimpleNamespace
 
-    from agent.core.usage import UsageLedger
+    from agent.usage import UsageLedger
     from tests.unit.test_slash_commands import FakeChat
 
     chat = FakeChat()

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from agent.config import Settings
-from agent.tools.local.tools import local_tools
+from agent.tools.local.local_tools import local_tools
 from agent.tools.router import ToolRouter
 from agent.tools.spec import ToolContext, ToolResult
 

@@ -437,7 +437,7 @@ def test_the_hf_mcp_server_gets_the_saved_login_token_or_no_header(
 def test_calls_ask_for_progress_and_the_client_introduces_itself():
     from importlib.metadata import version
 
-    from agent.cli.render import progress_text
+    from agent.cli.chat.render import progress_text
 
     async def body():
         s = Session({"fake": fake_stdio()})

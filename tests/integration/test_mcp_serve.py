@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from agent.mcp_server.tools import served_tools
+from agent.mcp_server.served import served_tools
 from tests.fakes.github_fake import GitHubFake
 from tests.fakes.hub_jobs import JobScript, JobsHub
 

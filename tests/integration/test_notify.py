@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from agent import events as ev
 from agent.config import Settings
-from agent.core import events as ev
 from agent.core import ops as op
 from agent.core.loop import Agent
 from agent.core.notifier import attach_notifier
 from agent.core.session import Session
-from agent.tools.local.tools import local_tools
+from agent.tools.local.local_tools import local_tools
 from agent.tools.notify import notify_tools
 from agent.tools.router import ToolRouter
 from tests.fakes import llm_server as llm

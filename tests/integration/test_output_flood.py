@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from agent.config import Settings
-from agent.tools.local.tools import local_tools
+from agent.tools.local.local_tools import local_tools
 from agent.tools.router import ToolRouter
 from agent.tools.spec import ToolContext
 from tests.fakes import llm_server as llm

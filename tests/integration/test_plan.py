@@ -6,10 +6,10 @@ import asyncio
 import json
 from pathlib import Path
 
+from agent import events as ev
 from agent.config import Settings
 from agent.context.resume import load_session
 from agent.context.store import SessionLog
-from agent.core import events as ev
 from agent.core.loop import run_turn
 from agent.core.session import Session
 from agent.tools.plan import PLAN_STATE, format_plan, plan_tools, restore_plan

@@ -206,7 +206,7 @@ def test_safe_mode_loads_no_plugin(cli, fake_llm, isolated_env, flag):
 
 
 def test_the_chat_lists_plugins_and_sends_a_typed_mcp_prompt(isolated_env):
-    from agent.cli import slash
+    from agent.cli.slash import commands as slash
     from agent.extensions.loaded import Extensions
     from agent.extensions.plugins import read_plugin
     from agent.tools.mcp.manager import McpManager

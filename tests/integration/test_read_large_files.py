@@ -21,7 +21,7 @@ import pytest
 from agent.config import Settings
 from agent.tools.local import files as files_module
 from agent.tools.local import paging
-from agent.tools.local.tools import local_tools
+from agent.tools.local.local_tools import local_tools
 from agent.tools.router import ToolRouter
 from agent.tools.spec import ToolContext, ToolResult
 

@@ -22,9 +22,9 @@ import uvicorn
 
 from agent.config import Settings
 from agent.tools.router import ToolRouter
-from agent.tools.sandbox.client import SECRET, STATE, sandbox_at_exit, sandbox_tools
-from agent.tools.sandbox.remote import routed_tools
-from agent.tools.sandbox.server import create_app, space_files
+from agent.tools.space_sandbox.client import SECRET, STATE, sandbox_at_exit, sandbox_tools
+from agent.tools.space_sandbox.remote import routed_tools
+from agent.tools.space_sandbox.server import create_app, space_files
 from agent.tools.spec import ToolContext
 from tests import secret_corpus as corpus
 from tests.fakes.hub_jobs import JobsHub, free_port

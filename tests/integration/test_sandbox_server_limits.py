@@ -21,7 +21,7 @@ from tests.fakes.hub_jobs import free_port
 
 TOKEN = "sandbox-token-for-tests"
 ROOT = Path(__file__).resolve().parents[2]
-DOCKERFILE = ROOT / "agent" / "tools" / "sandbox" / "Dockerfile"
+DOCKERFILE = ROOT / "agent" / "tools" / "space_sandbox" / "Dockerfile"
 
 
 def dockerfile_command(port: int) -> list[str]:

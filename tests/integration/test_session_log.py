@@ -7,9 +7,9 @@ import asyncio
 import json
 from pathlib import Path
 
+from agent import events as ev
 from agent.config import load_settings
 from agent.context.resume import load_session
-from agent.core import events as ev
 from agent.core import ops
 from agent.core.loop import Agent
 from agent.core.runtime import open_session

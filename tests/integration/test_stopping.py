@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 
-from agent.core import events as ev
+from agent import events as ev
 from agent.core import ops as op
 from tests.fakes import llm_server as llm
 from tests.integration.test_undo_files import Engine, run_engine

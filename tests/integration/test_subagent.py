@@ -9,17 +9,17 @@ from pathlib import Path
 
 import pytest
 
+from agent import events as ev
 from agent.config import Settings
-from agent.core import events as ev
 from agent.core import ops as op
 from agent.core import subagent
-from agent.core.errors import BudgetExceeded
 from agent.core.loop import Agent, run_turn
 from agent.core.session import Session
-from agent.tools.hub.tools import hub_tools
-from agent.tools.local.tools import local_tools
+from agent.errors import BudgetExceeded
+from agent.tools.hub.hub_tools import hub_tools
+from agent.tools.local.local_tools import local_tools
 from agent.tools.router import ToolRouter
-from agent.tools.sources.tools import research_tools
+from agent.tools.sources.research_tools import research_tools
 from tests.fakes import llm_server as llm
 
 # Among the child's tools; every tool it gets is a read-only one, and it cannot recurse.

@@ -8,13 +8,13 @@ import logging
 
 import pytest
 
+from agent import events as ev
 from agent.config import Settings
-from agent.core import events as ev
 from agent.core import llm as core_llm
 from agent.core.loop import run_turn
 from agent.core.replies import StreamCallbacks
 from agent.core.session import Session
-from agent.tools.local.tools import local_tools
+from agent.tools.local.local_tools import local_tools
 from agent.tools.router import ToolRouter
 from tests.fakes import llm_server as llm
 

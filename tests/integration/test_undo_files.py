@@ -10,13 +10,13 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from agent import events as ev
 from agent.config import Settings, data_home
-from agent.core import events as ev
 from agent.core import ops as op
 from agent.core.loop import Agent
 from agent.core.session import Session
 from agent.tools.local.checkpoints import MEMORY_LIMIT, restore_turn
-from agent.tools.local.tools import local_tools
+from agent.tools.local.local_tools import local_tools
 from agent.tools.router import ToolRouter
 from agent.tools.spec import ToolContext
 from tests.fakes import llm_server as llm

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from agent.config import Settings
-from agent.core.approval import approval_reason, denial, is_destructive_command
-from agent.tools.local.tools import local_tools
+from agent.core.approval.destructive import is_destructive_command
+from agent.core.approval.policy import approval_reason, denial
+from agent.tools.local.local_tools import local_tools
 from agent.tools.spec import ToolResult, ToolSpec
 
 SPECS = {spec.name: spec for spec in local_tools()}
@@ -227,7 +228,7 @@ def test_deny_lists_see_through_wrappers(command):
 
 
 def test_always_allows_a_command_prefix_not_all_of_bash(tmp_path):
-    from agent.core.approval import allowed_always, always_scope
+    from agent.core.approval.scopes import allowed_always, always_scope
 
     scope = always_scope("bash", {"command": "rm -rf ./build"}, tmp_path)
     assert scope == "bash: rm -rf ./build*"
@@ -247,7 +248,7 @@ def test_always_allows_a_command_prefix_not_all_of_bash(tmp_path):
 
 
 def test_always_allows_edits_in_one_directory(isolated_env):
-    from agent.core.approval import allowed_always, always_scope
+    from agent.core.approval.scopes import allowed_always, always_scope
 
     tmp_path = isolated_env
 
@@ -262,7 +263,7 @@ def test_always_allows_edits_in_one_directory(isolated_env):
 
 
 def test_saved_scopes_keep_folders_relative_to_the_project(tmp_path):
-    from agent.core.approval import allowed_always, configured_scopes, scope_to_save
+    from agent.core.approval.scopes import allowed_always, configured_scopes, scope_to_save
 
     project, cwd = tmp_path, tmp_path / "src"
     cwd.mkdir()

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import io
 
-from agent.cli.interactive import Chat
-from agent.cli.render import make_console
+from agent import events as ev
+from agent.cli.chat.interactive import Chat
+from agent.cli.chat.render import make_console
 from agent.config import Settings
-from agent.core import events as ev
 from agent.core.session import Session
 from agent.tools.router import ToolRouter
 

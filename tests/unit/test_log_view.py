@@ -5,9 +5,9 @@ from __future__ import annotations
 import io
 import re
 
+from agent import events as ev
+from agent.cli.chat.render import LOG_TAIL_LINES, Renderer, make_console
 from agent.cli.log_view import BURST_LINES, LINES_PER_S, SampledLog
-from agent.cli.render import LOG_TAIL_LINES, Renderer, make_console
-from agent.core import events as ev
 
 COUNT = re.compile(r"^  … ([\d,]+) lines?$")
 

@@ -8,7 +8,7 @@ import re
 import pytest
 from rich.console import Console
 
-from agent.cli.markdown_view import markdown_block
+from agent.cli.chat.markdown_view import markdown_block
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 

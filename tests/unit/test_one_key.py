@@ -10,7 +10,7 @@ from prompt_toolkit import PromptSession
 from prompt_toolkit.input import PipeInput, create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
-from agent.cli.prompts import ANSWER_WAIT_S, TYPING_PAUSE_S, Clock, choice_keys
+from agent.cli.chat.input_prompts import ANSWER_WAIT_S, TYPING_PAUSE_S, Clock, choice_keys
 
 TYPING = "(typing? press one key)"
 

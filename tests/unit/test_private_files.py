@@ -6,9 +6,9 @@ import asyncio
 import os
 import stat
 
-from agent.cli.history import PrivateHistory
+from agent.cli.chat.input_history import PrivateHistory
 from agent.config import Settings
-from agent.tools.local.tools import local_tools
+from agent.tools.local.local_tools import local_tools
 from agent.tools.router import ToolRouter
 from agent.tools.spec import ToolContext
 

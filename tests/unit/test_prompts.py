@@ -8,8 +8,8 @@ import json
 import pytest
 
 from agent.context.system_prompt import render_system_prompt
+from agent.core.builtin_tools import create_builtin_tools
 from agent.core.subagent import research_prompt, research_toolset
-from agent.core.tools import create_builtin_tools
 
 FAMILIES = [
     "anthropic/claude-sonnet-4-5",

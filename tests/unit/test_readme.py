@@ -21,7 +21,7 @@ def test_every_flag_in_help_is_in_the_readme():
 
 
 def test_every_slash_command_is_in_the_readme():
-    from agent.cli import slash
+    from agent.cli.slash import commands as slash
 
     slash.load_extensions()
     missing = sorted(f"/{name}" for name in slash.COMMANDS if f"`/{name}" not in README)
@@ -29,7 +29,7 @@ def test_every_slash_command_is_in_the_readme():
 
 
 def test_every_builtin_tool_is_in_the_readme():
-    from agent.core.tools import create_builtin_tools
+    from agent.core.builtin_tools import create_builtin_tools
 
     missing = sorted(t.name for t in create_builtin_tools() if f"`{t.name}`" not in README)
     assert missing == []

@@ -10,10 +10,10 @@ import typing
 import pytest
 from rich.console import Console
 
-from agent.cli import render
-from agent.cli.markdown_stream import MarkdownStream
-from agent.cli.render import Renderer, make_console
-from agent.core import events as ev
+from agent import events as ev
+from agent.cli.chat import render
+from agent.cli.chat.markdown_stream import MarkdownStream
+from agent.cli.chat.render import Renderer, make_console
 
 ANSWER = """# Training plan
 
@@ -185,7 +185,7 @@ def test_tool_output_keeps_head_and_tail_with_the_exit_code():
 
 
 def test_the_hidden_count_includes_the_lines_a_flood_left_out():
-    from agent.cli.tool_output import output_lines
+    from agent.cli.chat.tool_output import output_lines
 
     kept = [f"line {i}" for i in range(20)]
     content = "\n".join(
@@ -245,7 +245,7 @@ def test_an_edit_shows_its_changed_lines_in_colour():
 
 @pytest.mark.parametrize(("preset", "seen"), [(None, "R"), ("-X", "-X")])
 def test_less_is_told_to_show_colours_unless_less_is_set(monkeypatch, preset, seen):
-    from agent.cli.render import ColourPager
+    from agent.cli.chat.render import ColourPager
 
     if preset is None:
         monkeypatch.delenv("LESS", raising=False)

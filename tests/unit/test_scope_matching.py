@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.core.approval import allowed_always, always_scope, configured_scopes
+from agent.core.approval.scopes import allowed_always, always_scope, configured_scopes
 
 BUILD = "bash: rm -rf ./build*"
 

@@ -19,11 +19,11 @@ import pytest
 from rich.console import Console, Group
 from rich.text import Text
 
-from agent.cli import live_area
-from agent.cli.markdown_stream import MarkdownStream
-from agent.cli.markdown_view import markdown_block
-from agent.cli.render import Renderer, Trimmed
-from agent.core import events as ev
+from agent import events as ev
+from agent.cli.chat import live_area
+from agent.cli.chat.markdown_stream import MarkdownStream
+from agent.cli.chat.markdown_view import markdown_block
+from agent.cli.chat.render import Renderer, Trimmed
 from tests.reflow_terminal import ReflowTerminal
 
 ANSWER = """# Results

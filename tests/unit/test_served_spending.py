@@ -7,9 +7,9 @@ import asyncio
 from pathlib import Path
 
 from agent.config import Settings
-from agent.core.usage import UsageLedger
 from agent.mcp_server.spending import Bookings, spend_refusal
 from agent.tools.spec import ToolContext, ToolSpec
+from agent.usage import UsageLedger
 
 
 async def _estimate(args: dict, settings: Settings) -> tuple[str, float]:

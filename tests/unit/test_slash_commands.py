@@ -12,7 +12,9 @@ from types import SimpleNamespace
 import pytest
 from rich.console import Console
 
-from agent.cli import slash, slash_sessions, slash_tools
+from agent.cli.slash import commands as slash
+from agent.cli.slash import mcp_and_traces as slash_tools
+from agent.cli.slash import resume as slash_sessions
 from agent.config import McpServer, ModelPrice, Settings
 from agent.context.resume import SessionSummary
 from agent.context.store import SessionLog
@@ -139,8 +141,8 @@ def test_an_id_is_found_whole_or_by_a_unique_prefix():
 def replay_text(messages, last):
     import io
 
-    from agent.cli.render import make_console
-    from agent.cli.replay import replay
+    from agent.cli.chat.render import make_console
+    from agent.cli.chat.replay import replay
 
     out = io.StringIO()
     replay(make_console(file=out, width=80), messages, last=last)
@@ -262,7 +264,7 @@ def test_yolo_on_and_off_say_what_they_mean():
 
 
 def test_status_after_a_new_conversation_labels_the_run_wide_totals():
-    from agent.core.usage import UsageLedger
+    from agent.usage import UsageLedger
 
     chat = FakeChat()
     usage = UsageLedger()
@@ -279,7 +281,7 @@ def test_status_after_a_new_conversation_labels_the_run_wide_totals():
 
 def test_status_spells_out_what_a_saved_scope_would_hide():
     """A scope kept in a project's config that erases its line and forges a row of its own."""
-    from agent.core.usage import UsageLedger
+    from agent.usage import UsageLedger
 
     chat = FakeChat()
     chat.session.usage, chat.session.turns = UsageLedger(), 0
@@ -450,7 +452,7 @@ def test_help_lists_the_new_commands_and_what_undo_cannot_restore():
 
 
 def test_plan_lines_show_done_current_and_open():
-    from agent.cli.render import plan_lines
+    from agent.cli.chat.render import plan_lines
 
     todos = [
         {"id": "1", "content": "inspect data", "status": "completed"},
@@ -461,8 +463,8 @@ def test_plan_lines_show_done_current_and_open():
 
 
 def test_effort_and_budget_change_the_settings_the_engine_reads():
-    from agent.cli import slash_settings  # noqa: F401  (registers the commands)
-    from agent.core.usage import UsageLedger
+    from agent.cli.slash import settings as slash_settings  # noqa: F401  (registers the commands)
+    from agent.usage import UsageLedger
 
     chat = FakeChat()
     chat.session.usage = UsageLedger(model_cost_usd=0.25)
@@ -479,9 +481,9 @@ def test_effort_and_budget_change_the_settings_the_engine_reads():
 
 
 def test_a_turn_stopped_by_the_budget_offers_to_raise_it():
-    from agent.cli.slash_settings import offer_budget_raise
-    from agent.core import events as ev
-    from agent.core.usage import UsageLedger
+    from agent import events as ev
+    from agent.cli.slash.settings import offer_budget_raise
+    from agent.usage import UsageLedger
 
     chat = FakeChat(Settings(max_budget_usd=1.0), answers=("2.5",))
     chat.session.usage = UsageLedger(model_cost_usd=0.99)
@@ -513,7 +515,7 @@ def test_effort_on_a_reasoning_model_says_nothing_more():
 
 
 def test_status_measures_the_context_against_the_model_window():
-    from agent.core.usage import UsageLedger
+    from agent.usage import UsageLedger
 
     chat = FakeChat(Settings(context_window_tokens=4096))
     chat.session.usage = UsageLedger()
@@ -525,8 +527,8 @@ def test_status_measures_the_context_against_the_model_window():
 
 
 def test_budget_says_when_the_model_has_no_price_to_enforce_it():
-    from agent.cli import slash_settings  # noqa: F401  (registers the commands)
-    from agent.core.usage import UsageLedger
+    from agent.cli.slash import settings as slash_settings  # noqa: F401  (registers the commands)
+    from agent.usage import UsageLedger
 
     chat = FakeChat(Settings(model_name="openai/unpriced-model", max_budget_usd=1.0))
     chat.session.usage = UsageLedger()

@@ -14,7 +14,7 @@ import pytest
 
 from agent.context.resume import load_session, repair_history, scan_sessions
 from agent.context.store import SYNTHETIC_RESULT, SessionLog, SessionNotFound
-from agent.core.events import AssistantChunk, Ready, ToolOutput, ToolStateChange, Usage
+from agent.events import AssistantChunk, Ready, ToolOutput, ToolStateChange, Usage
 
 REPO = Path(__file__).resolve().parents[2]
 SECRET = "hf_" + "s3cret" * 6
@@ -336,7 +336,7 @@ def test_kill_9_loses_at_most_the_line_being_written(tmp_path):
 
 
 def test_the_log_reaches_the_disk_at_the_end_of_each_turn_not_per_record(tmp_path, monkeypatch):
-    from agent.core.events import Interrupted, TurnComplete
+    from agent.events import Interrupted, TurnComplete
 
     synced: list[int] = []
     real = os.fsync

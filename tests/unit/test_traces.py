@@ -20,7 +20,7 @@ from agent.context.traces import (
     upload_session,
     write_export,
 )
-from agent.core.events import ToolOutput, Usage
+from agent.events import ToolOutput, Usage
 from tests.fakes.hub_uploads import HubUploads
 from tests.unit.test_store import asks, result, says, user
 

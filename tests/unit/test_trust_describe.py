@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agent.cli.trust import describe_config
+from agent.cli.commands.trust import describe_config
 
 
 def test_every_kind_of_takeover_is_named():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agent.cli.typeahead import Pastes, TypeAhead
+from agent.cli.chat.typeahead import Pastes, TypeAhead
 
 
 def test_typed_lines_are_queued_and_the_open_line_stays_editable():
@@ -85,7 +85,7 @@ def test_a_paste_of_thirty_lines_says_thirty_lines():
 
 
 def test_counts_of_one_are_singular():
-    from agent.cli.tool_output import hidden_note
+    from agent.cli.chat.tool_output import hidden_note
     from agent.wording import counted
 
     assert counted(1, "turn") == "1 turn"

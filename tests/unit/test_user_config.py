@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from agent.cli.user_config import add_server, describe_server, list_servers, remove_server
+from agent.cli.commands.user_config import add_server, describe_server, list_servers, remove_server
 from agent.config import load_settings, user_config_path
-from agent.core.errors import ConfigError
+from agent.errors import ConfigError
 
 
 def test_add_creates_the_file_and_its_folders(tmp_path):
@@ -128,7 +128,7 @@ def test_describe_never_shows_secret_values():
 
 
 def test_set_setting_keeps_the_rest_of_the_file(tmp_path):
-    from agent.cli.user_config import set_setting
+    from agent.cli.commands.user_config import set_setting
 
     path = tmp_path / "cli_agent_config.json"
     add_server(path, "time", command=["uvx", "mcp-server-time"])
@@ -141,7 +141,7 @@ def test_set_setting_keeps_the_rest_of_the_file(tmp_path):
 def test_making_traces_public_is_remembered_for_later_sessions():
     from pathlib import Path
 
-    from agent.cli.slash_tools import remember_visibility
+    from agent.cli.slash.mcp_and_traces import remember_visibility
     from agent.config import Settings, load_settings
 
     settings = Settings()

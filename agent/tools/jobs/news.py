@@ -4,7 +4,7 @@ tool first sees its final status."""
 
 from __future__ import annotations
 
-from agent.core import events as ev
+from agent import events as ev
 from agent.tools.jobs.api import TERMINAL_STAGES
 from agent.tools.spec import ToolContext
 

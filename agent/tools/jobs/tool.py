@@ -26,8 +26,8 @@ from agent.tools.jobs.api import (
     usd,
     whoami,
 )
-from agent.tools.jobs.approval import check, estimate_spend, needs_approval
 from agent.tools.jobs.args import LAUNCHES, WAIT_LIMIT_S, JobsArgs
+from agent.tools.jobs.cost_check import check, estimate_spend, needs_approval
 from agent.tools.jobs.follow import fetch_tail, finished_result, follow, job_url
 from agent.tools.jobs.job_run import job_run
 from agent.tools.spec import ToolContext, ToolError, ToolResult, ToolSpec

@@ -31,12 +31,12 @@ from agent.tools.local.bash import (
     terminate_group,
     work_dir,
 )
-from agent.tools.local.confine import Launch, shell_launch
 from agent.tools.local.job_log import start_writer
 from agent.tools.local.job_record import JobRecord, process_stamp
 from agent.tools.local.job_run import job_run
 from agent.tools.local.output import clean_lines
 from agent.tools.local.roots import refusal_note
+from agent.tools.local.sandbox import Launch, shell_launch
 from agent.tools.router import cap_output
 from agent.tools.spec import ToolContext, ToolError, ToolResult
 

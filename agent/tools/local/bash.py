@@ -17,9 +17,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from agent.tools.local.confine import Launch, shell_launch
 from agent.tools.local.output import OutputReader, widen_pipe
 from agent.tools.local.roots import refusal_note
+from agent.tools.local.sandbox import Launch, shell_launch
 from agent.tools.router import cap_output
 from agent.tools.spec import ToolContext, ToolError, ToolResult
 

@@ -10,7 +10,7 @@ import shutil
 from pathlib import Path
 
 from agent.config import McpServer
-from agent.tools.local.confine import launcher_argv
+from agent.tools.local.sandbox import launcher_argv
 from agent.tools.mcp.client import McpConnectError, transport_kind
 
 

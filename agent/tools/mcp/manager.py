@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from agent.core.events import ToolProgress
+from agent.events import ToolProgress
 from agent.tools.mcp.prompts import list_prompts
 from agent.tools.mcp.results import to_tool_result
 from agent.tools.spec import ToolContext, ToolError, ToolResult, ToolSpec

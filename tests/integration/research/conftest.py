@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.tools.sources.tools import research_tools
+from agent.tools.sources.research_tools import research_tools
 from agent.tools.spec import ToolResult
 from tests.fakes.research_servers import ResearchFakes
 from tests.tools import call_tool

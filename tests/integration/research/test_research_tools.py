@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from agent.tools.sources.tools import research_tools
+from agent.tools.sources.research_tools import research_tools
 
 DPO = "2305.18290"
 
