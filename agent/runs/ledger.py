@@ -111,28 +111,35 @@ def load_session(session_id: str) -> list[dict[str, Any]]:
     return _read(ledger_dir() / f"{session_id}.json").get("runs", [])
 
 
-def load_project(cwd: Path, every_project: bool = False) -> list[dict[str, Any]]:
+def load_project(
+    cwd: Path, every_project: bool = False, unreadable: list[str] | None = None
+) -> list[dict[str, Any]]:
     """Every entry of this project's sessions (of all projects with `every_project`),
-    newest first, each with its session id."""
+    newest first, each with its session id. A file that cannot be read (torn, not a
+    ledger) is named in `unreadable`, so a listing can say what it left out."""
     from agent.trust import project_root
 
     root = str(project_root(cwd))
     found = []
     folder = ledger_dir()
     for path in folder.glob("*.json") if folder.is_dir() else []:
-        data = _read(path)
+        data = _read(path, unreadable)
         if every_project or data.get("project") == root:
             for item in data.get("runs", []):
                 found.append({**item, "session_id": data.get("session_id", path.stem)})
     return sorted(found, key=lambda item: item.get("started_at") or 0, reverse=True)
 
 
-def _read(path: Path) -> dict[str, Any]:
+def _read(path: Path, unreadable: list[str] | None = None) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
+    except (OSError, ValueError) as exc:
+        data = exc
+    if isinstance(data, dict):
+        return data
+    if unreadable is not None:
+        unreadable.append(f"{path}: {data if isinstance(data, Exception) else 'not a ledger'}")
+    return {}
 
 
 def compact_text(entries: list[dict[str, Any]]) -> str:

@@ -237,3 +237,17 @@ def test_an_hf_job_is_followed_through_the_hub_and_wakes_the_model(cli, fake_llm
     assert entry["kind"] == "hf_job" and entry["hardware"] == "a10g-large"
     assert entry["links"][0].startswith(hub_url) and entry["links"][0].endswith(entry["id"])
     assert entry["hyperparameters"] == {"lr": "1e-4"}
+
+
+def test_a_torn_ledger_file_is_named_not_silently_left_out(cli):
+    from agent.runs.ledger import ledger_dir
+
+    ledger_dir().mkdir(parents=True, exist_ok=True)
+    torn = ledger_dir() / "20261207-000000-abcdef.json"
+    torn.write_text('{"runs": [{"id": "bg1", "kind"')
+
+    listed = cli("runs", "--all")
+
+    assert listed.exit_code == 0
+    assert "No background runs" in listed.stdout
+    assert f"a run ledger was left out: {torn}" in listed.stderr

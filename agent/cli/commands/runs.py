@@ -54,7 +54,10 @@ def runs_command(
     every: Annotated[bool, typer.Option("--all", help="Runs of every project.")] = False,
 ) -> None:
     """Runs of this project's sessions, newest first: outcome, metrics, curve, command."""
-    entries = load_project(Path.cwd(), every_project=every)
+    unreadable: list[str] = []
+    entries = load_project(Path.cwd(), every_project=every, unreadable=unreadable)
+    for problem in unreadable:
+        typer.echo(visible(f"ml-intern: a run ledger was left out: {problem}"), err=True)
     if run_id is not None:
         entries = [
             e for e in entries if e["id"] == run_id or f"{e['session_id']}/{e['id']}" == run_id
