@@ -65,6 +65,8 @@ def entry_line(entry: dict[str, Any]) -> str:
             shown += f" (best {format_value(best)})"
         curve = [v for v in (_number(p) for p in metric.get("curve", [])) if v is not None]
         parts.append(f"{name} {shown} {sparkline(curve, 16)}")
+    if entry.get("resumed_from"):
+        parts.append(f"(resumes {entry['resumed_from']})")
     parts.append(_short(entry.get("command", ""), 50))
     return "  ".join(parts)
 
@@ -75,6 +77,8 @@ def entry_details(entry: dict[str, Any], width: int = 60) -> list[str]:
         f"{entry['id']} ({entry.get('kind', 'local')}): {entry.get('outcome') or entry.get('status')}",
         f"command: {entry.get('command', '')}",
     ]
+    if entry.get("resumed_from"):
+        lines.append(f"resumed from: {entry['resumed_from']} (its last checkpoint)")
     if params := entry.get("hyperparameters"):
         lines.append("hyperparameters: " + " ".join(f"{k}={v}" for k, v in params.items()))
     if entry.get("cost_usd"):

@@ -1,5 +1,6 @@
 """What a job's script or command says about the model run: which model, how it is trained
-or served, batch, sequence length, precision and number of steps.
+or served, batch, sequence length, precision, how long (steps, or epochs over a named
+dataset) and where it pushes its checkpoints.
 
 Read from the text only (TRL and transformers command-line flags, and the keyword
 arguments of TrainingArguments, SFTConfig and from_pretrained in a Python script), never
@@ -23,6 +24,16 @@ _MODEL_PATTERNS = [
     rf"\bmodel\s*=\s*['\"]({_ID})['\"]",
     rf"\b[A-Z_]*MODEL[A-Z_]*\s*=\s*['\"]({_ID})['\"]",
 ]
+_DATASET_PATTERNS = [
+    rf"--dataset[_-]name[= ]+['\"]?({_ID})",
+    rf"\bdataset_name\s*=\s*['\"]({_ID})['\"]",
+    rf"load_dataset\(\s*['\"]({_ID})['\"]",
+    rf"\b[A-Z_]*DATASET[A-Z_]*\s*=\s*['\"]({_ID})['\"]",
+]
+_HUB_MODEL_ID = re.compile(rf"(?:--|\b)hub[_-]model[_-]id(?:\s*=\s*|\s+)['\"]?({_ID})")
+_OUTPUT_DIR = re.compile(
+    r"(?:--|\b)output[_-]dir(?:\s*=\s*|\s+)['\"]?([\w./-]+)|TrainingArguments\(\s*['\"]([\w./-]+)"
+)
 _SERVES = re.compile(
     r"\bvllm\s+serve\b|text-generation-launcher|sglang\.launch_server|\bLLM\(|vllm\.entrypoints"
 )
@@ -32,12 +43,15 @@ _TRAINS = re.compile(r"\b\w*Trainer\s*\(|\.train\s*\(|\btrl\s+(sft|dpo|grpo|kto|
 @dataclass(frozen=True)
 class RunPlan:
     """The model run a script describes; `max_steps` and `grad_accum` give the tokens a
-    training run processes (None: the script does not say)."""
+    training run processes (None: the script does not say); without max_steps, `epochs`
+    over the rows of `dataset_id` do."""
 
     model_id: str | None
     work: Workload
     max_steps: int | None
     grad_accum: int
+    epochs: float | None = None
+    dataset_id: str | None = None
 
 
 def trains(code: str) -> bool:
@@ -64,6 +78,14 @@ def _number(code: str, *names: str) -> int | None:
         return None
 
 
+def _real(code: str, *names: str) -> float | None:
+    value = _setting(code, *names)
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
 def _flag(code: str, name: str) -> bool:
     value = _setting(code, name)
     if value is not None:
@@ -80,6 +102,25 @@ def model_id(code: str) -> str | None:
     for pattern in _MODEL_PATTERNS:
         if match := re.search(pattern, code):
             return match.group(1)
+    return None
+
+
+def dataset_id(code: str) -> str | None:
+    """The Hub dataset the code trains on, when it names one."""
+    for pattern in _DATASET_PATTERNS:
+        if match := re.search(pattern, code):
+            return match.group(1)
+    return None
+
+
+def output_repo(code: str) -> str | None:
+    """Where a Trainer pushes: its hub_model_id, else its output folder's name (which the
+    Trainer pushes under the token's account); None when the code names neither."""
+    if match := _HUB_MODEL_ID.search(code):
+        return match.group(1)
+    if match := _OUTPUT_DIR.search(code):
+        name = (match.group(1) or match.group(2)).rstrip("/").rsplit("/", 1)[-1]
+        return name if name not in ("", ".", "..") else None
     return None
 
 
@@ -132,4 +173,6 @@ def read_plan(code: str) -> RunPlan | None:
         work,
         _number(code, "max_steps"),
         _number(code, "gradient_accumulation_steps") or 1,
+        _real(code, "num_train_epochs"),
+        dataset_id(code),
     )

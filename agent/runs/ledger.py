@@ -4,7 +4,9 @@ Each session's runs are saved in `runs/<session id>.json` under the data home, w
 project they belong to, so `ml-intern runs` can list a project's runs across sessions
 and a continued session has them back. An entry is what it takes to compare experiments:
 the command and the hyperparameters and Hub ids read from it, hardware, final and best
-metrics with a short curve, cost, outcome, links and the model's one-line note.
+metrics with a short curve, cost, outcome, links and the model's one-line note; and, for
+resuming a run, what it takes to launch it again (`spec`, secret names only) and the run it
+continued (`resumed_from`).
 """
 
 from __future__ import annotations
@@ -86,6 +88,8 @@ def entry(run: Run) -> dict[str, Any]:
         "hub_ids": hub_ids(params),
         "metrics": metrics,
         "note": run.note,
+        "resumed_from": run.resumed_from,
+        "spec": run.spec,
         "tail": list(run.tail)[-20:],
     }
 
@@ -154,8 +158,9 @@ def compact_text(entries: list[dict[str, Any]]) -> str:
         )
         cost = f" ${item['cost_usd']:.2f}" if item.get("cost_usd") else ""
         note = f" note: {item['note']}" if item.get("note") else ""
+        resumed = f" resumed from {item['resumed_from']}" if item.get("resumed_from") else ""
         lines.append(
-            f"- {item['id']} [{item.get('outcome', item.get('status'))}{cost}] "
+            f"- {item['id']}{resumed} [{item.get('outcome', item.get('status'))}{cost}] "
             f"`{_short(item.get('command', ''))}`"
             + (f" params: {params}" if params else "")
             + (f" metrics: {metrics}" if metrics else "")

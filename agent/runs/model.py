@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from agent.runs.metrics import Metrics, format_value
 
@@ -53,6 +53,8 @@ class Run:
     links: list[str] = field(default_factory=list)
     hardware: str = ""
     note: str = ""
+    spec: dict[str, Any] = field(default_factory=dict)  # how to launch it again (no secrets)
+    resumed_from: str = ""  # the run this one continues from its checkpoint
     metrics: Metrics = field(default_factory=Metrics)
     tail: deque[str] = field(default_factory=lambda: deque(maxlen=TAIL_LINES))
     last_output_at: float = field(default_factory=time.time)

@@ -3,7 +3,7 @@
 It answers what huggingface_hub's HfApi and the tools send: listings with `Link`
 pagination, repo info, `/tree`, `/resolve`, refs, branches, tags, the preupload and
 NDJSON commit endpoints, discussions and pull requests, repo creation and settings,
-the datasets viewer (`/is-valid`, `/splits`, `/info`, `/first-rows`, `/statistics`),
+the datasets viewer (`/is-valid`, `/splits`, `/info`, `/size`, `/first-rows`, `/statistics`),
 documentation pages and the OpenAPI description. Tokens, private and gated repos
 produce the statuses and `X-Error-Code` headers the real Hub sends, and
 `fail_next` injects any status (e.g. 429 with Retry-After).
@@ -301,6 +301,8 @@ def _viewer_route(hub: FakeHub, call: Call) -> Response:
         return Response.json(hub_viewer.splits(repo))
     if endpoint == "info":
         return Response.json(hub_viewer.info(repo, config))
+    if endpoint == "size":
+        return Response.json(hub_viewer.size(repo))
     if config is None or split is None:
         raise HubError(
             422, "Parameters 'config' and 'split' are required", "MissingRequiredParameter"
@@ -350,7 +352,7 @@ _ROUTES: list[tuple[tuple[str, ...], re.Pattern[str], _Handler_T]] = [
     ),
     (("GET",), re.compile(r"^/docs/([^/]+)/?(.*)$"), _docs_route),
     (("GET",), re.compile(r"^/\.well-known/openapi\.json$"), _openapi_route),
-    (("GET",), re.compile(r"^/(is-valid|splits|info|first-rows|statistics)$"), _viewer_route),
+    (("GET",), re.compile(r"^/(is-valid|splits|info|size|first-rows|statistics)$"), _viewer_route),
 ]
 
 

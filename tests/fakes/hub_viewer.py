@@ -1,6 +1,6 @@
 """The datasets viewer of the fake Hub, computed from a repo's rows.
 
-Response shapes follow the public viewer API (`/is-valid`, `/splits`, `/info`,
+Response shapes follow the public viewer API (`/is-valid`, `/splits`, `/info`, `/size`,
 `/first-rows`, `/statistics`): features as `{"dtype", "_type"}` objects, rows
 wrapped as `{"row_idx", "row", "truncated_cells"}`, statistics per column type.
 """
@@ -36,6 +36,37 @@ def info(repo: Repo, config: str | None) -> dict[str, Any]:
         return {"dataset_info": _config_info(repo, config), "partial": False}
     every = {name: _config_info(repo, name) for name in _viewer(repo)}
     return {"dataset_info": every, "pending": [], "failed": [], "partial": False}
+
+
+def size(repo: Repo) -> dict[str, Any]:
+    """Row counts and bytes per dataset, config and split."""
+    splits = []
+    for config, config_splits in _viewer(repo).items():
+        for split, rows in config_splits.items():
+            splits.append(
+                {
+                    "dataset": repo.repo_id,
+                    "config": config,
+                    "split": split,
+                    "num_bytes_parquet_files": len(json.dumps(rows)) // 2,
+                    "num_bytes_memory": len(json.dumps(rows)),
+                    "num_rows": len(rows),
+                    "num_columns": len(rows[0]) if rows else 0,
+                }
+            )
+    configs: dict[str, dict[str, Any]] = {}
+    for item in splits:
+        config = configs.setdefault(
+            item["config"], {"dataset": repo.repo_id, "config": item["config"], "num_rows": 0}
+        )
+        config["num_rows"] += item["num_rows"]
+    total = {"dataset": repo.repo_id, "num_rows": sum(s["num_rows"] for s in splits)}
+    return {
+        "size": {"dataset": total, "configs": list(configs.values()), "splits": splits},
+        "pending": [],
+        "failed": [],
+        "partial": False,
+    }
 
 
 def first_rows(repo: Repo, config: str, split: str) -> dict[str, Any]:

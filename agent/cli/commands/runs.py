@@ -39,6 +39,7 @@ CSV_FIELDS = (
     "metrics_best",
     "links",
     "note",
+    "resumed_from",
 )
 
 

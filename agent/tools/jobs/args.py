@@ -13,6 +13,7 @@ Operation = Literal[
     "logs",
     "inspect",
     "cancel",
+    "resume",
     "hardware",
     "scheduled run",
     "scheduled ps",
@@ -22,7 +23,7 @@ Operation = Literal[
     "scheduled resume",
 ]
 LAUNCHES = ("run", "uv", "scheduled run")
-ASKS = (*LAUNCHES, "cancel", "scheduled delete", "scheduled resume")
+ASKS = (*LAUNCHES, "resume", "cancel", "scheduled delete", "scheduled resume")
 WAIT_LIMIT_S = 7 * 24 * 3600.0
 
 
@@ -62,7 +63,7 @@ class JobsArgs(BaseModel):
     schedule: str | None = Field(
         None, description="scheduled run: cron expression or @hourly/@daily/@weekly/@monthly."
     )
-    job_id: str | None = Field(None, description="logs, inspect, cancel: the job id.")
+    job_id: str | None = Field(None, description="logs, inspect, cancel, resume: the job id.")
     scheduled_job_id: str | None = Field(
         None, description="scheduled inspect/delete/suspend/resume: the scheduled job id."
     )

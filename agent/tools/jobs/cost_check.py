@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from agent.tools.jobs import guards, launch, sizing
+from agent.tools.jobs import guards, launch, resume_job, sizing
 from agent.tools.jobs.api import cached_hardware, human_duration, load_hardware, parse_timeout, usd
 from agent.tools.jobs.args import ASKS, LAUNCHES, JobsArgs
 from agent.tools.spec import ToolContext, ToolError
@@ -40,13 +40,24 @@ async def check(args: JobsArgs, ctx: ToolContext) -> None:
     if args.operation in LAUNCHES:
         guards.check_launch(args, ctx)
         sizing.remember(args, await sizing.size(args, ctx))
+    elif args.operation == "resume":
+        again = (await resume_job.prepare(args, ctx)).args
+        sizing.remember(again, await sizing.size(again, ctx))
+
+
+def _relaunched(parsed: JobsArgs | None) -> JobsArgs | None:
+    """A resume's relaunch (as `check` found it); other calls as they are."""
+    if parsed is None or parsed.operation != "resume":
+        return parsed
+    found = resume_job.prepared(parsed)
+    return found.args if found else None
 
 
 def job_cost_estimate(args: dict[str, Any], settings: Settings) -> float | None:
     """Worst-case cost in USD of a launch (price per hour x timeout); None when the call
     starts nothing, `math.inf` when the price is not known (no budget covers it).
     Prices come from the cached hardware table: await `load_job_prices` first."""
-    parsed = _parse(args)
+    parsed = _relaunched(_parse(args))
     if parsed is None or parsed.operation not in LAUNCHES:
         return None
     if parsed.operation == "scheduled run":
@@ -75,6 +86,12 @@ def job_approval_reason(args: dict[str, Any], settings: Settings) -> str:
         return f"deletes scheduled job {parsed.scheduled_job_id}"
     if parsed.operation == "scheduled resume":
         return f"resumes scheduled job {parsed.scheduled_job_id}: its runs cost money again"
+    if parsed.operation == "resume":
+        found = resume_job.prepared(parsed)
+        if found is None:
+            return f"resumes job {parsed.job_id} from its last checkpoint"
+        again = job_approval_reason(found.args.model_dump(exclude_unset=True), settings)
+        return f"{resume_job.describe(found)}: {again}"
     if parsed.operation not in LAUNCHES:
         return "`hf_jobs` asks for approval for this call"
     table = cached_hardware(settings)

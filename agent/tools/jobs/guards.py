@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 _SAVES = re.compile(
     r"push_to_hub|upload_folder|upload_file|upload_large_folder|create_commit|hf\s+upload"
 )
+_PUSHES_CHECKPOINTS = re.compile(
+    r"hub[_-]strategy\W+(checkpoint|all_checkpoints)|RESUME_FROM_CHECKPOINT|resume_from_checkpoint"
+)
 _LAUNCHED = "hf_jobs.launched"  # code hash -> (job id, namespace, turn) of this session's runs
 
 
@@ -61,6 +64,24 @@ def check_launch(args: JobsArgs, ctx: ToolContext) -> None:
         )
     if problems:
         raise ToolError("Not started: " + "; and ".join(problems) + ".")
+
+
+def checkpoint_notice(args: JobsArgs, cwd: Path) -> str | None:
+    """Say so when a training job pushes its model but no checkpoints: killed by its
+    timeout, it cannot be resumed and starts over."""
+    try:
+        code = job_code(args, cwd)
+    except ToolError:
+        return None
+    if code is None or not trains(code) or not _SAVES.search(code):
+        return None
+    if _PUSHES_CHECKPOINTS.search(code):
+        return None
+    return (
+        "Note: the script pushes no checkpoints (no hub_strategy='checkpoint'): if the job "
+        "stops early it cannot be resumed and starts over. Next time set "
+        "hub_strategy='checkpoint' with save_steps, and read RESUME_FROM_CHECKPOINT."
+    )
 
 
 def inline_notice(args: JobsArgs, cwd: Path) -> str | None:

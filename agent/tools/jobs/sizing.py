@@ -3,7 +3,9 @@ launch before anyone approves it.
 
 The job's script says which model and how it is used (`agent.compute.script`); the Hub says
 the model's size and shape (its safetensors parameter count and config.json); the hardware
-table says the flavor's GPU memory and price. A run that is above the flavor's memory even
+table says the flavor's GPU memory and price. A run set by epochs rather than max_steps is
+timed from the row count of the dataset its script names (the datasets viewer's `/size`),
+each row counted as a full sequence. A run that is above the flavor's memory even
 with gradient checkpointing is refused with the numbers and the cheapest flavor that fits. When something is
 unknown (no model id, the Hub does not answer) the approval line says "not estimated" and
 why: an estimate never blocks a launch it could not make.
@@ -11,6 +13,7 @@ why: an estimate never blocks a launch it could not make.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +34,9 @@ _MODES = {
     "qlora": "QLoRA fine-tuning",
     "serve": "serving",
 }
+DEFAULT_EPOCHS = 3.0  # the Trainer's num_train_epochs when a script sets neither it nor max_steps
 _shapes: dict[tuple[str, str], ModelShape] = {}
+_rows: dict[tuple[str, str], int] = {}
 _lines: dict[str, str] = {}  # a launch's arguments -> its sizing line, for the approval text
 _MAX_LINES = 64
 
@@ -96,6 +101,36 @@ async def model_shape(settings: Settings, model_id: str) -> ModelShape:
     return shape
 
 
+async def dataset_rows(settings: Settings, dataset: str | None) -> int | None:
+    """The training split's row count (the default config's, else the first config's),
+    asked of the datasets viewer once per dataset; None when unknown."""
+    base = settings.datasets_server_url.rstrip("/")
+    if dataset is None:
+        return None
+    if (base, dataset) in _rows:
+        return _rows[(base, dataset)]
+    try:
+        async with hub_client(settings) as client:
+            answer = await hub_json(
+                client,
+                f"{base}/size",
+                params={"dataset": dataset},
+                settings=settings,
+                target=Target(dataset, "dataset"),
+            )
+    except ToolError:
+        return None
+    size = answer.get("size") if isinstance(answer, dict) else None
+    splits = size.get("splits") if isinstance(size, dict) else None
+    train = [s for s in splits or [] if isinstance(s, dict) and s.get("split") == "train"]
+    train.sort(key=lambda s: s.get("config") != "default")
+    rows = train[0].get("num_rows") if train else None
+    if not isinstance(rows, int) or rows <= 0:
+        return None
+    _rows[(base, dataset)] = rows
+    return rows
+
+
 async def size(args: JobsArgs, ctx: ToolContext) -> str | None:
     """The sizing part of a launch's approval line (None: the job neither trains nor serves
     a model); a ToolError when the run cannot fit its flavor."""
@@ -127,7 +162,10 @@ async def size(args: JobsArgs, ctx: ToolContext) -> str | None:
     smallest = Sized(least, plan.model_id, shape, memory(shape, least.work).total)
     if not fits(smallest.need, row.gpu_memory_gb, 1):
         raise ToolError(_refusal(smallest, row, table))
-    line = _fits_line(sized, row, args)
+    rows = None
+    if plan.max_steps is None and plan.work.mode != "serve":
+        rows = await dataset_rows(ctx.settings, plan.dataset_id)
+    line = _fits_line(sized, row, args, rows)
     if not fits(sized.need, row.gpu_memory_gb, 1):
         line += (
             f"; more than {row.name} has unless gradient checkpointing is on "
@@ -171,14 +209,29 @@ def _refusal(sized: Sized, row: Hardware, table: dict[str, Hardware]) -> str:
     )
 
 
-def _fits_line(sized: Sized, row: Hardware, args: JobsArgs) -> str:
+def _steps(plan: RunPlan, rows: int | None, gpus: int) -> tuple[int, str] | None:
+    """The optimizer steps of a run and how they were found; None when unknown."""
+    if plan.max_steps is not None:
+        return plan.max_steps, f"{plan.max_steps} steps"
+    if rows is None:
+        return None
+    epochs = plan.epochs or DEFAULT_EPOCHS
+    per_step = plan.work.batch * plan.grad_accum * max(gpus, 1)
+    steps = math.ceil(epochs * math.ceil(rows / per_step))
+    default = "" if plan.epochs else ", the Trainer's default"
+    return steps, f"{epochs:g} epochs{default} of {rows:,} rows = {steps:,} steps"
+
+
+def _fits_line(sized: Sized, row: Hardware, args: JobsArgs, rows: int | None = None) -> str:
     line = f"memory ~{gb(sized.need)} of {row.gpu_memory_gb:g} GB on {row.name} ({_what(sized)})"
     plan = sized.plan
     if plan.work.mode == "serve":
         return line + "; a server runs until its timeout"
-    if plan.max_steps is None:
-        return line + "; expected cost not estimated (the script sets no max_steps)"
-    tokens = plan.max_steps * plan.work.batch * plan.grad_accum * plan.work.seq_len * row.gpus
+    counted = _steps(plan, rows, row.gpus)
+    if counted is None:
+        return line + "; expected cost unknown (epochs over an unknown dataset size)"
+    steps, how = counted
+    tokens = steps * plan.work.batch * plan.grad_accum * plan.work.seq_len * row.gpus
     seconds = train_seconds(sized.shape.params, tokens, row.gpu, row.gpus)
     if seconds is None or row.usd_per_hour is None:
         return line + f"; expected cost not estimated (no throughput figure for {row.gpu})"
@@ -189,7 +242,7 @@ def _fits_line(sized: Sized, row: Hardware, args: JobsArgs) -> str:
     cost = row.usd_per_hour * min(seconds, timeout_s or seconds) / 3600
     line += (
         f"; expected ~{usd(cost)} for ~{human_duration(seconds)} "
-        f"({plan.max_steps} steps, {tokens / 1e6:.1f}M tokens; rough)"
+        f"({how}, {tokens / 1e6:.1f}M tokens; rough)"
     )
     if timeout_s is not None and seconds > timeout_s:
         line += ", longer than the timeout"

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from agent.runs.registry import runs_of
 from agent.tools.hub.common import Target, hf_api
 from agent.tools.jobs import format as fmt
-from agent.tools.jobs import guards, launch, news
+from agent.tools.jobs import guards, launch, news, resume_job
 from agent.tools.jobs.api import (
     cached_hardware,
     check_flavor,
@@ -50,11 +50,17 @@ allows it; pushing to the Hub from a job needs it.
 - Storage is ephemeral: a training job must push its model (push_to_hub=True with \
 hub_model_id, or an explicit upload) or everything is lost. A training script that never \
 pushes is refused unless keep_nothing=true (a smoke test); a training job without an explicit \
-timeout is refused.
+timeout is refused. Push checkpoints as training goes (hub_strategy="checkpoint" with \
+save_steps) and read RESUME_FROM_CHECKPOINT (a path or hub://ORG/NAME/FOLDER to \
+snapshot_download) into trainer.train(resume_from_checkpoint=...).
+- resume (job_id): a failed, timed-out or cancelled job launched again, same script, flavor, \
+timeout, env and secrets, with RESUME_FROM_CHECKPOINT pointing at the last checkpoint found in \
+its output repo (last-checkpoint/ or checkpoint-N/); asks first like run.
 - Pick the flavor from the GPU memory the run needs: operation='hardware' lists the largest \
 model each flavor fits for full fine-tuning, LoRA, QLoRA and serving (a10g-small and \
 a10g-large share the same 24 GB GPU). A launch that trains or serves a model is sized from its \
-code (model id, batch, sequence length, precision, LoRA/4-bit, max_steps): approval shows the \
+code (model id, batch, sequence length, precision, LoRA/4-bit, max_steps or epochs over the \
+named dataset): approval shows the \
 memory and an expected cost, and a run that cannot fit is refused with a flavor that fits.
 - Smoke-test first (same script, a few steps, tiny subset), then the real run; for several \
 runs, confirm the first one trains before launching the rest.
@@ -92,7 +98,7 @@ def _launch_spec(args: JobsArgs, ctx: ToolContext) -> launch.Launch:
     return launch.Launch(image, command, env, launch.job_secrets(args.secrets, ctx.settings))
 
 
-async def _start(args: JobsArgs, ctx: ToolContext) -> ToolResult:
+async def _start(args: JobsArgs, ctx: ToolContext, resumed_from: str = "") -> ToolResult:
     settings = ctx.settings
     row = check_flavor(await load_hardware(settings), args.flavor)
     timeout_s = parse_timeout(args.timeout)
@@ -125,7 +131,11 @@ async def _start(args: JobsArgs, ctx: ToolContext) -> ToolResult:
     job = await jobs_call(settings, ctx, namespace, target, api.run_job, **common)
     ctx.usage.record_outside(f"job:{job.id}", worst)
     guards.remember_launch(args, ctx, job.id, namespace)
-    notes = [note for note in (guards.inline_notice(args, ctx.cwd),) if note]
+    notes = [
+        n
+        for n in (guards.inline_notice(args, ctx.cwd), guards.checkpoint_notice(args, ctx.cwd))
+        if n
+    ]
     if earlier is not None and (note := await _earlier_run_note(settings, ctx, *earlier)):
         notes.append(note)
     url = job_url(settings, namespace, job.id)
@@ -140,6 +150,8 @@ async def _start(args: JobsArgs, ctx: ToolContext) -> ToolResult:
     first = {"status": {"stage": job.status.stage, "message": job.status.message}}
     command = shlex.join(spec.command)
     run = job_run(ctx, namespace, job.id, command, args.flavor, url, row.usd_per_hour, first)
+    run[0].spec = resume_job.spec_of(args, ctx.cwd, namespace)
+    run[0].resumed_from = resumed_from
     runs_of(ctx.state, ctx.session_id, ctx.cwd).add(*run)
     return ToolResult(
         "\n".join(
@@ -257,9 +269,18 @@ async def _scheduled_op(args: JobsArgs, ctx: ToolContext) -> ToolResult:
     )
 
 
+async def _resume(args: JobsArgs, ctx: ToolContext) -> ToolResult:
+    found = resume_job.prepared(args) or await resume_job.prepare(args, ctx)
+    result = await _start(found.args, ctx, resumed_from=found.original)
+    result.content = f"Resuming job {found.original} from {found.checkpoint}.\n{result.content}"
+    return result
+
+
 async def hf_jobs(args: JobsArgs, ctx: ToolContext) -> ToolResult:
     if args.operation in LAUNCHES:
         return await _start(args, ctx)
+    if args.operation == "resume":
+        return await _resume(args, ctx)
     if args.operation == "hardware":
         table = await load_hardware(ctx.settings)
         return ToolResult(f"Hardware flavors for Jobs:\n{fmt.hardware_table(table)}")
