@@ -362,3 +362,17 @@ def test_a_second_gpu_run_of_the_same_script_before_the_first_runs_gets_a_note(h
     )
     third = call(ctx, **args)  # by now the first one runs: no note
     assert "has not started running yet" not in third.content
+
+
+def test_a_training_job_that_pushes_no_checkpoints_gets_a_note(hub, tmp_path):
+    ctx, _ = context(hub, tmp_path)
+    args = {"operation": "uv", "script": TRAINS_AND_PUSHES, "flavor": "t4-small", "timeout": "1h"}
+    bare = call(ctx, **args)
+    assert not bare.is_error, bare.content
+    assert "Note: the script pushes no checkpoints (no hub_strategy='checkpoint')" in bare.content
+    resumable = TRAINS.replace(
+        "model='m'", "model='m', args=SFTConfig(push_to_hub=True, hub_strategy='checkpoint')"
+    )
+    checkpointed = call(ctx, **{**args, "script": resumable})
+    assert not checkpointed.is_error, checkpointed.content
+    assert "pushes no checkpoints" not in checkpointed.content

@@ -118,6 +118,7 @@ def test_a_timed_out_job_resumes_from_its_last_checkpoint_on_the_hub(cli, fake_l
     assert entries[first.id]["resumed_from"] == ""
     assert "wandb-secret-value-123" not in listed.stdout
     assert entries[first.id]["spec"]["secrets"] == {"WANDB_API_KEY": "$WANDB_API_KEY"}
+    assert f"(resumes {first.id})" in cli("runs").stdout
     shown = cli("runs", second.id)
     assert f"resumed from: {first.id} (its last checkpoint)" in shown.stdout
     table = cli("runs", "--csv")

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from agent.compute.resume import hub_reference
 from agent.context.system_prompt import render_system_prompt
 from agent.core.builtin_tools import create_builtin_tools
 from agent.core.subagent import research_prompt, research_toolset
@@ -48,6 +49,18 @@ def test_the_system_prompt_carries_the_practice_that_saves_a_training_run(tmp_pa
         "Never switch the user's model or dataset",
     ):
         assert fact in prompt, fact
+
+
+def test_the_training_guidance_makes_runs_resumable_from_the_hub(tmp_path):
+    prompt = render_system_prompt("openai/gpt-5", tmp_path, ["bash", "hf_jobs"])
+    assert 'hub_strategy="checkpoint"' in prompt  # keeps last-checkpoint/ with the optimizer
+    assert 'os.environ.get("RESUME_FROM_CHECKPOINT")' in prompt
+    assert "trainer.train(resume_from_checkpoint=ckpt)" in prompt
+    assert "hf_jobs operation='resume'" in prompt
+    # The prompt's way of reading a hub:// reference gives back what the relaunch wrote.
+    assert 'ckpt[6:].split("/", 2)' in prompt
+    org, name, folder = hub_reference("me/qwen-sft", "last-checkpoint")[6:].split("/", 2)
+    assert (org + "/" + name, folder) == ("me/qwen-sft", "last-checkpoint")
 
 
 def test_the_research_prompt_renders_and_walks_the_citation_graph(tmp_path):
