@@ -82,3 +82,34 @@ def test_command_line_trainer_downloads_a_hub_checkpoint_first() -> None:
         "--resume_from_checkpoint",
         "/tmp/resume-checkpoint/last-checkpoint",
     ]
+
+
+def test_the_ledger_keeps_how_to_relaunch_a_job_but_no_secret(tmp_path) -> None:
+    from agent.tools.jobs.args import JobsArgs
+    from agent.tools.jobs.resume_job import spec_of
+
+    token = "hf_" + "a1B2c3D4e5" * 4
+    args = JobsArgs(
+        operation="run",
+        command=["python", "train.py"],
+        flavor="a10g-large",
+        timeout="4h",
+        env={"WANDB_PROJECT": "p"},
+        secrets={
+            "WANDB_API_KEY": "$WANDB_API_KEY",
+            "OTHER": "literal-value",
+            "HF_TOKEN": "$HF_TOKEN",
+        },
+    )
+    spec = spec_of(args, tmp_path, "me")
+    assert spec["command"] == ["python", "train.py"] and not spec["scrubbed"]
+    assert (spec["flavor"], spec["timeout"], spec["env"]) == (
+        "a10g-large",
+        "4h",
+        {"WANDB_PROJECT": "p"},
+    )
+    # by reference, never by value; the HF token goes by the user's configuration
+    assert spec["secrets"] == {"WANDB_API_KEY": "$WANDB_API_KEY", "OTHER": "$OTHER"}
+    leaked = args.model_copy(update={"command": ["python", "train.py", "--hub_token", token]})
+    spec = spec_of(leaked, tmp_path, "me")
+    assert spec["scrubbed"] and token not in str(spec)

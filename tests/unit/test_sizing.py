@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from agent.compute.estimate import ModelShape, Workload, fits, memory, train_seconds
-from agent.compute.script import read_plan
+from agent.compute.script import output_repo, read_plan
 from agent.context.system_prompt import render_system_prompt
 
 LLAMA_7B = ModelShape(params=7e9, hidden=4096, layers=32, heads=32, kv_heads=32)
@@ -72,6 +72,17 @@ def test_a_trl_command_line_is_read() -> None:
     assert plan.model_id == "Qwen/Qwen2.5-7B"
     assert plan.work == Workload("lora", "bf16", 4, 2048, True, 32)
     assert (plan.max_steps, plan.grad_accum) == (500, 2)
+    assert plan.dataset_id == "a/b"
+
+
+def test_epochs_and_where_a_run_pushes_are_read() -> None:
+    code = "trl sft --model_name_or_path a/m --dataset_name a/d --num_train_epochs 1.5 --output_dir /tmp/x/qwen-out/"
+    plan = read_plan(code)
+    assert plan is not None and (plan.epochs, plan.max_steps) == (1.5, None)
+    assert output_repo(code) == "qwen-out"  # pushed under the token's account
+    assert output_repo(code + " --hub_model_id org/qwen-sft") == "org/qwen-sft"
+    assert output_repo('TrainingArguments("runs/llama", push_to_hub=True)') == "llama"
+    assert output_repo("python train.py") is None
 
 
 def test_a_python_script_is_read() -> None:

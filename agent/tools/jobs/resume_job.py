@@ -20,7 +20,7 @@ from typing import Any
 
 from agent.compute.resume import RESUME_ENV, hub_checkpoint_folder, hub_reference, relaunch
 from agent.compute.script import output_repo
-from agent.context.redact import redact
+from agent.context.redact import redact_obj
 from agent.runs.ledger import load_project
 from agent.runs.registry import runs_of
 from agent.tools.hub.common import Target, call_hub, hf_api
@@ -54,20 +54,25 @@ def spec_of(args: JobsArgs, cwd: Path, namespace: str) -> dict[str, Any]:
         for name, value in args.secrets.items()
         if name.upper() not in launch.HF_TOKEN_NAMES
     }
-    return {
-        "operation": "uv" if args.operation == "uv" or script is not None else "run",
+    launched = {
         "image": args.image,
         "command": args.command,
-        "script": redact(script) if script is not None else None,
+        "script": script,
         "script_args": args.script_args,
+        "env": args.env,
+    }
+    kept = redact_obj(launched)
+    return {
+        **kept,
+        "operation": "uv" if args.operation == "uv" or script is not None else "run",
         "dependencies": args.dependencies,
         "python": args.python,
         "flavor": args.flavor,
         "timeout": args.timeout,
-        "env": {name: redact(value) for name, value in args.env.items()},
         "secrets": secrets,
         "namespace": namespace,
         "keep_nothing": args.keep_nothing,
+        "scrubbed": kept != launched,  # a secret was cut out: it cannot run again as kept
     }
 
 
@@ -82,6 +87,12 @@ async def prepare(args: JobsArgs, ctx: ToolContext) -> Resumption:
     if not job_id:
         raise ToolError("resume needs job_id: the failed, timed-out or cancelled job")
     spec = _ledger_spec(ctx, job_id)
+    if spec.get("scrubbed"):
+        raise ToolError(
+            f"Not resumed: job {job_id}'s code or env held a secret, which the ledger does not "
+            "keep, so it cannot be launched again from there. Launch it again yourself with the "
+            f"secret passed in secrets and env {RESUME_ENV}=hub://REPO/last-checkpoint."
+        )
     namespace = str(spec.get("namespace") or args.namespace or "")
     await _check_stage(ctx, namespace, job_id)
     code = _code(spec)
