@@ -57,7 +57,10 @@ def job_cost_estimate(args: dict[str, Any], settings: Settings) -> float | None:
     """Worst-case cost in USD of a launch (price per hour x timeout); None when the call
     starts nothing, `math.inf` when the price is not known (no budget covers it).
     Prices come from the cached hardware table: await `load_job_prices` first."""
-    parsed = _relaunched(_parse(args))
+    asked = _parse(args)
+    parsed = _relaunched(asked)
+    if parsed is None and asked is not None and asked.operation == "resume":
+        return math.inf  # what it relaunches is not known yet: no budget covers it
     if parsed is None or parsed.operation not in LAUNCHES:
         return None
     if parsed.operation == "scheduled run":
