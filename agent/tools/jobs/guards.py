@@ -53,7 +53,8 @@ def check_launch(args: JobsArgs, ctx: ToolContext) -> None:
         problems.append(
             "it trains but never saves to the Hub: job storage is ephemeral, so the model is "
             "lost when the job ends. Set push_to_hub=True with hub_model_id in the training "
-            "arguments (or upload the output folder), or pass keep_nothing=true if losing the "
+            "arguments (with hub_strategy='checkpoint' and save_steps, so a stopped job can be "
+            "resumed), or upload the output folder, or pass keep_nothing=true if losing the "
             "outputs is intended (e.g. a smoke test)"
         )
     if "timeout" not in args.model_fields_set:
