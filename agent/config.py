@@ -152,6 +152,24 @@ class CommandsConfig(BaseModel):
     paths: list[str] = []
 
 
+class SlurmConfig(BaseModel):
+    """The `slurm` block: where the cluster's commands run. Without `host` they run here
+    (this machine has the Slurm client commands); with it, over `ssh host` on a login node."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool | None = None  # None: when `host` is set or `sbatch` is on PATH
+    host: str | None = Field(default=None, min_length=1)  # e.g. "login.cluster" or "me@login"
+    ssh_options: list[str] = []  # e.g. ["-p", "2222"]; BatchMode is always on
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, value: str | None) -> str | None:
+        if value is not None and (value.startswith("-") or any(c.isspace() for c in value)):
+            raise ValueError("a host name for ssh, e.g. 'login.cluster' or 'me@login'")
+        return value
+
+
 class PluginsConfig(BaseModel):
     """Installed plugins (agent/extensions/plugins.py), or none at all."""
 
@@ -213,6 +231,7 @@ class Settings(BaseModel):
     skills: SkillsConfig = Field(default_factory=SkillsConfig)
     commands: CommandsConfig = Field(default_factory=CommandsConfig)
     plugins: PluginsConfig = Field(default_factory=PluginsConfig)
+    slurm: SlurmConfig = Field(default_factory=SlurmConfig)
     memory: bool = True  # AGENTS.md files (yours, and a trusted project's) reach the model
     # Claude Code's hooks block (agent/extensions/hooks/); every file's hooks run.
     hooks: HooksBlock = Field(default_factory=dict)
@@ -411,7 +430,9 @@ def merge(layers: list[dict[str, Any]]) -> dict[str, Any]:
     for layer in layers:
         for key, value in layer.items():
             key = "mcp_servers" if key == "mcpServers" else key
-            if key in ("mcp_servers", "approval", *EXTENSION_KEYS) and isinstance(value, dict):
+            if key in ("mcp_servers", "approval", "slurm", *EXTENSION_KEYS) and isinstance(
+                value, dict
+            ):
                 merged[key] = {**merged.get(key, {}), **value}
             elif key == "hooks" and isinstance(value, dict):  # every file's hooks run
                 hooks = merged.setdefault(key, {})

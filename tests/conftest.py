@@ -123,3 +123,20 @@ def call_tool(isolated_env):
 def stream_flags(request) -> list[str]:
     """Run a behaviour test over streamed and whole answers: the assembly paths differ."""
     return [] if request.param else ["--no-stream"]
+
+
+@pytest.fixture(scope="session")
+def slurm_cluster():
+    """A real one-node Slurm cluster, started once for the test run (see tests/slurm.py)."""
+    from tests.slurm import one_node_cluster, require_cluster
+
+    require_cluster()
+    with one_node_cluster() as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def slurm(slurm_cluster, monkeypatch):
+    """The cluster, with SLURM_CONF pointing the Slurm commands (and ml-intern) at it."""
+    monkeypatch.setenv("SLURM_CONF", str(slurm_cluster.conf))
+    return slurm_cluster

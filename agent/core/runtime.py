@@ -31,6 +31,7 @@ from agent.tools.notify import notify_tools
 from agent.tools.plan import restore_plan
 from agent.tools.router import ToolRouter
 from agent.tools.skill import skill_tools
+from agent.tools.slurm.tool import slurm_tools
 
 log = logging.getLogger(__name__)
 REDACTION_MARKER = re.compile(r"\[REDACTED:[^\]\s]{1,40}\]")  # what context/redact.py writes
@@ -58,6 +59,7 @@ async def open_session(
     tools = [
         *builtin.create_builtin_tools(),
         *notify_tools(settings),
+        *slurm_tools(settings),
         *skill_tools(extensions.skills),
     ]
     router = ToolRouter(tools)
