@@ -145,3 +145,51 @@ def relaunch(argv: list[str], checkpoint: str) -> Relaunch:
     if hub is None:
         return Relaunch(flagged, env)
     return Relaunch(["/bin/sh", "-c", f'{_download(*hub)} && exec "$@"', "resume", *flagged], env)
+
+
+# -- a batch script (a cluster job): the same text, told where to resume -----------------
+
+_OUTPUT_DIR = re.compile(
+    r"""(?:--output[_-]dir(?:\s*=\s*|\s+)|\boutput_dir\s*=\s*)(['"]?)([^'"\s,)]+)\1"""
+)
+_OUTPUT_FLAG = re.compile(r"--output[_-]dir\b")
+_TRAIN_CALL = re.compile(r"(\.train\()\s*\)")
+_RESUME_ARG = re.compile(rf"{RESUME_FLAG}(?:\s*=\s*|\s+)\S+")
+_SHELLS = ("sh", "bash", "zsh")
+
+
+def output_dir(code: str) -> str | None:
+    """The folder a script saves into (the last one set, as a later flag wins)."""
+    found = _OUTPUT_DIR.findall(code)
+    return found[-1][1] if found else None
+
+
+def resumed_script(code: str, checkpoint: str) -> str:
+    """The same script, resuming from `checkpoint` (a path): `trainer.train()` gets
+    `resume_from_checkpoint=`, a command line that passes `--output_dir` gets the flag, and
+    a shell script exports RESUME_FROM_CHECKPOINT after its `#SBATCH` lines."""
+    quoted = shlex.quote(checkpoint)
+    lines = []
+    for line in code.splitlines():
+        if _TRAIN_CALL.search(line):
+            line = _TRAIN_CALL.sub(
+                lambda m: f"{m.group(1)}resume_from_checkpoint={json.dumps(checkpoint)})", line
+            )
+        elif _OUTPUT_FLAG.search(line) and not line.lstrip().startswith("#"):
+            line = _flag_on_line(_RESUME_ARG.sub("", line), f"{RESUME_FLAG} {quoted}")
+        lines.append(line)
+    if lines and lines[0].startswith("#!") and not lines[0].split()[-1].endswith(_SHELLS):
+        return "\n".join(lines) + "\n"  # not a shell script: no export line
+    head = 1 if lines and lines[0].startswith("#!") else 0
+    while head < len(lines) and lines[head].lstrip().startswith("#SBATCH"):
+        head += 1
+    lines.insert(head, f"export {RESUME_ENV}={quoted}")
+    return "\n".join(lines) + "\n"
+
+
+def _flag_on_line(line: str, flag: str) -> str:
+    """`flag` added to a command line, before a trailing line continuation."""
+    body = line.rstrip()
+    if body.endswith("\\"):
+        return f"{body[:-1].rstrip()} {flag} \\"
+    return f"{body} {flag}"

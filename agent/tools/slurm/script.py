@@ -107,7 +107,8 @@ def sbatch_argv(args: SlurmArgs, workdir: str | None) -> list[str]:
     if not args.time:
         raise ToolError(
             "run needs time, the job's time limit (e.g. '4:00:00'): estimate it from the "
-            "model size, data and hardware; the job is killed when it runs out"
+            "model size, data and hardware; the job is killed when it runs out (no default is "
+            "assumed)"
         )
     argv = ["sbatch", "--parsable", f"--partition={args.partition}"]
     argv += [f"--time={slurm_time(args.time)}", f"--nodes={args.nodes}"]

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from agent import events as ev
+from agent.compute.resume import resumed_script
 from agent.runs.registry import runs_of
-from agent.tools.slurm import commands, guards, jobs, parse
+from agent.tools.slurm import checkpoints, commands, guards, jobs, parse
 from agent.tools.slurm.args import ASKS, WAIT_LIMIT_S, SlurmArgs, array_tasks
 from agent.tools.slurm.job_run import BACKEND, slurm_run, tell_end
 from agent.tools.slurm.script import batch_script, sbatch_argv, slurm_time
@@ -95,7 +96,7 @@ def _command_of(args: SlurmArgs) -> str:
     return " ; ".join(line for line in lines if line and not line.startswith("#"))
 
 
-async def submit(args: SlurmArgs, ctx: ToolContext) -> ToolResult:
+async def submit(args: SlurmArgs, ctx: ToolContext, resumed_from: str = "") -> ToolResult:
     """sbatch the job, make it a watched run, and say how to look at it."""
     guards.check_launch(args)
     script = batch_script(args)
@@ -109,6 +110,7 @@ async def submit(args: SlurmArgs, ctx: ToolContext) -> ToolResult:
     ctx.state.setdefault(LAUNCHED, {})[job_id] = args.model_dump(exclude_defaults=True)
     ctx.emit(ev.JobSubmitted(job_id=job_id, backend=BACKEND, hardware=hardware))
     run, source = slurm_run(ctx, job_id, _command_of(args), hardware)
+    run.resumed_from = resumed_from
     runs_of(ctx.state, ctx.session_id, ctx.cwd).add(run, source)
     tasks = f" as an array of {array_tasks(args.array)} tasks" if args.array else ""
     ctx.log(f"submitted job {job_id}{tasks} ({hardware}, time limit {slurm_time(args.time or '')})")
@@ -182,7 +184,35 @@ async def slurm_jobs(args: SlurmArgs, ctx: ToolContext) -> ToolResult:
         return await _logs(args, ctx)
     if args.operation == "cancel":
         return await _cancel(args, ctx)
-    raise ToolError("resume is not available yet")
+    return await resume(args, ctx)
+
+
+async def resume(args: SlurmArgs, ctx: ToolContext) -> ToolResult:
+    """Submit a job that ended early again, from the newest checkpoint in its output_dir."""
+    job_id = _need_job(args)
+    launched = ctx.state.get(LAUNCHED, {}).get(job_id)
+    if launched is None:
+        raise ToolError(
+            f"job {job_id} was not submitted in this session, so its script is not known: "
+            "submit it again with operation='run' and resume_from_checkpoint in the script"
+        )
+    records = await jobs.job_state(ctx.settings, job_id)
+    state = parse.overall_state(records)
+    if state not in parse.RESUMABLE:
+        raise ToolError(
+            f"job {job_id} is {state}: resume is for a job that failed, was cancelled, "
+            "preempted or hit its time limit"
+        )
+    original = SlurmArgs.model_validate(launched)
+    script = original.script or f"#!/bin/bash\n{original.command}"
+    checkpoint = await checkpoints.newest(ctx.settings, script, records[0].get("WorkDir"))
+    again = original.model_copy(
+        update={"script": resumed_script(script, checkpoint), "command": None}
+    )
+    result = await submit(again, ctx, resumed_from=job_id)
+    new_id = (result.data or {}).get("job_id")
+    result.content = f"Resumed job {job_id} from {checkpoint} as job {new_id}.\n" + result.content
+    return result
 
 
 # -- approval ------------------------------------------------------------------------------
