@@ -1,0 +1,161 @@
+"""The Slurm tool's pure parts: the batch script and sbatch line it builds (multi-node
+included), its guards, what asks first, reading Slurm's output, and resuming's text."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+
+import pytest
+
+from agent.compute.resume import newest_checkpoint, output_dir, resumed_script
+from agent.config import Settings
+from agent.tools.slurm import guards, parse
+from agent.tools.slurm.args import SlurmArgs, array_tasks
+from agent.tools.slurm.commands import argv_for
+from agent.tools.slurm.script import batch_script, sbatch_argv, slurm_time
+from agent.tools.slurm.tool import estimate_spend, slurm_configured
+from agent.tools.spec import ToolError
+
+
+def args(**values: object) -> SlurmArgs:
+    return SlurmArgs.model_validate(
+        {"operation": "run", "partition": "gpu", "time": "2:00:00", **values}
+    )
+
+
+def test_more_than_one_node_runs_the_body_per_node_with_what_torchrun_needs():
+    script = "#!/bin/bash\n#SBATCH --account=proj\ntorchrun --nnodes=$NNODES train.py\n"
+    text = batch_script(args(script=script, nodes=2, gpus=4, env={"HF_HOME": "/data/hf cache"}))
+    lines = text.splitlines()
+    assert lines[:3] == ["#!/bin/bash", "#SBATCH --account=proj", "export HF_HOME='/data/hf cache'"]
+    assert (
+        'export MASTER_ADDR="$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)"' in lines
+    )
+    assert 'export GPUS_PER_NODE="4"' in lines
+    assert 'export WORLD_SIZE="$((NNODES * GPUS_PER_NODE))"' in lines
+    srun = lines[-2] + "\n" + lines[-1]
+    assert srun.startswith('srun --nodes="$NNODES" --ntasks-per-node=1 bash -c ')
+    assert 'export NODE_RANK="$SLURM_NODEID"\ntorchrun --nnodes=$NNODES train.py\'' in srun
+    single = batch_script(args(command="python train.py"))
+    assert single == "#!/bin/bash\npython train.py\n"
+    with pytest.raises(ToolError, match="needs a shell script"):
+        batch_script(args(script="#!/usr/bin/env python\nprint(1)\n", nodes=2))
+
+
+def test_the_sbatch_line_carries_every_setting_and_refuses_without_partition_or_time():
+    argv = sbatch_argv(args(command="x", gpus=2, mem="64G", array="0-3", cpus=8), "/work")
+    assert argv == [
+        "sbatch",
+        "--parsable",
+        "--partition=gpu",
+        "--time=2:00:00",
+        "--nodes=1",
+        "--gpus-per-node=2",
+        "--cpus-per-task=8",
+        "--mem=64G",
+        "--array=0-3",
+        "--chdir=/work",
+    ]
+    with pytest.raises(ToolError, match="run needs partition"):
+        sbatch_argv(args(command="x", partition=None), None)
+    with pytest.raises(ToolError, match="run needs time"):
+        sbatch_argv(args(command="x", time=None), None)
+    assert (slurm_time("4h"), slurm_time("90"), slurm_time("1-12:00:00")) == (
+        "0-04:00:00",
+        "90",
+        "1-12:00:00",
+    )
+    with pytest.raises(ToolError, match="not a Slurm time limit"):
+        slurm_time("soon")
+
+
+def test_a_large_array_asks_a_person_even_when_approvals_are_automatic():
+    assert (array_tasks("0-9"), array_tasks("1,3,5"), array_tasks("0-15:2%4")) == (10, 3, 8)
+    settings = Settings()
+    ten = asyncio.run(estimate_spend({**args(command="x").model_dump(), "array": "0-9"}, settings))
+    many = asyncio.run(
+        estimate_spend({**args(command="x").model_dump(), "array": "0-10"}, settings)
+    )
+    assert ten is not None and ten[1] == 0.0
+    assert many is not None and math.isinf(many[1]) and "array of 11 tasks" in many[0]
+    looking = asyncio.run(estimate_spend({"operation": "ps"}, settings))
+    assert looking is None
+    with pytest.raises(ValueError, match="not a Slurm array"):
+        args(command="x", array="all of them")
+
+
+def test_a_training_job_that_saves_only_to_scratch_space_is_refused():
+    scratch = "python -c 'Trainer(args=TrainingArguments(output_dir=\"/tmp/out\")).train()'"
+    with pytest.raises(ToolError, match="saves nothing outside the node's scratch space"):
+        guards.check_launch(args(command=scratch))
+    guards.check_launch(args(command=scratch, keep_nothing=True))
+    guards.check_launch(args(command=scratch.replace("/tmp/out", "/project/me/out")))
+    guards.check_launch(args(command="trl sft --output_dir $TMPDIR/x --push_to_hub"))
+    with pytest.raises(ToolError):
+        guards.check_launch(args(command="trl sft --model_name_or_path a/b --output_dir $TMPDIR/x"))
+
+
+def test_the_cluster_is_reached_over_ssh_when_a_login_node_is_configured():
+    remote = Settings.model_validate({"slurm": {"host": "me@login", "ssh_options": ["-p", "2222"]}})
+    assert argv_for(remote, ["squeue", "--me", "-o", "%i|%j"]) == [
+        "ssh",
+        "-o",
+        "BatchMode=yes",
+        "-p",
+        "2222",
+        "me@login",
+        "squeue --me -o '%i|%j'",
+    ]
+    assert argv_for(Settings(), ["squeue"]) == ["squeue"]
+    assert slurm_configured(remote)
+    assert not slurm_configured(Settings.model_validate({"slurm": {"enabled": False}}))
+    with pytest.raises(ValueError, match="a host name for ssh"):
+        Settings.model_validate({"slurm": {"host": "-oProxyCommand=x"}})
+
+
+def test_scontrol_records_say_how_a_job_or_an_array_ended():
+    text = (
+        "JobId=7 ArrayJobId=7 ArrayTaskId=0 JobName=sweep JobState=COMPLETED Reason=None "
+        "ExitCode=0:0 StdOut=/work/slurm-7_0.out\n"
+        "JobId=8 ArrayJobId=7 ArrayTaskId=1 JobName=sweep JobState=FAILED Reason=NonZeroExitCode "
+        "ExitCode=3:0 StdOut=/work/my logs/slurm-7_1.out\n"
+    )
+    jobs = parse.scontrol_jobs(text)
+    assert jobs[1]["StdOut"] == "/work/my logs/slurm-7_1.out"
+    assert parse.overall_state(jobs) == "FAILED"
+    end = parse.ended(jobs)
+    assert (end.status, end.exit_code, end.detail) == ("failed", 3, "FAILED on Slurm (exit code 3)")
+    timeout = parse.ended([{"JobState": "TIMEOUT", "ExitCode": "0:15"}])
+    assert (timeout.status, timeout.detail) == (
+        "killed",
+        "TIMEOUT on Slurm (killed at its time limit)",
+    )
+    assert parse.overall_state([{"JobState": "COMPLETED"}, {"JobState": "PENDING"}]) == "PENDING"
+    sacct = parse.sacct_jobs("9|train|CANCELLED by 0|0:0|00:01:00|gpu|node1|/work\n")
+    assert sacct[0]["JobState"] == "CANCELLED"
+
+
+def test_resuming_points_the_same_script_at_its_newest_checkpoint():
+    script = (
+        "#!/bin/bash\n#SBATCH --gpus=1\npython train.py \\\n  --output_dir runs/a \\\n  --lr 1e-4\n"
+    )
+    assert output_dir(script) == "runs/a"
+    assert (
+        newest_checkpoint(["checkpoint-9", "checkpoint-10", "logs", "checkpoint-2/"])
+        == "checkpoint-10"
+    )
+    assert newest_checkpoint(["logs"]) is None
+    again = resumed_script(script, "/w/runs/a/checkpoint-10")
+    assert again.splitlines() == [
+        "#!/bin/bash",
+        "#SBATCH --gpus=1",
+        "export RESUME_FROM_CHECKPOINT=/w/runs/a/checkpoint-10",
+        "python train.py \\",
+        "  --output_dir runs/a --resume_from_checkpoint /w/runs/a/checkpoint-10 \\",
+        "  --lr 1e-4",
+    ]
+    inline = "#!/usr/bin/env python\ntrainer = Trainer(args=TrainingArguments(output_dir='o'))\ntrainer.train()\n"
+    assert resumed_script(inline, "o/checkpoint-2").splitlines()[-1] == (
+        'trainer.train(resume_from_checkpoint="o/checkpoint-2")'
+    )
