@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 POLL_FIRST_S = 0.5
 POLL_MAX_S = 3.0
 POLL_MAX_REMOTE_S = 10.0  # each look is an ssh connection
+FOLLOW_TRIES = 5  # failed looks in a row before following gives up
 
 
 async def job_state(settings: Settings, job_id: str) -> list[parse.Job]:
@@ -88,8 +89,17 @@ async def follow(
     reader = OutputReader(settings)
     delay = POLL_FIRST_S
     most = POLL_MAX_REMOTE_S if settings.slurm.host else POLL_MAX_S
+    failures = 0
     while True:
-        jobs = await job_state(settings, job_id)
+        try:
+            jobs = await job_state(settings, job_id)
+        except SlurmError:  # a busy controller or a dropped ssh connection: ask again
+            failures += 1
+            if failures >= FOLLOW_TRIES:
+                raise
+            await asyncio.sleep(most)
+            continue
+        failures = 0
         done = parse.overall_state(jobs) in parse.TERMINAL
         for line in await reader.read(jobs, final=done):
             on_line(line)
