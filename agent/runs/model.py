@@ -1,5 +1,5 @@
 """A run: anything working in the background for the session (a local background job, a
-Hugging Face job; a cluster job later), described the same way whatever its kind.
+Hugging Face job, a Slurm job), described the same way whatever its kind.
 
 A run is fed by a `Source`, which knows how to read what its kind of run printed and
 whether it has ended; everything else (metrics, watching, the ledger) sees only `Run`.
@@ -42,7 +42,7 @@ class Source(Protocol):
 @dataclass
 class Run:
     id: str
-    kind: str  # "local", "hf_job"; open to more kinds
+    kind: str  # "local", "hf_job", "slurm"; open to more kinds
     command: str
     started_at: float = field(default_factory=time.time)
     ended_at: float | None = None
