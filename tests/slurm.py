@@ -84,6 +84,8 @@ def _memory_mb() -> int:
 def write_config(root: Path, node: str) -> Path:
     ctl_port, node_port = _free_ports(2)
     memory = int(_memory_mb() * 0.9)  # slurmd refuses a node with less than it is said to have
+    # Jobs share the cores (OverSubscribe): on a one-CPU machine a job sleeping to its time
+    # limit must not hold the others back.
     for sub in ("munge", "state", "spool", "log"):
         (root / sub).mkdir(mode=0o700)
     key = root / "munge" / "munge.key"
@@ -121,7 +123,7 @@ MinJobAge=600
 SlurmctldTimeout=30
 SlurmdTimeout=30
 NodeName={node} NodeAddr=127.0.0.1 CPUs={os.cpu_count() or 1} RealMemory={memory} State=UNKNOWN
-PartitionName={PARTITION} Nodes={node} Default=YES MaxTime=60 State=UP
+PartitionName={PARTITION} Nodes={node} Default=YES MaxTime=60 OverSubscribe=FORCE:8 State=UP
 """
     )
     return conf

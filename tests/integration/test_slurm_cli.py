@@ -10,6 +10,7 @@ import os
 import re
 import shlex
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -174,3 +175,36 @@ def test_jobs_on_a_cluster_are_followed_woken_cancelled_and_resumed(
     assert submits == ids and {e["backend"] for e in heard} == {"slurm"}
     assert ends[ids[0]] == "TIMEOUT" and ends[ids[4]] == "CANCELLED"
     assert ends[ids[5]] == "COMPLETED"
+
+
+def test_a_job_submitted_by_hand_is_resumed_from_what_the_controller_kept(
+    cli, fake_llm, slurm, isolated_env
+):
+    (isolated_env / "train.py").write_text(TRAIN)
+    script = (
+        f"#!/bin/bash\n{PYTHON} train.py --output_dir out --steps 3\n"
+        'test -n "$RESUME_FROM_CHECKPOINT"\n'  # fails the first time, as a crash would
+    )
+    (isolated_env / "job.sh").write_text(script)
+    job_id = slurm.run(
+        "sbatch", "--parsable", "-p", "debug", "-t", "5", f"--chdir={isolated_env}", "job.sh"
+    ).strip()
+    deadline = time.monotonic() + 60
+    while "JobState=FAILED" not in slurm.run("scontrol", "show", "job", "-o", job_id):
+        assert time.monotonic() < deadline, slurm.run("scontrol", "show", "job", "-o", job_id)
+        time.sleep(0.2)  # the job's state, polled with a deadline
+    fake_llm.script(
+        llm.tool_call("slurm_jobs", {"operation": "resume", "job_id": job_id}),
+        llm.text(
+            "Resumed; waiting.", expect=tool_said(f"Resumed job {job_id} from", "checkpoint-3")
+        ),
+        llm.text(
+            "It finished.",
+            expect=tool_said("COMPLETED on Slurm", "resumed from", "out/checkpoint-3", woken=True),
+        ),
+    )
+    result = cli("--yolo", "-o", "json", "resume the crashed job")
+
+    assert result.exit_code == 0, result.stderr
+    (entry,) = json.loads(cli("runs", "--json").stdout)
+    assert entry["resumed_from"] == job_id and entry["hardware"] == "partition debug"

@@ -19,6 +19,7 @@ from agent.tools.spec import ToolError
 _TIME = re.compile(r"^(\d+-)?\d+(:\d{1,2}){0,2}$")
 _SHORT_TIME = re.compile(r"^(\d+(?:\.\d+)?)\s*(m|min|h|d)$", re.IGNORECASE)
 _SHELLS = ("bash", "sh", "zsh")
+_PER_NODE = 'srun --nodes="$NNODES" --ntasks-per-node=1'
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -53,7 +54,7 @@ def batch_script(args: SlurmArgs) -> str:
         if not _ENV_NAME.match(name):
             raise ToolError(f"env: {name!r} is not a variable name")
     exports = [f"export {name}={shlex.quote(value)}" for name, value in args.env.items()]
-    if args.nodes > 1:
+    if args.nodes > 1 and _PER_NODE not in rest:  # a script read back is wrapped already
         rest = multi_node(head[0], rest, args.gpus, args.gres)
     return "\n".join([*head, *exports, rest]).rstrip("\n") + "\n"
 
@@ -87,7 +88,7 @@ def multi_node(shebang: str, body: str, gpus: int | None, gres: str | None) -> s
             'export NNODES="$SLURM_JOB_NUM_NODES"',
             f'export GPUS_PER_NODE="{per_node}"',
             'export WORLD_SIZE="$((NNODES * GPUS_PER_NODE))"',
-            f'srun --nodes="$NNODES" --ntasks-per-node=1 bash -c {shlex.quote(inner)}',
+            f"{_PER_NODE} bash -c {shlex.quote(inner)}",
         ]
     )
 

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from agent import events as ev
 from agent.compute.resume import resumed_script
 from agent.runs.registry import runs_of
-from agent.tools.slurm import checkpoints, commands, guards, jobs, parse
+from agent.tools.slurm import checkpoints, commands, guards, jobs, parse, recorded
 from agent.tools.slurm.args import ASKS, WAIT_LIMIT_S, SlurmArgs, array_tasks
 from agent.tools.slurm.job_run import BACKEND, slurm_run, tell_end
 from agent.tools.slurm.script import batch_script, sbatch_argv, slurm_time
@@ -191,11 +191,6 @@ async def resume(args: SlurmArgs, ctx: ToolContext) -> ToolResult:
     """Submit a job that ended early again, from the newest checkpoint in its output_dir."""
     job_id = _need_job(args)
     launched = ctx.state.get(LAUNCHED, {}).get(job_id)
-    if launched is None:
-        raise ToolError(
-            f"job {job_id} was not submitted in this session, so its script is not known: "
-            "submit it again with operation='run' and resume_from_checkpoint in the script"
-        )
     records = await jobs.job_state(ctx.settings, job_id)
     state = parse.overall_state(records)
     if state not in parse.RESUMABLE:
@@ -203,7 +198,10 @@ async def resume(args: SlurmArgs, ctx: ToolContext) -> ToolResult:
             f"job {job_id} is {state}: resume is for a job that failed, was cancelled, "
             "preempted or hit its time limit"
         )
-    original = SlurmArgs.model_validate(launched)
+    if launched is not None:
+        original = SlurmArgs.model_validate(launched)
+    else:
+        original = await recorded.submitted_args(ctx.settings, job_id, records[0])
     script = original.script or f"#!/bin/bash\n{original.command}"
     checkpoint = await checkpoints.newest(ctx.settings, script, records[0].get("WorkDir"))
     again = original.model_copy(
