@@ -159,3 +159,23 @@ def test_resuming_points_the_same_script_at_its_newest_checkpoint():
     assert resumed_script(inline, "o/checkpoint-2").splitlines()[-1] == (
         'trainer.train(resume_from_checkpoint="o/checkpoint-2")'
     )
+
+
+def test_a_job_read_back_from_the_controller_is_submitted_again_with_its_settings():
+    from agent.tools.slurm.recorded import args_from_record
+
+    line = (
+        "JobId=1 JobName=sft UserId=root(0) JobState=TIMEOUT TimeLimit=1-00:00:00 "
+        "Partition=gpu NumNodes=2-2 NumCPUs=16 CPUs/Task=8 MinMemoryNode=64G "
+        "WorkDir=/project/me StdOut=/project/me/slurm-1.out TresPerNode=gres:gpu:4"
+    )
+    wrapped = batch_script(args(script="#!/bin/bash\ntorchrun train.py\n", nodes=2, gpus=4))
+    again = args_from_record(parse.scontrol_jobs(line)[0], wrapped)
+    assert (again.partition, again.time, again.nodes, again.cpus) == ("gpu", "1-00:00:00", 2, 8)
+    assert (again.mem, again.gres, again.workdir, again.name) == (
+        "64G",
+        "gpu:4",
+        "/project/me",
+        "sft",
+    )
+    assert batch_script(again) == wrapped  # a script read back is not wrapped in srun twice
