@@ -96,7 +96,7 @@ def test_a_training_job_that_saves_only_to_scratch_space_is_refused():
         guards.check_launch(args(command="trl sft --model_name_or_path a/b --output_dir $TMPDIR/x"))
 
 
-def test_the_cluster_is_reached_over_ssh_when_a_login_node_is_configured():
+def test_the_cluster_is_reached_over_ssh_when_a_login_node_is_configured(monkeypatch, tmp_path):
     remote = Settings.model_validate({"slurm": {"host": "me@login", "ssh_options": ["-p", "2222"]}})
     assert argv_for(remote, ["squeue", "--me", "-o", "%i|%j"]) == [
         "ssh",
@@ -108,7 +108,11 @@ def test_the_cluster_is_reached_over_ssh_when_a_login_node_is_configured():
         "squeue --me -o '%i|%j'",
     ]
     assert argv_for(Settings(), ["squeue"]) == ["squeue"]
-    assert slurm_configured(remote)
+    monkeypatch.setenv("PATH", str(tmp_path))  # no sbatch here
+    assert slurm_configured(remote) and not slurm_configured(Settings())
+    (tmp_path / "sbatch").write_text("#!/bin/sh\n")
+    (tmp_path / "sbatch").chmod(0o755)
+    assert slurm_configured(Settings())
     assert not slurm_configured(Settings.model_validate({"slurm": {"enabled": False}}))
     with pytest.raises(ValueError, match="a host name for ssh"):
         Settings.model_validate({"slurm": {"host": "-oProxyCommand=x"}})
