@@ -143,8 +143,10 @@ async def _inspect(args: SlurmArgs, ctx: ToolContext) -> ToolResult:
 def _saw(ctx: ToolContext, job_id: str, records: list[parse.Job]) -> None:
     """The model looked at a job: an end it saw here wakes nobody, and is told once."""
     if parse.overall_state(records) in parse.TERMINAL:
-        runs_of(ctx.state).saw_end(job_id)
-        tell_end(ctx, job_id, records, "")
+        registry = runs_of(ctx.state)
+        registry.saw_end(job_id)
+        run = registry.get(job_id)
+        tell_end(ctx, job_id, records, run.hardware if run else "")
 
 
 async def _logs(args: SlurmArgs, ctx: ToolContext) -> ToolResult:
