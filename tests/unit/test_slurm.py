@@ -183,3 +183,20 @@ def test_a_job_read_back_from_the_controller_is_submitted_again_with_its_setting
         "sft",
     )
     assert batch_script(again) == wrapped  # a script read back is not wrapped in srun twice
+
+
+def test_the_ledger_keeps_what_resubmits_a_job_but_no_secret():
+    from agent.tools.slurm.submit import spec_of
+
+    plain = spec_of(args(command="python train.py", env={"LR": "1e-4"}), "/work")
+    assert plain == {
+        "command": "python train.py",
+        "partition": "gpu",
+        "time": "2:00:00",
+        "env": {"LR": "1e-4"},
+        "workdir": "/work",
+        "scrubbed": False,
+    }
+    secret = spec_of(args(command="python train.py", env={"HF_TOKEN": "hf_" + "a1B2" * 9}), None)
+    assert secret["scrubbed"] is True
+    assert "a1B2" not in str(secret)

@@ -15,20 +15,19 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from agent import events as ev
-from agent.compute.resume import resumed_script
 from agent.runs.registry import runs_of
-from agent.tools.slurm import checkpoints, commands, guards, jobs, parse, recorded
+from agent.tools.slurm import commands, guards, jobs, parse
 from agent.tools.slurm.args import ASKS, WAIT_LIMIT_S, SlurmArgs, array_tasks
-from agent.tools.slurm.job_run import BACKEND, slurm_run, tell_end
-from agent.tools.slurm.script import batch_script, sbatch_argv, slurm_time
+from agent.tools.slurm.job_run import tell_end
+from agent.tools.slurm.resume_job import resume
+from agent.tools.slurm.script import batch_script, sbatch_argv
+from agent.tools.slurm.submit import hardware_of, submit
 from agent.tools.spec import ToolContext, ToolError, ToolResult, ToolSpec
 
 if TYPE_CHECKING:
     from agent.config import Settings
 
 ARRAY_ASKS_ABOVE = 10  # an array of more tasks asks even where approvals are automatic
-LAUNCHED = "slurm.launched"  # job id -> what was submitted (for resume)
 TAIL_LINES = 40
 
 DESCRIPTION = """\
@@ -74,54 +73,6 @@ def _need_job(args: SlurmArgs) -> str:
     if not args.job_id:
         raise ToolError(f"{args.operation} needs job_id (list your jobs with operation='ps')")
     return args.job_id
-
-
-def hardware_of(args: SlurmArgs) -> str:
-    """What the job asked for, in a few words (the runs' and the ledger's `hardware`)."""
-    parts = [f"partition {args.partition}"]
-    if args.nodes > 1:
-        parts.append(f"{args.nodes} nodes")
-    if args.gpus:
-        parts.append(f"{args.gpus} GPU{'s' if args.gpus > 1 else ''}/node")
-    if args.gres:
-        parts.append(args.gres)
-    return ", ".join(parts)
-
-
-def _command_of(args: SlurmArgs) -> str:
-    """The job's command for the ledger: the command, or the script's lines that run."""
-    if args.command:
-        return args.command
-    lines = (line.strip() for line in (args.script or "").splitlines())
-    return " ; ".join(line for line in lines if line and not line.startswith("#"))
-
-
-async def submit(args: SlurmArgs, ctx: ToolContext, resumed_from: str = "") -> ToolResult:
-    """sbatch the job, make it a watched run, and say how to look at it."""
-    guards.check_launch(args)
-    script = batch_script(args)
-    workdir = None if ctx.settings.slurm.host else str(ctx.cwd)
-    argv = sbatch_argv(args, workdir)
-    out = await commands.run(ctx.settings, argv, stdin=script)
-    job_id = out.strip().split(";")[0]
-    if not job_id:
-        raise ToolError(f"sbatch printed no job id: {out!r}")
-    hardware = hardware_of(args)
-    ctx.state.setdefault(LAUNCHED, {})[job_id] = args.model_dump(exclude_defaults=True)
-    ctx.emit(ev.JobSubmitted(job_id=job_id, backend=BACKEND, hardware=hardware))
-    run, source = slurm_run(ctx, job_id, _command_of(args), hardware)
-    run.resumed_from = resumed_from
-    runs_of(ctx.state, ctx.session_id, ctx.cwd).add(run, source)
-    tasks = f" as an array of {array_tasks(args.array)} tasks" if args.array else ""
-    ctx.log(f"submitted job {job_id}{tasks} ({hardware}, time limit {slurm_time(args.time or '')})")
-    return ToolResult(
-        f"Submitted job {job_id}{tasks} to partition {args.partition} (time limit "
-        f"{slurm_time(args.time or '')}).\nIt is watched: you are woken when it ends, prints a "
-        "traceback, runs out of memory or its loss becomes NaN, so end your turn to wait "
-        f"instead of polling. Look at it with operation='logs' job_id='{job_id}' or inspect; "
-        "stop it with cancel.",
-        data={"job_id": job_id},
-    )
 
 
 async def _ps(ctx: ToolContext) -> ToolResult:
@@ -186,33 +137,7 @@ async def slurm_jobs(args: SlurmArgs, ctx: ToolContext) -> ToolResult:
         return await _logs(args, ctx)
     if args.operation == "cancel":
         return await _cancel(args, ctx)
-    return await resume(args, ctx)
-
-
-async def resume(args: SlurmArgs, ctx: ToolContext) -> ToolResult:
-    """Submit a job that ended early again, from the newest checkpoint in its output_dir."""
-    job_id = _need_job(args)
-    launched = ctx.state.get(LAUNCHED, {}).get(job_id)
-    records = await jobs.job_state(ctx.settings, job_id)
-    state = parse.overall_state(records)
-    if state not in parse.RESUMABLE:
-        raise ToolError(
-            f"job {job_id} is {state}: resume is for a job that failed, was cancelled, "
-            "preempted or hit its time limit"
-        )
-    if launched is not None:
-        original = SlurmArgs.model_validate(launched)
-    else:
-        original = await recorded.submitted_args(ctx.settings, job_id, records[0])
-    script = original.script or f"#!/bin/bash\n{original.command}"
-    checkpoint = await checkpoints.newest(ctx.settings, script, records[0].get("WorkDir"))
-    again = original.model_copy(
-        update={"script": resumed_script(script, checkpoint), "command": None}
-    )
-    result = await submit(again, ctx, resumed_from=job_id)
-    new_id = (result.data or {}).get("job_id")
-    result.content = f"Resumed job {job_id} from {checkpoint} as job {new_id}.\n" + result.content
-    return result
+    return await resume(_need_job(args), ctx)
 
 
 # -- approval ------------------------------------------------------------------------------
