@@ -110,6 +110,7 @@ class Session:
         self.told: set[str] = set()  # warnings said once per session (a budget per model)
         self.log_failure = ""  # why the session log stopped being written, once it did
         self.on_fresh: list[Callable[[], None]] = []  # run by start_fresh, before the reset
+        self.after_fresh: list[Callable[[], None]] = []  # and after it (the new id is set)
         self.resources = contextlib.AsyncExitStack()
         self.mcp: Any = None  # the McpManager, when MCP servers are configured
         self.files: FileAccess | None = None  # file text through the front end (an editor)
@@ -171,6 +172,8 @@ class Session:
         self.tool_state.pop("plan", None)
         self.always_allowed.clear()
         self.turns = 0  # spend stays on the ledger: the budget is for the whole run
+        for hook in self.after_fresh:
+            hook()
 
     def notify(self, message: str) -> None:
         """A notice for the person; before `ready` it waits so `ready` stays first."""
