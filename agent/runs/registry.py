@@ -19,6 +19,7 @@ from typing import Any
 
 from agent.runs import ledger
 from agent.runs.model import Run, Source
+from agent.runs.trackio_store import TrackioStore, stores_for
 from agent.runs.watch import Condition, Wake, default_wakes, restore_condition
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ class RunRegistry:
         self.brief_due = bool(self.earlier)  # the model has not seen them in this process
         self._sources: dict[str, Source] = {}
         self._followed: dict[str, Run] = {}  # the runs being read, with /new's former ones
+        self._stores: dict[str, list[TrackioStore]] = {}  # where a run logs with trackio
         self._wakes: list[Wake] = []
         self._task: asyncio.Task[None] | None = None
         self._last_update = 0.0
@@ -71,6 +73,8 @@ class RunRegistry:
         """Follow a new run, from now until it ends."""
         self.runs[run.id] = self._followed[run.id] = run
         self._sources[run.id] = source
+        if run.kind == "local" and (stores := stores_for(run.command, self.cwd)):
+            self._stores[run.id] = stores
         self.save()
         self._start()
 
@@ -152,11 +156,15 @@ class RunRegistry:
                 continue
             run.feed(text)
             run.offset = getattr(source, "offset", run.offset)
+            for store in self._stores.get(run_id, []):
+                for step, values in store.read():
+                    run.metrics.record(step, values)
             if cost is not None:
                 run.cost_usd = cost
             if end is not None:
                 run.end(end)
                 del self._sources[run_id], self._followed[run_id]
+                self._stores.pop(run_id, None)
                 ended = True
             if run.watched:
                 found += default_wakes(run, text, run.fired)
