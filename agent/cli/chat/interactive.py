@@ -128,10 +128,12 @@ class Chat:
         )
         self.renderer.live.footer = self.typeahead.view
         self.typeahead.on_hangup = lambda: self._on_stop_signal(signal.SIGHUP)
+        self.typeahead.on_input = self._key_pressed
         self._attach(session)
 
     def _attach(self, session: Session) -> None:
         self.session = session
+        session.last_key_at = time.monotonic()  # the person is here: they just asked for it
         self._starting = True  # until the first request: start-up notices are said once
         self.agent = Agent(session)
         session.subscribe(self._on_event)
@@ -155,6 +157,8 @@ class Chat:
                 return  # a resumed session's start-up says what the chat already said
             self._start_notices.add(event.message)
         if isinstance(event, ev.RunWake):
+            if self.session.person_away():
+                self.console.bell()  # a terminal bell calls them back
             self._wake_up()
         if event.type in CONTROL_EVENTS:  # first: a drawing error must not leave a turn waiting
             self.inbox.put_nowait(event)
@@ -184,6 +188,7 @@ class Chat:
             loop.call_soon(llm.preload_in_background)
 
         self._prompt.app.pre_run_callables.append(preload)
+        self._prompt.app.key_processor.before_key_press += lambda _: self._key_pressed()
         try:
             await self._converse(self._prompt, first)
         finally:
@@ -239,6 +244,10 @@ class Chat:
             return line
         unsent, self.unsent = self.unsent or self.typeahead.unsent(), ""
         return await self._read_line(prompt, unsent)
+
+    def _key_pressed(self) -> None:
+        """The person is at the keys: a run's wake-up is not worth calling them for."""
+        self.session.last_key_at = time.monotonic()
 
     def quit(self) -> None:
         self._quitting = True
