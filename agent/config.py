@@ -240,6 +240,8 @@ class Settings(BaseModel):
     # headless: wait for the watched background runs before exiting, at most this long
     wait_for_runs: bool = True
     wait_limit_s: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    # the chat calls the person (bell, Slack) about a run only after this long without a key
+    notify_away_after_s: float = Field(default=60.0, ge=0, allow_inf_nan=False)
 
     # External services: every base URL is a setting so tests can point at loopback.
     hf_endpoint: str = "https://huggingface.co"

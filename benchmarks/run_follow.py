@@ -61,9 +61,8 @@ async def main() -> None:
         registry = RunRegistry("bench", Path(folder), emit=lambda event: updates.append(1))
         registry.save = lambda: None  # type: ignore[method-assign]  # the ledger is not timed
         run = Run("bg1", "local", "python train.py --lr 5e-5")
-        registry.runs[run.id] = run
+        registry.runs[run.id] = registry._followed[run.id] = run
         registry._sources[run.id] = JobSource(FakeJob(log))  # type: ignore[arg-type]
-        registry._fired[run.id] = set()
         per_tick = int(LINES_PER_S * TICK_S)
         ticks = int(SECONDS / TICK_S)
         cpu = 0.0

@@ -21,3 +21,16 @@ def goal_line(event: ev.GoalUpdate) -> str:
     if event.seconds_left is not None:
         parts.append(f"{max(event.seconds_left, 0) / 60:.0f} min left")
     return " · ".join(parts)
+
+
+def goal_status(event: ev.GoalUpdate, elapsed_s: float) -> str:
+    """The active goal for /status: its condition and each limit, used against allowed:
+    `tests pass · turn 3 of 20 · 4 min of 30 · $0.12 of $1.00`."""
+    parts = [event.condition, f"turn {event.turns + 1} of {event.max_turns}"]
+    minutes = f"{elapsed_s / 60:.0f} min"
+    if event.seconds_left is not None:
+        minutes += f" of {(elapsed_s + max(event.seconds_left, 0)) / 60:.0f}"
+    parts.append(minutes)
+    spent = f"${event.spent_usd:.2f}" if event.spent_usd is not None else "cost unknown"
+    parts.append(f"{spent} of ${event.budget_usd:.2f}" if event.budget_usd is not None else spent)
+    return " · ".join(parts)

@@ -292,7 +292,8 @@ class Agent:
 
     @property
     def busy(self) -> bool:
-        return self._running or self._goal_next is not None
+        """A turn runs, or one is about to start (a goal's next, a line sent meanwhile)."""
+        return self._running or self._goal_next is not None or bool(self._waiting_inputs)
 
     @property
     def _running(self) -> bool:

@@ -68,6 +68,8 @@ class Notifier:
     def __call__(self, event: ev.Event) -> None:
         if event.type not in self.event_types:
             return
+        if isinstance(event, ev.RunWake) and not self.session.person_away():
+            return  # the person is at the chat and sees it there
         text = describe(event, self.session)
         if text is None:
             return

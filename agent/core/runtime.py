@@ -175,6 +175,12 @@ def follow_runs(session: Session) -> None:
     registry = RunRegistry(session.id, session.cwd, session.emit)
     session.tool_state[RUNS_STATE] = registry
     session.resources.push_async_callback(registry.aclose)
+    session.after_fresh.append(lambda: registry.renew(session.id))
+    if registry.unreadable:
+        session.notify(
+            f"The run ledger of this session could not be read: {registry.unreadable}. "
+            "Its earlier runs are not listed or given to the model."
+        )
 
 
 def find_background_jobs(session: Session) -> None:
@@ -188,7 +194,7 @@ def find_background_jobs(session: Session) -> None:
         session.notify(f"Background jobs still running from before: {names}.")
         registry = runs_of(session.tool_state, session.id, session.cwd)
         for job in running:
-            registry.add(*job_run(job))
+            registry.take_back(*job_run(job))
 
 
 def open_resumed_log(loaded: LoadedSession) -> SessionLog | None:

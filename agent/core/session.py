@@ -110,6 +110,7 @@ class Session:
         self.told: set[str] = set()  # warnings said once per session (a budget per model)
         self.log_failure = ""  # why the session log stopped being written, once it did
         self.on_fresh: list[Callable[[], None]] = []  # run by start_fresh, before the reset
+        self.after_fresh: list[Callable[[], None]] = []  # and after it (the new id is set)
         self.resources = contextlib.AsyncExitStack()
         self.mcp: Any = None  # the McpManager, when MCP servers are configured
         self.files: FileAccess | None = None  # file text through the front end (an editor)
@@ -117,6 +118,7 @@ class Session:
         self.hooks = HookSet()  # lifecycle hooks (agent/core/hooks.py); none unless loaded
         self.hook_context: list[str] = []  # what hooks added, for the next request
         self.start_source = "startup"  # SessionStart's source: startup or resume
+        self.last_key_at: float | None = None  # the chat's last key press (monotonic)
 
     async def aclose(self) -> None:
         """Close what the session owns (MCP connections, logs, background tasks)."""
@@ -171,6 +173,15 @@ class Session:
         self.tool_state.pop("plan", None)
         self.always_allowed.clear()
         self.turns = 0  # spend stays on the ledger: the budget is for the whole run
+        for hook in self.after_fresh:
+            hook()
+
+    def person_away(self) -> bool:
+        """Whether the person may not be watching: no key pressed in the chat for
+        `notify_away_after_s` (a headless run has nobody at the keys: always)."""
+        if self.last_key_at is None:
+            return True
+        return time.monotonic() - self.last_key_at >= self.settings.notify_away_after_s
 
     def notify(self, message: str) -> None:
         """A notice for the person; before `ready` it waits so `ready` stays first."""

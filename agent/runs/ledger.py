@@ -91,6 +91,8 @@ def entry(run: Run) -> dict[str, Any]:
         "resumed_from": run.resumed_from,
         "spec": run.spec,
         "tail": list(run.tail)[-20:],
+        "offset": run.offset,
+        "fired": sorted(run.fired),
     }
 
 
@@ -101,18 +103,42 @@ def _number(value: float | None) -> float | str | None:
     return value if value == value and abs(value) != float("inf") else str(value)
 
 
-def save(session_id: str, cwd: Path, entries: list[dict[str, Any]]) -> None:
-    """Write the session's entries (private, in one step)."""
+def save(
+    session_id: str,
+    cwd: Path,
+    entries: list[dict[str, Any]],
+    monitors: list[dict[str, Any]] | None = None,
+) -> None:
+    """Write the session's entries and the monitors still set (private, in one step)."""
     from agent.trust import project_root
 
     path = ledger_dir() / f"{session_id}.json"
-    data = {"session_id": session_id, "project": str(project_root(cwd)), "runs": entries}
+    data = {
+        "session_id": session_id,
+        "project": str(project_root(cwd)),
+        "runs": entries,
+        "monitors": monitors or [],
+    }
     write_json(path, data)
 
 
-def load_session(session_id: str) -> list[dict[str, Any]]:
-    """The entries a session saved; none when it saved none (or the file is unreadable)."""
-    return _read(ledger_dir() / f"{session_id}.json").get("runs", [])
+def load_session(session_id: str) -> tuple[dict[str, Any], str]:
+    """What a session saved (`runs`, `monitors`), and why it could not be read when its
+    file is there but torn. A torn file is moved aside (`.torn`), so that the session's
+    next save does not write over what may still be recovered from it."""
+    path = ledger_dir() / f"{session_id}.json"
+    if not path.exists():
+        return {}, ""
+    problems: list[str] = []
+    data = _read(path, problems)
+    if not problems:
+        return data, ""
+    aside = path.with_suffix(".json.torn")
+    try:
+        path.replace(aside)
+    except OSError:
+        return {}, f"{problems[0]}"
+    return {}, f"{problems[0]} (kept as {aside})"
 
 
 def load_project(

@@ -155,6 +155,11 @@ class Metrics:
         step = next((values.pop(k) for k in STEP_KEYS if k in values), None)
         if step is None and (word := _STEP_WORD.search(line)):
             step = float(word.group(2))
+        self.record(step, values)
+
+    def record(self, step: float | None, values: dict[str, float]) -> None:
+        """One set of values logged at a step (a printed line, or a row of a tracker's
+        store); a loss that is NaN or infinite is noted as when printed."""
         if step is not None:
             self.step = step
         x = self._x(values)
@@ -163,6 +168,8 @@ class Metrics:
             if name == "epoch" and len(values) > 1:
                 continue  # an axis, not a curve, next to other metrics
             self.series.setdefault(name, Series(name)).add(x, value)
+            if not self.bad_loss and "loss" in name.lower() and not math.isfinite(value):
+                self.bad_loss = f"{name}={str(value).lower()}"
 
     def _x(self, values: dict[str, float]) -> float:
         if self.step is not None:

@@ -60,6 +60,8 @@ class Run:
     last_output_at: float = field(default_factory=time.time)
     watched: bool = True
     end_seen: bool = False  # the model already saw that it ended (it looked, or stopped it)
+    offset: int = 0  # how far its output has been read (bytes of a local job's log)
+    fired: set[str] = field(default_factory=set)  # the built-in conditions that woke the agent
 
     @property
     def running(self) -> bool:

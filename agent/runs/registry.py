@@ -19,7 +19,8 @@ from typing import Any
 
 from agent.runs import ledger
 from agent.runs.model import Run, Source
-from agent.runs.watch import Condition, Wake, default_wakes
+from agent.runs.trackio_store import TrackioStore, stores_for
+from agent.runs.watch import Condition, Wake, default_wakes, restore_condition
 
 log = logging.getLogger(__name__)
 RUNS_STATE = "runs"
@@ -40,22 +41,63 @@ class RunRegistry:
         self.runs: dict[str, Run] = {}
         self.conditions: list[Condition] = []
         self.on_wake: Callable[[], None] | None = None
-        self.earlier = ledger.load_session(session_id)  # from before a --continue
+        saved, self.unreadable = ledger.load_session(session_id)  # from before a --continue
+        self.earlier: list[dict[str, Any]] = saved.get("runs", [])
         self.brief_due = bool(self.earlier)  # the model has not seen them in this process
         self._sources: dict[str, Source] = {}
-        self._fired: dict[str, set[str]] = {}
+        self._followed: dict[str, Run] = {}  # the runs being read, with /new's former ones
+        self._stores: dict[str, list[TrackioStore]] = {}  # where a run logs with trackio
         self._wakes: list[Wake] = []
         self._task: asyncio.Task[None] | None = None
         self._last_update = 0.0
+        # runs of conversations left with /new, still followed for their ledgers
+        self._former: dict[str, tuple[list[dict[str, Any]], list[Run]]] = {}
+        self._restore_monitors(saved.get("monitors", []))
+
+    def _restore_monitors(self, saved: list[dict[str, Any]]) -> None:
+        """The conditions a continued session had set: set again, except those tied to a
+        run that had already ended."""
+        running = {e.get("id") for e in self.earlier if e.get("status") == "running"}
+        for item in saved if isinstance(saved, list) else []:
+            if not isinstance(item, dict) or item.get("run_id") not in (None, *running):
+                continue
+            if (condition := restore_condition(item)) is not None:
+                self.conditions.append(condition)
+        if self.conditions:
+            with contextlib.suppress(RuntimeError):  # no loop yet: the next add starts it
+                self._start()
 
     # -- runs -------------------------------------------------------------------------
 
     def add(self, run: Run, source: Source) -> None:
         """Follow a new run, from now until it ends."""
-        self.runs[run.id] = run
+        self.runs[run.id] = self._followed[run.id] = run
         self._sources[run.id] = source
-        self._fired[run.id] = set()
+        if run.kind == "local" and (stores := stores_for(run.command, self.cwd)):
+            self._stores[run.id] = stores
         self.save()
+        self._start()
+
+    def take_back(self, run: Run, source: Source) -> None:
+        """Follow again a run a continued session had left running, from where it had been
+        read: what was read and woken about then (a traceback) wakes nobody again, while
+        what it printed before still counts for its metrics and tail."""
+        earlier = [
+            e
+            for e in self.earlier
+            if (e.get("id"), e.get("started_at")) == (run.id, run.started_at)
+        ]
+        if earlier:
+            seen = earlier[-1]
+            run.fired = {str(f) for f in seen.get("fired", [])}
+            run.note = str(seen.get("note") or "")
+            offset = seen.get("offset")
+            if isinstance(offset, int) and (catch_up := getattr(source, "catch_up", None)):
+                run.feed(catch_up(offset))
+                run.offset = offset
+        self.add(run, source)
+
+    def _start(self) -> None:
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._follow(), name="runs")
 
@@ -86,7 +128,8 @@ class RunRegistry:
         )
 
     def active(self) -> list[Run]:
-        return [run for run in self.runs.values() if run.running]
+        """The runs still going (those of a conversation left with /new too)."""
+        return [run for run in self._followed.values() if run.running]
 
     # -- following --------------------------------------------------------------------
 
@@ -104,7 +147,7 @@ class RunRegistry:
         found: list[Wake] = []
         ended = False
         for run_id, source in list(self._sources.items()):
-            run = self.runs[run_id]
+            run = self._followed[run_id]
             try:
                 text, end = await source.read()
                 cost = source.cost_usd()
@@ -112,18 +155,24 @@ class RunRegistry:
                 log.warning("reading run %s failed: %s", run_id, exc)
                 continue
             run.feed(text)
+            run.offset = getattr(source, "offset", run.offset)
+            for store in self._stores.get(run_id, []):
+                for step, values in store.read():
+                    run.metrics.record(step, values)
             if cost is not None:
                 run.cost_usd = cost
             if end is not None:
                 run.end(end)
-                del self._sources[run_id]
+                del self._sources[run_id], self._followed[run_id]
+                self._stores.pop(run_id, None)
                 ended = True
             if run.watched:
-                found += default_wakes(run, text, self._fired[run_id])
-            found += self._check(run, text, now)
+                found += default_wakes(run, text, run.fired)
+            if self.runs.get(run_id) is run:
+                found += self._check(run, text, now)
         found += self._check(None, "", now)
         self._wakes += found  # queued before the update: a front end sees them pending
-        if ended:
+        if ended or found:
             self.save()
         self._update(ended=ended)
         if found and self.on_wake is not None:
@@ -150,13 +199,14 @@ class RunRegistry:
 
     def add_condition(self, condition: Condition) -> None:
         self.conditions.append(condition)
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._follow(), name="runs")
+        self.save()
+        self._start()
 
     def remove_condition(self, condition_id: str) -> bool:
         kept = [c for c in self.conditions if c.id != condition_id]
         removed = len(kept) != len(self.conditions)
         self.conditions = kept
+        self.save()
         return removed
 
     # -- waking -----------------------------------------------------------------------
@@ -182,17 +232,38 @@ class RunRegistry:
 
     def entries(self) -> list[dict[str, Any]]:
         """This session's ledger: runs from before a --continue, then this process's."""
-        current = [ledger.entry(run) for run in self.runs.values()]
-        keys = {(e["id"], e["started_at"]) for e in current}
-        return [e for e in self.earlier if (e.get("id"), e.get("started_at")) not in keys] + current
+        return _merged(self.earlier, list(self.runs.values()))
 
     def save(self) -> None:
-        if not self.runs:
-            return
+        """Write this session's ledger (with the monitors set), and that of an earlier
+        conversation whose run is still followed."""
+        if self.runs or self.conditions or self.earlier:
+            monitors = [c.saved() for c in self.conditions]
+            self._write(self.session_id, self.entries(), monitors)
+        for session_id, (entries, runs) in list(self._former.items()):
+            self._write(session_id, _merged(entries, runs), [])
+            if not any(run.running for run in runs):
+                del self._former[session_id]
+
+    def _write(self, session_id: str, entries: list[dict[str, Any]], monitors: list[Any]) -> None:
         try:
-            ledger.save(self.session_id, self.cwd, self.entries())
+            ledger.save(session_id, self.cwd, entries, monitors)
         except OSError as exc:
             log.warning("could not save the run ledger: %s", exc)
+
+    def renew(self, session_id: str) -> None:
+        """A new conversation (/new) takes this one's place: its runs go to its own ledger.
+        Runs of the old one still running are followed for the old ledger, and wake nobody:
+        the new conversation knows nothing of them."""
+        self.save()
+        active = [run for run in self.runs.values() if run.running]
+        if active:
+            self._former[self.session_id] = (self.entries(), active)
+        for run in active:
+            run.watched = False
+        self.conditions, self._wakes = [], []
+        self.session_id, self.earlier, self.brief_due = session_id, [], False
+        self.runs = {}
 
     def set_note(self, run_id: str, note: str) -> bool:
         run = self.runs.get(run_id)
@@ -232,6 +303,13 @@ class RunRegistry:
 
         self._last_update = now
         self.emit(ev.RunsUpdate(runs=[live_summary(run) for run in active]))
+
+
+def _merged(earlier: list[dict[str, Any]], runs: list[Run]) -> list[dict[str, Any]]:
+    """Saved entries, each replaced by the entry of the same run followed now."""
+    current = [ledger.entry(run) for run in runs]
+    keys = {(e["id"], e["started_at"]) for e in current}
+    return [e for e in earlier if (e.get("id"), e.get("started_at")) not in keys] + current
 
 
 def live_summary(run: Run) -> dict[str, Any]:

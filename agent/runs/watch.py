@@ -15,6 +15,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from agent.runs.metrics import format_value
 from agent.runs.model import Run
@@ -82,6 +83,43 @@ class Condition:
     timed: bool = False  # a check-in: the agent waits for it like for a run
     id: str = field(default_factory=lambda: f"m{next(_ids)}")
     created_at: float = field(default_factory=time.time)
+    spec: dict[str, Any] = field(default_factory=dict)  # how to make it again (saved)
+
+    def saved(self) -> dict[str, Any]:
+        """What the ledger keeps of it, to set it again when the session is continued."""
+        return {**self.spec, "id": self.id, "run_id": self.run_id}
+
+
+def restore_condition(saved: dict[str, Any]) -> Condition | None:
+    """A condition saved by `Condition.saved`, set again (with its id); None when the
+    saved form is not one this version knows."""
+    makers: dict[str, Callable[[Any, str | None], Condition]] = {
+        "regex": regex_condition,
+        "metric": metric_condition,
+        "silent_minutes": silence_condition,
+        "in_minutes": timer_condition,
+    }
+    kind, value, run_id = saved.get("kind"), saved.get("value"), saved.get("run_id")
+    if kind not in makers or value is None or not isinstance(saved.get("id"), str):
+        return None
+    try:
+        condition = makers[str(kind)](value, run_id if isinstance(run_id, str) else None)
+    except (ValueError, TypeError):
+        return None
+    if kind == "in_minutes" and isinstance(due := saved.get("due"), int | float):
+        condition = timer_condition(value, condition.run_id, due=float(due))
+    condition.id = saved["id"]
+    _skip_past(condition.id)
+    return condition
+
+
+def _skip_past(condition_id: str) -> None:
+    """New conditions get ids after those set again: `m3` restored, the next is `m4`."""
+    global _ids
+    number = condition_id[1:]
+    if condition_id.startswith("m") and number.isdigit():
+        current = next(_ids)
+        _ids = itertools.count(max(current, int(number) + 1))
 
 
 def regex_condition(pattern: str, run_id: str | None) -> Condition:
@@ -94,7 +132,9 @@ def regex_condition(pattern: str, run_id: str | None) -> Condition:
         match = compiled.search(text) if run and text else None
         return f"printed a line matching /{pattern}/: {_line_of(text, match)}" if match else None
 
-    return Condition(f"output matches /{pattern}/", check, run_id)
+    return Condition(
+        f"output matches /{pattern}/", check, run_id, spec={"kind": "regex", "value": pattern}
+    )
 
 
 def _line_of(text: str, match: re.Match[str] | None) -> str:
@@ -119,7 +159,12 @@ def metric_condition(rule: str, run_id: str | None) -> Condition:
                 f"(best {format_value(series.best)}, last {format_value(series.last)})"
             )
 
-        return Condition(f"{name} not improving for {count} evaluations", stalled, run_id)
+        return Condition(
+            f"{name} not improving for {count} evaluations",
+            stalled,
+            run_id,
+            spec={"kind": "metric", "value": rule},
+        )
     if not (parts := _RULE.match(rule)):
         raise ValueError(
             "a metric rule looks like `loss > 5` (>, <, >=, <=, ==, !=) or "
@@ -142,7 +187,7 @@ def metric_condition(rule: str, run_id: str | None) -> Condition:
             return f"{name} = {format_value(series.last)} ({rule.strip()})"
         return None
 
-    return Condition(f"{rule.strip()}", crossed, run_id)
+    return Condition(f"{rule.strip()}", crossed, run_id, spec={"kind": "metric", "value": rule})
 
 
 def silence_condition(minutes: float, run_id: str | None) -> Condition:
@@ -151,13 +196,22 @@ def silence_condition(minutes: float, run_id: str | None) -> Condition:
             return None
         return f"printed nothing for {minutes:g} min"
 
-    return Condition(f"no output for {minutes:g} min", silent, run_id)
+    return Condition(
+        f"no output for {minutes:g} min",
+        silent,
+        run_id,
+        spec={"kind": "silent_minutes", "value": minutes},
+    )
 
 
-def timer_condition(minutes: float, run_id: str | None) -> Condition:
-    due = time.time() + minutes * 60
+def timer_condition(minutes: float, run_id: str | None, due: float | None = None) -> Condition:
+    """A check-in `minutes` from now (or at `due`, a time saved before a --continue)."""
+    due = time.time() + minutes * 60 if due is None else due
 
     def elapsed(run: Run | None, text: str, now: float) -> str | None:
         return f"check-in after {minutes:g} min" if now >= due else None
 
-    return Condition(f"check in {minutes:g} min from when it was set", elapsed, run_id, timed=True)
+    spec = {"kind": "in_minutes", "value": minutes, "due": due}
+    return Condition(
+        f"check in {minutes:g} min from when it was set", elapsed, run_id, timed=True, spec=spec
+    )

@@ -30,6 +30,7 @@ from agent.cli.chat.input_prompts import ask_once, main_prompt
 from agent.cli.chat.mention_complete import mention_completions
 from agent.cli.chat.render import Renderer, make_console
 from agent.cli.chat.replay import replay
+from agent.cli.chat.run_lines import RunLines
 from agent.cli.chat.shell_mode import is_shell, run_shell
 from agent.cli.chat.typeahead import TypeAhead, quiet_terminal, reading, set_paste_gap, take_pending
 from agent.cli.commands.sessions import PICK
@@ -123,15 +124,19 @@ class Chat:
         self._terminal_fds = [fd for fd in (1, 2) if os.isatty(fd)]  # while it is there
         self._shell_notes: list[str] = []  # `!cmd` runs, told to the model with the next request
         self._woken = False  # a watched run started a turn the chat has not followed yet
+        self._passed_on = False  # lines typed during a goal went to the engine at once
+        self.run_lines = RunLines()
         self.typeahead = TypeAhead(
             self.renderer.live.touch, self.renderer.live.clear_screen, self._on_escape
         )
         self.renderer.live.footer = self.typeahead.view
         self.typeahead.on_hangup = lambda: self._on_stop_signal(signal.SIGHUP)
+        self.typeahead.on_input = self._key_pressed
         self._attach(session)
 
     def _attach(self, session: Session) -> None:
         self.session = session
+        session.last_key_at = time.monotonic()  # the person is here: they just asked for it
         self._starting = True  # until the first request: start-up notices are said once
         self.agent = Agent(session)
         session.subscribe(self._on_event)
@@ -154,7 +159,11 @@ class Chat:
             if self._starting and event.message in self._start_notices:
                 return  # a resumed session's start-up says what the chat already said
             self._start_notices.add(event.message)
+        if isinstance(event, ev.RunsUpdate):
+            self.run_lines.update(event.runs)
         if isinstance(event, ev.RunWake):
+            if self.session.person_away():
+                self.console.bell()  # a terminal bell calls them back
             self._wake_up()
         if event.type in CONTROL_EVENTS:  # first: a drawing error must not leave a turn waiting
             self.inbox.put_nowait(event)
@@ -184,6 +193,8 @@ class Chat:
             loop.call_soon(llm.preload_in_background)
 
         self._prompt.app.pre_run_callables.append(preload)
+        self._prompt.app.key_processor.before_key_press += lambda _: self._key_pressed()
+        self.run_lines.attach(self._prompt)
         try:
             await self._converse(self._prompt, first)
         finally:
@@ -239,6 +250,10 @@ class Chat:
             return line
         unsent, self.unsent = self.unsent or self.typeahead.unsent(), ""
         return await self._read_line(prompt, unsent)
+
+    def _key_pressed(self) -> None:
+        """The person is at the keys: a run's wake-up is not worth calling them for."""
+        self.session.last_key_at = time.monotonic()
 
     def quit(self) -> None:
         self._quitting = True
@@ -346,12 +361,14 @@ class Chat:
 
     async def follow_turn(self) -> None:
         """Follow the running turn to its end, answering approvals on the way."""
-        self._woken = False
+        self._woken = self._passed_on = False
         while (event := await self._next_event(idle_ends=True)) is not None:
             if isinstance(event, ev.ApprovalRequired):
                 await self._approve(event)
-            elif event.type == "turn_complete" and active_goal(self.session.tool_state):
-                continue  # the goal's next turn follows at once
+            elif event.type == "turn_complete" and (
+                self._passed_on or active_goal(self.session.tool_state)
+            ):
+                continue  # the goal's next turn (or the person's line) follows at once
             elif event.type in TURN_END:
                 break
         self.renderer.pause()
@@ -388,6 +405,8 @@ class Chat:
             done, _ = await asyncio.wait(
                 {getter, self._runner}, timeout=POLL_S, return_when=asyncio.FIRST_COMPLETED
             )
+            if idle_ends:
+                self._pass_on_typed_lines()
             if getter in done:
                 return getter.result()
             getter.cancel()
@@ -397,6 +416,26 @@ class Chat:
             idle = not self.agent.busy and self.agent.ops.empty()
             if (idle_ends and idle) or (not idle_ends and self._stop.is_set()):
                 return None
+
+    def _pass_on_typed_lines(self) -> None:
+        """While a goal goes on turn after turn, a line the person types goes to the engine
+        at once: it is taken between two turns of the goal, not held until the goal ends.
+        A command (`/...`, `!...`) and what follows it wait for the prompt as usual."""
+        if active_goal(self.session.tool_state) is None:
+            return
+        queued = self.typeahead.queued
+        while (
+            queued
+            and queued[0].strip()
+            and not (slash.is_command(queued[0]) or is_shell(queued[0]))
+        ):
+            line = queued.pop(0)
+            self.renderer.line(Text.assemble(("› ", "bold"), line))
+            if self._prompt is not None:
+                self._prompt.history.append_string(line)
+            self.agent.submit(op.UserInput(text=line))
+            self._passed_on = True
+            self.renderer.live.touch()  # the line leaves the typed-ahead view
 
     def _clear_inbox(self) -> None:
         self._stop.clear()

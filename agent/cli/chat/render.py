@@ -334,7 +334,6 @@ class Renderer:
         self.live.refresh()  # the engine sends at most two a second
 
     def _on_run_wake(self, event: ev.RunWake) -> None:
-        self.console.bell()  # the person may be away: a terminal bell calls them back
         self.console.print()
         self.note(f"⏰ woken: {event.summary}", style="cyan")
 

@@ -95,8 +95,10 @@ class TypeAhead:
         self._on_escape = on_escape  # Esc alone: stop the turn, as in Claude Code and Codex
         self._pasting: list[str] | None = None
         self.on_hangup: Callable[[], None] = lambda: None  # the terminal went away
+        self.on_input: Callable[[], None] = lambda: None  # a key was pressed
 
     def feed(self, data: str) -> None:
+        self.on_input()
         rest = data
         while rest:
             if self._pasting is not None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import re
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
@@ -279,7 +280,10 @@ async def _status(ctx: ChatContext, arg: str) -> None:
     session = ctx.session
     settings, usage = session.settings, session.usage
     cost = usage.total_cost_usd
+    from agent.cli.goal_line import goal_status
+    from agent.core.goal import goal_event
     from agent.core.local_server import context_limit
+    from agent.tools.goal import active_goal
     from agent.tools.local.background import job_lines
 
     threshold, window = context_limit(settings)
@@ -302,6 +306,9 @@ async def _status(ctx: ChatContext, arg: str) -> None:
         "approvals": approvals,
         "background": "; ".join(job_lines(session.tool_state, session.id)) or "no jobs",
     }
+    if (goal := active_goal(session.tool_state)) is not None:
+        elapsed = time.monotonic() - goal.started
+        rows["goal"] = goal_status(goal_event(session, goal), elapsed)
     print_rows(ctx, rows.items())
 
 

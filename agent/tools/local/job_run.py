@@ -36,6 +36,19 @@ class JobSource:
     def cost_usd(self) -> float | None:
         return None
 
+    def catch_up(self, offset: int) -> str:
+        """What the log held up to `offset` (where an earlier follower stopped), read at
+        once; following goes on from there."""
+        try:
+            with self.job.log_path.open("rb") as log_file:
+                start = max(0, offset - MAX_READ_BYTES)
+                log_file.seek(start)
+                data = log_file.read(offset - start)
+        except OSError:
+            data = b""
+        self.offset = offset
+        return data.decode("utf-8", errors="replace")
+
     def _new_text(self, whole_lines: bool) -> str:
         try:
             with self.job.log_path.open("rb") as log_file:
