@@ -21,6 +21,7 @@ from agent.core import goal as goals
 from agent.core import hooks, llm
 from agent.core import ops as op
 from agent.core.budget import count_model_call, unenforced_budget_once
+from agent.core.command_turn import command_turn
 from agent.core.compact import compact
 from agent.core.doom_loop import RepetitionGuard, corrective_message
 from agent.core.local_server import fit_to_window, tool_less_hint
@@ -53,6 +54,19 @@ async def run_turn(
     model's final answer. `on_request` is called once the request is in the history (and
     so in the session log). A request nobody typed (a wake-up quoting a run's output)
     fires no prompt hook, invokes no command and attaches nothing."""
+    if not typed:
+        return await _run_turn(session, text, on_request, images, typed)
+    with command_turn(session, text):  # a custom command's model and allowed tools
+        return await _run_turn(session, text, on_request, images, typed)
+
+
+async def _run_turn(
+    session: Session,
+    text: str,
+    on_request: Callable[[], None] | None,
+    images: list[dict[str, Any]] | None,
+    typed: bool,
+) -> str:
     content: str | list[dict[str, Any]] = text
     if typed:
         submitted = await hooks.fire(session, "UserPromptSubmit", {"prompt": text})

@@ -26,6 +26,7 @@ from agent.usage import UsageLedger
 
 if TYPE_CHECKING:
     from agent.config import Settings
+    from agent.core.approval.tool_rules import TurnRules
     from agent.core.replies import LLMReply
     from agent.errors import AgentStop
     from agent.tools.router import ToolRouter
@@ -100,6 +101,7 @@ class Session:
         self.usage = UsageLedger()
         self.tool_state: dict[str, Any] = {}
         self.always_allowed: set[str] = set()
+        self.turn_rules: TurnRules | None = None  # a custom command's allowed-tools, its turn
         self.pending_approvals: dict[str, asyncio.Future[Any]] = {}
         self.turns = 0
         self.turn_iterations = 0  # model calls in the current (or last) turn

@@ -159,6 +159,8 @@ async def _approve(
     covered = spend is None or spend_covered(spend[1], spent, settings.max_budget_usd)
     every_part = settings.approval.bash_always_ask
     always = allowed_always(name, args, session.standing_approvals(), session.cwd, every_part)
+    if not always and session.turn_rules is not None:  # a custom command's allowed-tools
+        always = session.turn_rules.allows(name, args, session.cwd, every_part)
     trusted = settings.yolo or always or settings.approval_mode == "auto" or hook == "allow"
     if trusted and covered and hook != "ask":
         return None

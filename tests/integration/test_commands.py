@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from pathlib import Path
 
 from agent.extensions.commands import RESERVED
@@ -147,3 +149,94 @@ def test_safe_mode_loads_no_commands(cli, fake_llm):
 
     assert cli("--safe-mode", "/summarize").exit_code == 0
     assert sent(fake_llm) == "/summarize"
+
+
+def tool_results(request: dict) -> list[str]:
+    return [m["content"] for m in request["messages"] if m["role"] == "tool"]
+
+
+def always_ask_for_bash() -> None:
+    """Every bash call asks: with approvals set to deny, an unapproved one is not run."""
+    config = Path.home() / "config" / "ml-intern" / "cli_agent_config.json"
+    settings = json.loads(config.read_text())
+    config.write_text(json.dumps({**settings, "approval": {"bash_always_ask": True}}))
+
+
+SAY = """\
+---
+model: openai/other-model
+allowed-tools: Bash(echo:*), Read
+---
+Say $ARGUMENTS.
+"""
+
+
+def test_a_commands_model_and_allowed_tools_hold_for_its_turn(cli, fake_llm, isolated_env):
+    write_command(user_commands(), "say", SAY)
+    always_ask_for_bash()
+    fake_llm.script(
+        llm.tool_call("bash", {"command": "echo hi"}),
+        llm.tool_call("bash", {"command": "rm x"}),
+        llm.text("Said."),
+    )
+    (isolated_env / "x").write_text("keep me")
+
+    result = cli("--approval-mode", "deny", "/say hi")
+
+    assert result.exit_code == 0, result.stderr
+    assert [r["model"] for r in fake_llm.requests] == ["other-model"] * 3
+    echoed, removed = tool_results(fake_llm.requests[2])
+    assert echoed.strip() == "hi"
+    assert removed.startswith("Not run: this call needs approval")
+    assert (isolated_env / "x").read_text() == "keep me"
+    assert "/say runs with openai/other-model" in result.stderr
+
+
+def test_a_command_whose_model_has_no_key_is_refused_before_anything_is_sent(cli, fake_llm):
+    path = write_command(user_commands(), "review", "---\nmodel: anthropic/claude-x\n---\nGo.\n")
+
+    result = cli("/review now")
+
+    assert result.exit_code == 3
+    assert (
+        f"the command /review asks for the model anthropic/claude-x ({path}), which has no key "
+        "on this machine (set ANTHROPIC_API_KEY)"
+    ) in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not fake_llm.requests
+
+
+def test_the_next_turn_has_the_sessions_model_and_approvals_again(fake_llm, isolated_env):
+    from agent.config import ApprovalPolicy, Settings
+    from agent.core.session import Session
+    from agent.tools.local.local_tools import local_tools
+    from agent.tools.router import ToolRouter
+    from tests.integration.test_undo_files import Engine
+
+    write_command(user_commands(), "say", SAY)
+    settings = Settings(
+        model_name="openai/test-model",
+        api_base=fake_llm.url,
+        approval_mode="deny",
+        approval=ApprovalPolicy(bash_always_ask=True),
+    )
+    fake_llm.script(
+        llm.tool_call("bash", {"command": "echo hi"}),
+        llm.text("Said."),
+        llm.tool_call("bash", {"command": "echo hi"}),
+        llm.text("Not said."),
+    )
+
+    async def main() -> None:
+        engine = Engine(Session(settings, ToolRouter(local_tools()), cwd=isolated_env))
+        try:
+            await engine.turn("/say hi")
+            await engine.turn("say hi again")
+        finally:
+            await engine.stop()
+
+    asyncio.run(main())
+    models = [r["model"] for r in fake_llm.requests]
+    assert models == ["other-model", "other-model", "test-model", "test-model"]
+    assert tool_results(fake_llm.requests[1])[0].strip() == "hi"
+    assert tool_results(fake_llm.requests[3])[-1].startswith("Not run: this call needs approval")

@@ -138,10 +138,10 @@ async def dispatch(ctx: ChatContext, line: str) -> None:
         return
     name = word[1:]
     if ctx.session.skills.get(name) or ctx.session.commands.get(name):  # goes to the model
-        from agent.extensions.commands import unusable
+        from agent.core.command_turn import refusal
 
-        if problem := unusable(ctx.session.skills, ctx.session.commands, line):
-            ctx.console.print(Text(quoted(problem), "yellow"))
+        if problem := refusal(ctx.session, line):
+            ctx.console.print(Text(quoted(problem.message), "yellow"))
             return
         await ctx.request(line.strip())
         return

@@ -36,14 +36,15 @@ async def send_prompt(ctx: ChatContext, name: str, arguments: str) -> None:
 async def headless_request(session: Session, prompt: str) -> str:
     """A headless prompt that starts with `/mcp__<server>__<prompt>` becomes the server's
     prompt; one that cannot be had, or a custom command whose file is broken, is a usage
-    error (exit 2). Other prompts go as typed (a skill or command is expanded by the loop)."""
+    error (exit 2), and one whose model has no key here a configuration error (exit 3).
+    Other prompts go as typed (a skill or command is expanded by the loop)."""
+    from agent.core.command_turn import refusal
     from agent.errors import UsageError
-    from agent.extensions.commands import unusable
     from agent.tools.mcp.prompts import PREFIX, PromptError, fetch_prompt
     from agent.tools.spec import ToolError
 
-    if problem := unusable(session.skills, session.commands, prompt):
-        raise UsageError(problem)
+    if problem := refusal(session, prompt):
+        raise problem
     word, _, arguments = prompt.strip().partition(" ")
     if not word.startswith(f"/{PREFIX}"):
         return prompt

@@ -116,6 +116,24 @@ def allowed_always(
     return f"tool: {name}" in scopes
 
 
+def words_allowed(
+    command: str, rules: list[tuple[list[str], bool]], cwd: Path, every_part: bool = False
+) -> bool:
+    """Whether each part of `command` that would ask (each part at all with `every_part`)
+    starts with the words of a rule, any arguments after them (exactly them when the
+    rule says so): Claude Code's `Bash(git status:*)` and `Bash(npm test)`. The same care
+    as for a saved prefix: nothing expands, redirects or changes what later parts mean."""
+    segments = split_segments(command)
+    if not segments or not _scopes_apply(command, segments, cwd):
+        return False
+    asking = [s for s in segments if every_part or segments_reason([s])]
+    return bool(asking) and all(
+        _coverable(s, cwd)
+        and any(s.words[: len(w)] == w and (not exact or s.words == w) for w, exact in rules if w)
+        for s in asking
+    )
+
+
 def _command_allowed(command: str, scopes: set[str], cwd: Path, every_part: bool) -> bool:
     segments = split_segments(command)
     if not segments:
