@@ -170,6 +170,14 @@ class SlurmConfig(BaseModel):
         return value
 
 
+class MemoryConfig(BaseModel):
+    """Project memory (agent/extensions/memory.py): on or off (`"memory": false` says it
+    short), and how much of it may reach the model, every file and import together."""
+
+    enabled: bool = True
+    max_bytes: int = Field(default=40_000, gt=0)  # about 10k tokens
+
+
 class PluginsConfig(BaseModel):
     """Installed plugins (agent/extensions/plugins.py), or none at all."""
 
@@ -232,7 +240,8 @@ class Settings(BaseModel):
     commands: CommandsConfig = Field(default_factory=CommandsConfig)
     plugins: PluginsConfig = Field(default_factory=PluginsConfig)
     slurm: SlurmConfig = Field(default_factory=SlurmConfig)
-    memory: bool = True  # AGENTS.md files (yours, and a trusted project's) reach the model
+    # AGENTS.md files (yours, and a trusted project's) reach the model
+    memory: MemoryConfig = Field(default_factory=MemoryConfig)
     # Claude Code's hooks block (agent/extensions/hooks/); every file's hooks run.
     hooks: HooksBlock = Field(default_factory=dict)
     disable_all_hooks: bool = Field(default=False, alias="disableAllHooks")
@@ -267,6 +276,11 @@ class Settings(BaseModel):
         if not value.strip():
             raise ValueError("the model id must not be empty (e.g. anthropic/claude-sonnet-4-5)")
         return value
+
+    @field_validator("memory", mode="before")
+    @classmethod
+    def _memory_switch(cls, value: Any) -> Any:
+        return {"enabled": value} if isinstance(value, bool) else value
 
     @field_validator("price_per_mtok", mode="before")
     @classmethod
@@ -426,14 +440,16 @@ def env_layer() -> dict[str, Any]:
 
 
 def merge(layers: list[dict[str, Any]]) -> dict[str, Any]:
-    """Later layers win; MCP server tables merge by server name, `approval` and the
-    extension blocks by key."""
+    """Later layers win; MCP server tables merge by server name, `approval`, `memory`
+    and the extension blocks by key."""
     merged: dict[str, Any] = {}
     for layer in layers:
         for key, value in layer.items():
             key = "mcp_servers" if key == "mcpServers" else key
-            if key in ("mcp_servers", "approval", "slurm", *EXTENSION_KEYS) and isinstance(
-                value, dict
+            if key == "memory" and isinstance(value, bool):  # `"memory": false` for short
+                value = {"enabled": value}
+            if key in ("mcp_servers", "approval", "slurm", "memory", *EXTENSION_KEYS) and (
+                isinstance(value, dict)
             ):
                 merged[key] = {**merged.get(key, {}), **value}
             elif key == "hooks" and isinstance(value, dict):  # every file's hooks run

@@ -95,7 +95,9 @@ class Session:
         self.extensions = extensions or load_extensions(settings, self.cwd)
         self.skills = self.extensions.skills
         self.commands = self.extensions.commands
-        self.memory: Memory = load_memory(self.cwd, enabled=settings.memory)
+        self.memory: Memory = load_memory(
+            self.cwd, settings.memory.enabled, settings.memory.max_bytes
+        )
         self._subscribers: list[Subscription] = []
         self.context = ContextManager(self.system_prompt(), self._history_changed)
         self.usage = UsageLedger()
@@ -116,7 +118,10 @@ class Session:
         self.resources = contextlib.AsyncExitStack()
         self.mcp: Any = None  # the McpManager, when MCP servers are configured
         self.files: FileAccess | None = None  # file text through the front end (an editor)
-        self._early_notices: list[str] | None = list(self.extensions.notices)  # until `ready`
+        self._early_notices: list[str] | None = [  # until `ready`
+            *self.extensions.notices,
+            *self.memory.notices,
+        ]
         self.hooks = HookSet()  # lifecycle hooks (agent/core/hooks.py); none unless loaded
         self.hook_context: list[str] = []  # what hooks added, for the next request
         self.start_source = "startup"  # SessionStart's source: startup or resume

@@ -11,6 +11,9 @@ import is resolved from the importing file's folder and must stay inside the pro
 (inside the config dir for the user's file), links followed; imports nest at most
 MAX_DEPTH deep and a file is read once, so a cycle ends where it closes. Whatever is
 left out is kept with the reason, for `/memory` to show.
+
+All the files together are capped (`memory.max_bytes`, 40 kB, about 10k tokens, by
+default): they go with every request, so files past the cap are left out, and said.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from agent.paths import config_home
 log = logging.getLogger(__name__)
 USER_FILE = "AGENTS.md"
 INSTRUCTIONS_MAX_BYTES = 32 * 1024  # per file: a page of guidance, not a manual
+DEFAULT_MAX_BYTES = 40_000  # all files together, about 10k tokens (memory.max_bytes)
 MAX_DEPTH = 5  # imports of imports, as deep as Claude Code follows them
 # `@path` at the start of a line or after a space; a word with a slash or an extension.
 _IMPORT = re.compile(r"(?<!\S)@([\w./-]*[\w-](?:/[\w.-]*[\w-]|\.\w+))")
@@ -55,14 +59,41 @@ class Skipped:
 class Memory:
     files: list[MemoryFile] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)  # for the person, once at launch
 
 
-def load_memory(cwd: Path, enabled: bool = True) -> Memory:
+def load_memory(cwd: Path, enabled: bool = True, max_bytes: int = DEFAULT_MAX_BYTES) -> Memory:
     """The user's file, then the project's from the git root down to `cwd`, each followed
-    by what it imports. `enabled=False` (--safe-mode) reads nothing."""
+    by what it imports, as long as they fit in `max_bytes` together. `enabled=False`
+    (--safe-mode) reads nothing."""
+    memory = _load(cwd) if enabled else Memory()
+    _cap(memory, max_bytes)
+    return memory
+
+
+def _cap(memory: Memory, max_bytes: int) -> None:
+    """Leave out the files past `max_bytes` in all (the cap stands for a share of every
+    request), saying which."""
+    total = 0
+    for index, file in enumerate(memory.files):
+        total += len(file.text.encode())
+        if total > max_bytes:
+            cut, memory.files = memory.files[index:], memory.files[:index]
+            break
+    else:
+        return
+    limit = trust.human_size(max_bytes)
+    why = f"past memory.max_bytes ({limit} for all memory files together)"
+    memory.skipped += [Skipped(f.path, why, f.imported_by) for f in cut]
+    names = ", ".join(str(f.path) for f in cut)
+    memory.notices.append(
+        f"Memory files past memory.max_bytes ({limit} in all) are left out: {names}. "
+        "Shorten them, or raise memory.max_bytes in the config."
+    )
+
+
+def _load(cwd: Path) -> Memory:
     memory = Memory()
-    if not enabled:
-        return memory
     seen: set[Path] = set()
     user = config_home() / USER_FILE
     if user.is_file():

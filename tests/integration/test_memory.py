@@ -3,6 +3,7 @@ root down to the working directory, and the files they import with `@path`."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -80,6 +81,38 @@ def test_memory_from_the_user_and_a_trusted_project_with_its_imports(cli, fake_l
     assert safe.exit_code == 0, safe.stderr
     prompt = system_prompt(fake_llm, 2)
     assert "USER-RULE" not in prompt and "ROOT-RULE" not in prompt
+
+
+def test_memory_past_max_bytes_is_left_out_said_once_and_shown(cli, fake_llm):
+    from agent.cli.slash import commands as slash
+    from agent.config import Settings
+    from agent.extensions.memory import load_memory
+    from tests.unit.test_slash_commands import FakeChat
+
+    user = write(
+        config_home() / "AGENTS.md", "USER-RULE " + "u" * 300 + "\nSee @big.md, @small.md\n"
+    )
+    big = write(config_home() / "big.md", "BIG-RULE " + "b" * 800 + "\n")
+    small = write(config_home() / "small.md", "SMALL-RULE\n")
+    config = config_home() / "cli_agent_config.json"
+    config.write_text(json.dumps({**json.loads(config.read_text()), "memory": {"max_bytes": 1000}}))
+    fake_llm.script(llm.text("ok"))
+
+    result = cli("hi")
+
+    assert result.exit_code == 0, result.stderr
+    prompt = system_prompt(fake_llm)
+    assert "USER-RULE" in prompt and "BIG-RULE" not in prompt and "SMALL-RULE" not in prompt
+    (notice,) = [line for line in result.stderr.splitlines() if "memory.max_bytes" in line]
+    assert f"left out: {big}, {small}" in notice
+    slash.load_extensions()  # the chat's commands, /memory among them
+    chat = FakeChat(Settings(memory={"max_bytes": 1000}))
+    chat.session.memory = load_memory(Path.cwd(), max_bytes=1000)
+    shown = chat.run("/memory")
+    assert "loaded   ~/config/ml-intern/AGENTS.md (user)" in shown
+    assert "skipped  ~/config/ml-intern/big.md: past memory.max_bytes (1.0 kB for all" in shown
+    assert "skipped  ~/config/ml-intern/small.md: past memory.max_bytes" in shown
+    assert user.is_file()
 
 
 def _planting_run(cli, fake_llm, names: list[str]) -> None:

@@ -13,7 +13,7 @@ from agent.paths import config_home
 
 async def _memory(ctx: ChatContext, arg: str) -> None:
     session = ctx.session
-    if not session.settings.memory:
+    if not session.settings.memory.enabled:
         ctx.console.print(Text("Memory is off (--safe-mode): no AGENTS.md is read.", "dim"))
         return
     memory, cwd = session.memory, session.cwd
