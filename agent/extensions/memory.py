@@ -137,6 +137,18 @@ def _add(
         stack.extend(reversed(found))
 
 
+def imported_files(files: list[Path]) -> list[Path]:
+    """Every file these memory files import, at any depth (resolved), their folder
+    trusted or not: it takes effect at the next launch like the files themselves, so
+    the sandbox keeps it read-only."""
+    memory, seen = Memory(), set[Path]()
+    for path in files:
+        target = path.resolve()
+        if target not in seen:
+            _add(memory, seen, path, target, "project", trust.project_root(path.parent))
+    return sorted({f.path.resolve() for f in memory.files if f.imported_by is not None})
+
+
 def _check_import(wanted: Path, base: Path, seen: set[Path], depth: int) -> tuple[str, Path]:
     """("", the resolved path) for an import to read, else (why not, the path)."""
     try:

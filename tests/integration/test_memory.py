@@ -136,3 +136,37 @@ def test_memory_and_extension_folders_are_read_only_in_the_sandbox(cli, fake_llm
 
 def test_ml_intern_md_is_read_only_in_the_sandbox(cli, fake_llm):
     _planting_run(cli, fake_llm, ["ML_INTERN.md"])
+
+
+def test_files_memory_imports_are_read_only_in_the_sandbox(cli, fake_llm, repo):
+    """The run starts in repo/src: the root's AGENTS.md (outside the workspace) and one
+    in a subfolder import files inside it, one of which imports another."""
+    from tests.bubblewrap import require_sandbox
+
+    require_sandbox()
+    write(repo / "AGENTS.md", "Follow @src/docs/style.md\n")
+    write(Path("pkg/AGENTS.md"), "See @../docs/other.md\n")
+    for name in ("deep", "other", "free"):
+        write(Path(f"docs/{name}.md"), "mine\n")
+    write(Path("docs/style.md"), "mine\nAlso @deep.md\n")
+    names = ("style", "deep", "other", "free")
+    appends = "; ".join(f"echo planted >> docs/{name}.md" for name in names)
+    fake_llm.script(
+        llm.tool_calls(
+            [
+                ("bash", {"command": f"{appends}; rm -f docs/deep.md"}),
+                ("write", {"path": "docs/style.md", "content": "planted\n"}),
+            ]
+        ),
+        llm.text("tried"),
+    )
+
+    result = cli("--sandbox", "workspace-write", "--yolo", "change the style guide")
+
+    assert result.exit_code == 0, result.stderr
+    assert Path("docs/style.md").read_text() == "mine\nAlso @deep.md\n"
+    assert Path("docs/deep.md").read_text() == "mine\n"
+    assert Path("docs/other.md").read_text() == "mine\n"
+    assert Path("docs/free.md").read_text() == "mine\nplanted\n"  # imported by nobody
+    refused = [m["content"] for m in fake_llm.requests[1]["messages"] if m["role"] == "tool"][1]
+    assert refused.startswith(f"Refused: {Path('docs/style.md').resolve()} is imported by")

@@ -5,7 +5,8 @@ Inside the workspace, what would take effect on the next, unconfined launch
 stays read-only, at every depth: `.git` (hooks and config run by every git
 command, a shell prompt's included), `.env*` and `configs/` (read by ml-intern at
 start-up), `AGENTS.md`, `CLAUDE.md`, `.agents/` and `.claude/` (instructions and
-extensions read by ml-intern and other agents). Bind mounts cover what exists when
+extensions read by ml-intern and other agents), and the files those instructions
+import with `@path`. Bind mounts cover what exists when
 a command starts; a new one cannot be created at all (`creations.py`), so nothing
 needs to be made on disk beforehand.
 """
@@ -17,8 +18,10 @@ import tempfile
 from collections import deque
 from pathlib import Path
 
-from agent.tools.local.names import NOT_LOOKED_INTO, is_protected_name
+from agent.extensions.memory import imported_files
+from agent.tools.local.names import NOT_LOOKED_INTO, PROTECTED_FILES, is_protected_name
 from agent.tools.spec import ToolContext, ToolError
+from agent.trust import project_files
 
 MAX_FOLDERS_LOOKED_INTO = 5_000  # a workspace of more is searched this far, nearest first
 READ_ONLY_NAMES = ".git/, .env*, configs/, AGENTS.md, CLAUDE.md, .agents/, .claude/"
@@ -76,6 +79,16 @@ def protected_paths(workspace: Path) -> list[Path]:
     return sorted(found)
 
 
+def read_only_paths(workspace: Path) -> list[Path]:
+    """What confined commands may not change in the workspace: the protected paths, and
+    the files that memory files import (`@docs/style.md`), from the git root's down to
+    the workspace's and at every depth below it."""
+    protected = protected_paths(workspace)
+    above = [f.path for f in project_files(workspace) if f.is_instructions]
+    below = [p for p in protected if p.name in PROTECTED_FILES and p.is_file()]
+    return [*protected, *imported_files(list(dict.fromkeys((*above, *below))))]
+
+
 def check_sandboxed_write(path: Path, ctx: ToolContext) -> None:
     """With the sandbox on, refuse a write to `path` (symlink-free) that confined bash could
     not make: outside the writable roots, or into a protected path of the workspace."""
@@ -92,6 +105,12 @@ def check_sandboxed_write(path: Path, ctx: ToolContext) -> None:
                 f"(--sandbox workspace-write keeps {READ_ONLY_NAMES} read-only at every "
                 "depth: they take effect at the next launch). Ask the user to change it."
             )
+    if path.is_relative_to(workspace) and path in read_only_paths(workspace):
+        raise ToolError(
+            f"Refused: {path} is imported by a memory file (AGENTS.md, CLAUDE.md or "
+            "ML_INTERN.md), so it stays read-only in the sandbox like that file: it takes "
+            "effect at the next launch. Ask the user to change it."
+        )
     roots = writable_roots(ctx.cwd)
     if not any(path.is_relative_to(root) for root in roots):
         places = " or ".join(str(root) for root in roots)

@@ -33,7 +33,7 @@ from typing import NamedTuple
 import agent
 from agent.errors import ConfigError
 from agent.paths import config_home, data_home
-from agent.tools.local.roots import protected_paths, writable_roots
+from agent.tools.local.roots import read_only_paths, writable_roots
 from agent.tools.local.seccomp import UnsupportedArch, machine_arch, sandbox_filter
 from agent.tools.local.supervisor import Supervisor, inside_argv
 from agent.tools.spec import ToolContext, ToolError
@@ -109,7 +109,7 @@ def _bwrap_options(cwd: Path, allow_network: bool) -> list[str]:
         options.append("--unshare-net")
     for writable in writable_roots(cwd):
         options += ["--bind", str(writable), str(writable)]
-    for protected in protected_paths(cwd.resolve()):
+    for protected in read_only_paths(cwd.resolve()):
         options += ["--ro-bind", str(protected), str(protected)]
     return options
 
