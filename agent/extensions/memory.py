@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 USER_FILE = "AGENTS.md"
 INSTRUCTIONS_MAX_BYTES = 32 * 1024  # per file: a page of guidance, not a manual
 DEFAULT_MAX_BYTES = 40_000  # all files together, about 10k tokens (memory.max_bytes)
+NO_SUCH_FILE = "no such file"
 MAX_DEPTH = 5  # imports of imports, as deep as Claude Code follows them
 # `@path` at the start of a line or after a space; a word with a slash or an extension.
 _IMPORT = re.compile(r"(?<!\S)@([\w./-]*[\w-](?:/[\w.-]*[\w-]|\.\w+))")
@@ -139,14 +140,17 @@ def _add(
 
 def imported_files(files: list[Path]) -> list[Path]:
     """Every file these memory files import, at any depth (resolved), their folder
-    trusted or not: it takes effect at the next launch like the files themselves, so
-    the sandbox keeps it read-only."""
+    trusted or not, and those they name that do not exist (yet): it takes effect at the
+    next launch like the files themselves, so the sandbox keeps it read-only and does
+    not let it be created."""
     memory, seen = Memory(), set[Path]()
     for path in files:
         target = path.resolve()
         if target not in seen:
             _add(memory, seen, path, target, "project", trust.project_root(path.parent))
-    return sorted({f.path.resolve() for f in memory.files if f.imported_by is not None})
+    found = [f.path for f in memory.files if f.imported_by is not None]
+    found += [s.path for s in memory.skipped if s.why == NO_SUCH_FILE]
+    return sorted({path.resolve() for path in found})
 
 
 def _check_import(wanted: Path, base: Path, seen: set[Path], depth: int) -> tuple[str, Path]:
@@ -162,7 +166,7 @@ def _check_import(wanted: Path, base: Path, seen: set[Path], depth: int) -> tupl
     if target in seen:
         return "read already", target
     if not target.is_file():
-        return "no such file", target
+        return NO_SUCH_FILE, target
     return "", target
 
 

@@ -140,21 +140,24 @@ def test_ml_intern_md_is_read_only_in_the_sandbox(cli, fake_llm):
 
 def test_files_memory_imports_are_read_only_in_the_sandbox(cli, fake_llm, repo):
     """The run starts in repo/src: the root's AGENTS.md (outside the workspace) and one
-    in a subfolder import files inside it, one of which imports another."""
+    in a subfolder import files inside it, one of which imports another, and one is
+    missing: it cannot be created, and the folder holding them cannot be moved away."""
     from tests.bubblewrap import require_sandbox
 
     require_sandbox()
     write(repo / "AGENTS.md", "Follow @src/docs/style.md\n")
-    write(Path("pkg/AGENTS.md"), "See @../docs/other.md\n")
+    write(Path("pkg/AGENTS.md"), "See @../docs/other.md and @../docs/missing.md\n")
     for name in ("deep", "other", "free"):
         write(Path(f"docs/{name}.md"), "mine\n")
     write(Path("docs/style.md"), "mine\nAlso @deep.md\n")
     names = ("style", "deep", "other", "free")
     appends = "; ".join(f"echo planted >> docs/{name}.md" for name in names)
+    plant = "echo planted > docs/missing.md; mv docs moved; mkdir staged; "
+    plant += "echo planted > staged/missing.md; mv staged/missing.md docs/"
     fake_llm.script(
         llm.tool_calls(
             [
-                ("bash", {"command": f"{appends}; rm -f docs/deep.md"}),
+                ("bash", {"command": f"{appends}; rm -f docs/deep.md; {plant}"}),
                 ("write", {"path": "docs/style.md", "content": "planted\n"}),
             ]
         ),
@@ -168,5 +171,7 @@ def test_files_memory_imports_are_read_only_in_the_sandbox(cli, fake_llm, repo):
     assert Path("docs/deep.md").read_text() == "mine\n"
     assert Path("docs/other.md").read_text() == "mine\n"
     assert Path("docs/free.md").read_text() == "mine\nplanted\n"  # imported by nobody
+    assert not Path("docs/missing.md").exists()  # not created, nor brought by a move
+    assert not Path("moved").exists() and Path("staged/missing.md").is_file()
     refused = [m["content"] for m in fake_llm.requests[1]["messages"] if m["role"] == "tool"][1]
     assert refused.startswith(f"Refused: {Path('docs/style.md').resolve()} is imported by")

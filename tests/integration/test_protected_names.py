@@ -252,7 +252,7 @@ def test_without_a_supervisor_creating_calls_fail(workspace):
     ours, theirs = socket.socketpair()
     code = 'import os,sys; sys.stdin.readline(); os.mkdir("made")'
     inside = supervisor.inside_argv(theirs.fileno(), [PYTHON, "-c", code])
-    options = confine._bwrap_options(workspace, allow_network=False)
+    options, _ = confine._bwrap_options(workspace, allow_network=False)
     argv = [shutil.which("bwrap") or "bwrap", *options, "--", *inside]
     proc = subprocess.Popen(
         argv, pass_fds=(theirs.fileno(),), stdin=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -5,7 +5,8 @@ out of the caller's memory once, and the call is made here with that copy, never
 re-read: a thread of the caller flipping `foo` to `.git` after the check changes
 nothing. A final name that takes effect at the next launch (`names.py`) is refused
 with EPERM, anywhere: a folder made during the run is no safer than another, since a
-rename or a symlink can put it anywhere later.
+rename or a symlink can put it anywhere later. The same holds for a few full paths
+given by the supervisor (the files memory files import: `roots.guarded_paths`).
 
 Everything is resolved as the caller would resolve it, but through the sandbox's own
 root (`/proc/PID/root`, with RESOLVE_IN_ROOT): its read-only mounts apply, and an
@@ -85,9 +86,16 @@ def _signed(arg: int) -> int:
 class Caller:
     """One notified syscall's process, looked at through /proc."""
 
-    def __init__(self, pid: int, still_valid: Callable[[], None], may_wait: bool) -> None:
+    def __init__(
+        self,
+        pid: int,
+        still_valid: Callable[[], None],
+        may_wait: bool,
+        guarded: frozenset[bytes] = frozenset(),
+    ) -> None:
         self.pid = pid
         self.may_wait = may_wait
+        self.guarded = guarded  # full paths protected like names (files memory imports)
         self._fds: list[int] = []
         try:
             self._mem = self._keep(os.open(f"/proc/{pid}/mem", os.O_RDONLY | os.O_CLOEXEC))
@@ -199,9 +207,18 @@ def _umask(pid: int) -> int:
     return 0o022
 
 
-def _refuse_protected(folder: int, head: bytes, name: bytes) -> None:
+def _guarded(c: Caller, folder: int, name: bytes, or_above: bool = False) -> bool:
+    """Whether `name` in `folder` is one of the caller's guarded paths (or, `or_above`, a
+    folder that holds one: moved, it would take the guarded path along or bring one)."""
+    if not c.guarded:
+        return False
+    path = os.fsencode(Path(f"/proc/self/fd/{folder}").readlink()).rstrip(b"/") + b"/" + name
+    return path in c.guarded or (or_above and any(g.startswith(path + b"/") for g in c.guarded))
+
+
+def _refuse_protected(c: Caller, folder: int, head: bytes, name: bytes) -> None:
     """Refuse to create a protected name; one that exists already is the kernel's EEXIST."""
-    if not is_protected_name(os.fsdecode(name)):
+    if not is_protected_name(os.fsdecode(name)) and not _guarded(c, folder, name):
         return
     try:
         os.stat(name, dir_fd=folder, follow_symlinks=False)
@@ -227,7 +244,7 @@ def _open(
                 _blocking_again(fd, flags)
             return Answer(fd=fd, cloexec=bool(flags & os.O_CLOEXEC))
         folder, name, head = c.parent(path)
-        protected = is_protected_name(os.fsdecode(name))
+        protected = is_protected_name(os.fsdecode(name)) or _guarded(c, folder, name)
         try:  # a protected name is opened only if it exists (then its mount decides)
             if protected:
                 fd = openat2(folder, name, own & ~_CREATING, 0, RESOLVE_NO_SYMLINKS)
@@ -269,7 +286,7 @@ def _blocking_again(fd: int, flags: int) -> None:
 
 def _mkdir(c: Caller, dirfd: int, path: int, mode: int) -> Answer:
     folder, name, head = c.parent(c.absolute(dirfd, c.string(path)))
-    _refuse_protected(folder, head, name)
+    _refuse_protected(c, folder, head, name)
     c.umask()
     os.mkdir(name, mode & 0o7777, dir_fd=folder)
     return Answer()
@@ -277,7 +294,7 @@ def _mkdir(c: Caller, dirfd: int, path: int, mode: int) -> Answer:
 
 def _mknod(c: Caller, dirfd: int, path: int, mode: int, device: int) -> Answer:
     folder, name, head = c.parent(c.absolute(dirfd, c.string(path)))
-    _refuse_protected(folder, head, name)
+    _refuse_protected(c, folder, head, name)
     c.umask()
     os.mknod(name, mode & 0xFFFFFFFF, device & 0xFFFFFFFF, dir_fd=folder)
     return Answer()
@@ -286,7 +303,7 @@ def _mknod(c: Caller, dirfd: int, path: int, mode: int, device: int) -> Answer:
 def _symlink(c: Caller, target: int, dirfd: int, path: int) -> Answer:
     content = c.string(target)
     folder, name, head = c.parent(c.absolute(dirfd, c.string(path)))
-    _refuse_protected(folder, head, name)
+    _refuse_protected(c, folder, head, name)
     os.symlink(content, name, dir_fd=folder)
     return Answer()
 
@@ -298,7 +315,7 @@ def _link(c: Caller, old_dir: int, old: int, new_dir: int, new: int, flags: int)
     else:
         source = c.resolved(c.absolute(old_dir, old_path), bool(flags & AT_SYMLINK_FOLLOW))
     folder, name, head = c.parent(c.absolute(new_dir, c.string(new)))
-    _refuse_protected(folder, head, name)
+    _refuse_protected(c, folder, head, name)
     os.link(f"/proc/self/fd/{source}", name, dst_dir_fd=folder, follow_symlinks=True)
     return Answer()
 
@@ -329,9 +346,9 @@ def _protected_inside(folder: int, name: bytes) -> str | None:
 def _rename(c: Caller, old_dir: int, old: int, new_dir: int, new: int, flags: int = 0) -> Answer:
     old_folder, old_name, old_head = c.parent(c.absolute(old_dir, c.string(old)))
     new_folder, new_name, new_head = c.parent(c.absolute(new_dir, c.string(new)))
-    for head, name in ((old_head, old_name), (new_head, new_name)):
-        if is_protected_name(os.fsdecode(name)):  # moved away, it would be writable
-            raise Refused(head.rstrip(b"/") + b"/" + name)
+    for folder, head, name in ((old_folder, old_head, old_name), (new_folder, new_head, new_name)):
+        if is_protected_name(os.fsdecode(name)) or _guarded(c, folder, name, or_above=True):
+            raise Refused(head.rstrip(b"/") + b"/" + name)  # moved away, it would be writable
     if _unsearched(old_folder, old_name) and not _unsearched(new_folder, new_name):
         # out of a `.venv` and the like, a folder must not bring a writable `.git` along
         inside = _protected_inside(old_folder, old_name)
@@ -370,11 +387,13 @@ def perform(
     args: tuple[int, ...],
     still_valid: Callable[[], None],
     may_wait: bool = False,
+    guarded: frozenset[bytes] = frozenset(),
 ) -> Answer:
     """Make syscall `name` with `args` for process `pid`, or refuse it; OSError's errno
     becomes the caller's. `still_valid` raises once the caller is gone. Without
-    `may_wait`, an open that would wait raises MustWait instead."""
-    caller = Caller(pid, still_valid, may_wait)
+    `may_wait`, an open that would wait raises MustWait instead. The `guarded` full
+    paths are refused like protected names, and so is moving a folder that holds one."""
+    caller = Caller(pid, still_valid, may_wait, guarded)
     try:
         return _HANDLERS[name](caller, args)
     finally:

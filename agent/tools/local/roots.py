@@ -37,8 +37,8 @@ def sandbox_notice(cwd: Path) -> str:
     places = " and ".join(str(root) for root in reversed(writable_roots(cwd)))
     return (
         f"Sandbox on: commands may change files only in {places}; {READ_ONLY_NAMES} stay "
-        "read-only there at every depth and cannot be created anywhere, because they take "
-        "effect at the next launch."
+        "read-only there at every depth and cannot be created anywhere, and neither can the "
+        "files those instructions import, because they take effect at the next launch."
     )
 
 
@@ -79,14 +79,22 @@ def protected_paths(workspace: Path) -> list[Path]:
     return sorted(found)
 
 
-def read_only_paths(workspace: Path) -> list[Path]:
-    """What confined commands may not change in the workspace: the protected paths, and
-    the files that memory files import (`@docs/style.md`), from the git root's down to
-    the workspace's and at every depth below it."""
-    protected = protected_paths(workspace)
+def guarded_paths(workspace: Path, protected: list[Path] | None = None) -> list[Path]:
+    """The files that memory files import (`@docs/style.md`), existing or not, from the
+    git root's memory files down to the workspace's and at every depth below it: kept
+    read-only and never created, like the memory files themselves."""
+    protected = protected_paths(workspace) if protected is None else protected
     above = [f.path for f in project_files(workspace) if f.is_instructions]
     below = [p for p in protected if p.name in PROTECTED_FILES and p.is_file()]
-    return [*protected, *imported_files(list(dict.fromkeys((*above, *below))))]
+    return imported_files(list(dict.fromkeys((*above, *below))))
+
+
+def read_only_paths(workspace: Path) -> tuple[list[Path], list[Path]]:
+    """(what to mount read-only, guarded full paths): the protected paths and the
+    imported files that exist, then every imported file."""
+    protected = protected_paths(workspace)
+    guarded = guarded_paths(workspace, protected)
+    return [*protected, *(p for p in guarded if p.exists())], guarded
 
 
 def check_sandboxed_write(path: Path, ctx: ToolContext) -> None:
@@ -105,7 +113,7 @@ def check_sandboxed_write(path: Path, ctx: ToolContext) -> None:
                 f"(--sandbox workspace-write keeps {READ_ONLY_NAMES} read-only at every "
                 "depth: they take effect at the next launch). Ask the user to change it."
             )
-    if path.is_relative_to(workspace) and path in read_only_paths(workspace):
+    if path.is_relative_to(workspace) and path in guarded_paths(workspace):
         raise ToolError(
             f"Refused: {path} is imported by a memory file (AGENTS.md, CLAUDE.md or "
             "ML_INTERN.md), so it stays read-only in the sandbox like that file: it takes "

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import os
 import shlex
 import shutil
@@ -94,8 +95,9 @@ def _bwrap() -> str:
     return path
 
 
-def _bwrap_options(cwd: Path, allow_network: bool) -> list[str]:
-    """Everything bubblewrap needs to know, but the seccomp filter."""
+def _bwrap_options(cwd: Path, allow_network: bool) -> tuple[list[str], frozenset[bytes]]:
+    """Everything bubblewrap needs to know, but the seccomp filter; and the full paths
+    the supervisor refuses to create (`roots.guarded_paths`)."""
     options = ["--ro-bind", "/", "/", "--dev", "/dev"]
     for pattern in _GPU_DEVICES:
         for device in sorted(Path("/dev").glob(pattern)):
@@ -109,9 +111,10 @@ def _bwrap_options(cwd: Path, allow_network: bool) -> list[str]:
         options.append("--unshare-net")
     for writable in writable_roots(cwd):
         options += ["--bind", str(writable), str(writable)]
-    for protected in read_only_paths(cwd.resolve()):
+    read_only, guarded = read_only_paths(cwd.resolve())
+    for protected in read_only:
         options += ["--ro-bind", str(protected), str(protected)]
-    return options
+    return options, frozenset(os.fsencode(path) for path in guarded)
 
 
 def _filter_pipe() -> int:
@@ -133,10 +136,10 @@ def confined(argv: list[str], cwd: Path, allow_network: bool) -> Iterator[Launch
     with its parent, and sees its own process table.
     """
     bwrap = _bwrap()
-    options = _bwrap_options(cwd, allow_network)
+    options, guarded = _bwrap_options(cwd, allow_network)
     filter_fd = _filter_pipe()
     ours, theirs = socket.socketpair()
-    supervisor = Supervisor(ours)  # waits for the launcher's listener
+    supervisor = Supervisor(ours, guarded)  # waits for the launcher's listener
     inside = inside_argv(theirs.fileno(), argv)
     try:
         command = [bwrap, "--seccomp", str(filter_fd), *options, "--", *inside]
@@ -150,10 +153,11 @@ def launcher_argv(argv: list[str], cwd: Path, allow_network: bool) -> list[str]:
     """`argv` confined as by `confined`, as one command line that needs no inherited fd:
     an interpreter that starts bwrap and supervises the command itself."""
     program = sandbox_filter().hex()
-    options = _bwrap_options(cwd, allow_network)
+    options, guarded = _bwrap_options(cwd, allow_network)
     package_parent = str(Path(agent.__file__).resolve().parent.parent)
     python = [sys.executable, "-I", "-S", "-c", _OUTSIDE, package_parent]
-    return [*python, program, _bwrap(), *options, "--", *argv]
+    paths = json.dumps(sorted(os.fsdecode(path) for path in guarded))
+    return [*python, program, paths, _bwrap(), *options, "--", *argv]
 
 
 @functools.cache

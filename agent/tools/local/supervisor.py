@@ -57,8 +57,9 @@ def inside_argv(channel_fd: int, argv: list[str]) -> list[str]:
 class Supervisor:
     """One confined command's supervisor thread, and the protected names it refused."""
 
-    def __init__(self, channel: socket.socket) -> None:
+    def __init__(self, channel: socket.socket, guarded: frozenset[bytes] = frozenset()) -> None:
         self.refused: list[str] = []
+        self._guarded = guarded  # full paths refused like protected names
         self._names = call_names()
         self._thread = threading.Thread(
             target=self._serve, args=(channel,), name="sandbox-supervisor", daemon=True
@@ -103,7 +104,9 @@ class Supervisor:
             ioctl(listener, _ID_VALID, struct.pack("=Q", call_id))
 
         try:
-            answer = perform(self._names[nr], pid, tuple(args), still_valid, may_wait)
+            answer = perform(
+                self._names[nr], pid, tuple(args), still_valid, may_wait, self._guarded
+            )
         except MustWait:
             waiting = os.dup(listener)  # stays valid whatever this loop closes meanwhile
             work = (waiting, notification)
@@ -166,12 +169,14 @@ def _hand_over(listener: int, call_id: int, fd: int, cloexec: bool) -> None:
 
 
 def run_outside(args: list[str]) -> None:
-    """`FILTER BWRAP OPTION... -- COMMAND...`: run COMMAND in bubblewrap, with the seccomp
-    filter FILTER (hex), supervised by this process, and exit as it exits. bubblewrap dies
-    with this process (`--die-with-parent`), and the sandbox with it."""
+    """`FILTER GUARDED BWRAP OPTION... -- COMMAND...`: run COMMAND in bubblewrap, with the
+    seccomp filter FILTER (hex), supervised by this process (GUARDED: a JSON list of full
+    paths refused like protected names), and exit as it exits. bubblewrap dies with this
+    process (`--die-with-parent`), and the sandbox with it."""
+    import json
     import subprocess
 
-    filter_hex, bwrap, *rest = args
+    filter_hex, guarded, bwrap, *rest = args
     split = rest.index("--")
     options, command = rest[:split], rest[split + 1 :]
     read_fd, write_fd = os.pipe()
@@ -183,6 +188,6 @@ def run_outside(args: list[str]) -> None:
     child = subprocess.Popen(argv, pass_fds=(read_fd, theirs.fileno()))
     os.close(read_fd)
     theirs.close()
-    Supervisor(ours)
+    Supervisor(ours, frozenset(os.fsencode(p) for p in json.loads(guarded)))
     code = child.wait()
     sys.exit(code if code >= 0 else 128 - code)
