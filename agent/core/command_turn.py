@@ -59,7 +59,7 @@ def command_turn(session: Session, text: str) -> Iterator[None]:
         return
     settings, previous = session.settings, session.settings.model_name
     if command.model and command.model != previous:
-        settings.model_name = command.model
+        settings.model_name, session.kept_model = command.model, previous
         session.emit(ev.Notice(message=f"/{command.name} runs with {command.model}."))
     if command.allowed_tools:
         rules = turn_rules(command.allowed_tools, session.router.names, session.cwd)
@@ -75,5 +75,5 @@ def command_turn(session: Session, text: str) -> Iterator[None]:
         yield
     finally:
         session.turn_rules = None
-        if settings.model_name == command.model:
-            settings.model_name = previous
+        if session.kept_model:
+            settings.model_name, session.kept_model = session.kept_model, ""

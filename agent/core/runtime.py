@@ -332,11 +332,11 @@ def write_history(
     if log is None:
         if event.change != "append" or event.messages[0].get("role") != "user":
             return None
-        log = SessionLog.create(session.id, session.cwd, session.settings.model_name)
+        log = SessionLog.create(session.id, session.cwd, session.model)
         for message in session.context.messages[:-1]:
             log.append_message(message)
-    if log.model != session.settings.model_name:
-        log.record("model", model=session.settings.model_name)
+    if log.model != session.model:
+        log.record("model", model=session.model)
     match event.change:
         case "append":
             log.append_message(event.messages[0])

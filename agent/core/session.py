@@ -104,6 +104,7 @@ class Session:
         self.tool_state: dict[str, Any] = {}
         self.always_allowed: set[str] = set()
         self.turn_rules: TurnRules | None = None  # a custom command's allowed-tools, its turn
+        self.kept_model = ""  # the session's model while a command's turn runs with another
         self.pending_approvals: dict[str, asyncio.Future[Any]] = {}
         self.turns = 0
         self.turn_iterations = 0  # model calls in the current (or last) turn
@@ -138,6 +139,12 @@ class Session:
             self.settings.model_name, self.cwd, self.router.names, memory_section(self.memory)
         )
         return prompt + skills_section(listed if "skill" in self.router.names else [])
+
+    @property
+    def model(self) -> str:
+        """The session's own model, the one a resume continues with: during a custom
+        command's turn, not the command's."""
+        return self.kept_model or self.settings.model_name
 
     def set_model(self, model: str) -> None:
         """Switch the model; the system prompt that names it is renewed with it."""

@@ -178,13 +178,15 @@ def test_a_commands_model_and_allowed_tools_hold_for_its_turn(cli, fake_llm, iso
         llm.tool_call("bash", {"command": "echo hi"}),
         llm.tool_call("bash", {"command": "rm x"}),
         llm.text("Said."),
+        llm.text("Resumed."),
     )
     (isolated_env / "x").write_text("keep me")
 
     result = cli("--approval-mode", "deny", "/say hi")
+    resumed = cli("--continue", "and now?")  # the session's own model is the one kept
 
-    assert result.exit_code == 0, result.stderr
-    assert [r["model"] for r in fake_llm.requests] == ["other-model"] * 3
+    assert result.exit_code == resumed.exit_code == 0, result.stderr + resumed.stderr
+    assert [r["model"] for r in fake_llm.requests] == ["other-model"] * 3 + ["test-model"]
     echoed, removed = tool_results(fake_llm.requests[2])
     assert echoed.strip() == "hi"
     assert removed.startswith("Not run: this call needs approval")
