@@ -242,3 +242,20 @@ def test_the_next_turn_has_the_sessions_model_and_approvals_again(fake_llm, isol
     assert models == ["other-model", "other-model", "test-model", "test-model"]
     assert tool_results(fake_llm.requests[1])[0].strip() == "hi"
     assert tool_results(fake_llm.requests[3])[-1].startswith("Not run: this call needs approval")
+
+
+def test_the_chat_refuses_a_command_whose_model_has_no_key_saying_why(isolated_env):
+    from agent.cli.slash import commands as slash
+    from agent.extensions.loaded import load_extensions
+    from tests.unit.test_slash_commands import FakeChat
+
+    write_command(user_commands(), "review", "---\nmodel: anthropic/claude-x\n---\nGo.\n")
+    slash.load_extensions()
+    chat = FakeChat()
+    loaded = load_extensions(chat.session.settings, isolated_env)
+    chat.session.skills, chat.session.commands = loaded.skills, loaded.commands
+
+    shown = " ".join(chat.run("/review now").split())
+
+    assert "the command /review asks for the model anthropic/claude-x" in shown
+    assert "has no key on this machine (set ANTHROPIC_API_KEY)" in shown
