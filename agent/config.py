@@ -440,7 +440,7 @@ def env_layer() -> dict[str, Any]:
 
 
 def merge(layers: list[dict[str, Any]]) -> dict[str, Any]:
-    """Later layers win; MCP server tables merge by server name, `approval`, `memory`
+    """Later layers win; MCP server tables merge by server name, `approval`, `slurm`, `memory`
     and the extension blocks by key."""
     merged: dict[str, Any] = {}
     for layer in layers:
