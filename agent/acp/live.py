@@ -25,6 +25,7 @@ from acp.schema import (
     Cost,
     PermissionOption,
     PlanEntry,
+    TerminalToolCallContent,
     TextContentBlock,
     ToolCallProgress,
     ToolCallStart,
@@ -48,6 +49,13 @@ REFUSED = {
 
 
 @dataclass
+class Shown:
+    """An update of our own, sent in order with those of the engine's events."""
+
+    update: Any
+
+
+@dataclass
 class TurnEnd:
     """How a prompt ended: a stop reason, or an error for the JSON-RPC response."""
 
@@ -63,11 +71,12 @@ class LiveSession:
     agent: Agent = field(init=False)
     mode: str = "ask"
     rejected_always: set[str] = field(default_factory=set)
-    _queue: asyncio.Queue[ev.Event] = field(default_factory=asyncio.Queue)
+    _queue: asyncio.Queue[ev.Event | Shown] = field(default_factory=asyncio.Queue)
     _turn_end: asyncio.Future[TurnEnd] | None = None
     _streamed: bool = False
     _logs: dict[str, deque[str]] = field(default_factory=dict)
     _diffs: dict[str, Any] = field(default_factory=dict)
+    _terminals: dict[str, str] = field(default_factory=dict)  # call id -> editor terminal id
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     _runner: asyncio.Task[None] | None = None
     _pump: asyncio.Task[None] | None = None
@@ -142,12 +151,14 @@ class LiveSession:
             try:
                 await self._forward(event)
             except Exception:
-                log.exception("could not send the %s update", event.type)
+                log.exception("could not send the %s update", getattr(event, "type", "terminal"))
             finally:
                 self._queue.task_done()
 
-    async def _forward(self, event: ev.Event) -> None:
+    async def _forward(self, event: ev.Event | Shown) -> None:
         match event:
+            case Shown(update=update):
+                await self.client.session_update(session_id=self.id, update=update)
             case ev.TurnComplete() | ev.Interrupted() | ev.Error():
                 for call_id in self._open_calls:  # stopped before they ran, or while
                     update = _progress(call_id, status="failed")
@@ -160,11 +171,18 @@ class LiveSession:
                 for update in self.updates(event):
                     await self.client.session_update(session_id=self.id, update=update)
 
-    def spawn(self, work: Any) -> None:
+    def spawn(self, work: Any) -> asyncio.Task[Any]:
         """Run `work` beside the pump, kept until it ends."""
         task = asyncio.create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
+
+    def show_terminal(self, call_id: str, terminal_id: str) -> None:
+        """Put the editor's terminal on a call's card, after the updates already queued
+        (the card itself among them)."""
+        self._terminals[call_id] = terminal_id
+        self._queue.put_nowait(Shown(_progress(call_id, content=[_terminal(terminal_id)])))
 
     def _end_turn(self, event: ev.Event) -> None:
         self._streamed = False
@@ -246,7 +264,9 @@ class LiveSession:
         content: list[Any] = []
         if (diff := self._diffs.pop(event.tool_call_id, None)) and not event.is_error:
             content.append(diff)
-        if event.content:
+        if terminal_id := self._terminals.pop(event.tool_call_id, None):
+            content.append(_terminal(terminal_id))  # the editor keeps showing it, released
+        elif event.content:
             content.append(tc.text_content(tc.fenced(event.content)))
         return _progress(
             event.tool_call_id,
@@ -311,6 +331,10 @@ def _message(text: str) -> AgentMessageChunk:
 
 def _progress(call_id: str, **fields: Any) -> ToolCallProgress:
     return ToolCallProgress(session_update="tool_call_update", tool_call_id=call_id, **fields)
+
+
+def _terminal(terminal_id: str) -> TerminalToolCallContent:
+    return TerminalToolCallContent(type="terminal", terminal_id=terminal_id)
 
 
 def _plan(todos: list[dict[str, Any]]) -> AgentPlanUpdate:

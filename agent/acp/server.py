@@ -40,7 +40,7 @@ from acp.schema import (
     Usage,
 )
 
-from agent.acp import content, settings_ui
+from agent.acp import content, settings_ui, terminals
 from agent.acp.framing import LIMIT, checked_input
 from agent.acp.live import LiveSession
 from agent.config import Settings
@@ -173,6 +173,7 @@ class MlInternAgent:
         assert self.client is not None
         live = LiveSession(session, self.client)
         settings_ui.use_editor_files(live, self.client_caps)
+        terminals.use_editor_terminal(live, self.client_caps)
         self.sessions[live.id] = live
         if start:
             live.start()
