@@ -16,7 +16,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from acp import PROTOCOL_VERSION, RequestError, run_agent
+from acp import PROTOCOL_VERSION, AgentSideConnection, RequestError
 from acp.interfaces import Client
 from acp.schema import (
     AgentCapabilities,
@@ -40,7 +40,7 @@ from acp.schema import (
     Usage,
 )
 
-from agent.acp import content, settings_ui, terminals
+from agent.acp import content, models, settings_ui, terminals
 from agent.acp.framing import LIMIT, checked_input
 from agent.acp.live import LiveSession
 from agent.config import Settings
@@ -131,10 +131,11 @@ class MlInternAgent:
         self, cwd: str, mcp_servers: list[Any] | None = None, **kwargs: Any
     ) -> NewSessionResponse:
         live = await self._open(cwd, mcp_servers, resume=None)
-        return NewSessionResponse(
+        return models.NewSessionWithModels(
             session_id=live.id,
             modes=settings_ui.modes(live),
             config_options=settings_ui.config_options(live),
+            models=models.model_state(live),
         )
 
     async def load_session(
@@ -148,8 +149,10 @@ class MlInternAgent:
             raise RequestError.resource_not_found(session_id) from exc
         await content.replay(live)
         live.start()
-        return LoadSessionResponse(
-            modes=settings_ui.modes(live), config_options=settings_ui.config_options(live)
+        return models.LoadSessionWithModels(
+            modes=settings_ui.modes(live),
+            config_options=settings_ui.config_options(live),
+            models=models.model_state(live),
         )
 
     async def _open(
@@ -235,6 +238,10 @@ class MlInternAgent:
         await settings_ui.set_mode(self._live(session_id), mode_id)
         return SetSessionModeResponse()
 
+    async def set_session_model(self, session_id: str, model_id: str, **kwargs: Any) -> None:
+        """`session/set_model` (unstable, see models.py): as the model config option."""
+        await settings_ui.set_option(self._live(session_id), "model", model_id)
+
     async def set_config_option(
         self, config_id: str, session_id: str, value: str | bool, **kwargs: Any
     ) -> SetSessionConfigOptionResponse:
@@ -261,9 +268,12 @@ async def _serve(protocol_out: int, model: str | None) -> None:
     finally:
         sys.stdout = stdout
     reader = checked_input(raw, writer)
+    connection = AgentSideConnection(agent, writer, reader, listening=False)
+    models.route_set_model(connection, agent)
     try:
-        await run_agent(agent, writer, reader)  # type: ignore[arg-type]
+        await connection.listen()
     finally:
+        await asyncio.shield(connection.close())
         try:  # leaving is bounded, whatever a session's servers or uploads do
             await asyncio.wait_for(agent.close_all(), CLOSE_S)
         except TimeoutError:

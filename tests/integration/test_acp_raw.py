@@ -80,7 +80,7 @@ def test_bad_input_sessions_and_stdin_closing(isolated_env: Path) -> None:
     work = isolated_env
     _seed_saved_session(work)
     release = threading.Event()
-    llm = FakeLLM(held(text("Slow answer."), release)).start()
+    llm = FakeLLM(held(text("Slow answer."), release), text("ok")).start()
     wire = Wire(llm_env(llm.url), work)
     try:
         wire.send("this is not json")
@@ -110,7 +110,11 @@ def test_bad_input_sessions_and_stdin_closing(isolated_env: Path) -> None:
         assert [(s["sessionId"], s["title"]) for s in listed] == [(SAVED, "what is 2+2?")]
         load = {"sessionId": SAVED, "cwd": str(work), "mcpServers": []}
         wire.send({"id": 7, "method": "session/load", "params": load})
-        assert "error" not in wire.response(7)
+        loaded = wire.response(7)["result"]
+        assert loaded["models"] == {
+            "availableModels": [{"modelId": "openai/test-model", "name": "openai/test-model"}],
+            "currentModelId": "openai/test-model",
+        }
         replayed = [
             (m["params"]["update"]["sessionUpdate"], m["params"]["update"]["content"]["text"])
             for m in wire.seen
@@ -125,6 +129,26 @@ def test_bad_input_sessions_and_stdin_closing(isolated_env: Path) -> None:
         assert wire.response(9)["error"]["code"] == -32600  # one prompt at a time
         release.set()
         assert wire.response(8)["result"]["stopReason"] == "end_turn"
+
+        # the unstable model picker: a model without its key is refused, naming the variable
+        no_key = {"sessionId": SAVED, "modelId": "anthropic/claude-sonnet-4-5"}
+        wire.send({"id": 20, "method": "session/set_model", "params": no_key})
+        refused = wire.response(20)["error"]
+        assert refused["code"] == -32602 and "ANTHROPIC_API_KEY" in json.dumps(refused)
+        switch = {"sessionId": SAVED, "modelId": "openai/gpt-4o"}
+        wire.send({"id": 21, "method": "session/set_model", "params": switch})
+        switched = wire.response(21)
+        assert switched.get("result") == {}, switched
+        options = [
+            m["params"]["update"]["configOptions"]
+            for m in wire.seen
+            if m.get("method") == "session/update"
+            and m["params"]["update"]["sessionUpdate"] == "config_option_update"
+        ]
+        model = next(o for o in options[-1] if o["id"] == "model")
+        assert model["currentValue"] == "openai/gpt-4o"
+        wire.send({"id": 22, "method": "session/set_model", "params": {"sessionId": SAVED}})
+        assert wire.response(22)["error"]["code"] == -32602
 
         assert wire.proc.stdin is not None
         wire.proc.stdin.close()
