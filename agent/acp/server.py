@@ -16,7 +16,8 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from acp import PROTOCOL_VERSION, AgentSideConnection, RequestError
+from acp import PROTOCOL_VERSION, RequestError
+from acp.agent.connection import AgentSideConnection
 from acp.interfaces import Client
 from acp.schema import (
     AgentCapabilities,
@@ -268,7 +269,7 @@ async def _serve(protocol_out: int, model: str | None) -> None:
     finally:
         sys.stdout = stdout
     reader = checked_input(raw, writer)
-    connection = AgentSideConnection(agent, writer, reader, listening=False)
+    connection = AgentSideConnection(agent, writer, reader, listening=False)  # type: ignore[arg-type]
     models.route_set_model(connection, agent)
     try:
         await connection.listen()
