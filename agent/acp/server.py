@@ -41,7 +41,7 @@ from acp.schema import (
     Usage,
 )
 
-from agent.acp import content, models, settings_ui, terminals
+from agent.acp import content, models, settings_ui, slash, terminals
 from agent.acp.framing import LIMIT, checked_input
 from agent.acp.live import LiveSession
 from agent.config import Settings
@@ -214,7 +214,13 @@ class MlInternAgent:
         live = self._live(session_id)
         ledger = live.session.usage
         before = (ledger.input_tokens, ledger.output_tokens, ledger.cached_tokens)
-        end = await live.prompt(*content.prompt_request(prompt))
+        text, images = content.prompt_request(prompt)
+        if (command := slash.wanted(text)) is not None and not images:
+            end = await slash.run(live, command, text)
+            if command.name == "effort":  # the editor's picker shows the new value
+                await settings_ui.announce_options(live)
+        else:
+            end = await live.prompt(text, images)
         if end.refused:
             raise RequestError.invalid_params({"message": end.error})
         if end.error and end.stop_reason == "end_turn":

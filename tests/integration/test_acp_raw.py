@@ -150,6 +150,39 @@ def test_bad_input_sessions_and_stdin_closing(isolated_env: Path) -> None:
         wire.send({"id": 22, "method": "session/set_model", "params": {"sessionId": SAVED}})
         assert wire.response(22)["error"]["code"] == -32602
 
+        # the chat's commands that make sense here, offered and run from a prompt
+        (offered,) = [
+            m["params"]["update"]["availableCommands"]
+            for m in wire.seen
+            if m.get("method") == "session/update"
+            and m["params"]["update"]["sessionUpdate"] == "available_commands_update"
+        ]
+        names = [c["name"] for c in offered]
+        assert {"status", "cost", "context", "compact", "effort", "goal"} <= set(names)
+        assert not {"model", "undo", "quit", "new"} & set(names)
+        seen_before = len(wire.seen)
+        status = {"sessionId": SAVED, "prompt": [{"type": "text", "text": "/status"}]}
+        wire.send({"id": 23, "method": "session/prompt", "params": status})
+        assert wire.response(23)["result"]["stopReason"] == "end_turn"
+        effort = {"sessionId": SAVED, "prompt": [{"type": "text", "text": "/effort high"}]}
+        wire.send({"id": 24, "method": "session/prompt", "params": effort})
+        assert wire.response(24)["result"]["stopReason"] == "end_turn"
+        updates = [
+            m["params"]["update"]
+            for m in wire.seen[seen_before:]
+            if m.get("method") == "session/update"
+        ]
+        said = "".join(
+            u["content"]["text"] for u in updates if u["sessionUpdate"] == "agent_message_chunk"
+        )
+        assert "openai/gpt-4o" in said and SAVED in said and "approvals" in said
+        assert "reasoning effort high" in said
+        (options,) = [
+            u["configOptions"] for u in updates if u["sessionUpdate"] == "config_option_update"
+        ]
+        assert next(o for o in options if o["id"] == "effort")["currentValue"] == "high"
+        assert len(llm.requests) == 2  # no model call for either
+
         assert wire.proc.stdin is not None
         wire.proc.stdin.close()
         assert wire.proc.wait(timeout=DEADLINE_S) == 0
