@@ -12,7 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from acp.schema import SessionNotification
+from acp.schema import (
+    Error,
+    InitializeResponse,
+    ListSessionsResponse,
+    LoadSessionResponse,
+    PromptResponse,
+    SessionNotification,
+)
 
 from agent.context.store import SessionLog
 from tests.cli import llm_env
@@ -20,6 +27,13 @@ from tests.fakes.llm_server import FakeLLM, held, text
 
 DEADLINE_S = 30
 SAVED = "20260101-120000-abcdef"
+RESPONSES = {
+    3: InitializeResponse,
+    6: ListSessionsResponse,
+    7: LoadSessionResponse,
+    8: PromptResponse,
+    23: PromptResponse,
+}
 
 
 class Wire:
@@ -190,6 +204,11 @@ def test_bad_input_sessions_and_stdin_closing(isolated_env: Path) -> None:
         for message in wire.seen:  # every update is valid against the protocol's schema
             if message.get("method") == "session/update":
                 SessionNotification.model_validate(message["params"])
+        answers = {m["id"]: m for m in wire.seen if "method" not in m and m.get("id")}
+        for request_id, schema in RESPONSES.items():  # and so is every answer
+            schema.model_validate(answers[request_id]["result"])
+        for request_id in (1, 2, 4, 5, 9, 20, 22):
+            Error.model_validate(answers[request_id]["error"])
     finally:
         release.set()
         if wire.proc.poll() is None:
