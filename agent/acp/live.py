@@ -176,7 +176,7 @@ class LiveSession:
             try:
                 await self._forward(event)
             except Exception:
-                log.exception("could not send the %s update", getattr(event, "type", "terminal"))
+                log.exception("could not send the %s update", getattr(event, "type", "own"))
             finally:
                 self._queue.task_done()
 
