@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import signal
 import sys
 from collections.abc import Callable
 from typing import Any
 
 from acp.schema import (
     AllowedOutcome,
+    CreateTerminalResponse,
     DeniedOutcome,
     ReadTextFileResponse,
     RequestPermissionResponse,
+    TerminalExitStatus,
+    TerminalOutputResponse,
+    WaitForTerminalExitResponse,
     WriteTextFileResponse,
 )
 
@@ -32,6 +38,8 @@ class Editor:
         self.reads: list[str] = []
         self._changed = asyncio.Event()
         self.released = asyncio.Event()
+        self.terminals: dict[str, Terminal] = {}
+        self.terminal_calls: list[tuple[str, str]] = []  # (method, terminal id) in order
 
     async def session_update(self, session_id: str, update: Any, **kwargs: Any) -> None:
         self.updates.append((session_id, update))
@@ -64,6 +72,55 @@ class Editor:
         self.written[path] = content
         return WriteTextFileResponse()
 
+    async def create_terminal(
+        self,
+        session_id: str,
+        command: str,
+        args: list[str] | None = None,
+        env: list[Any] | None = None,
+        cwd: str | None = None,
+        output_byte_limit: int | None = None,
+        **kwargs: Any,
+    ) -> CreateTerminalResponse:
+        tid = f"term-{len(self.terminals) + 1}"
+        variables = {**os.environ, **{e.name: e.value for e in env or []}}
+        proc = await asyncio.create_subprocess_exec(
+            command,
+            *(args or []),
+            cwd=cwd,
+            env=variables,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            stdin=asyncio.subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        self.terminals[tid] = Terminal(proc, output_byte_limit, command, args or [], env or [])
+        self.terminal_calls.append(("create", tid))
+        self._changed.set()
+        return CreateTerminalResponse(terminal_id=tid)
+
+    async def wait_for_terminal_exit(
+        self, session_id: str, terminal_id: str, **kwargs: Any
+    ) -> WaitForTerminalExitResponse:
+        self.terminal_calls.append(("wait_for_exit", terminal_id))
+        status = await self.terminals[terminal_id].exited()
+        return WaitForTerminalExitResponse(exit_code=status.exit_code, signal=status.signal)
+
+    async def terminal_output(
+        self, session_id: str, terminal_id: str, **kwargs: Any
+    ) -> TerminalOutputResponse:
+        self.terminal_calls.append(("output", terminal_id))
+        return self.terminals[terminal_id].output()
+
+    async def kill_terminal(self, session_id: str, terminal_id: str, **kwargs: Any) -> None:
+        self.terminal_calls.append(("kill", terminal_id))
+        await self.terminals[terminal_id].kill()
+
+    async def release_terminal(self, session_id: str, terminal_id: str, **kwargs: Any) -> None:
+        self.terminal_calls.append(("release", terminal_id))
+        await self.terminals[terminal_id].kill()
+        self._changed.set()
+
     def on_connect(self, conn: Any) -> None:
         pass
 
@@ -91,3 +148,54 @@ def agent_command() -> tuple[str, ...]:
 
 def agent_env(extra: dict[str, str]) -> dict[str, str]:
     return {**os.environ, **extra}
+
+
+class Terminal:
+    """A command the editor really runs, its output kept within the agent's byte limit
+    (the oldest bytes dropped first, as the protocol asks)."""
+
+    def __init__(
+        self,
+        proc: asyncio.subprocess.Process,
+        limit: int | None,
+        command: str,
+        args: list[str],
+        env: list[Any],
+    ) -> None:
+        self.proc, self.limit = proc, limit
+        self.command, self.args, self.env = command, args, {e.name: e.value for e in env}
+        self.data = b""
+        self.truncated = False
+        self._reading = asyncio.ensure_future(self._read())
+
+    async def _read(self) -> None:
+        assert self.proc.stdout is not None
+        while chunk := await self.proc.stdout.read(65536):
+            self.data += chunk
+            if self.limit is not None and len(self.data) > self.limit:
+                self.data, self.truncated = self.data[-self.limit :], True
+
+    async def exited(self) -> TerminalExitStatus:
+        code = await self.proc.wait()
+        await self._reading
+        if code < 0:
+            return TerminalExitStatus(signal=signal.Signals(-code).name)
+        return TerminalExitStatus(exit_code=code)
+
+    def output(self) -> TerminalOutputResponse:
+        code = self.proc.returncode
+        status = None
+        if code is not None:
+            status = TerminalExitStatus(
+                exit_code=code if code >= 0 else None,
+                signal=signal.Signals(-code).name if code < 0 else None,
+            )
+        text = self.data.decode(errors="replace")
+        return TerminalOutputResponse(output=text, truncated=self.truncated, exit_status=status)
+
+    async def kill(self) -> None:
+        if self.proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+        await self.proc.wait()
+        await self._reading

@@ -25,6 +25,7 @@ from acp.schema import (
     Cost,
     PermissionOption,
     PlanEntry,
+    TerminalToolCallContent,
     TextContentBlock,
     ToolCallProgress,
     ToolCallStart,
@@ -37,6 +38,7 @@ from agent.acp import tool_calls as tc
 from agent.core import ops as op
 from agent.core.loop import Agent
 from agent.core.session import Session
+from agent.tools.goal import active_goal
 
 log = logging.getLogger(__name__)
 LOG_LINES = 200  # the tail of a running call's output shown on its card
@@ -45,6 +47,14 @@ REFUSED = {
     "attachment_refused",
     "usage_error",
 }  # errors of the request, not of the agent  # exit codes that end a turn without an error
+
+
+@dataclass
+class Shown:
+    """An update of our own, sent in order with those of the engine's events."""
+
+    update: Any
+    sent: asyncio.Future[None] | None = None
 
 
 @dataclass
@@ -63,16 +73,19 @@ class LiveSession:
     agent: Agent = field(init=False)
     mode: str = "ask"
     rejected_always: set[str] = field(default_factory=set)
-    _queue: asyncio.Queue[ev.Event] = field(default_factory=asyncio.Queue)
+    commanding: bool = False  # a slash command runs (see slash.py)
+    _queue: asyncio.Queue[ev.Event | Shown] = field(default_factory=asyncio.Queue)
     _turn_end: asyncio.Future[TurnEnd] | None = None
     _streamed: bool = False
     _logs: dict[str, deque[str]] = field(default_factory=dict)
     _diffs: dict[str, Any] = field(default_factory=dict)
+    _terminals: dict[str, str] = field(default_factory=dict)  # call id -> editor terminal id
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     _runner: asyncio.Task[None] | None = None
     _pump: asyncio.Task[None] | None = None
     _switch: asyncio.Future[str] | None = None
     _open_calls: set[str] = field(default_factory=set)  # shown, not yet finished
+    _waiters: list[tuple[tuple[str, ...], asyncio.Future[None]]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.agent = Agent(self.session)
@@ -86,6 +99,10 @@ class LiveSession:
                 diff = tc.proposed_change(event.name, args, cwd, _current_text(args, cwd))
                 if diff is not None:
                     self._diffs[event.tool_call_id] = diff
+        for waiter in [w for w in self._waiters if event.type in w[0]]:
+            self._waiters.remove(waiter)
+            if not waiter[1].done():
+                waiter[1].set_result(None)
         if isinstance(event, ev.Notice) and self._switch and not self._switch.done():
             self._switch.set_result(event.message)  # a switch ends with one notice, either way
         self._queue.put_nowait(event)
@@ -100,15 +117,32 @@ class LiveSession:
 
     @property
     def busy(self) -> bool:
-        return self._turn_end is not None and not self._turn_end.done()
+        turn = self._turn_end is not None and not self._turn_end.done()
+        return turn or self.commanding
 
     async def prompt(self, text: str, images: list[dict[str, Any]]) -> TurnEnd:
         """Run one turn to its end; its updates are all sent before this returns."""
+        return await self.run_turn(op.UserInput(text=text, images=images))
+
+    async def run_turn(self, operation: op.Operation) -> TurnEnd:
+        """Submit what starts a turn and wait for its end (with a goal, for the last turn
+        toward it, as the chat follows them)."""
+        self.claim()
+        self._turn_end = asyncio.get_running_loop().create_future()
+        self.agent.submit(operation)
+        return await self._turn_end
+
+    def claim(self) -> None:
+        """One prompt at a time: a second one while a turn or a command runs is refused."""
         if self.busy:
             raise RequestError.invalid_request({"message": "a prompt is already running"})
-        self._turn_end = asyncio.get_running_loop().create_future()
-        self.agent.submit(op.UserInput(text=text, images=images))
-        return await self._turn_end
+
+    async def perform(self, operation: op.Operation, until: tuple[str, ...]) -> None:
+        """Submit an operation and wait for the first event of a type in `until`."""
+        answered: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append((until, answered))
+        self.agent.submit(operation)
+        await answered
 
     async def switch_model(self, model: str) -> None:
         """Switch as the chat's /model does (the model is asked first); a model that cannot
@@ -142,12 +176,18 @@ class LiveSession:
             try:
                 await self._forward(event)
             except Exception:
-                log.exception("could not send the %s update", event.type)
+                log.exception("could not send the %s update", getattr(event, "type", "own"))
             finally:
                 self._queue.task_done()
 
-    async def _forward(self, event: ev.Event) -> None:
+    async def _forward(self, event: ev.Event | Shown) -> None:
         match event:
+            case Shown(update=update, sent=sent):
+                try:
+                    await self.client.session_update(session_id=self.id, update=update)
+                finally:
+                    if sent is not None and not sent.done():
+                        sent.set_result(None)
             case ev.TurnComplete() | ev.Interrupted() | ev.Error():
                 for call_id in self._open_calls:  # stopped before they ran, or while
                     update = _progress(call_id, status="failed")
@@ -160,17 +200,32 @@ class LiveSession:
                 for update in self.updates(event):
                     await self.client.session_update(session_id=self.id, update=update)
 
-    def spawn(self, work: Any) -> None:
+    def spawn(self, work: Any) -> asyncio.Task[Any]:
         """Run `work` beside the pump, kept until it ends."""
         task = asyncio.create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def say(self, text: str) -> None:
+        """A message of our own, after every update already queued; returns once sent."""
+        sent: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(Shown(_message(text), sent))
+        await sent
+
+    def show_terminal(self, call_id: str, terminal_id: str) -> None:
+        """Put the editor's terminal on a call's card, after the updates already queued
+        (the card itself among them)."""
+        self._terminals[call_id] = terminal_id
+        self._queue.put_nowait(Shown(_progress(call_id, content=[_terminal(terminal_id)])))
 
     def _end_turn(self, event: ev.Event) -> None:
         self._streamed = False
         if self._turn_end is None or self._turn_end.done():
             return
         match event:
+            case ev.TurnComplete() if active_goal(self.session.tool_state):
+                return  # the goal's next turn follows at once
             case ev.Interrupted():
                 self._turn_end.set_result(TurnEnd("cancelled"))
             case ev.Error(exit_code=code, message=message) if code in STOP_REASONS:
@@ -246,7 +301,9 @@ class LiveSession:
         content: list[Any] = []
         if (diff := self._diffs.pop(event.tool_call_id, None)) and not event.is_error:
             content.append(diff)
-        if event.content:
+        if terminal_id := self._terminals.pop(event.tool_call_id, None):
+            content.append(_terminal(terminal_id))  # the editor keeps showing it, released
+        elif event.content:
             content.append(tc.text_content(tc.fenced(event.content)))
         return _progress(
             event.tool_call_id,
@@ -311,6 +368,10 @@ def _message(text: str) -> AgentMessageChunk:
 
 def _progress(call_id: str, **fields: Any) -> ToolCallProgress:
     return ToolCallProgress(session_update="tool_call_update", tool_call_id=call_id, **fields)
+
+
+def _terminal(terminal_id: str) -> TerminalToolCallContent:
+    return TerminalToolCallContent(type="terminal", terminal_id=terminal_id)
 
 
 def _plan(todos: list[dict[str, Any]]) -> AgentPlanUpdate:

@@ -16,7 +16,8 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from acp import PROTOCOL_VERSION, RequestError, run_agent
+from acp import PROTOCOL_VERSION, RequestError
+from acp.agent.connection import AgentSideConnection
 from acp.interfaces import Client
 from acp.schema import (
     AgentCapabilities,
@@ -40,7 +41,7 @@ from acp.schema import (
     Usage,
 )
 
-from agent.acp import content, settings_ui
+from agent.acp import content, models, settings_ui, slash, terminals
 from agent.acp.framing import LIMIT, checked_input
 from agent.acp.live import LiveSession
 from agent.config import Settings
@@ -131,10 +132,11 @@ class MlInternAgent:
         self, cwd: str, mcp_servers: list[Any] | None = None, **kwargs: Any
     ) -> NewSessionResponse:
         live = await self._open(cwd, mcp_servers, resume=None)
-        return NewSessionResponse(
+        return models.NewSessionWithModels(
             session_id=live.id,
             modes=settings_ui.modes(live),
             config_options=settings_ui.config_options(live),
+            models=models.model_state(live),
         )
 
     async def load_session(
@@ -148,8 +150,10 @@ class MlInternAgent:
             raise RequestError.resource_not_found(session_id) from exc
         await content.replay(live)
         live.start()
-        return LoadSessionResponse(
-            modes=settings_ui.modes(live), config_options=settings_ui.config_options(live)
+        return models.LoadSessionWithModels(
+            modes=settings_ui.modes(live),
+            config_options=settings_ui.config_options(live),
+            models=models.model_state(live),
         )
 
     async def _open(
@@ -173,6 +177,7 @@ class MlInternAgent:
         assert self.client is not None
         live = LiveSession(session, self.client)
         settings_ui.use_editor_files(live, self.client_caps)
+        terminals.use_editor_terminal(live, self.client_caps)
         self.sessions[live.id] = live
         if start:
             live.start()
@@ -209,7 +214,13 @@ class MlInternAgent:
         live = self._live(session_id)
         ledger = live.session.usage
         before = (ledger.input_tokens, ledger.output_tokens, ledger.cached_tokens)
-        end = await live.prompt(*content.prompt_request(prompt))
+        text, images = content.prompt_request(prompt)
+        if (command := slash.wanted(text)) is not None and not images:
+            end = await slash.run(live, command, text)
+            if command.name == "effort":  # the editor's picker shows the new value
+                await settings_ui.announce_options(live)
+        else:
+            end = await live.prompt(text, images)
         if end.refused:
             raise RequestError.invalid_params({"message": end.error})
         if end.error and end.stop_reason == "end_turn":
@@ -233,6 +244,10 @@ class MlInternAgent:
     ) -> SetSessionModeResponse:
         await settings_ui.set_mode(self._live(session_id), mode_id)
         return SetSessionModeResponse()
+
+    async def set_session_model(self, session_id: str, model_id: str, **kwargs: Any) -> None:
+        """`session/set_model` (unstable, see models.py): as the model config option."""
+        await settings_ui.set_option(self._live(session_id), "model", model_id)
 
     async def set_config_option(
         self, config_id: str, session_id: str, value: str | bool, **kwargs: Any
@@ -260,9 +275,12 @@ async def _serve(protocol_out: int, model: str | None) -> None:
     finally:
         sys.stdout = stdout
     reader = checked_input(raw, writer)
+    connection = AgentSideConnection(agent, writer, reader, listening=False)  # type: ignore[arg-type]
+    models.route_set_model(connection, agent)
     try:
-        await run_agent(agent, writer, reader)  # type: ignore[arg-type]
+        await connection.listen()
     finally:
+        await asyncio.shield(connection.close())
         try:  # leaving is bounded, whatever a session's servers or uploads do
             await asyncio.wait_for(agent.close_all(), CLOSE_S)
         except TimeoutError:

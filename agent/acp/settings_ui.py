@@ -27,6 +27,7 @@ from acp.schema import (
     UnstructuredCommandInput,
 )
 
+from agent.acp import slash
 from agent.acp.live import LiveSession
 from agent.config import McpServer
 
@@ -112,6 +113,11 @@ async def set_option(live: LiveSession, config_id: str, value: str | bool) -> No
         settings.effort = None if value == "default" else value  # type: ignore[assignment]
     else:
         raise RequestError.invalid_params({"message": f"no config option {config_id!r}"})
+    await announce_options(live)
+
+
+async def announce_options(live: LiveSession) -> None:
+    """The options' current values, for the editor's pickers."""
     await live.client.session_update(
         session_id=live.id,
         update=ConfigOptionUpdate(
@@ -141,9 +147,20 @@ def mcp_servers(servers: list[Any] | None) -> dict[str, McpServer]:
 
 
 def commands_update(live: LiveSession) -> AvailableCommandsUpdate:
-    """The skills and custom commands the person can start a prompt with (`/name ...`)."""
+    """The chat's commands that work here (see slash.py), the skills and the custom
+    commands: what the person can start a prompt with (`/name ...`)."""
     session = live.session
     commands: list[AvailableCommand] = [
+        AvailableCommand(
+            name=name,
+            description=command.help,
+            input=AvailableCommandInput(root=UnstructuredCommandInput(hint=command.usage))
+            if command.usage
+            else None,
+        )
+        for name, command in slash.commands().items()
+    ]
+    commands += [
         AvailableCommand(
             name=skill.name,
             description=skill.description or "Skill",

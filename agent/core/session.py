@@ -20,7 +20,7 @@ from agent.core.approval.scopes import configured_scopes
 from agent.extensions.hooks.catalog import HookSet
 from agent.extensions.loaded import Extensions, load_extensions
 from agent.extensions.memory import Memory, load_memory, memory_section
-from agent.tools.spec import FileAccess, ToolContext
+from agent.tools.spec import CommandTerminal, FileAccess, ToolContext
 from agent.trust import project_root
 from agent.usage import UsageLedger
 
@@ -119,6 +119,7 @@ class Session:
         self.resources = contextlib.AsyncExitStack()
         self.mcp: Any = None  # the McpManager, when MCP servers are configured
         self.files: FileAccess | None = None  # file text through the front end (an editor)
+        self.terminal: CommandTerminal | None = None  # foreground bash in the editor's terminal
         self._early_notices: list[str] | None = [  # until `ready`
             *self.extensions.notices,
             *self.memory.notices,
@@ -236,6 +237,7 @@ class Session:
             state=self.tool_state,
             usage=self.usage,
             files=self.files,
+            terminal=self.terminal,
             log=log,
             emit=self.emit,
             turn=self.turns,

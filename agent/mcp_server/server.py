@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from agent.context.redact import redact
 from agent.errors import UsageError
+from agent.mcp_server import asking
 from agent.mcp_server.served import as_mcp_tool, served_tools
 from agent.mcp_server.spending import Ask, Bookings, spend_refusal
 from agent.tools.router import ToolRouter
@@ -94,12 +95,13 @@ def build_server(tools: ServedTools) -> Server[Any]:
 
     async def call_tool(
         ctx: ServerRequestContext[Any], params: mcp_types.CallToolRequestParams
-    ) -> mcp_types.CallToolResult:
+    ) -> mcp_types.CallToolResult | mcp_types.InputRequiredResult:
         progress = _Progress(ctx, tools.secrets())
         try:
-            result = await tools.call(
-                params.name, dict(params.arguments or {}), _asker(ctx), progress.log
-            )
+            ask = asking.asker(ctx, params)
+            result = await tools.call(params.name, dict(params.arguments or {}), ask, progress.log)
+        except asking.NeedsAnswer as need:
+            return asking.question(need)
         finally:
             await progress.sent()
         text = redact(result.content, tools.secrets())
@@ -118,26 +120,6 @@ def build_server(tools: ServedTools) -> Server[Any]:
         on_list_tools=list_tools,
         on_call_tool=call_tool,
     )
-
-
-def _asker(ctx: ServerRequestContext[Any]) -> Ask | None:
-    """How to ask the client's user, or None when the client cannot be asked (it declared
-    no elicitation, or this request has no channel back to it)."""
-    caps = ctx.session.client_capabilities
-    if caps is None or caps.elicitation is None or not ctx.session.can_send_request:
-        return None
-
-    async def ask(message: str) -> bool:
-        try:
-            answer = await ctx.session.elicit_form(
-                message, {"type": "object", "properties": {}}, related_request_id=ctx.request_id
-            )
-        except Exception as exc:  # the client failed to answer: no yes was given
-            log.warning("elicitation failed, taken as a decline: %s", exc)
-            return False
-        return answer.action == "accept"
-
-    return ask
 
 
 class _Progress:

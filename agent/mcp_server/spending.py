@@ -96,7 +96,12 @@ async def spend_refusal(
             None,
         )
     key = bookings.hold(cost) if budget is not None else None
-    if ask is not None and not await ask(f"ml-intern {reason}. Approve?"):
+    try:
+        approved = ask is None or await ask(f"ml-intern {reason}. Approve?")
+    except BaseException:  # asked again later (the call comes back with the answer)
+        bookings.release(key)
+        raise
+    if not approved:
         bookings.release(key)
         return "Not run: the user declined this call. Do not retry it unless they ask.", None
     return None, key

@@ -55,6 +55,36 @@ class FileAccess(Protocol):
     async def write_text(self, path: Path, content: str) -> None: ...
 
 
+@dataclass
+class TerminalRun:
+    """How a command run in a front end's terminal ended: its output (only the last part
+    when `truncated`), and its exit code, the signal that killed it, or a timeout."""
+
+    output: str
+    truncated: bool = False
+    exit_code: int | None = None
+    signal: str | None = None
+    timed_out: bool = False
+
+
+class CommandTerminal(Protocol):
+    """Where foreground `bash` commands run when a front end offers its own terminal (an
+    editor over ACP shows the command running live). The approval has been given; the
+    terminal runs `argv` in `cwd` with `env` added, stops it after `timeout_s`, keeps at
+    most `output_bytes` of its output, and always lets go of the terminal before
+    returning, also when cancelled."""
+
+    async def run(
+        self,
+        tool_call_id: str,
+        argv: list[str],
+        cwd: Path,
+        env: dict[str, str],
+        timeout_s: float,
+        output_bytes: int,
+    ) -> TerminalRun: ...
+
+
 def no_log(text: str, omitted_lines: int = 0) -> None:
     """The sink of a context nobody watches: progress goes nowhere."""
 
@@ -80,6 +110,8 @@ class ToolContext:
     `usage` is the session's ledger: tools that spend money check the budget against it and
     record what they spend there.
     `files`, when set, carries file reads and writes to the front end (see FileAccess).
+    `terminal`, when set, runs foreground commands in the front end's terminal (see
+    CommandTerminal).
     """
 
     settings: Settings
@@ -92,6 +124,7 @@ class ToolContext:
     turn: int = 0
     usage: UsageLedger = field(default_factory=UsageLedger)
     files: FileAccess | None = None
+    terminal: CommandTerminal | None = None
 
 
 Handler = Callable[[Any, ToolContext], Awaitable["ToolResult | str"]]

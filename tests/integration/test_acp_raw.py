@@ -12,7 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from acp.schema import SessionNotification
+from acp.schema import (
+    Error,
+    InitializeResponse,
+    ListSessionsResponse,
+    LoadSessionResponse,
+    PromptResponse,
+    SessionNotification,
+)
 
 from agent.context.store import SessionLog
 from tests.cli import llm_env
@@ -20,6 +27,13 @@ from tests.fakes.llm_server import FakeLLM, held, text
 
 DEADLINE_S = 30
 SAVED = "20260101-120000-abcdef"
+RESPONSES = {
+    3: InitializeResponse,
+    6: ListSessionsResponse,
+    7: LoadSessionResponse,
+    8: PromptResponse,
+    23: PromptResponse,
+}
 
 
 class Wire:
@@ -80,7 +94,7 @@ def test_bad_input_sessions_and_stdin_closing(isolated_env: Path) -> None:
     work = isolated_env
     _seed_saved_session(work)
     release = threading.Event()
-    llm = FakeLLM(held(text("Slow answer."), release)).start()
+    llm = FakeLLM(held(text("Slow answer."), release), text("ok")).start()
     wire = Wire(llm_env(llm.url), work)
     try:
         wire.send("this is not json")
@@ -110,7 +124,11 @@ def test_bad_input_sessions_and_stdin_closing(isolated_env: Path) -> None:
         assert [(s["sessionId"], s["title"]) for s in listed] == [(SAVED, "what is 2+2?")]
         load = {"sessionId": SAVED, "cwd": str(work), "mcpServers": []}
         wire.send({"id": 7, "method": "session/load", "params": load})
-        assert "error" not in wire.response(7)
+        loaded = wire.response(7)["result"]
+        assert loaded["models"] == {
+            "availableModels": [{"modelId": "openai/test-model", "name": "openai/test-model"}],
+            "currentModelId": "openai/test-model",
+        }
         replayed = [
             (m["params"]["update"]["sessionUpdate"], m["params"]["update"]["content"]["text"])
             for m in wire.seen
@@ -126,6 +144,59 @@ def test_bad_input_sessions_and_stdin_closing(isolated_env: Path) -> None:
         release.set()
         assert wire.response(8)["result"]["stopReason"] == "end_turn"
 
+        # the unstable model picker: a model without its key is refused, naming the variable
+        no_key = {"sessionId": SAVED, "modelId": "anthropic/claude-sonnet-4-5"}
+        wire.send({"id": 20, "method": "session/set_model", "params": no_key})
+        refused = wire.response(20)["error"]
+        assert refused["code"] == -32602 and "ANTHROPIC_API_KEY" in json.dumps(refused)
+        switch = {"sessionId": SAVED, "modelId": "openai/gpt-4o"}
+        wire.send({"id": 21, "method": "session/set_model", "params": switch})
+        switched = wire.response(21)
+        assert switched.get("result") == {}, switched
+        options = [
+            m["params"]["update"]["configOptions"]
+            for m in wire.seen
+            if m.get("method") == "session/update"
+            and m["params"]["update"]["sessionUpdate"] == "config_option_update"
+        ]
+        model = next(o for o in options[-1] if o["id"] == "model")
+        assert model["currentValue"] == "openai/gpt-4o"
+        wire.send({"id": 22, "method": "session/set_model", "params": {"sessionId": SAVED}})
+        assert wire.response(22)["error"]["code"] == -32602
+
+        # the chat's commands that make sense here, offered and run from a prompt
+        (offered,) = [
+            m["params"]["update"]["availableCommands"]
+            for m in wire.seen
+            if m.get("method") == "session/update"
+            and m["params"]["update"]["sessionUpdate"] == "available_commands_update"
+        ]
+        names = [c["name"] for c in offered]
+        assert {"status", "cost", "context", "compact", "effort", "goal"} <= set(names)
+        assert not {"model", "undo", "quit", "new"} & set(names)
+        seen_before = len(wire.seen)
+        status = {"sessionId": SAVED, "prompt": [{"type": "text", "text": "/status"}]}
+        wire.send({"id": 23, "method": "session/prompt", "params": status})
+        assert wire.response(23)["result"]["stopReason"] == "end_turn"
+        effort = {"sessionId": SAVED, "prompt": [{"type": "text", "text": "/effort high"}]}
+        wire.send({"id": 24, "method": "session/prompt", "params": effort})
+        assert wire.response(24)["result"]["stopReason"] == "end_turn"
+        updates = [
+            m["params"]["update"]
+            for m in wire.seen[seen_before:]
+            if m.get("method") == "session/update"
+        ]
+        said = "".join(
+            u["content"]["text"] for u in updates if u["sessionUpdate"] == "agent_message_chunk"
+        )
+        assert "openai/gpt-4o" in said and SAVED in said and "approvals" in said
+        assert "reasoning effort high" in said
+        (options,) = [
+            u["configOptions"] for u in updates if u["sessionUpdate"] == "config_option_update"
+        ]
+        assert next(o for o in options if o["id"] == "effort")["currentValue"] == "high"
+        assert len(llm.requests) == 2  # no model call for either
+
         assert wire.proc.stdin is not None
         wire.proc.stdin.close()
         assert wire.proc.wait(timeout=DEADLINE_S) == 0
@@ -133,6 +204,11 @@ def test_bad_input_sessions_and_stdin_closing(isolated_env: Path) -> None:
         for message in wire.seen:  # every update is valid against the protocol's schema
             if message.get("method") == "session/update":
                 SessionNotification.model_validate(message["params"])
+        answers = {m["id"]: m for m in wire.seen if "method" not in m and m.get("id")}
+        for request_id, schema in RESPONSES.items():  # and so is every answer
+            schema.model_validate(answers[request_id]["result"])
+        for request_id in (1, 2, 4, 5, 9, 20, 22):
+            Error.model_validate(answers[request_id]["error"])
     finally:
         release.set()
         if wire.proc.poll() is None:

@@ -227,3 +227,47 @@ def test_http_port_in_use_is_a_usage_error(cli):
     assert result.exit_code == 2
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_stdio_asks_a_client_on_the_2026_revision_through_its_retry(served_env, hub):
+    """On 2026-07-28 a call cannot send its own request: the question comes back as an
+    input-required result, and the client's retry carries its user's answer."""
+    from mcp import StdioServerParameters, stdio_client
+    from mcp.client import Client
+    from mcp.types import ElicitResult, InputRequiredResult
+
+    answers = Answers("decline", "accept")
+    params = StdioServerParameters(
+        command=sys.executable, args=["-m", "agent", "mcp", "serve"], env=served_env
+    )
+
+    async def scenario() -> None:
+        with tempfile.TemporaryFile("w+") as errlog:
+            transport = stdio_client(params, errlog=errlog)
+            async with Client(transport, elicitation_callback=answers) as client:
+                assert client.session.protocol_version == "2026-07-28"
+                declined = await client.call_tool("hf_jobs", LAUNCH)
+                assert declined.is_error and "declined" in text(declined)
+                assert hub.jobs == {}
+                accepted = await client.call_tool("hf_jobs", LAUNCH)
+                assert not accepted.is_error, text(accepted)
+                assert len(hub.jobs) == 1
+
+                # a yes counts only for the call it was given for
+                asked = await client.session.call_tool("hf_jobs", LAUNCH, allow_input_required=True)
+                assert isinstance(asked, InputRequiredResult)
+                bigger = {**LAUNCH, "flavor": "h100x8"}
+                yes = {"approve_spend": ElicitResult(action="accept", content={})}
+                again = await client.session.call_tool(
+                    "hf_jobs",
+                    bigger,
+                    input_responses=yes,
+                    request_state=asked.request_state,
+                    allow_input_required=True,
+                )
+                assert isinstance(again, InputRequiredResult)
+                assert "h100x8" in again.input_requests["approve_spend"].params.message
+                assert len(hub.jobs) == 1
+
+    asyncio.run(scenario())
+    assert len(answers.messages) == 2 and LAUNCH_COST in answers.messages[0]

@@ -10,6 +10,7 @@ from agent.tools.local import bash as sh
 from agent.tools.local import edit as ed
 from agent.tools.local import files as fs
 from agent.tools.local import paging
+from agent.tools.local import terminal as term
 from agent.tools.spec import ToolContext, ToolError, ToolResult, ToolSpec
 
 BASH = """\
@@ -73,6 +74,8 @@ async def bash(args: sh.BashArgs, ctx: ToolContext) -> ToolResult:
         raise ToolError("command is empty; give the shell command to run")
     if args.run_in_background:
         return jobs.start_background(args, ctx)
+    if terminal := term.delegated(args, ctx):
+        return await term.run_in_terminal(args, ctx, terminal)
     return await sh.run_foreground(args, ctx)
 
 
