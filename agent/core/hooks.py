@@ -25,12 +25,12 @@ from agent.extensions.hooks import tool_names
 from agent.extensions.hooks.runner import run_all
 from agent.extensions.hooks.verdict import Verdict, judge
 from agent.paths import data_home
-from agent.tools.spec import ToolResult
+from agent.tools.spec import SubagentStopCheck, ToolResult
 from agent.trust import project_root
 
 log = logging.getLogger(__name__)
 STOP_BLOCKS_MAX = 3  # Stop hooks may send the agent back to work this many times in a row
-SUBAGENT_TOOLS = frozenset({"research"})  # a call of one ends with SubagentStop
+SUBAGENT_TOOLS = frozenset({"research"})  # its sub-agent ends with SubagentStop
 
 
 async def fire(session: Session, event: str, fields: dict[str, Any], *names: str) -> Verdict:
@@ -173,13 +173,11 @@ async def before_tool(
 async def after_tool(
     session: Session, call_id: str, name: str, args: dict[str, Any], result: ToolResult
 ) -> ToolResult:
-    """PostToolUse (or PostToolUseFailure for an error result), and SubagentStop after a
-    sub-agent: what the hooks say back (a block's reason, added context) goes to the model
-    with the result."""
+    """PostToolUse (or PostToolUseFailure for an error result): what the hooks say back
+    (a block's reason, added context) goes to the model with the result."""
     event = "PostToolUseFailure" if result.is_error else "PostToolUse"
     names = tool_names.names(name)
-    ended = name in SUBAGENT_TOOLS and session.hooks.matching("SubagentStop", name)
-    if not (ended or session.hooks.matching(event, *names)):
+    if not session.hooks.matching(event, *names):
         return result
     fields: dict[str, Any] = {
         "tool_name": tool_names.names(name)[0],
@@ -195,13 +193,29 @@ async def after_tool(
     verdict = await fire(session, event, fields, *names)
     notes = [f"{event} hook feedback: {verdict.reason()}"] if verdict.blocked else []
     notes += verdict.context
-    if ended:
-        stop = {"stop_hook_active": False, "agent_type": name, "agent_id": f"{session.id}.{name}"}
-        sub = await fire(session, "SubagentStop", stop, name)
-        notes += [f"SubagentStop hook feedback: {sub.reason()}"] if sub.blocked else []
     if not notes:
         return result
     return dataclasses.replace(result, content="\n\n".join([result.content, *notes]))
+
+
+def subagent_stop_check(session: Session, call_id: str, name: str) -> SubagentStopCheck | None:
+    """What a sub-agent started by the call `call_id` asks before it ends with its report
+    (None when no SubagentStop hook matches it): the reason of a hook that sends it back
+    to work, which becomes its next instruction."""
+    if name not in SUBAGENT_TOOLS or not session.hooks.matching("SubagentStop", name):
+        return None
+
+    async def check(agent_type: str, active: bool, last_answer: str) -> str | None:
+        fields = {
+            "stop_hook_active": active,
+            "agent_type": agent_type,
+            "agent_id": call_id,
+            "last_assistant_message": last_answer,
+        }
+        verdict = await fire(session, "SubagentStop", fields, agent_type)
+        return verdict.reason() if verdict.blocked else None
+
+    return check
 
 
 async def permission_request(

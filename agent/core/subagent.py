@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field
 
 from agent import events as ev
 from agent.core.budget import stop_if_next_call_over_budget
+from agent.core.hooks import STOP_BLOCKS_MAX
 from agent.core.loop import ask_model, run_turn
 from agent.core.session import Session
 from agent.errors import (
@@ -173,7 +174,7 @@ async def research(args: ResearchArgs, ctx: ToolContext) -> ToolResult:
     child.subscribe(progress)
     ctx.log(f"↳ researching with {len(child.router.names)} read-only tools")
     try:
-        report, stop = await _investigate(child, task_message(args))
+        report, stop = await _investigate(child, task_message(args), ctx)
     finally:
         await child.aclose()
     ctx.log(f"↳ done: {progress.summary()}")
@@ -186,12 +187,12 @@ async def research(args: ResearchArgs, ctx: ToolContext) -> ToolResult:
     return ToolResult(report, is_error=isinstance(stop, BudgetExceeded | LLMError), data=data)
 
 
-async def _investigate(child: Session, task: str) -> tuple[str, AgentStop | None]:
+async def _investigate(child: Session, task: str, ctx: ToolContext) -> tuple[str, AgentStop | None]:
     """The report and what stopped the child early, if anything; a child stopped by its
     own limits is still asked for the report of what it found."""
     ended: AgentStop
     try:
-        return await run_turn(child, task), None
+        return await _until_let_go(child, await run_turn(child, task), ctx), None
     except IterationLimit as stop:
         ended, reason = stop, f"it used all {child.settings.max_iterations} steps"
     except TokenBudgetUsed as stop:
@@ -203,6 +204,24 @@ async def _investigate(child: Session, task: str) -> tuple[str, AgentStop | None
     except LLMError as exc:
         return _partial(child, f"Research failed: {exc.message}"), exc
     return await _wrap_up(child, reason), ended
+
+
+async def _until_let_go(child: Session, report: str, ctx: ToolContext) -> str:
+    """The report once SubagentStop hooks let the child end: a hook that blocks sends it
+    back to work with its reason as the next instruction, STOP_BLOCKS_MAX times in a row
+    at most (as Stop hooks do for the main agent)."""
+    if ctx.subagent_stop is None:
+        return report
+    blocks = 0
+    while (reason := await ctx.subagent_stop("research", blocks > 0, report)) is not None:
+        if blocks >= STOP_BLOCKS_MAX:
+            ctx.log(f"↳ SubagentStop hooks sent it back {blocks} times in a row: ending it anyway")
+            break
+        blocks += 1
+        ctx.log(f"↳ a SubagentStop hook sent it back: {_first_line(reason)}")
+        feedback = f"SubagentStop hook feedback:\n{reason}"
+        report = await run_turn(child, feedback, typed=False)
+    return report
 
 
 async def _wrap_up(child: Session, reason: str) -> str:

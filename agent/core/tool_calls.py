@@ -104,6 +104,7 @@ async def _run_one(session: Session, call: dict[str, Any], problem: str | None) 
     if pre.updated_input and (problem := session.router.argument_problem(name, args)):
         return ToolResult(f"Invalid arguments for {name} after a hook: {problem}", is_error=True)
     ctx = session.tool_context(call_id, name)
+    ctx.subagent_stop = hooks.subagent_stop_check(session, call_id, name)
     refusal = await session.router.refusal(name, args, ctx) or await _approve(
         session, call_id, name, args, pre.permission, pre.permission_reason
     )

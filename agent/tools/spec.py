@@ -98,6 +98,11 @@ def send_log(log: LogSink, text: str, omitted_lines: int = 0) -> None:
         log(text)
 
 
+# (agent type, whether a hook already sent it back, its last answer) -> the instruction to
+# go on with, or None when it may stop.
+SubagentStopCheck = Callable[[str, bool, str], Awaitable["str | None"]]
+
+
 @dataclass
 class ToolContext:
     """Everything a handler may use. Nothing global: tests build one by hand.
@@ -112,6 +117,8 @@ class ToolContext:
     `files`, when set, carries file reads and writes to the front end (see FileAccess).
     `terminal`, when set, runs foreground commands in the front end's terminal (see
     CommandTerminal).
+    `subagent_stop`, when set, asks the session's SubagentStop hooks whether a sub-agent
+    may end with its report (see SubagentStopCheck).
     """
 
     settings: Settings
@@ -125,6 +132,7 @@ class ToolContext:
     usage: UsageLedger = field(default_factory=UsageLedger)
     files: FileAccess | None = None
     terminal: CommandTerminal | None = None
+    subagent_stop: SubagentStopCheck | None = None
 
 
 Handler = Callable[[Any, ToolContext], Awaitable["ToolResult | str"]]
