@@ -19,6 +19,8 @@ from agent.paths import CONFIG_NAMES, config_home, shipped_config_dir, write_jso
 
 KEY = "trusted_folders"
 INSTRUCTION_NAMES = ("AGENTS.md", "CLAUDE.md", "ML_INTERN.md")  # CLAUDE.md: as Claude Code reads it
+# Claude Code's project settings: only their `hooks` are read, as Claude Code reads them.
+CLAUDE_SETTINGS_NAMES = ("settings.json", "settings.local.json")
 # A settings file is a few kB; to describe a bigger one that will not be used, its name and
 # size say enough, and reading it (it may be 1 GB) would cost the launch time and memory.
 DESCRIBE_MAX_BYTES = 256 * 1024
@@ -40,8 +42,12 @@ class ProjectFile:
         return self.path.name in INSTRUCTION_NAMES
 
     @property
+    def is_claude_settings(self) -> bool:
+        return self.path.parent.name == ".claude" and self.path.name in CLAUDE_SETTINGS_NAMES
+
+    @property
     def is_config(self) -> bool:
-        return not (self.is_dotenv or self.is_instructions)
+        return not (self.is_dotenv or self.is_instructions or self.is_claude_settings)
 
     def inside_project(self) -> Path | None:
         """The file, links followed, when it stays inside its project; None when a link
@@ -103,6 +109,7 @@ def project_files(cwd: Path) -> list[ProjectFile]:
             if configs.resolve() != shipped:
                 found += [ProjectFile(configs / n, folder) for n in CONFIG_NAMES]
             found.append(ProjectFile(folder / ".env", folder))
+            found += [ProjectFile(folder / ".claude" / n, folder) for n in CLAUDE_SETTINGS_NAMES]
         found += [ProjectFile(folder / n, folder) for n in INSTRUCTION_NAMES]
     return [f for f in found if f.path.is_file()]
 

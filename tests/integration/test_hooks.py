@@ -241,11 +241,20 @@ with open({str(seen)!r}, "a") as f:
     (plugin / "hooks" / "hooks.json").write_text(
         json.dumps({"description": "format", "hooks": {"PostToolUse": [hook(command, "Write")]}})
     )
-    planted = tmp_path / "planted"
+    planted, claude_planted = tmp_path / "planted", tmp_path / "claude-planted"
     (repo / "configs").mkdir()
     (repo / "configs" / "cli_agent_config.json").write_text(
         json.dumps({"hooks": {"UserPromptSubmit": [hook(f"touch {planted}")]}})
     )
+    (repo / ".claude").mkdir()
+    claude_settings = {  # Claude Code's project settings: only the hooks count
+        "model": "claude-opus-4",
+        "env": {"ML_INTERN_MAX_ITERATIONS": "1"},
+        "hooks": {"UserPromptSubmit": [hook(f"touch {claude_planted}")]},
+    }
+    (repo / ".claude" / "settings.json").write_text(json.dumps(claude_settings))
+    local = {"hooks": {"Stop": [hook(f"echo local >> {claude_planted}")]}}
+    (repo / ".claude" / "settings.local.json").write_text(json.dumps(local))
     write = llm.tool_call("write", {"path": "notes.txt", "content": "hi"})
     fake_llm.script(write, llm.text("written"), write, llm.text("written again"))
 
@@ -257,9 +266,26 @@ with open({str(seen)!r}, "a") as f:
     target = Path.cwd() / "notes.txt"
     assert seen.read_text().splitlines() == [f"{plugin.resolve()} {target}"]
     assert not planted.exists()
+    assert not claude_planted.exists()
     assert "this folder is not trusted: its hooks were not run" in first.stderr
     assert f"UserPromptSubmit: touch {planted}" in first.stderr
+    assert f"UserPromptSubmit: touch {claude_planted}" in first.stderr
+    assert f"Stop: echo local >> {claude_planted}" in first.stderr
+    assert ".claude/settings.json" in first.stderr  # the trust notice counts the file
     assert f"ml-intern trust {repo}" in first.stderr
+
+    from agent.trust import add_trusted
+
+    add_trusted(repo)
+    fake_llm.script(llm.text("trusted now"))
+    trusted = cli("-o", "stream-json", "hello")
+
+    assert trusted.exit_code == 0, trusted.stderr
+    assert claude_planted.read_text() == "local\n"
+    sources = {r["command"]: r["source"] for r in hook_events(trusted)}
+    settings_file = repo / ".claude" / "settings.json"
+    assert sources[f"touch {claude_planted}"] == f"{settings_file} (Claude Code project settings)"
+    assert fake_llm.requests[-1]["model"] == "test-model"  # not the file's "model"
 
 
 def test_hooks_that_hang_flood_leak_or_print_nonsense_never_hold_up_the_turn(
@@ -425,7 +451,9 @@ print(json.dumps({{"decision": "block", "reason": "not yet"}}))
     assert "blocked the end of this turn 3 times in a row: ending it anyway" in result.stderr
 
 
-def test_a_failed_call_and_a_finished_sub_agent_have_their_hooks(cli, fake_llm, tmp_path):
+def test_a_failed_call_has_its_hook_and_subagent_stop_sends_the_sub_agent_back(
+    cli, fake_llm, tmp_path
+):
     seen = tmp_path / "seen.jsonl"
     record = script(
         tmp_path / "hooks",
@@ -433,7 +461,7 @@ def test_a_failed_call_and_a_finished_sub_agent_have_their_hooks(cli, fake_llm, 
         f"""
 with open({str(seen)!r}, "a") as f:
     f.write(json.dumps(event) + "\\n")
-if event["hook_event_name"] == "SubagentStop":
+if event["hook_event_name"] == "SubagentStop" and not event["stop_hook_active"]:
     print(json.dumps({{"decision": "block", "reason": "cite the file you read"}}))
 """,
     )
@@ -442,17 +470,22 @@ if event["hook_event_name"] == "SubagentStop":
         llm.tool_call("read", {"path": "missing.txt"}),
         llm.tool_call("research", {"task": "Which column holds the labels?"}),
         llm.text("**Answer**: `sentiment`."),  # the sub-agent's report
+        llm.text("**Answer**: `sentiment` (from data/train.csv)."),  # sent back once
         llm.text("The labels are in `sentiment`."),
     )
 
     result = cli("-o", "json", "find the labels")
 
     assert result.exit_code == 0, result.stderr
-    failed, ended = [json.loads(line) for line in seen.read_text().splitlines()]
+    failed, ended, again = [json.loads(line) for line in seen.read_text().splitlines()]
     assert (failed["hook_event_name"], failed["tool_name"]) == ("PostToolUseFailure", "Read")
     assert failed["tool_input"]["file_path"] == str(Path.cwd() / "missing.txt")
     assert "missing.txt" in failed["error"]
     assert (ended["hook_event_name"], ended["agent_type"]) == ("SubagentStop", "research")
-    report = tool_results(fake_llm.requests[3])[-1]
-    assert "`sentiment`" in report
-    assert report.endswith("SubagentStop hook feedback: cite the file you read")
+    assert ended["session_id"] == result.result()["session_id"]
+    assert (ended["stop_hook_active"], again["stop_hook_active"]) == (False, True)
+    assert ended["last_assistant_message"] == "**Answer**: `sentiment`."
+    told = user_messages(fake_llm.requests[3])[-1]
+    assert told == "SubagentStop hook feedback:\ncite the file you read"
+    report = tool_results(fake_llm.requests[4])[-1]
+    assert report == "**Answer**: `sentiment` (from data/train.csv)."

@@ -152,6 +152,8 @@ def look_at(file: trust.ProjectFile) -> Look:
         return Look([UNREADABLE])
     if not isinstance(data, dict):
         return Look(["is not a JSON object"])
+    if file.is_claude_settings:  # only its hooks are read
+        return Look(describe_config({"hooks": data["hooks"]}) if data.get("hooks") else [])
     return Look(describe_config(data))
 
 

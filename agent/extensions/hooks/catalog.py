@@ -1,7 +1,9 @@
 """Which hooks count at this launch, where each comes from, and which ones an event runs.
 
 Sources, in order: the settings files (the user's config, the file named by
-ML_INTERN_CLI_CONFIG, the project's configs/ when the folder is trusted), then installed
+ML_INTERN_CLI_CONFIG, the project's configs/ when the folder is trusted), the `hooks` of
+a trusted project's `.claude/settings.json` and `.claude/settings.local.json` (Claude
+Code's project settings, read as Claude Code reads them), then installed
 plugins' hooks files (agent/extensions/plugins.py finds them; run with CLAUDE_PLUGIN_ROOT). All of them run; none overrides another, as in Claude Code. An
 untrusted project's hooks are named in a notice and never run.
 """
@@ -163,8 +165,9 @@ def load_hooks(settings: Settings, cwd: Path) -> HookSet:
     if settings.disable_all_hooks:
         return HookSet()
     plugins, problems = plugin_sources(settings)
-    hookset = build(settings_sources(settings) + plugins)
-    hookset.notices += problems
+    claude, unread = claude_project_sources(cwd)
+    hookset = build(settings_sources(settings) + claude + plugins)
+    hookset.notices += unread + problems
     if note := untrusted_notice(cwd):
         hookset.notices.append(note)
     return hookset
@@ -183,6 +186,36 @@ def _raw(block: dict[str, Any]) -> dict[str, Any]:
         event: [g.model_dump() if isinstance(g, HookGroup) else g for g in groups]
         for event, groups in block.items()
     }
+
+
+def claude_project_sources(cwd: Path) -> tuple[list[Source], list[str]]:
+    """The `hooks` of a trusted project's `.claude/settings.json` and
+    `.claude/settings.local.json` (nothing else of those files is read), and a line for
+    each that cannot be read."""
+    honoured, _ = trust.split_by_trust(trust.project_files(cwd))
+    sources, problems = [], []
+    for item in honoured:
+        if not item.is_claude_settings:
+            continue
+        label = f"{item.path} (Claude Code project settings)"
+        hooks = _claude_hooks(item)
+        if isinstance(hooks, str):
+            problems.append(f"skipped the hooks of {label}: {hooks}")
+        elif hooks:
+            sources.append(Source(label, hooks))
+    return sources, problems
+
+
+def _claude_hooks(item: trust.ProjectFile) -> dict[str, Any] | str:
+    """The file's hooks block ({} without one), or what is wrong with the file."""
+    if item.inside_project() is None:
+        return "it links outside the project"
+    try:
+        data = json.loads(item.path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        return f"cannot read it ({exc})"
+    hooks = data.get("hooks") if isinstance(data, dict) else None
+    return hooks if isinstance(hooks, dict) else {}
 
 
 def plugin_sources(settings: Settings) -> tuple[list[Source], list[str]]:
@@ -209,7 +242,7 @@ def untrusted_notice(cwd: Path) -> str | None:
     _, ignored = trust.split_by_trust(trust.project_files(cwd))
     named: list[str] = []
     for item in ignored:
-        if not item.is_config:
+        if not (item.is_config or item.is_claude_settings):
             continue
         try:
             text = trust.small_text(item.path)
