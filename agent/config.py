@@ -184,6 +184,12 @@ class PluginsConfig(BaseModel):
     enabled: bool = True
 
 
+class NotificationsConfig(BaseModel):
+    """When Notification hooks hear that the chat waits for the person (`idle_prompt`)."""
+
+    idle_seconds: float = Field(default=60.0, gt=0, allow_inf_nan=False)
+
+
 class Settings(BaseModel):
     """Every setting, with its default. Secrets are excluded from dumps."""
 
@@ -245,6 +251,7 @@ class Settings(BaseModel):
     # Claude Code's hooks block (agent/extensions/hooks/); every file's hooks run.
     hooks: HooksBlock = Field(default_factory=dict)
     disable_all_hooks: bool = Field(default=False, alias="disableAllHooks")
+    notifications: NotificationsConfig = Field(default_factory=NotificationsConfig)
     _hook_files: list[tuple[Path, dict[str, Any]]] = PrivateAttr(default_factory=list)
     # headless: wait for the watched background runs before exiting, at most this long
     wait_for_runs: bool = True

@@ -175,6 +175,7 @@ class MlInternAgent:
         except AgentStop as stop:
             raise RequestError.invalid_params({"message": stop.message}) from None
         assert self.client is not None
+        session.person_present = True  # the editor asks its user
         live = LiveSession(session, self.client)
         settings_ui.use_editor_files(live, self.client_caps)
         terminals.use_editor_terminal(live, self.client_caps)

@@ -239,6 +239,24 @@ async def permission_request(
     return verdict
 
 
+def notify_when_idle(session: Session) -> asyncio.Task[None] | None:
+    """A Notification (`idle_prompt`) once the person has left the prompt waiting
+    `notifications.idle_seconds` after a turn; the caller cancels the task when a line
+    comes. None (no timer at all) when no Notification hook would hear it."""
+    if not (session.hooks and session.hooks.matching("Notification", "idle_prompt")):
+        return None
+
+    async def later() -> None:
+        await asyncio.sleep(session.settings.notifications.idle_seconds)
+        note = {
+            "message": "ml-intern is waiting for your input",
+            "notification_type": "idle_prompt",
+        }
+        in_background(session, "Notification", note, "idle_prompt")
+
+    return asyncio.get_running_loop().create_task(later(), name="idle-notice")
+
+
 JOB_EVENTS = {ev.JobSubmitted: "JobSubmitted", ev.JobFinished: "JobFinished"}
 
 

@@ -320,18 +320,20 @@ class Agent:
         registry = session.tool_state.get(RUNS_STATE)
         if isinstance(registry, RunRegistry):
             registry.on_wake = self._woken
+        ended: op.EndReason = "other"
         try:
             await hooks.session_start(session, session.start_source)
             while True:
                 operation = await self.ops.get()
                 if isinstance(operation, op.Shutdown):
+                    ended = operation.reason
                     break
                 await self._handle(operation)
         finally:
             self._waiting_inputs.clear()
             self._closing = True
             await self._cancel_turn()
-            await hooks.session_end(session, "other")
+            await hooks.session_end(session, ended)
             session.emit(ev.Shutdown())
 
     async def _handle(self, operation: op.Operation) -> None:

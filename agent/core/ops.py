@@ -52,8 +52,15 @@ class SetGoal(BaseModel):
     request: str = ""
 
 
+# Why a session ends, in Claude Code's words (SessionEnd's `reason`): the person left the
+# chat, switched to another session, or anything else (a headless run's end, a signal, an
+# editor closing the session). /new ends one with "clear" without shutting down.
+EndReason = Literal["prompt_input_exit", "resume", "other"]
+
+
 class Shutdown(BaseModel):
     type: Literal["shutdown"] = "shutdown"
+    reason: EndReason = "other"
 
 
 Operation = Annotated[

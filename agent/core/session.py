@@ -128,6 +128,9 @@ class Session:
         self.hook_context: list[str] = []  # what hooks added, for the next request
         self.start_source = "startup"  # SessionStart's source: startup or resume
         self.last_key_at: float | None = None  # the chat's last key press (monotonic)
+        # A person answers approval questions (the chat, an editor): a hook's `ask` asks
+        # them even where approvals are automatic. Nobody does in a headless run.
+        self.person_present = False
 
     async def aclose(self) -> None:
         """Close what the session owns (MCP connections, logs, background tasks)."""

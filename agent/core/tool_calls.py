@@ -18,6 +18,7 @@ from agent.core.approval.scopes import allowed_always, always_scope
 from agent.core.budget import spend_covered
 from agent.core.nudges import ArgumentStreak, broken_arguments_note
 from agent.core.session import Session
+from agent.extensions.hooks import tool_names
 from agent.tools.router import ArgumentError, parse_arguments
 from agent.tools.spec import ToolResult
 
@@ -133,7 +134,8 @@ async def _approve(
 
     A call that spends money (a cloud job, a sandbox) is asked about even in yolo or
     auto mode unless the spend budget covers its worst case. A PreToolUse hook's
-    `allow` stands for the person's yes, its `ask` asks even where nothing else would;
+    `allow` stands for the person's yes, its `ask` asks even where nothing else would
+    (in yolo or auto mode too, when a person is there to answer; refused otherwise);
     neither overrides a configured denial or the budget.
     """
     spec = session.router.get(name)
@@ -153,7 +155,8 @@ async def _approve(
     if spend is not None:
         reason = spend[0]
     if hook == "ask":
-        reason = reason or f"a PreToolUse hook asks first: {hook_reason or 'no reason given'}"
+        asked = f"a PreToolUse hook asks first: {hook_reason or 'no reason given'}"
+        reason = f"{reason}; {asked}" if reason else asked
     if reason is None:
         return None
     spent = session.usage.spent_usd
@@ -165,12 +168,15 @@ async def _approve(
     trusted = settings.yolo or always or settings.approval_mode == "auto" or hook == "allow"
     if trusted and covered and hook != "ask":
         return None
-    if settings.approval_mode != "ask":
+    hook_asks = hook == "ask" and settings.approval_mode == "auto" and session.person_present
+    if settings.approval_mode != "ask" and not hook_asks:
         session.emit(ev.ToolStateChange(tool_call_id=call_id, name=name, state="denied"))
         why = "approvals are set to deny"
         if spend is not None and not covered:
             unbounded = math.isinf(spend[1])
             why = "no budget can cover it" if unbounded else "--max-budget-usd does not cover it"
+        elif hook == "ask" and settings.approval_mode == "auto":
+            why = "nobody is here to answer"
         return ToolResult(
             f"Not run: this call needs approval ({reason}) and {why}. Find another way "
             "that does not need it, or tell the user what you wanted to run.",
@@ -182,10 +188,19 @@ async def _approve(
 async def _ask(
     session: Session, call_id: str, name: str, args: dict[str, Any], reason: str
 ) -> ToolResult | None:
-    """Wait for the person's decision, delivered as an `approval` operation (unless a
-    PermissionRequest hook answers for them)."""
+    """Wait for the person's decision, delivered as an `approval` operation, unless a
+    PermissionRequest hook answers for them; a hook's `allow` may carry `updatedInput`,
+    which changes `args` in place: the call runs with it."""
     answered = await hooks.permission_request(session, call_id, name, args, reason)
     if answered.permission == "allow":
+        if answered.updated_input:
+            changed = {**args, **tool_names.our_input(name, answered.updated_input)}
+            if problem := session.router.argument_problem(name, changed):
+                return ToolResult(
+                    f"Invalid arguments for {name} after a PermissionRequest hook: {problem}",
+                    is_error=True,
+                )
+            args.update(changed)
         session.emit(ev.ToolStateChange(tool_call_id=call_id, name=name, state="approved"))
         return None
     if answered.permission == "deny":

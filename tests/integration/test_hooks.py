@@ -68,6 +68,9 @@ if "deny-me" in command:
 elif "original" in command:
     print(json.dumps({"hookSpecificOutput": {"hookEventName": "PreToolUse",
         "permissionDecision": "allow", "updatedInput": {"command": "echo updated > out.txt"}}}))
+elif "ask-me" in command:
+    print(json.dumps({"hookSpecificOutput": {"hookEventName": "PreToolUse",
+        "permissionDecision": "ask", "permissionDecisionReason": "it writes to the shared disk"}}))
 """,
     )
     seen = tmp_path / "seen.jsonl"
@@ -90,6 +93,7 @@ with open({str(seen)!r}, "a") as f:
         llm.tool_call("bash", {"command": "rm -rf build && touch ran1"}),
         llm.tool_call("bash", {"command": "touch ran2 # deny-me"}),
         llm.tool_call("bash", {"command": "echo original > out.txt"}),
+        llm.tool_call("bash", {"command": "touch ran3 # ask-me"}),
         llm.text("done"),
     )
 
@@ -99,16 +103,21 @@ with open({str(seen)!r}, "a") as f:
     work = Path.cwd()
     assert not (work / "ran1").exists()
     assert not (work / "ran2").exists()
+    assert not (work / "ran3").exists()  # asked, and nobody is here to answer
     assert (work / "out.txt").read_text() == "updated\n"
-    blocked, denied, _ = (tool_results(fake_llm.requests[i])[-1] for i in (1, 2, 3))
+    blocked, denied, _, asked = (tool_results(fake_llm.requests[i])[-1] for i in (1, 2, 3, 4))
     assert "rm -rf is not allowed here" in blocked
     assert "no deny-me today" in denied
+    assert asked.startswith("Not run: this call needs approval")
+    assert "a PreToolUse hook asks first: it writes to the shared disk" in asked
+    assert "nobody is here to answer" in asked
     runs = hook_events(result)
     assert [(r["event"], r["exit_code"], r["decision"]) for r in runs] == [
         ("PreToolUse", 2, "deny"),
         ("PreToolUse", 0, "deny"),
         ("PreToolUse", 0, "allow"),
         ("PostToolUse", 0, ""),
+        ("PreToolUse", 0, "ask"),
     ]
     assert all(r["command"] and r["duration_ms"] >= 0 for r in runs)
     (after,) = [json.loads(line) for line in seen.read_text().splitlines()]

@@ -39,7 +39,7 @@ from agent.cli.slash.mcp_and_traces import offer_job_cancel
 from agent.cli.slash.settings import offer_budget_raise
 from agent.cli.stopping import exit_now, run_to_end, signal_exit_code, terminal_gone
 from agent.config import Settings
-from agent.core import llm
+from agent.core import hooks, llm
 from agent.core import ops as op
 from agent.core.loop import Agent
 from agent.core.runtime import open_session
@@ -137,21 +137,22 @@ class Chat:
     def _attach(self, session: Session) -> None:
         self.session = session
         session.last_key_at = time.monotonic()  # the person is here: they just asked for it
+        session.person_present = True
         self._starting = True  # until the first request: start-up notices are said once
         self.agent = Agent(session)
         session.subscribe(self._on_event)
         self._runner = asyncio.create_task(self.agent.run(), name="agent")
 
-    async def _detach(self) -> None:
+    async def _detach(self, reason: op.EndReason) -> None:
         if not self._runner.done():
-            self.agent.submit(op.Shutdown())
+            self.agent.submit(op.Shutdown(reason=reason))
         await self._runner  # a crashed loop raises here
         await self.session.aclose()
 
     async def switch_session(self, resume: str | None) -> None:
         """Leave this conversation for a saved one (an id), or a fresh one (None)."""
         fresh = await open_session(self.session.settings, resume=resume)  # may fail: keep ours
-        await self._detach()
+        await self._detach("resume")
         self._attach(fresh)
 
     def _on_event(self, event: ev.Event) -> None:
@@ -195,13 +196,16 @@ class Chat:
         self._prompt.app.pre_run_callables.append(preload)
         self._prompt.app.key_processor.before_key_press += lambda _: self._key_pressed()
         self.run_lines.attach(self._prompt)
+        left: op.EndReason = "other"
         try:
             await self._converse(self._prompt, first)
+            if not self.exit_code:  # the person left (/quit, Ctrl-D, Ctrl-C twice): no signal
+                left = "prompt_input_exit"
         finally:
             for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
                 loop.remove_signal_handler(signum)
             self.renderer.pause()
-            await self._detach()
+            await self._detach(left)
             self._resume_hint()
         return self.exit_code
 
@@ -274,8 +278,10 @@ class Chat:
 
         The prompt reads Ctrl-C as a key; SIGINT stays with the chat's own handler
         (prompt_toolkit would otherwise remove it from the loop when the prompt ends).
-        Whatever is printed meanwhile (a late notice) goes above the prompt.
+        Whatever is printed meanwhile (a late notice) goes above the prompt. After a turn,
+        Notification hooks hear when the prompt has waited a while (`idle_prompt`).
         """
+        idle = hooks.notify_when_idle(self.session) if self.session.turns else None
         try:
             with patch_stdout(raw=True):
                 return await prompt.prompt_async(
@@ -288,6 +294,9 @@ class Chat:
                 return None
             self.console.print(Text("Press Ctrl-C again to quit (or Ctrl-D).", "dim"))
             return ""
+        finally:
+            if idle is not None:
+                idle.cancel()
 
     def _second_press(self) -> bool:
         now = time.monotonic()
