@@ -1,6 +1,6 @@
 """Agent overhead per iteration with a long history, the model's time excluded.
 
-    uv run python benchmarks/iteration_overhead.py [--hooks]
+    uv run python benchmarks/iteration_overhead.py [--hooks] [--matching-hook]
 
 Builds a session whose history is about 150k tokens, then runs turns in which an
 instant in-process model asks for one trivial tool call per iteration. Everything
@@ -8,6 +8,8 @@ the agent does around the model is measured: budget and limit checks, the
 compaction check, token accounting, events, tool dispatch, the repetition guard
 and the crash-safe session log on disk. `--hooks` configures hooks that match none of
 these calls (a PreToolUse hook for Bash, a PostToolUse one for Write): they must cost nothing.
+`--matching-hook` adds a PostToolUse hook (`true`) that every call runs: the price of one
+process and of the transcript written for it, per iteration.
 """
 
 from __future__ import annotations
@@ -28,6 +30,16 @@ UNMATCHED_HOOKS = {
     event: [{"matcher": tool, "hooks": [{"type": "command", "command": "false"}]}]
     for event, tool in (("PreToolUse", "Bash"), ("PostToolUse", "Write"))
 }
+MATCHING_HOOK = {"matcher": "noop", "hooks": [{"type": "command", "command": "true"}]}
+
+
+def configured_hooks(argv: list[str]) -> dict:
+    hooks = {event: list(groups) for event, groups in UNMATCHED_HOOKS.items()}
+    if "--hooks" not in argv:
+        hooks = {}
+    if "--matching-hook" in argv:
+        hooks["PostToolUse"] = [*hooks.get("PostToolUse", []), MATCHING_HOOK]
+    return hooks
 
 
 def filler_history() -> list[dict]:
@@ -66,7 +78,7 @@ async def main() -> None:
         max_iterations=-1,
         max_budget_usd=1e9,
         compaction_threshold_tokens=10_000_000,
-        hooks=UNMATCHED_HOOKS if "--hooks" in sys.argv else {},
+        hooks=configured_hooks(sys.argv),
     )
     session = await open_session(settings)
     session.router.register(ToolSpec(name="noop", description="nothing", handler=noop))

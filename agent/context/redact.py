@@ -195,6 +195,12 @@ def redact_obj(obj: Any, extra_secrets: Iterable[str] = ()) -> Any:
     return walk(obj)
 
 
+def current_literals() -> tuple[tuple[str, str], ...]:
+    """The literal secrets redaction looks for now: text redacted earlier is stale once
+    they change (a cache of redacted text compares them)."""
+    return _literal_secrets(())
+
+
 def _scrub(text: str, literals: tuple[tuple[str, str], ...]) -> str:
     if not text:
         return text

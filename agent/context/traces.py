@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from agent.context.redact import redact_obj
+from agent.context.redact import current_literals, redact_obj
 from agent.context.resume import LoadedSession, LogEntry, message_text
 from agent.tools.router import read_arguments
 
@@ -36,6 +36,32 @@ def export_claude_code(session: LoadedSession, extra_secrets: tuple[str, ...] = 
     Ids derive from the session id and position, so re-exporting a session that grew
     keeps the lines already shared unchanged.
     """
+    return redact_obj(_claude_code_lines(session), extra_secrets)
+
+
+class GrowingExport:
+    """`export_jsonl` for a session exported again and again as it grows (the transcript
+    hooks read): a line already exported is not redacted again, as long as the secrets
+    redaction looks for are the same. Redacting the whole history costs seconds at 150k
+    tokens; each export then costs only its new lines."""
+
+    def __init__(self) -> None:
+        self._done: dict[str, bytes] = {}
+        self._literals = current_literals()
+
+    def __call__(self, session: LoadedSession) -> bytes:
+        literals = current_literals()
+        done = self._done if literals == self._literals else {}
+        fresh: dict[str, bytes] = {}
+        for line in _claude_code_lines(session):
+            key = json.dumps(line, ensure_ascii=False, separators=(",", ":"))
+            fresh[key] = done.get(key) or _jsonl([redact_obj(line)])
+        self._done, self._literals = fresh, literals  # lines gone (an undo) are let go
+        return b"".join(fresh.values())
+
+
+def _claude_code_lines(session: LoadedSession) -> list[dict[str, Any]]:
+    """The lines, chained by parentUuid, not yet redacted."""
     lines: list[dict[str, Any]] = []
     parent: str | None = None
     for index, entry in enumerate(session.transcript):
@@ -48,7 +74,7 @@ def export_claude_code(session: LoadedSession, extra_secrets: tuple[str, ...] = 
             line["parentUuid"] = parent
         parent = line["uuid"]
         lines.append(line)
-    return redact_obj(lines, extra_secrets)
+    return lines
 
 
 def write_export(session: LoadedSession, path: Path) -> None:

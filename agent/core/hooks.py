@@ -13,6 +13,7 @@ import dataclasses
 import json
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -111,21 +112,24 @@ def permission_mode(session: Session) -> str:
 async def write_transcript(session: Session) -> Path:
     """The session so far in Claude Code's JSONL (as `sessions export` writes it),
     redacted; empty before the first request is saved. Written off the event loop (a long
-    session's log is read whole); removed when the session closes."""
+    session's log is read whole), each line redacted once per session (GrowingExport);
+    removed when the session closes."""
+    from agent.context.traces import GrowingExport
+
     path = data_home() / "transcripts" / f"{session.id}.jsonl"
     if not path.exists():
         session.resources.callback(path.unlink, missing_ok=True)
-    await asyncio.to_thread(_write_transcript, session.id, path)
+    export = session.tool_state.setdefault("hook_transcript", GrowingExport())
+    await asyncio.to_thread(_write_transcript, session.id, path, export)
     return path
 
 
-def _write_transcript(session_id: str, path: Path) -> None:
+def _write_transcript(session_id: str, path: Path, export: Callable[[Any], bytes]) -> None:
     from agent.context.resume import load_session
     from agent.context.store import SessionNotFound
-    from agent.context.traces import export_jsonl
 
     try:
-        data = export_jsonl(load_session(session_id))
+        data = export(load_session(session_id))
     except (SessionNotFound, OSError, ValueError):
         data = b""
     write_file(path, data)

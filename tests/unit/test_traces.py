@@ -14,8 +14,10 @@ import pytest
 from agent.context.resume import load_session
 from agent.context.store import SessionLog
 from agent.context.traces import (
+    GrowingExport,
     TraceUploadError,
     export_claude_code,
+    export_jsonl,
     set_visibility,
     upload_session,
     write_export,
@@ -139,6 +141,21 @@ def test_export_redacts_secrets_set_after_the_log_was_written(tmp_path, monkeypa
     assert "tr0ub4dor&3" not in text
     assert "[REDACTED:env:DB_PASSWORD]" in text
     assert [json.loads(line)["type"] for line in text.splitlines()] == ["user"]
+
+
+def test_a_growing_export_matches_a_full_one_and_redacts_secrets_set_later(tmp_path, monkeypatch):
+    export = GrowingExport()
+    with SessionLog.create("g", tmp_path, "m", tmp_path) as log:
+        log.append_message(user("the password is tr0ub4dor&3 ok"))
+        first = export(load_session("g", tmp_path))
+        assert first == export_jsonl(load_session("g", tmp_path))
+        assert b"tr0ub4dor&3" in first  # not a secret yet
+        log.append_message(says("Noted."))
+        monkeypatch.setenv("DB_PASSWORD", "tr0ub4dor&3")
+        grown = export(load_session("g", tmp_path))
+    assert grown == export_jsonl(load_session("g", tmp_path))
+    assert b"tr0ub4dor&3" not in grown
+    assert [json.loads(line)["type"] for line in grown.splitlines()] == ["user", "assistant"]
 
 
 def test_upload_goes_to_a_private_dataset_without_secrets(tmp_path):
