@@ -339,6 +339,8 @@ class LiveSession:
             kind=tc.kind_of(event.name),  # type: ignore[arg-type]
             status="pending",
             raw_input=event.arguments,
+            # why it is asked (a risky command, a hook's `ask`), as the chat shows it
+            content=[tc.text_content(f"⚠ {event.reason}")] if event.reason else None,
         )
         choice = "reject_once"
         try:

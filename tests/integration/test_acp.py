@@ -90,6 +90,8 @@ def test_a_conversation_with_permissions_plan_modes_and_cancel(isolated_env: Pat
             asked = [call.title for call, _ in editor.permission_requests]
             # the second `rm -rf cache` is refused without asking: rejected always
             assert asked == ["rm -rf build && echo removed"] * 2 + ["rm -rf cache"]
+            why = editor.permission_requests[0][0].content[0].content.text  # as the chat says it
+            assert why == "⚠ `rm -rf` deletes whole directories"
             kinds = {o.kind for o in editor.permission_requests[0][1]}
             assert kinds == {"allow_once", "allow_always", "reject_once", "reject_always"}
             starts = editor.of("tool_call")
