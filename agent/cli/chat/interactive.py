@@ -143,7 +143,7 @@ class Chat:
         session.subscribe(self._on_event)
         self._runner = asyncio.create_task(self.agent.run(), name="agent")
 
-    async def _detach(self, reason: op.EndReason) -> None:
+    async def _detach(self, reason: op.EndReason = "other") -> None:
         if not self._runner.done():
             self.agent.submit(op.Shutdown(reason=reason))
         await self._runner  # a crashed loop raises here
