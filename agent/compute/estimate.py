@@ -39,6 +39,8 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
+from agent.compute.gpus import GPU_MODELS
+
 GB = 1e9
 Mode = Literal["full", "lora", "qlora", "serve"]
 Precision = Literal["fp32", "bf16", "fp16"]
@@ -54,16 +56,8 @@ KV_BYTES = 2.0  # a 16-bit cache
 FLOPS_PER_PARAM_TOKEN = 6.0  # forward (2) and backward (4)
 UTILISATION = 0.35  # share of the dense peak a training run sustains, roughly
 
-# Dense bf16 (fp16 for the T4) peak, in teraFLOPS per GPU, by the model name the Hub gives.
-PEAK_TFLOPS = {
-    "T4": 65.0,
-    "L4": 121.0,
-    "A10G": 70.0,
-    "L40S": 362.0,
-    "A100": 312.0,
-    "H100": 989.0,
-    "H200": 989.0,
-}
+# Dense bf16 peak, in teraFLOPS per GPU, by the model name the Hub gives (agent.compute.gpus).
+PEAK_TFLOPS = {name: gpu.peak_tflops for name, gpu in GPU_MODELS.items() if gpu.peak_tflops}
 
 
 @dataclass(frozen=True)

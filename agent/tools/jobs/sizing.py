@@ -13,12 +13,20 @@ why: an estimate never blocks a launch it could not make.
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from agent.compute.estimate import ModelShape, fits, gb, memory, train_seconds
-from agent.compute.script import RunPlan, read_plan
+from agent.compute.estimate import ModelShape, fits, gb, train_seconds
+from agent.compute.fit import (
+    ADVICE,
+    Sized,
+    checkpointed,
+    count_steps,
+    describe,
+    needs,
+    sized,
+    tokens_of,
+)
+from agent.compute.script import read_plan
 from agent.tools.hub.common import Target, hub_client, hub_json
 from agent.tools.jobs import guards
 from agent.tools.jobs.api import Hardware, human_duration, load_hardware, parse_timeout, usd
@@ -28,27 +36,10 @@ if TYPE_CHECKING:
     from agent.config import Settings
     from agent.tools.jobs.args import JobsArgs
 
-_MODES = {
-    "full": "full fine-tuning",
-    "lora": "LoRA fine-tuning",
-    "qlora": "QLoRA fine-tuning",
-    "serve": "serving",
-}
-DEFAULT_EPOCHS = 3.0  # the Trainer's num_train_epochs when a script sets neither it nor max_steps
 _shapes: dict[tuple[str, str], ModelShape] = {}
 _rows: dict[tuple[str, str], int] = {}
 _lines: dict[str, str] = {}  # a launch's arguments -> its sizing line, for the approval text
 _MAX_LINES = 64
-
-
-@dataclass(frozen=True)
-class Sized:
-    """A run that was estimated: its plan, its model's shape and the memory it needs."""
-
-    plan: RunPlan
-    model_id: str
-    shape: ModelShape
-    need: float
 
 
 def shape_from(config: dict[str, Any], params: float | None) -> ModelShape:
@@ -153,20 +144,17 @@ async def size(args: JobsArgs, ctx: ToolContext) -> str | None:
     row = table.get(args.flavor)
     if row is None:
         return None  # the launch itself says which flavors exist
-    sized = Sized(plan, plan.model_id, shape, memory(shape, plan.work).total)
+    run = sized(plan, plan.model_id, shape)
     if row.gpu_memory_gb is None:
-        return f"~{gb(sized.need)} of GPU memory needed; {row.name} has no GPU memory listed"
-    # Refused only when even the smallest activations (checkpointed) cannot fit: a trainer's
-    # own default may turn checkpointing on where the script does not say.
-    least = replace(plan, work=replace(plan.work, gradient_checkpointing=True))
-    smallest = Sized(least, plan.model_id, shape, memory(shape, least.work).total)
+        return f"~{gb(run.need)} of GPU memory needed; {row.name} has no GPU memory listed"
+    smallest = checkpointed(run)
     if not fits(smallest.need, row.gpu_memory_gb, 1):
         raise ToolError(_refusal(smallest, row, table))
     rows = None
     if plan.max_steps is None and plan.work.mode != "serve":
         rows = await dataset_rows(ctx.settings, plan.dataset_id)
-    line = _fits_line(sized, row, args, rows)
-    if not fits(sized.need, row.gpu_memory_gb, 1):
+    line = _fits_line(run, row, args, rows)
+    if not fits(run.need, row.gpu_memory_gb, 1):
         line += (
             f"; more than {row.name} has unless gradient checkpointing is on "
             f"(~{gb(smallest.need)} with it)"
@@ -174,26 +162,12 @@ async def size(args: JobsArgs, ctx: ToolContext) -> str | None:
     return line
 
 
-def _what(sized: Sized) -> str:
-    work = sized.plan.work
-    return (
-        f"{_MODES[work.mode]} of {sized.model_id} ({sized.shape.params / 1e9:.1f}B parameters, "
-        f"{work.precision}, batch {work.batch} x {work.seq_len} tokens)"
-    )
-
-
-def _refusal(sized: Sized, row: Hardware, table: dict[str, Hardware]) -> str:
-    parts = memory(sized.shape, sized.plan.work)
-    varying = "KV cache" if sized.plan.work.mode == "serve" else "activations"
-    breakdown = f"weights {gb(parts.weights)}"
-    if parts.training_state:
-        breakdown += f", gradients and optimizer states {gb(parts.training_state)}"
-    breakdown += f", {varying} {gb(parts.activations)}"
+def _refusal(run: Sized, row: Hardware, table: dict[str, Hardware]) -> str:
     text = (
-        f"Not started: {_what(sized)} needs about {gb(sized.need)} of GPU memory "
-        f"({breakdown}), and {row.name} has {row.gpu_memory_gb:g} GB ({row.accelerator})."
+        f"Not started: {needs(run)}, and {row.name} has {row.gpu_memory_gb:g} GB "
+        f"({row.accelerator})."
     )
-    bigger = [h for h in table.values() if h.gpu_memory_gb and fits(sized.need, h.gpu_memory_gb, 1)]
+    bigger = [h for h in table.values() if h.gpu_memory_gb and fits(run.need, h.gpu_memory_gb, 1)]
     bigger.sort(key=lambda h: (h.usd_per_hour is None, h.usd_per_hour or 0.0))
     if bigger:
         best = bigger[0]
@@ -203,36 +177,20 @@ def _refusal(sized: Sized, row: Hardware, table: dict[str, Hardware]) -> str:
         )
     else:
         text += " No Jobs flavor has that much GPU memory."
-    return text + (
-        " Or make the run smaller (LoRA or QLoRA, a smaller batch with gradient accumulation, "
-        "gradient checkpointing, shorter sequences), after asking the user."
-    )
+    return text + ADVICE
 
 
-def _steps(plan: RunPlan, rows: int | None, gpus: int) -> tuple[int, str] | None:
-    """The optimizer steps of a run and how they were found; None when unknown."""
-    if plan.max_steps is not None:
-        return plan.max_steps, f"{plan.max_steps} steps"
-    if rows is None:
-        return None
-    epochs = plan.epochs or DEFAULT_EPOCHS
-    per_step = plan.work.batch * plan.grad_accum * max(gpus, 1)
-    steps = math.ceil(epochs * math.ceil(rows / per_step))
-    default = "" if plan.epochs else ", the Trainer's default"
-    return steps, f"{epochs:g} epochs{default} of {rows:,} rows = {steps:,} steps"
-
-
-def _fits_line(sized: Sized, row: Hardware, args: JobsArgs, rows: int | None = None) -> str:
-    line = f"memory ~{gb(sized.need)} of {row.gpu_memory_gb:g} GB on {row.name} ({_what(sized)})"
-    plan = sized.plan
+def _fits_line(run: Sized, row: Hardware, args: JobsArgs, rows: int | None = None) -> str:
+    line = f"memory ~{gb(run.need)} of {row.gpu_memory_gb:g} GB on {row.name} ({describe(run)})"
+    plan = run.plan
     if plan.work.mode == "serve":
         return line + "; a server runs until its timeout"
-    counted = _steps(plan, rows, row.gpus)
+    counted = count_steps(plan, rows, row.gpus)
     if counted is None:
         return line + "; expected cost unknown (epochs over an unknown dataset size)"
     steps, how = counted
-    tokens = steps * plan.work.batch * plan.grad_accum * plan.work.seq_len * row.gpus
-    seconds = train_seconds(sized.shape.params, tokens, row.gpu, row.gpus)
+    tokens = tokens_of(plan, steps, row.gpus)
+    seconds = train_seconds(run.shape.params, tokens, row.gpu, row.gpus)
     if seconds is None or row.usd_per_hour is None:
         return line + f"; expected cost not estimated (no throughput figure for {row.gpu})"
     try:
