@@ -161,6 +161,9 @@ class SlurmConfig(BaseModel):
     enabled: bool | None = None  # None: when `host` is set or `sbatch` is on PATH
     host: str | None = Field(default=None, min_length=1)  # e.g. "login.cluster" or "me@login"
     ssh_options: list[str] = []  # e.g. ["-p", "2222"]; BatchMode is always on
+    # One GPU's memory in GB, for sizing jobs whose GPU type neither the job nor the
+    # partition names (or names a type the GPU table does not know)
+    gpu_memory_gb: float | None = Field(default=None, gt=0)
 
     @field_validator("host")
     @classmethod

@@ -75,9 +75,11 @@ def gres_gpus(spec: str) -> GpuRequest | None:
     `h100`, `2`, or a comma-separated list with one gpu entry; None when it has none."""
     for part in spec.split(","):
         words = [w for w in part.strip().split("(")[0].split(":") if w]
-        if words and words[0].lower() == "gpu":
+        if not words:
+            continue
+        if words[0].lower() == "gpu":
             words = words[1:]
-        elif words and not words[0].isdigit() and model_of(words[0]) is None:
+        elif not words[0].isdigit() and model_of(words[0]) is None:
             continue  # another resource (shard, license, ...)
         count = 1
         if words and words[-1].isdigit():

@@ -40,6 +40,19 @@ def slurm_time(value: str) -> str:
     )
 
 
+def limit_seconds(value: str) -> int:
+    """The time limit in seconds, from any of Slurm's spellings ('90', '90:30', '4:00:00',
+    '1-12', '1-12:30', '1-12:30:00') or '4h' / '90m' / '2d'."""
+    days, _, clock = slurm_time(value).rpartition("-")
+    parts = [int(part) for part in clock.split(":")]
+    if days:  # days-hours[:minutes[:seconds]]
+        hours, minutes, seconds = [*parts, 0, 0][:3]
+        return ((int(days) * 24 + hours) * 60 + minutes) * 60 + seconds
+    if len(parts) == 3:
+        return (parts[0] * 60 + parts[1]) * 60 + parts[2]
+    return parts[0] * 60 + (parts[1] if len(parts) > 1 else 0)  # minutes[:seconds]
+
+
 def batch_script(args: SlurmArgs) -> str:
     """The script `sbatch` gets on its standard input."""
     if args.script and args.command:

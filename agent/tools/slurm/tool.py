@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from agent.runs.registry import runs_of
-from agent.tools.slurm import commands, guards, jobs, parse
+from agent.tools.slurm import commands, guards, jobs, parse, sizing
 from agent.tools.slurm.args import ASKS, WAIT_LIMIT_S, SlurmArgs, array_tasks
 from agent.tools.slurm.job_run import tell_end
 from agent.tools.slurm.resume_job import resume
@@ -163,6 +163,8 @@ def approval_reason(parsed: SlurmArgs) -> str:
     text = f"submits a Slurm job ({hardware_of(parsed)}, time limit {parsed.time})"
     if parsed.array:
         text += f" as an array of {array_tasks(parsed.array)} tasks"
+    if line := sizing.remembered(parsed):
+        text += f"; {line}"
     return text
 
 
@@ -180,11 +182,13 @@ async def estimate_spend(args: dict[str, Any], settings: Settings) -> tuple[str,
 
 
 async def check(args: SlurmArgs, ctx: ToolContext) -> None:
-    """Before anyone is asked: what cannot be queued as it is is refused."""
+    """Before anyone is asked: what cannot be queued as it is, or cannot fit the job's
+    GPUs, is refused; the estimate of one that fits goes into the approval text."""
     if args.operation == "run":
         guards.check_launch(args)
         batch_script(args)
         sbatch_argv(args, None)
+        sizing.remember(args, await sizing.size(args, ctx))
 
 
 def slurm_tools(settings: Settings) -> list[ToolSpec]:
