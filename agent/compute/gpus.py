@@ -38,7 +38,7 @@ GPU_MODELS = {
         GpuModel("L40", (48,), 181.0),
         GpuModel("L40S", (48,), 362.0),
         GpuModel("A100", (40, 80), 312.0),
-        GpuModel("H100", (80, 94), 989.0),
+        GpuModel("H100", (80,), 989.0),
         GpuModel("H200", (141,), 989.0),
         GpuModel("GH200", (96, 144), 989.0),
         GpuModel("B200", (180,), 2250.0),

@@ -108,15 +108,17 @@ def test_the_approval_line_shows_memory_and_time_against_the_jobs_gpus_and_limit
         "gres": "gpu:mystery:1",
         "time": "1:00:00",
     }
+    nodes = python_job(LORA_7B, nodes=2, gpus=4, gres="gpu:h100", time="1:00:00")
     fake_llm.script(
         llm.tool_call("slurm_jobs", lora),
         llm.tool_call("slurm_jobs", short),
         llm.tool_call("slurm_jobs", by_file),
+        llm.tool_call("slurm_jobs", nodes),
         llm.text("Asked."),
     )
     result = cli("-o", "stream-json", "--approval-mode", "deny", "fine-tune llama with LoRA")
     assert result.exit_code == 0, result.stderr
-    line, over, unknown = outputs(result)
+    line, over, unknown, two_nodes = outputs(result)
     assert "needs approval (submits a Slurm job (partition gpu, gpu:a100:1, time limit" in line
     # 14 GB of bf16 weights + 0.27 GB of adapters and their Adam states + 2.1 GB activations
     assert (
@@ -136,6 +138,9 @@ def test_the_approval_line_shows_memory_and_time_against_the_jobs_gpus_and_limit
     assert "~16.4 GB of GPU memory needed on 1 x mystery (LoRA fine-tuning" in unknown, unknown
     assert "GPU memory unknown (name the type in gres" in unknown
     assert "slurm.gpu_memory_gb" in unknown
+    # 4 GPUs per node on 2 nodes: 8 x 80 GB, and 8 x the tokens at 989 TFLOPS each: 199 s
+    assert "memory ~16.4 GB of 640 GB on 8 x h100 over 2 nodes (80 GB each)" in two_nodes
+    assert "expected ~3m 18s of the 1h 00m time limit (200 steps, 13.1M tokens" in two_nodes
 
 
 def test_the_partitions_gres_and_then_the_setting_give_the_gpu_memory(cli, fake_llm, hub, slurm):

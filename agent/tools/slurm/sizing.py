@@ -56,9 +56,11 @@ class JobGpus:
     memory_gb: float | None
     model: str | None
     assumed: bool = False
+    nodes: int = 1
 
     def label(self) -> str:
-        return f"{self.count} x {self.kind or 'GPU'}"
+        over = f" over {self.nodes} nodes" if self.nodes > 1 else ""
+        return f"{self.count} x {self.kind or 'GPU'}{over}"
 
     def each(self) -> str:
         if self.memory_gb is None:
@@ -86,18 +88,21 @@ def _requested(args: SlurmArgs) -> GpuRequest | None:
 
 async def _partition_kind(args: SlurmArgs, ctx: ToolContext) -> str | None:
     """The GPU type the partition's nodes have (`sinfo -o %G`), or None (no GPUs listed, or
-    the cluster did not answer)."""
+    the cluster did not answer). Of a partition with several, the one with the most memory:
+    a job is refused only when no GPU it may get could hold it."""
     if not args.partition:
         return None
     try:
         out = await commands.run(ctx.settings, ["sinfo", "-h", "-p", args.partition, "-o", "%G"])
     except ToolError:
         return None
-    for line in out.split():
-        found = gres_gpus(line)
-        if found and found.kind:
-            return found.kind
-    return None
+    kinds = [found.kind for line in out.split() if (found := gres_gpus(line)) and found.kind]
+
+    def most(kind: str) -> float:
+        known = gpu_memory(kind)
+        return known.gb if known else 0.0
+
+    return max(kinds, key=most) if kinds else None
 
 
 async def job_gpus(args: SlurmArgs, ctx: ToolContext) -> JobGpus | None:
@@ -109,10 +114,10 @@ async def job_gpus(args: SlurmArgs, ctx: ToolContext) -> JobGpus | None:
     count = request.count * args.nodes
     found = gpu_memory(kind) if kind else None
     if found is not None:
-        return JobGpus(count, kind, found.gb, found.model, found.assumed)
+        return JobGpus(count, kind, found.gb, found.model, found.assumed, args.nodes)
     model = model_of(kind) if kind else None
     setting = ctx.settings.slurm.gpu_memory_gb
-    return JobGpus(count, kind, setting, model.name if model else None)
+    return JobGpus(count, kind, setting, model.name if model else None, nodes=args.nodes)
 
 
 def job_code(args: SlurmArgs, ctx: ToolContext) -> str:
@@ -121,7 +126,7 @@ def job_code(args: SlurmArgs, ctx: ToolContext) -> str:
     code = args.script or args.command or ""
     if ctx.settings.slurm.host:
         return code
-    base = Path(args.workdir or ctx.cwd)
+    base = Path(ctx.cwd) / (args.workdir or "")
     texts = [code]
     for name in dict.fromkeys(_PY_FILE.findall(code)):
         path = base / name

@@ -47,6 +47,9 @@ with `torchrun --nnodes=$NNODES --node_rank=$NODE_RANK --nproc_per_node=$GPUS_PE
 --master_addr=$MASTER_ADDR --master_port=$MASTER_PORT train.py`, or `accelerate launch \
 --num_machines=$NNODES --machine_rank=$NODE_RANK --num_processes=$WORLD_SIZE \
 --main_process_ip=$MASTER_ADDR --main_process_port=$MASTER_PORT train.py`.
+- A job that trains or serves a model is sized before the user is asked: its GPU memory \
+against the GPUs it asks for (name the type in gres, e.g. 'gpu:a100:2') and its expected \
+run time against its time limit; one that cannot fit is refused with the GPUs that would.
 - Save where it outlives the job: output_dir on shared storage (home or project space, not \
 /tmp or $TMPDIR), checkpoints as it goes (save_steps), or push to the Hub. A training job \
 that saves nothing outside scratch space is refused unless keep_nothing=true.
