@@ -162,7 +162,7 @@ class SlurmConfig(BaseModel):
     host: str | None = Field(default=None, min_length=1)  # e.g. "login.cluster" or "me@login"
     ssh_options: list[str] = []  # e.g. ["-p", "2222"]; BatchMode is always on
     # One GPU's memory in GB, for sizing jobs whose GPU type neither the job nor the
-    # partition names (or names a type the GPU table does not know)
+    # partition names, or names a type the GPU table does not know or sells in several sizes
     gpu_memory_gb: float | None = Field(default=None, gt=0)
 
     @field_validator("host")

@@ -147,10 +147,14 @@ def test_the_partitions_gres_and_then_the_setting_give_the_gpu_memory(cli, fake_
     # the test cluster's partition lists no GPUs, so the setting says what one GPU holds
     configure(gpu_memory_gb=12)
     call = {**python_job(LORA_7B, gpus=1, time="4:00:00"), "partition": "debug"}
-    fake_llm.script(llm.tool_call("slurm_jobs", call), llm.text("Too big."))
+    a100 = {**call, "gres": "gpu:a100:1"}  # 40 or 80 GB: the setting says which
+    fake_llm.script(
+        llm.tool_call("slurm_jobs", call), llm.tool_call("slurm_jobs", a100), llm.text("Too big.")
+    )
     result = cli("-o", "stream-json", "--yolo", "fine-tune llama with LoRA")
     assert result.exit_code == 0, result.stderr
-    (refusal,) = outputs(result)
+    refusal, ambiguous = outputs(result)
     assert "needs about 16.4 GB of GPU memory" in refusal, refusal
     assert "and the job's 1 x GPU (12 GB each) has 12 GB" in refusal
     assert "It would fit on 2 x such GPUs, the model sharded" in refusal
+    assert "and the job's 1 x a100 (12 GB each) has 12 GB" in ambiguous, ambiguous

@@ -4,7 +4,8 @@ submission before anyone approves it.
 The same estimate as for HF Jobs (`agent.compute.estimate`, the model's shape from the Hub),
 against the GPUs the job asks for: the type and count from `gres` / `gpus` (or the script's
 own #SBATCH lines), a type from the partition's GRES as `sinfo` reports it when the job names
-none, and `slurm.gpu_memory_gb` when neither names a GPU the table knows. A cluster bills no
+none, and `slurm.gpu_memory_gb` when neither names a GPU the table knows (or names one sold in
+several sizes without saying which). A cluster bills no
 dollars, so the line shows the expected run time against the time limit instead: a job
 expected to outlast it is killed part-way, which the line says. A run that cannot fit even
 with gradient checkpointing is refused with the numbers and GPUs that would hold it. What
@@ -29,7 +30,7 @@ from agent.compute.fit import (
     sized,
     tokens_of,
 )
-from agent.compute.gpus import GPU_MODELS, GpuRequest, gpu_memory, gres_gpus, model_of
+from agent.compute.gpus import GPU_MODELS, GpuRequest, gpu_memory, gres_gpus
 from agent.compute.script import read_plan
 from agent.tools.jobs.api import human_duration
 from agent.tools.jobs.sizing import dataset_rows, model_shape
@@ -113,11 +114,11 @@ async def job_gpus(args: SlurmArgs, ctx: ToolContext) -> JobGpus | None:
     kind = request.kind or await _partition_kind(args, ctx)
     count = request.count * args.nodes
     found = gpu_memory(kind) if kind else None
-    if found is not None:
-        return JobGpus(count, kind, found.gb, found.model, found.assumed, args.nodes)
-    model = model_of(kind) if kind else None
     setting = ctx.settings.slurm.gpu_memory_gb
-    return JobGpus(count, kind, setting, model.name if model else None, nodes=args.nodes)
+    model = found.model if found else None
+    if found is None or (found.assumed and setting is not None):
+        return JobGpus(count, kind, setting, model, nodes=args.nodes)
+    return JobGpus(count, kind, found.gb, model, found.assumed, args.nodes)
 
 
 def job_code(args: SlurmArgs, ctx: ToolContext) -> str:
