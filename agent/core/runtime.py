@@ -195,6 +195,24 @@ def find_background_jobs(session: Session) -> None:
         registry = runs_of(session.tool_state, session.id, session.cwd)
         for job in running:
             registry.take_back(*job_run(job))
+    follow_hf_jobs_again(session)
+
+
+def follow_hf_jobs_again(session: Session) -> None:
+    """A continued session follows again the HF jobs it left running: those that ended
+    meanwhile are told once, with their final status and metrics."""
+    from agent.tools.jobs.job_run import taken_back
+
+    registry = runs_of(session.tool_state, session.id, session.cwd)
+    followed = []
+    for entry in registry.earlier:
+        if entry.get("kind") != "hf_job" or entry.get("status") != "running":
+            continue
+        if (found := taken_back(session.tool_context("", "hf_jobs"), entry)) is not None:
+            registry.take_back(*found)
+            followed.append(found[0].id)
+    if followed:
+        session.notify(f"HF jobs followed again from before: {', '.join(followed)}.")
 
 
 def open_resumed_log(loaded: LoadedSession) -> SessionLog | None:

@@ -148,6 +148,8 @@ class RunRegistry:
         ended = False
         for run_id, source in list(self._sources.items()):
             run = self._followed[run_id]
+            if (earlier := getattr(source, "earlier", None)) is not None:
+                run.feed(earlier())  # read before a --continue: counts, wakes nobody
             try:
                 text, end = await source.read()
                 cost = source.cost_usd()

@@ -143,3 +143,62 @@ def test_runs_started_after_new_go_to_the_new_conversations_ledger(fake_llm):
 
     assert commands(old) == ["echo first run"]
     assert commands(new) == ["echo second run"]
+
+
+def test_an_hf_job_that_ended_after_the_session_wakes_the_continued_one_once(
+    cli, fake_llm, monkeypatch
+):
+    from tests.fakes.hub_jobs import JobScript, JobsHub, now_iso
+
+    launch = {"operation": "run", "command": ["python", "train.py"], "flavor": "a10g-large"}
+    before = ["{'loss': 3.0, 'epoch': 0.25}", "{'loss': 2.5, 'epoch': 0.5}"]
+    traceback = ["Traceback (most recent call last):", "ValueError: bad batch"]
+    after = ["{'loss': 2.0, 'epoch': 0.75}", "{'loss': 1.5, 'epoch': 1.0}", "saved org/tiny"]
+    with JobsHub() as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        monkeypatch.setenv("HF_TOKEN", "hf_test")
+        hub.scripts.append(JobScript(lines=[*before, *traceback], final=None))
+        fake_llm.script(
+            llm.tool_call("hf_jobs", launch),
+            llm.text("The job runs; I will wait."),
+            llm.text("Only a warning.", expect=woken_with(": printed a Python traceback")),
+        )
+
+        async def first_session() -> None:
+            driver = Driver()
+            await driver.start()
+            asked = await driver.perform(ops.UserInput(text="train on GPU"), "approval_required")
+            await driver.perform(
+                ops.Approval(tool_call_id=asked.tool_call_id, decision="approve"), "turn_complete"
+            )
+            await turns_completed(driver, 2)  # the traceback woke it once
+            await driver.stop()  # the job goes on on the Hub
+
+        asyncio.run(first_session())
+        job = hub.only_job()
+        with hub.changed:
+            job.logs += [{"data": line, "timestamp": now_iso()} for line in after]
+        hub.finish(job.id)  # while no session follows it
+
+        def woken_once_with_its_end(body: dict) -> None:
+            woken_with(f"{job.id}: ended: COMPLETED on the Hub", "Last metrics: epoch 1: loss=1.5")(
+                body
+            )
+            text = body["messages"][-1]["content"]
+            assert "traceback" not in text.split("\n\n")[0], text
+            assert text.count("{'loss': 2.5, 'epoch': 0.5}") == 1, text
+            assert "saved org/tiny" in text, text
+
+        fake_llm.script(
+            llm.text("Waiting for the job."),
+            llm.text("It finished: loss 1.5.", expect=woken_once_with_its_end),
+        )
+        continued = cli("--continue", "-o", "json", "go on")
+        assert continued.exit_code == 0, continued.stderr
+        assert f"HF jobs followed again from before: {job.id}." in continued.stderr
+        assert continued.result()["final_text"] == "It finished: loss 1.5."
+    assert len(fake_llm.requests) == 5
+    (entry,) = json.loads(cli("runs", "--json").stdout)
+    assert entry["status"] == "succeeded"
+    assert entry["metrics"]["loss"]["curve"] == [3.0, 2.5, 2.0, 1.5]
+    assert entry["cost_usd"] == pytest.approx(1.8 * 90 / 3600)

@@ -54,6 +54,17 @@ class Followed:
         return stage_of(self.info)
 
 
+@dataclass
+class Resume:
+    """Following a job again from where an earlier follower stopped: the log events it
+    had read (`seen`) are not shown as new but handed to `on_earlier`; `on_event` hears
+    how many events have been read so far, to be saved as the new place to start from."""
+
+    seen: int = 0
+    on_earlier: Callable[[str], None] | None = None
+    on_event: Callable[[int], None] | None = None
+
+
 def stage_of(info: dict[str, Any]) -> str:
     return str((info.get("status") or {}).get("stage") or "UNKNOWN")
 
@@ -86,9 +97,13 @@ async def read_logs(
     skip: int,
     on_line: Callable[[str], None],
     read_timeout_s: float,
+    on_skipped: Callable[[str], None] | None = None,
+    on_event: Callable[[int], None] | None = None,
 ) -> int:
     """Read the log stream until it ends or stays silent; returns how many events it held.
 
+    The lines of the first `skip` events go to `on_skipped` (when given) instead of
+    `on_line`; `on_event` hears how many events have been read after each new one.
     The events are parsed by httpx-sse, a full SSE reader: `data:` with or without the
     space, and one event's data spread over several lines, both arrive whole.
     """
@@ -112,12 +127,14 @@ async def read_logs(
             if not event.data.lstrip().startswith("{"):
                 continue
             count += 1
-            if count <= skip:
+            if count <= skip and on_skipped is None:
                 continue
             with contextlib.suppress(ValueError):
                 data = str(json.loads(event.data).get("data", ""))
                 if not data.startswith(JOB_STARTED):
-                    on_line(data.rstrip("\n"))
+                    (on_line if count > skip else on_skipped or on_line)(data.rstrip("\n"))
+            if on_event is not None and count > skip:
+                on_event(count)
     except (httpx.TimeoutException, httpx.HTTPError):
         pass  # silence or a dropped stream: the caller asks the job's status next
     finally:
@@ -147,6 +164,7 @@ async def follow(
     namespace: str,
     job_id: str,
     first: dict[str, Any] | None = None,
+    resume: Resume | None = None,
 ) -> Followed:
     """Stream status changes and log lines to `ctx.log` until the job ends.
 
@@ -155,7 +173,7 @@ async def follow(
     """
     ctx.state.pop(INTERRUPTED, None)
     try:
-        return await _follow(settings, ctx, namespace, job_id, first)
+        return await _follow(settings, ctx, namespace, job_id, first, resume or Resume())
     except asyncio.CancelledError:
         ctx.state[INTERRUPTED] = {
             "job_id": job_id,
@@ -171,6 +189,7 @@ async def _follow(
     namespace: str,
     job_id: str,
     first: dict[str, Any] | None,
+    resume: Resume,
 ) -> Followed:
     start = time.monotonic()
     tail: deque[str] = deque(maxlen=TAIL_LINES)
@@ -188,8 +207,11 @@ async def _follow(
         ctx.log(line)
 
     async with hub_client(settings) as client:
+        earlier = resume.on_earlier  # the first connection only: it replays the log
 
         async def read_more(skip: int, timeout_s: float) -> int:
+            nonlocal earlier
+            skipped, earlier = earlier, None
             return await read_logs(
                 client,
                 settings,
@@ -198,10 +220,12 @@ async def _follow(
                 skip=skip,
                 on_line=show,
                 read_timeout_s=timeout_s,
+                on_skipped=skipped,
+                on_event=resume.on_event,
             )
 
         info = first or await job_json(client, settings, namespace, job_id)
-        last, delay, seen = "", POLL_FIRST_S, 0
+        last, delay, seen = "", POLL_FIRST_S, resume.seen
         while True:
             if stage_of(info) != last:
                 last = stage_of(info)
