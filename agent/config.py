@@ -261,6 +261,8 @@ class Settings(BaseModel):
     wait_limit_s: float | None = Field(default=None, gt=0, allow_inf_nan=False)
     # the chat calls the person (bell, Slack) about a run only after this long without a key
     notify_away_after_s: float = Field(default=60.0, ge=0, allow_inf_nan=False)
+    # with the bell, a desktop notification where the terminal or the desktop can show one
+    notify_desktop: bool = True
 
     # External services: every base URL is a setting so tests can point at loopback.
     hf_endpoint: str = "https://huggingface.co"

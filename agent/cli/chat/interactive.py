@@ -26,6 +26,7 @@ from rich.text import Text
 from agent import events as ev
 from agent.cli.chat import key_setup as keys
 from agent.cli.chat.approval_question import ask_approval
+from agent.cli.chat.desktop_notice import call_back
 from agent.cli.chat.input_prompts import ask_once, main_prompt
 from agent.cli.chat.mention_complete import mention_completions
 from agent.cli.chat.render import Renderer, make_console
@@ -163,8 +164,9 @@ class Chat:
         if isinstance(event, ev.RunsUpdate):
             self.run_lines.update(event.runs)
         if isinstance(event, ev.RunWake):
-            if self.session.person_away():
-                self.console.bell()  # a terminal bell calls them back
+            if self.session.person_away():  # the bell, and a desktop notification
+                desktop = self.session.settings.notify_desktop
+                call_back(self.console, event.summary, os.environ, desktop)
             self._wake_up()
         if event.type in CONTROL_EVENTS:  # first: a drawing error must not leave a turn waiting
             self.inbox.put_nowait(event)
