@@ -9,6 +9,7 @@ import contextlib
 import json
 import os
 import signal
+import time
 
 import pytest
 
@@ -202,3 +203,52 @@ def test_an_hf_job_that_ended_after_the_session_wakes_the_continued_one_once(
     assert entry["status"] == "succeeded"
     assert entry["metrics"]["loss"]["curve"] == [3.0, 2.5, 2.0, 1.5]
     assert entry["cost_usd"] == pytest.approx(1.8 * 90 / 3600)
+
+
+def test_an_hf_job_still_running_is_followed_on_until_its_end(cli, fake_llm, monkeypatch):
+    from tests.fakes.hub_jobs import JobScript, JobsHub, now_iso
+
+    launch = {"operation": "run", "command": ["python", "train.py"], "flavor": "a10g-large"}
+    before = ["{'loss': 3.0, 'epoch': 0.5}"]
+    after = ["{'loss': 2.0, 'epoch': 1.0}", "run finished"]
+    with JobsHub() as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        monkeypatch.setenv("HF_TOKEN", "hf_test")
+        monkeypatch.setenv("ML_INTERN_SHARE_TRACES", "false")
+        hub.scripts.append(JobScript(lines=before, final=None))
+
+        def its_log_is_open(body: dict) -> None:
+            deadline = time.monotonic() + 30
+            with hub.changed:
+                while not any(job.script_started for job in hub.jobs.values()):
+                    assert time.monotonic() < deadline, "the job's log was never opened"
+                    hub.changed.wait(0.05)
+
+        fake_llm.script(
+            llm.tool_call("hf_jobs", launch), llm.text("The job runs.", expect=its_log_is_open)
+        )
+        first = cli("-o", "json", "--max-budget-usd", "10", "--no-wait", "train on a GPU")
+        assert first.exit_code == 0, first.stderr
+        job = hub.only_job()
+
+        def the_job_goes_on_and_ends(body: dict) -> None:
+            with hub.changed:
+                job.logs += [{"data": line, "timestamp": now_iso()} for line in after]
+            hub.finish(job.id)
+
+        fake_llm.script(
+            llm.text("Waiting for the job.", expect=the_job_goes_on_and_ends),
+            llm.text(
+                "It finished.",
+                expect=woken_with(
+                    f"{job.id}: ended: COMPLETED on the Hub",
+                    "Last metrics: epoch 1: loss=2",
+                    "run finished",
+                ),
+            ),
+        )
+        continued = cli("--continue", "-o", "json", "go on")
+        assert continued.exit_code == 0, continued.stderr
+    assert len(fake_llm.requests) == 4
+    (entry,) = json.loads(cli("runs", "--json").stdout)
+    assert entry["metrics"]["loss"]["curve"] == [3.0, 2.0]
