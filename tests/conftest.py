@@ -24,6 +24,16 @@ _SECRET_VARS = (
 )
 
 
+# what makes a run's wake-up show a real notification on a developer's desktop
+_DESKTOP_VARS = (
+    "DISPLAY",
+    "WAYLAND_DISPLAY",
+    "TERM_PROGRAM",
+    "KITTY_WINDOW_ID",
+    "WEZTERM_PANE",
+)
+
+
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path, monkeypatch):
     """Point XDG paths at tmp_path, drop keys and ML_INTERN_* settings, work in a temp cwd.
@@ -32,7 +42,7 @@ def isolated_env(tmp_path, monkeypatch):
     """
     saved = dict(os.environ)
     for var in list(os.environ):
-        if var in _SECRET_VARS or var.startswith("ML_INTERN_"):
+        if var in _SECRET_VARS or var in _DESKTOP_VARS or var.startswith("ML_INTERN_"):
             monkeypatch.delenv(var, raising=False)
     home = tmp_path / "home"
     for sub in ("config", "data", "cache"):

@@ -82,7 +82,8 @@ def test_run_lines_at_the_prompt_and_lines_typed_during_a_goal(terminal, fake_ll
     term.expect("◎ goal: the loss is below 0.5 · turn 1/20")
     term.expect(WAIT)
     term.enter("also log the accuracy")
-    wait_for_screen(term, lambda lines: any("also log the accuracy" in x for x in lines))
+    # passed on to the engine (printed as sent), not merely shown as typed or queued
+    wait_for_screen(term, lambda lines: any(x.strip() == "› also log the accuracy" for x in lines))
     (isolated_env / "step2").touch()
     term.expect("Turn one done.")
     term.expect("Noted: the accuracy goes in the log too.")
