@@ -230,6 +230,35 @@ with open({str(seen)!r}, "a") as f:
     assert finished["cost_usd"] > 0
 
 
+def test_job_finished_is_heard_for_a_job_watched_in_the_background(
+    cli, fake_llm, tmp_path, monkeypatch
+):
+    seen = tmp_path / "jobs.jsonl"
+    record = script(
+        tmp_path / "hooks",
+        "jobs.py",
+        f"""
+with open({str(seen)!r}, "a") as f:
+    f.write(json.dumps(event) + "\\n")
+""",
+    )
+    user_hooks({"JobFinished": [hook(record)]})
+    with JobsHub() as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        monkeypatch.setenv("HF_TOKEN", "hf_test")
+        monkeypatch.setenv("ML_INTERN_SHARE_TRACES", "false")
+        fake_llm.script(
+            llm.tool_call("hf_jobs", LAUNCH),  # not waited for: a watched run
+            llm.text("It runs; I will look when it ends."),
+            llm.text("Trained."),  # woken by its end
+        )
+        result = cli("--yolo", "--max-budget-usd", "10", "-o", "json", "train")
+    assert result.exit_code == 0, result.stderr
+    (finished,) = [json.loads(line) for line in seen.read_text().splitlines()]
+    assert (finished["job_id"], finished["status"]) == (hub.only_job().id, "COMPLETED")
+    assert finished["hardware"] == "a10g-large"
+
+
 def test_plugin_hooks_run_an_untrusted_projects_never_and_safe_mode_runs_none(
     cli, fake_llm, repo, tmp_path
 ):

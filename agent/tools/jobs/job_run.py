@@ -4,7 +4,8 @@ counted from the running time at the flavor's price.
 
 A continued session follows again the jobs its ledger left running (`taken_back`): the
 log events read before are handed over as earlier output (metrics and tail, no wake-up),
-so only what the job printed since, and its end, can wake the agent.
+so only what the job printed since, and its end, can wake the agent. The end is told as
+a `job_finished` event too (JobFinished hooks), once per job whoever saw it first.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import time
 from typing import Any
 
 from agent.runs.model import Ended, Run
-from agent.tools.jobs.follow import Followed, Resume, follow
+from agent.tools.jobs import news
+from agent.tools.jobs.follow import Followed, Resume, follow, job_url
 from agent.tools.spec import ToolContext
 
 OUTCOMES = {"COMPLETED": "succeeded", "ERROR": "failed", "CANCELED": "killed"}
@@ -37,6 +39,7 @@ class HfJobSource:
         offset: int = 0,
         flavor: str = "",
     ) -> None:
+        self._ctx, self._namespace, self._job_id = ctx, namespace, job_id
         self._lines: list[str] = []
         self._earlier: list[str] = []
         self._started = started or time.time()
@@ -101,6 +104,9 @@ class HfJobSource:
         running = (followed.info.get("durations") or {}).get("runningSecs")
         if isinstance(running, int | float):
             self._running_s = float(running)
+        url = job_url(self._ctx.settings, self._namespace, self._job_id)
+        flavor = str(followed.info.get("flavor") or "")
+        news.observed(self._ctx, self._job_id, followed.stage, flavor, self.cost_usd(), url)
         return text, _ended(followed)
 
     def cost_usd(self) -> float | None:
