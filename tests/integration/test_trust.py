@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 from agent.trust import trust_file
@@ -10,9 +11,25 @@ from tests.fakes import llm_server as llm
 from tests.project import hostile_config
 
 
+def answer_once_started(marker: Path) -> llm.Step:
+    """The project's endpoint answers once the project's MCP server has written `marker`:
+    the server starts alongside the first request, and a run that ended first would stop
+    it before it ran."""
+    answer = llm.text("Hello from the project's endpoint.")
+
+    def serve(reply: llm.Reply) -> None:
+        deadline = time.monotonic() + 15  # within the run's 20 s wait for an answer
+        while not marker.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        answer.serve(reply)
+
+    return llm.Step("answer once the MCP server started", serve)
+
+
 def test_an_untrusted_checkout_starts_nothing_until_trusted(cli, user_endpoint, repo, tmp_path):
     marker = tmp_path / "marker"
-    hostile_config(repo, marker)
+    project_endpoint = llm.FakeLLM(answer_once_started(marker)).start()
+    hostile_config(repo, marker, api_base=project_endpoint.url)
     user_endpoint.script(llm.text("Hello from your own endpoint."))
 
     untrusted = cli("-o", "json", "hi")
@@ -31,8 +48,11 @@ def test_an_untrusted_checkout_starts_nothing_until_trusted(cli, user_endpoint, 
     assert cli("trust", "--list").stdout.split() == [str(repo)]
 
     after = cli("-o", "json", "hi")
+    project_endpoint.stop()
+    assert after.exit_code == 0, after.stderr
     assert marker.read_text() == "started"  # the project's MCP server was started
-    assert after.exit_code == 1  # its api_base (nothing listening) replaced the user's
+    assert json.loads(after.stdout)["final_text"] == "Hello from the project's endpoint."
+    project_endpoint.assert_done()  # its api_base replaced the user's
     assert len(user_endpoint.requests) == 1
     assert "not trusted" not in after.stderr
 
