@@ -12,6 +12,10 @@ from typing import Any
 
 import pytest
 
+FIRST_REQUEST_S = 90
+"""How long a spawned ml-intern may take to send its first request: it imports litellm
+first, seconds of CPU that stretch on a loaded machine. A hang guard, not a timing."""
+
 
 @dataclass
 class CliResult:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli import start
+from tests.cli import FIRST_REQUEST_S, start
 from tests.fakes import llm_server as llm
 
 
@@ -161,10 +161,11 @@ def test_refused_key_exits_3(cli, fake_llm):
     assert "refused the API key" in result.stderr
 
 
+@pytest.mark.timeout(FIRST_REQUEST_S + 60)
 def test_ctrl_c_exits_130(fake_llm):
     fake_llm.script(llm.hang(30))
     proc = start("-o", "stream-json", "wait")
-    fake_llm.wait_for_requests(1, timeout=30)
+    fake_llm.wait_for_requests(1, timeout=FIRST_REQUEST_S)
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=30)
     assert proc.returncode == 130
