@@ -84,6 +84,7 @@ def test_always_answers_saved_for_the_project(terminal, fake_llm, isolated_env):
     assert not (isolated_env / "build3").exists()
     assert (isolated_env / "data").is_dir()
     assert "refused" in tool_results(fake_llm.requests[-1])[-1]
+    again.expect("›")  # keys typed before the prompt is back may be swallowed
     again.type("\x04")
     assert again.exit_code() == 0
     assert again.text.count("Approve ") == 1
@@ -163,6 +164,7 @@ def test_a_padded_command_cannot_push_the_question_off_the_screen(terminal, fake
     assert "[y]es  [n]o  [f]eedback ›" in screen_of(term)
     term.type("n")
     term.expect("Kept it again.")
+    term.expect("›")
     term.type("\x04")
     assert term.exit_code() == 0
     assert "refused" in tool_results(fake_llm.requests[-1])[-1]

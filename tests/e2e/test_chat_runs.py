@@ -44,5 +44,6 @@ def test_an_active_run_has_a_line_with_its_progress_and_sparkline(terminal, fake
     Path(isolated_env / "go").touch()
     term.expect("⏰ woken: bg1 ended: exited 0")  # a turn of its own, started by the run
     term.expect("The run ended.")
+    term.expect("›")  # keys typed before the prompt is back may be swallowed
     term.type("\x04")
     assert term.exit_code() == 0
