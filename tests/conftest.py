@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import tempfile
 
 import pytest
 
@@ -34,6 +36,18 @@ _DESKTOP_VARS = (
 )
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """A pytest-xdist worker's temporary folders go one level deeper (…/pytest-N/popen-gw0/),
+    and the chat tests show paths in a 100-column terminal (the trust question, an edit's
+    line): give each worker a short folder of its own instead, removed when it ends."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker and config.option.basetemp:
+        short = tempfile.mkdtemp(prefix=f"pytest-{worker}-")
+        config.option.basetemp = short
+        config.add_cleanup(lambda: shutil.rmtree(short, ignore_errors=True))
+
+
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path, monkeypatch):
     """Point XDG paths at tmp_path, drop keys and ML_INTERN_* settings, work in a temp cwd.
@@ -44,6 +58,8 @@ def isolated_env(tmp_path, monkeypatch):
     for var in list(os.environ):
         if var in _SECRET_VARS or var in _DESKTOP_VARS or var.startswith("ML_INTERN_"):
             monkeypatch.delenv(var, raising=False)
+    for var in ("COLUMNS", "LINES"):  # a pytest-xdist worker's 80x24: a child asks its terminal
+        monkeypatch.delenv(var, raising=False)
     home = tmp_path / "home"
     for sub in ("config", "data", "cache"):
         (home / sub).mkdir(parents=True)
