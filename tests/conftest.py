@@ -48,15 +48,6 @@ def pytest_configure(config: pytest.Config) -> None:
         config.add_cleanup(lambda: shutil.rmtree(short, ignore_errors=True))
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """A session-scoped fixture starts once per worker that uses it: the tests on the Slurm
-    cluster all go to one worker, so one cluster (daemons named after this host) runs."""
-    for item in items:
-        if "slurm_cluster" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("slurm"))
-
-
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path, monkeypatch):
     """Point XDG paths at tmp_path, drop keys and ML_INTERN_* settings, work in a temp cwd.
