@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -36,16 +37,23 @@ _DESKTOP_VARS = (
 )
 
 
+_SHORT_TEMP = "PYTEST_SHORT_BASETEMP"
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     """A pytest-xdist worker's temporary folders go one level deeper (…/pytest-N/popen-gw0/),
     and the chat tests show paths in a 100-column terminal (the trust question, an edit's
-    line): give each worker a short folder of its own instead, removed when it ends."""
+    line): the run makes one short folder, each worker works in its own below it, and the
+    run removes it at the end (the workers inherit its name through the environment)."""
     worker = os.environ.get("PYTEST_XDIST_WORKER")
-    if worker and config.option.basetemp:
-        short = tempfile.mkdtemp(prefix=f"pytest-{worker}-")
-        config.option.basetemp = short
-        config.add_cleanup(lambda: shutil.rmtree(short, ignore_errors=True))
+    if worker:
+        if (root := os.environ.get(_SHORT_TEMP)) and config.option.basetemp:
+            config.option.basetemp = str(Path(root) / worker)
+    elif getattr(config.option, "numprocesses", None) and not config.option.basetemp:
+        root = tempfile.mkdtemp(prefix="pytest-")
+        os.environ[_SHORT_TEMP] = root
+        config.add_cleanup(lambda: shutil.rmtree(root, ignore_errors=True))
 
 
 @pytest.fixture(autouse=True)
