@@ -4,7 +4,10 @@ A script that calls `trackio.init(project=...)` and `trackio.log(...)` may print
 metric at all: trackio writes each project to `{TRACKIO_DIR}/{project}.db` (TRACKIO_DIR
 defaults to `$HF_HOME/trackio`, `~/.cache/huggingface/trackio`), one row of its `metrics`
 table per `log` call: run name, step, and the values as a JSON object (NaN and infinities
-as "NaN", "Infinity", "-Infinity"). The project is found in the script the command runs.
+as "NaN", "Infinity", "-Infinity"). The project is found in the script the command runs:
+`trackio.init(project=...)`, or a Trainer reporting to trackio (`report_to="trackio"`),
+whose project is TrainingArguments' `project`, else TRACKIO_PROJECT_NAME, else
+"huggingface", as transformers chooses it.
 
 The file is read with the standard library, read-only, from the row after the last one
 seen (an indexed query), and only when the file changed: following it costs next to
@@ -29,6 +32,9 @@ _INIT = re.compile(
     r"trackio\.init\(\s*(?:['\"]([^'\"\n]+)['\"]|[^)]*?\bproject\s*=\s*['\"]([^'\"\n]+)['\"])",
     re.DOTALL,
 )
+_REPORTS = re.compile(r"report[_-]to\s*=?\s*[\[(]?\s*['\"]?[\w,' \"]*trackio")
+_PROJECT = re.compile(r"(?:--|\b)project(?:\s*=\s*|\s+)['\"]([^'\"\n]+)['\"]")
+TRAINER_PROJECT = "huggingface"  # TrainingArguments' default project
 _SPECIAL = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
 
@@ -63,9 +69,25 @@ def projects_in(command: str, cwd: Path) -> list[str]:
                 text = script.read(MAX_SCRIPT_BYTES).decode("utf-8", errors="replace")
         except OSError:
             continue
-        if "trackio" in text:
-            found += [a or b for a, b in _INIT.findall(text)]
+        found += _projects(text)
+    if _REPORTS.search(command):
+        found += _trainer_projects(command)
     return list(dict.fromkeys(found))
+
+
+def _projects(text: str) -> list[str]:
+    """The projects a script logs to with trackio itself or through a Trainer."""
+    if "trackio" not in text:
+        return []
+    found = [a or b for a, b in _INIT.findall(text)]
+    if _REPORTS.search(text):
+        found += _trainer_projects(text)
+    return found
+
+
+def _trainer_projects(text: str) -> list[str]:
+    named = _PROJECT.findall(text)
+    return named or [os.environ.get("TRACKIO_PROJECT_NAME") or TRAINER_PROJECT]
 
 
 class TrackioStore:
