@@ -15,6 +15,8 @@ from typing import Annotated
 
 import typer
 
+from agent.cli.options import AllowNetwork, SandboxMode
+
 app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -31,15 +33,25 @@ def acp(
     model: Annotated[
         str | None, typer.Option("--model", "-m", help="The model new sessions start with.")
     ] = None,
+    sandbox: SandboxMode = None,
+    allow_network: AllowNetwork = False,
 ) -> None:
     """Serve the Agent Client Protocol over stdin/stdout (for Zed, JetBrains, Neovim, ...)."""
+    flags = {
+        key: value
+        for key, value in {
+            "sandbox": sandbox.value if sandbox else None,
+            "allow_network": True if allow_network else None,
+        }.items()
+        if value is not None
+    }
     protocol_out = guard_stdout()
     from agent.acp.server import serve
     from agent.cli.logs import log_to_file
 
     log_to_file()
     warnings_to_stderr()
-    raise typer.Exit(serve(protocol_out, model))
+    raise typer.Exit(serve(protocol_out, model, flags))
 
 
 def warnings_to_stderr() -> None:

@@ -54,8 +54,9 @@ CLOSE_S = 10.0
 class MlInternAgent:
     """What the editor talks to; `on_connect` hands it the client side of the connection."""
 
-    def __init__(self, model: str | None = None) -> None:
+    def __init__(self, model: str | None = None, flags: dict[str, Any] | None = None) -> None:
         self.model = model
+        self.flags = flags or {}  # the command line's settings, over every session's config
         self.client: Client | None = None
         self.client_caps = ClientCapabilities()
         self.sessions: dict[str, LiveSession] = {}
@@ -116,7 +117,7 @@ class MlInternAgent:
     def _settings(self, cwd: Path) -> Settings:
         from agent.config import load_settings
 
-        flags = {"model_name": self.model} if self.model else {}
+        flags = {**self.flags, **({"model_name": self.model} if self.model else {})}
         try:
             return load_settings(cwd, flags)
         except AgentStop as stop:
@@ -263,13 +264,13 @@ class MlInternAgent:
         self.sessions.clear()
 
 
-async def _serve(protocol_out: int, model: str | None) -> None:
+async def _serve(protocol_out: int, model: str | None, flags: dict[str, Any]) -> None:
     from acp.stdio import stdio_streams
 
     from agent.core.llm import preload_in_background
 
     preload_in_background()  # litellm loads while the editor sets the session up
-    agent = MlInternAgent(model)
+    agent = MlInternAgent(model, flags)
     stdout, sys.stdout = sys.stdout, os.fdopen(protocol_out, "w", closefd=False)
     try:
         raw, writer = await stdio_streams(limit=LIMIT)
@@ -288,9 +289,9 @@ async def _serve(protocol_out: int, model: str | None) -> None:
             log.warning("sessions still closing after %ss: leaving anyway", CLOSE_S)
 
 
-def serve(protocol_out: int, model: str | None) -> int:
+def serve(protocol_out: int, model: str | None, flags: dict[str, Any] | None = None) -> int:
     """Serve until the editor closes stdin; returns the exit code."""
     from agent.cli.stopping import run_to_end
 
-    run_to_end(_serve(protocol_out, model))
+    run_to_end(_serve(protocol_out, model, flags or {}))
     return 0

@@ -119,3 +119,34 @@ def test_commands_run_in_the_editors_terminal_unless_sandboxed(isolated_env: Pat
     finally:
         llm.stop()
     llm.assert_done()
+
+
+@pytest.mark.timeout(120)
+def test_the_sandbox_flag_confines_every_sessions_commands_here(isolated_env: Path) -> None:
+    require_sandbox()
+    work = isolated_env
+    probe = "touch .env.probe; echo rc=$?"
+    llm = FakeLLM(tool_call("bash", {"command": probe}, id="call_probe"), text("Tried.")).start()
+    editor = Editor(answers=["allow_once"])
+
+    async def confined() -> None:
+        env = agent_env(llm_env(llm.url))
+        command = (*agent_command(), "--sandbox", "workspace-write")
+        async with spawn_agent_process(editor, *command, env=env, cwd=work) as (conn, proc):
+            caps = ClientCapabilities(terminal=True)
+            await conn.initialize(protocol_version=PROTOCOL_VERSION, client_capabilities=caps)
+            sid = (await conn.new_session(cwd=str(work), mcp_servers=[])).session_id
+            done = await conn.prompt(session_id=sid, prompt=[text_block("make a probe")])
+            assert done.stop_reason == "end_turn"
+            proc.stdin.close()
+            assert await asyncio.wait_for(proc.wait(), 30) == 0
+
+    try:
+        asyncio.run(confined())
+    finally:
+        llm.stop()
+    llm.assert_done()
+    # run here under bubblewrap, not in the editor, where a protected name cannot be made
+    assert editor.terminal_calls == []
+    assert "rc=1" in _result(llm, "call_probe")
+    assert not (work / ".env.probe").exists()
