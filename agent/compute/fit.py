@@ -8,6 +8,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
+from pydantic import BaseModel
+
 from agent.compute.estimate import ModelShape, gb, memory
 from agent.compute.script import RunPlan
 
@@ -83,3 +85,25 @@ def count_steps(plan: RunPlan, rows: int | None, gpus: int) -> tuple[int, str] |
 def tokens_of(plan: RunPlan, steps: int, gpus: int) -> int:
     """Tokens a training run processes: steps x batch x accumulation x sequence x GPUs."""
     return steps * plan.work.batch * plan.grad_accum * plan.work.seq_len * max(gpus, 1)
+
+
+class SizingLines:
+    """Each launch's sizing line, kept from the check before approval for the approval's
+    text (asked for right after), keyed by the launch's arguments; a few dozen at most."""
+
+    MOST = 64
+
+    def __init__(self) -> None:
+        self._lines: dict[str, str] = {}
+
+    def remember(self, args: BaseModel, line: str | None) -> None:
+        key = args.model_dump_json()
+        if line is None:
+            self._lines.pop(key, None)
+            return
+        if len(self._lines) >= self.MOST:
+            self._lines.clear()
+        self._lines[key] = line
+
+    def remembered(self, args: BaseModel) -> str | None:
+        return self._lines.get(args.model_dump_json())

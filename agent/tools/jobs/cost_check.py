@@ -39,10 +39,10 @@ async def check(args: JobsArgs, ctx: ToolContext) -> None:
     hardware, is refused; the estimate of one that fits goes into the approval text."""
     if args.operation in LAUNCHES:
         guards.check_launch(args, ctx)
-        sizing.remember(args, await sizing.size(args, ctx))
+        sizing.lines.remember(args, await sizing.size(args, ctx))
     elif args.operation == "resume":
         again = (await resume_job.prepare(args, ctx)).args
-        sizing.remember(again, await sizing.size(again, ctx))
+        sizing.lines.remember(again, await sizing.size(again, ctx))
 
 
 def _relaunched(parsed: JobsArgs | None) -> JobsArgs | None:
@@ -120,7 +120,7 @@ def job_approval_reason(args: dict[str, Any], settings: Settings) -> str:
         )
     if parsed.keep_nothing:
         text += "; nothing the job writes is kept"
-    if line := sizing.remembered(parsed):
+    if line := sizing.lines.remembered(parsed):
         text += f"; {line}"
     return text
 

@@ -19,6 +19,7 @@ from agent.compute.estimate import ModelShape, fits, gb, train_seconds
 from agent.compute.fit import (
     ADVICE,
     Sized,
+    SizingLines,
     checkpointed,
     count_steps,
     describe,
@@ -38,8 +39,6 @@ if TYPE_CHECKING:
 
 _shapes: dict[tuple[str, str], ModelShape] = {}
 _rows: dict[tuple[str, str], int] = {}
-_lines: dict[str, str] = {}  # a launch's arguments -> its sizing line, for the approval text
-_MAX_LINES = 64
 
 
 def shape_from(config: dict[str, Any], params: float | None) -> ModelShape:
@@ -207,16 +206,4 @@ def _fits_line(run: Sized, row: Hardware, args: JobsArgs, rows: int | None = Non
     return line
 
 
-def remember(args: JobsArgs, line: str | None) -> None:
-    """Keep a launch's sizing line for its approval text (asked for right after the check)."""
-    key = args.model_dump_json()
-    if line is None:
-        _lines.pop(key, None)
-        return
-    if len(_lines) >= _MAX_LINES:
-        _lines.clear()
-    _lines[key] = line
-
-
-def remembered(args: JobsArgs) -> str | None:
-    return _lines.get(args.model_dump_json())
+lines = SizingLines()  # sizing lines waiting for their approval text

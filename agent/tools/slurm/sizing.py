@@ -23,6 +23,7 @@ from agent.compute.estimate import GB, fits, gb, train_seconds
 from agent.compute.fit import (
     ADVICE,
     Sized,
+    SizingLines,
     checkpointed,
     count_steps,
     describe,
@@ -43,8 +44,6 @@ GPUS_PER_NODE = 8  # the usual most a node holds, for what would fit
 _SBATCH_GPUS = re.compile(r"^#SBATCH\s+(?:--gres|--gpus-per-node|--gpus|-G)[= ]\s*(\S+)", re.M)
 _PY_FILE = re.compile(r"(?<![\w/.-])([\w./-]+\.py)\b")
 _MAX_SCRIPT_BYTES = 1_000_000
-_lines: dict[str, str] = {}  # a submission's arguments -> its sizing line
-_MAX_LINES = 64
 
 
 @dataclass(frozen=True)
@@ -249,17 +248,4 @@ def _would_fit(need: float, gpus: JobGpus) -> str:
     return text + f"; on one node: {count} x {name} ({memory_gb:g} GB each)."
 
 
-def remember(args: SlurmArgs, line: str | None) -> None:
-    """Keep a submission's sizing line for its approval text (asked for right after the
-    check)."""
-    key = args.model_dump_json()
-    if line is None:
-        _lines.pop(key, None)
-        return
-    if len(_lines) >= _MAX_LINES:
-        _lines.clear()
-    _lines[key] = line
-
-
-def remembered(args: SlurmArgs) -> str | None:
-    return _lines.get(args.model_dump_json())
+lines = SizingLines()  # sizing lines waiting for their approval text

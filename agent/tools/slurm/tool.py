@@ -166,7 +166,7 @@ def approval_reason(parsed: SlurmArgs) -> str:
     text = f"submits a Slurm job ({hardware_of(parsed)}, time limit {parsed.time})"
     if parsed.array:
         text += f" as an array of {array_tasks(parsed.array)} tasks"
-    if line := sizing.remembered(parsed):
+    if line := sizing.lines.remembered(parsed):
         text += f"; {line}"
     return text
 
@@ -191,7 +191,7 @@ async def check(args: SlurmArgs, ctx: ToolContext) -> None:
         guards.check_launch(args)
         batch_script(args)
         sbatch_argv(args, None)
-        sizing.remember(args, await sizing.size(args, ctx))
+        sizing.lines.remember(args, await sizing.size(args, ctx))
 
 
 def slurm_tools(settings: Settings) -> list[ToolSpec]:
