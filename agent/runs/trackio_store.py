@@ -22,7 +22,6 @@ import math
 import os
 import re
 import shlex
-import sqlite3
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -133,6 +132,8 @@ class TrackioStore:
     def _query(self, sql: str, args: tuple[int, ...]) -> list[tuple[object, ...]]:
         if not self.path.exists():
             return []
+        import sqlite3  # only for a run that logs with trackio, never at start-up
+
         try:
             connection = sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True, timeout=0.2)
             try:

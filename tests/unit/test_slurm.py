@@ -200,3 +200,26 @@ def test_the_ledger_keeps_what_resubmits_a_job_but_no_secret():
     secret = spec_of(args(command="python train.py", env={"HF_TOKEN": "hf_" + "a1B2" * 9}), None)
     assert secret["scrubbed"] is True
     assert "a1B2" not in str(secret)
+
+
+def test_a_jobs_output_is_read_in_bounded_looks_with_progress_redraws_as_lines(
+    tmp_path, monkeypatch
+):
+    from agent.tools.slurm import commands
+    from agent.tools.slurm.jobs import OutputReader
+
+    monkeypatch.setattr(commands, "READ_MOST", 64)  # looks of 64 bytes over a longer log
+    log = tmp_path / "slurm-7.out"
+    bar = "".join(f"\r{i}/40 [00:0{i % 10}]" for i in range(1, 41))
+    log.write_text("start\n" + bar + "\n" + "x" * 100 + "\n{'loss': 2.0}\n" + "tail")
+    job = {"JobId": "7", "StdOut": str(log)}
+    reader = OutputReader(Settings())
+
+    first = asyncio.run(reader.read([job]))
+    assert first == ["start", "1/40 [00:01]", "2/40 [00:02]", "3/40 [00:03]", "4/40 [00:04]"]
+    rest = asyncio.run(reader.read([job], final=True))
+    assert rest[-3:] == ["x" * 100, "{'loss': 2.0}", "tail"]  # to the end, no line cut
+    assert first + rest[:-3] == ["start"] + [f"{i}/40 [00:0{i % 10}]" for i in range(1, 41)]
+    # the newest lines of a long log come from its end, without the line the cut splits
+    last = asyncio.run(OutputReader(Settings()).read_last([job]))
+    assert last == ["{'loss': 2.0}", "tail"]

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from agent.config import Settings
 
 COMMAND_TIMEOUT_S = 60.0
+READ_MOST = 1 << 20  # bytes of a job's output read per look: a flood is read over several
 
 
 class SlurmError(ToolError):
@@ -70,14 +71,32 @@ async def run(settings: Settings, argv: list[str], stdin: str | None = None) -> 
 
 
 async def read_from(settings: Settings, path: str, offset: int) -> bytes:
-    """The bytes of a file on the cluster's filesystem from `offset` on (b"" when it does
-    not exist yet: a pending job has no output file)."""
+    """At most READ_MOST bytes of a file on the cluster's filesystem from `offset` on (b""
+    when it does not exist yet: a pending job has no output file)."""
     if not settings.slurm.host:
         try:
             with open(path, "rb") as handle:
                 handle.seek(offset)
-                return handle.read()
+                return handle.read(READ_MOST)
         except FileNotFoundError:
             return b""
-    script = f"test -f {shlex.quote(path)} && tail -c +{offset + 1} {shlex.quote(path)} || true"
+    quoted = shlex.quote(path)
+    script = f"test -f {quoted} && tail -c +{offset + 1} {quoted} | head -c {READ_MOST} || true"
     return (await run(settings, ["sh", "-c", script])).encode()
+
+
+async def read_last(settings: Settings, path: str) -> tuple[bytes, bool]:
+    """The last READ_MOST bytes of a file on the cluster's filesystem, and whether that
+    cut the file (b"" when it does not exist yet)."""
+    if not settings.slurm.host:
+        try:
+            with open(path, "rb") as handle:
+                size = handle.seek(0, 2)
+                handle.seek(max(size - READ_MOST, 0))
+                return handle.read(READ_MOST), size > READ_MOST
+        except FileNotFoundError:
+            return b"", False
+    quoted = shlex.quote(path)
+    script = f"test -f {quoted} && tail -c {READ_MOST + 1} {quoted} || true"
+    data = (await run(settings, ["sh", "-c", script])).encode()
+    return data[-READ_MOST:], len(data) > READ_MOST

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 POLL_FIRST_S = 0.5
 POLL_MAX_S = 3.0
 POLL_MAX_REMOTE_S = 10.0  # each look is an ssh connection
+PARTIAL_MOST = 64 << 10  # a line longer than this is handed on before its end
 FOLLOW_TRIES = 5  # failed looks in a row before following gives up
 
 
@@ -63,22 +64,44 @@ class OutputReader:
         self._partial: dict[str, bytes] = {}
 
     async def read(self, jobs: list[parse.Job], final: bool = False) -> list[str]:
+        """New lines since the last read (a bounded amount per file, unless `final`: then
+        to the end, with a line still unfinished handed on as it is)."""
         found = []
         paths = {job["StdOut"]: job for job in jobs if "%" not in job.get("StdOut", "%")}
         for path, job in paths.items():
-            offset = self._offsets.get(path, 0)
-            data = await commands.read_from(self._settings, path, offset)
-            self._offsets[path] = offset + len(data)
-            text = self._partial.pop(path, b"") + data
-            lines = text.split(b"\n")
-            rest = lines.pop()  # what follows the last newline: a line still being written
-            if rest and final:
-                lines.append(rest)
-            elif rest:
-                self._partial[path] = rest
-            prefix = _label(job, len(paths) > 1)
-            found += [prefix + line.decode(errors="replace").rstrip("\r") for line in lines]
+            while True:
+                offset = self._offsets.get(path, 0)
+                data = await commands.read_from(self._settings, path, offset)
+                self._offsets[path] = offset + len(data)
+                last = len(data) < commands.READ_MOST
+                found += self._lines(path, job, data, final and last, len(paths) > 1)
+                if not final or last:
+                    break
         return found
+
+    async def read_last(self, jobs: list[parse.Job]) -> list[str]:
+        """The lines at the end of each output file (a bounded amount; a line the cut
+        splits is left out)."""
+        found = []
+        paths = {job["StdOut"]: job for job in jobs if "%" not in job.get("StdOut", "%")}
+        for path, job in paths.items():
+            data, cut = await commands.read_last(self._settings, path)
+            if cut:
+                data = data[data.find(b"\n") + 1 :] if b"\n" in data else b""
+            found += self._lines(path, job, data, True, len(paths) > 1)
+        return found
+
+    def _lines(self, path: str, job: parse.Job, data: bytes, final: bool, many: bool) -> list[str]:
+        text = self._partial.pop(path, b"") + data
+        # a progress bar redraws its line with \r: each redraw is a line of its own
+        lines = text.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
+        rest = lines.pop()  # what follows the last line end: a line still being written
+        if rest and (final or len(rest) > PARTIAL_MOST):
+            lines.append(rest)
+        elif rest:
+            self._partial[path] = rest
+        prefix = _label(job, many)
+        return [prefix + line.decode(errors="replace") for line in lines if line]
 
 
 async def follow(
@@ -112,5 +135,5 @@ async def follow(
 async def tail(settings: Settings, job_id: str, lines: int) -> list[str]:
     """The newest `lines` lines of the job's output so far."""
     jobs = await job_state(settings, job_id)
-    found = await OutputReader(settings).read(jobs, final=True)
+    found = await OutputReader(settings).read_last(jobs)
     return found[-lines:]
